@@ -1,0 +1,317 @@
+import 'reflect-metadata';
+import type { Server } from 'node:http';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloServer } from '@apollo/server';
+import { expressMiddleware } from '@as-integrations/express5';
+import cookieParser from 'cookie-parser';
+import express from 'express';
+import type { NextFunction, Request, Response } from 'express';
+import { Redis } from 'ioredis';
+import type { ContainerType } from 'type-graphql';
+import type { ClientInfo } from './auth/client-info.js';
+import { MemoryLivenessCache, RedisLivenessCache } from './auth/liveness-cache.js';
+import type { SessionLivenessCache } from './auth/liveness-cache.js';
+import { SessionService } from './auth/session.service.js';
+import { SignInService } from './auth/sign-in.service.js';
+import { SignUpService } from './auth/sign-up.service.js';
+import { UserService } from './auth/user.service.js';
+import { buildPlintoSchema } from './build-schema.js';
+import type { ResolverClass } from './build-schema.js';
+import type { Config } from './config.js';
+import type { AuthState, Context } from './context.js';
+import { formatError } from './format-error.js';
+import type { Logger } from './observability/logger.js';
+import { createLogger } from './observability/logger.js';
+import { Metrics } from './observability/metrics.js';
+import { SessionResolver } from './resolvers/session.resolver.js';
+import { SignInResolver } from './resolvers/sign-in.resolver.js';
+import { SignUpResolver } from './resolvers/sign-up.resolver.js';
+import { UserResolver } from './resolvers/user.resolver.js';
+import { AccessTokenService } from './security/access-tokens.js';
+import { SecretBox } from './security/crypto.js';
+import { HashQueue } from './security/hash-queue.js';
+import { PasswordService } from './security/password.service.js';
+import { SigningKeyStore } from './security/signing-keys.js';
+import type { Orm } from './storage/orm.js';
+import { migrate, openOrm } from './storage/orm.js';
+
+export interface AppOptions {
+  /** Apply pending migrations at start (the development mode does; production runs `npm run migrate`). */
+  migrate?: boolean;
+  logger?: Logger;
+}
+
+export interface Services {
+  orm: Orm;
+  redis: Redis | null;
+  metrics: Metrics;
+  logger: Logger;
+  box: SecretBox;
+  signingKeys: SigningKeyStore;
+  accessTokens: AccessTokenService;
+  passwords: PasswordService;
+  sessions: SessionService;
+  signUp: SignUpService;
+  signIn: SignInService;
+  users: UserService;
+}
+
+export interface PlintoApp {
+  config: Config;
+  services: Services;
+  express: express.Express;
+  server: Server;
+  listen(port?: number, host?: string): Promise<number>;
+  close(): Promise<void>;
+}
+
+function createRedis(config: Config, logger: Logger): Redis | null {
+  if (!config.redisUrl) return null;
+  // No offline queue: with Redis down a command fails at once instead of waiting, so no
+  // request ever hangs on a dead Redis; the callers fall back (database, insurance limiter).
+  const redis = new Redis(config.redisUrl, {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 1,
+    connectTimeout: 2000,
+    commandTimeout: 1000,
+    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+  });
+  redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
+  return redis;
+}
+
+/** The composition root: every service is built once, here, and handed its dependencies. */
+export async function createApp(config: Config, options: AppOptions = {}): Promise<PlintoApp> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const metrics = new Metrics();
+  const orm = await openOrm(config.database);
+  if (options.migrate ?? !config.production) await migrate(orm);
+  const redis = createRedis(config, logger);
+
+  const box = new SecretBox(config.authSecret);
+  const signingKeys = new SigningKeyStore(() => orm.em.fork(), box, config.accessTokenTtlSeconds);
+  await signingKeys.init();
+  const accessTokens = new AccessTokenService(
+    signingKeys,
+    config.appUrl,
+    config.jwtAudience,
+    config.accessTokenTtlSeconds,
+  );
+  const liveness: SessionLivenessCache = redis
+    ? new RedisLivenessCache(redis, config.redisKeyPrefix)
+    : new MemoryLivenessCache();
+  const hashQueue = new HashQueue(config.hashConcurrency, config.hashQueueLimit);
+  const passwords = new PasswordService(
+    { scheme: config.passwordHash, bcryptCost: config.bcryptCost },
+    hashQueue,
+    metrics,
+  );
+  const sessions = new SessionService(accessTokens, liveness, box, metrics, {
+    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+    refreshGraceSeconds: config.refreshGraceSeconds,
+    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+    livenessCacheSeconds: config.sessionLivenessCacheSeconds,
+  });
+  const signUp = new SignUpService(passwords, sessions, metrics, config.signupMode);
+  const signIn = new SignInService(passwords, sessions, metrics);
+  const users = new UserService();
+  const services: Services = {
+    orm,
+    redis,
+    metrics,
+    logger,
+    box,
+    signingKeys,
+    accessTokens,
+    passwords,
+    sessions,
+    signUp,
+    signIn,
+    users,
+  };
+
+  const resolvers = new Map<ResolverClass, unknown>([
+    [SignUpResolver, new SignUpResolver(signUp)],
+    [SignInResolver, new SignInResolver(signIn)],
+    [SessionResolver, new SessionResolver(sessions)],
+    [UserResolver, new UserResolver(users)],
+  ]);
+  const container: ContainerType = {
+    get: (someClass) => {
+      const instance = resolvers.get(someClass as ResolverClass);
+      if (!instance) throw new Error(`resolver ${(someClass as ResolverClass).name} is not wired in app.ts`);
+      return instance;
+    },
+  };
+  const schema = await buildPlintoSchema(container);
+
+  const apollo = new ApolloServer<Context>({
+    schema,
+    introspection: !config.production,
+    includeStacktraceInErrorResponses: false,
+    // Mutations only from requests a browser cannot forge cross-site (JSON or a custom header).
+    csrfPrevention: true,
+    allowBatchedHttpRequests: false,
+    formatError: (formatted, error) => formatError(formatted, error, logger),
+  });
+  await apollo.start();
+
+  const app = express();
+  app.disable('x-powered-by');
+  // Only proxies named by TRUST_PROXY may set the client IP through X-Forwarded-For.
+  app.set('trust proxy', config.trustProxy);
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  let draining = false;
+  app.get('/ready', async (_req, res) => {
+    if (draining) {
+      res.status(503).json({ status: 'draining' });
+      return;
+    }
+    const failed: string[] = [];
+    try {
+      await withTimeout(orm.em.getConnection().execute('select 1'), 1500);
+    } catch {
+      failed.push('database');
+    }
+    if (redis) {
+      try {
+        await withTimeout(redis.ping(), 1000);
+      } catch {
+        failed.push('redis');
+      }
+    }
+    res.status(failed.length ? 503 : 200).json({ status: failed.length ? 'unavailable' : 'ready', failed });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    try {
+      metrics.liveSessions.set(await sessions.countLive(orm.em.fork()));
+    } catch {
+      // The gauge keeps its last value while the database is unreachable; /ready tells that story.
+    }
+    res.set('Content-Type', metrics.registry.contentType);
+    res.send(await metrics.registry.metrics());
+  });
+
+  app.get('/.well-known/jwks.json', async (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=300');
+    res.json(await signingKeys.jwks());
+  });
+
+  app.use(
+    '/graphql',
+    cookieParser(),
+    express.json({ limit: '100kb' }),
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) => {
+        const em = orm.em.fork();
+        const client: ClientInfo = {
+          ip: req.ip ?? null,
+          userAgent: req.get('user-agent') ?? null,
+        };
+        return {
+          em,
+          auth: await authenticate(req, em),
+          client,
+          req,
+          res,
+          cookieTransport: req.get('x-refresh-token-transport')?.toLowerCase() === 'cookie',
+        };
+      },
+    }),
+  );
+
+  async function authenticate(req: Request, em: Context['em']): Promise<AuthState | null> {
+    const header = req.get('authorization');
+    if (!header?.startsWith('Bearer ')) return null;
+    const claims = await accessTokens.verify(header.slice('Bearer '.length).trim());
+    if (!claims) return null;
+    // A JWT alone would outlive sign-out by up to 15 minutes; this API also asks whether the session is live.
+    if (!(await sessions.isLive(em, claims.sessionId, claims.userId))) return null;
+    return claims;
+  }
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  // Body parser and other errors: a stable code, never a stack or driver text.
+  app.use(
+    (
+      error: Error & { status?: number; type?: string },
+      _req: Request,
+      res: Response,
+      _next: NextFunction,
+    ) => {
+      const status = error.status ?? 500;
+      if (status >= 500) logger.error({ err: error }, 'unhandled error');
+      const code =
+        status === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : status === 400
+            ? 'BAD_REQUEST'
+            : status < 500
+              ? 'BAD_REQUEST'
+              : 'INTERNAL_SERVER_ERROR';
+      res.status(status).json({
+        errors: [
+          {
+            message: status === 413 ? 'Request body is too large.' : 'The request could not be processed.',
+            extensions: { code },
+          },
+        ],
+      });
+    },
+  );
+
+  const server = createServer(app);
+  server.headersTimeout = 10_000;
+  server.requestTimeout = 30_000;
+  server.keepAliveTimeout = 5_000;
+
+  let closed = false;
+  return {
+    config,
+    services,
+    express: app,
+    server,
+    listen: (port = config.port, host = config.host) =>
+      new Promise<number>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+      }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      draining = true;
+      await new Promise<void>((resolve) => {
+        if (!server.listening) return resolve();
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await apollo.stop();
+      await orm.close(true);
+      if (redis) redis.disconnect();
+    },
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('timeout')), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (error: unknown) => {
+        clearTimeout(timer);
+        reject(error instanceof Error ? error : new Error(String(error)));
+      },
+    );
+  });
+}

@@ -1,0 +1,63 @@
+import type { Redis } from 'ioredis';
+
+export type Liveness = 'live' | 'revoked';
+
+/**
+ * Caches whether a session is live, so that checking an access token costs no database
+ * query. Revocation writes 'revoked' here at once, so it takes effect on every replica
+ * sharing the cache immediately, not after the access token's 15 minutes.
+ */
+export interface SessionLivenessCache {
+  get(sessionId: string): Promise<Liveness | null>;
+  set(sessionId: string, value: Liveness, ttlSeconds: number): Promise<void>;
+}
+
+export class MemoryLivenessCache implements SessionLivenessCache {
+  private readonly entries = new Map<string, { value: Liveness; expiresAt: number }>();
+
+  async get(sessionId: string): Promise<Liveness | null> {
+    const entry = this.entries.get(sessionId);
+    if (!entry) return null;
+    if (entry.expiresAt <= Date.now()) {
+      this.entries.delete(sessionId);
+      return null;
+    }
+    return entry.value;
+  }
+
+  async set(sessionId: string, value: Liveness, ttlSeconds: number): Promise<void> {
+    if (this.entries.size > 100_000) this.entries.clear(); // bounded memory; misses fall back to the database
+    this.entries.set(sessionId, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
+  }
+}
+
+/** Shared by every replica. Any Redis failure reads as a miss: the database answers instead. */
+export class RedisLivenessCache implements SessionLivenessCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  async get(sessionId: string): Promise<Liveness | null> {
+    try {
+      const value = await this.redis.get(`${this.prefix}session:${sessionId}`);
+      return value === 'live' || value === 'revoked' ? value : null;
+    } catch {
+      return null;
+    }
+  }
+
+  async set(sessionId: string, value: Liveness, ttlSeconds: number): Promise<void> {
+    try {
+      await this.redis.set(
+        `${this.prefix}session:${sessionId}`,
+        value,
+        'EX',
+        Math.max(1, Math.ceil(ttlSeconds)),
+      );
+    } catch {
+      // A lost 'live' costs a database read later; a lost 'revoked' is covered by the
+      // database check on the next miss, since live entries are kept short.
+    }
+  }
+}

@@ -1,0 +1,283 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Metrics } from '../observability/metrics.js';
+import type { AccessTokenService } from '../security/access-tokens.js';
+import type { SecretBox } from '../security/crypto.js';
+import { randomToken, sha256Hex } from '../security/crypto.js';
+import { RefreshToken, Session } from '../storage/entities/index.js';
+import type { User } from '../storage/entities/index.js';
+import type { ClientInfo } from './client-info.js';
+import type { SessionLivenessCache } from './liveness-cache.js';
+
+export interface TokenPair {
+  accessToken: string;
+  accessTokenExpiresAt: Date;
+  refreshToken: string;
+  refreshTokenExpiresAt: Date;
+}
+
+export interface SignedIn {
+  user: User;
+  session: Session;
+  tokens: TokenPair;
+}
+
+export type RefreshOutcome = { kind: 'success'; signedIn: SignedIn } | { kind: 'invalid-token' };
+
+export type RevokeReason =
+  'sign-out' | 'sign-out-everywhere' | 'revoked' | 'refresh-reuse' | 'password-reset' | 'password-changed';
+
+export interface SessionSettings {
+  refreshTokenTtlSeconds: number;
+  refreshGraceSeconds: number;
+  accessTokenTtlSeconds: number;
+  livenessCacheSeconds: number;
+}
+
+const GRACE_SEAL_PURPOSE = 'refresh-grace-pair';
+
+interface SealedPair {
+  accessToken: string;
+  accessTokenExpiresAt: string;
+  refreshToken: string;
+  refreshTokenExpiresAt: string;
+}
+
+/** Sessions, refresh rotation with reuse detection, revocation and the liveness check. */
+export class SessionService {
+  constructor(
+    private readonly accessTokens: AccessTokenService,
+    private readonly liveness: SessionLivenessCache,
+    private readonly box: SecretBox,
+    private readonly metrics: Metrics,
+    private readonly settings: SessionSettings,
+  ) {}
+
+  async create(em: EntityManager, user: User, amr: string[], client: ClientInfo): Promise<SignedIn> {
+    const now = new Date();
+    const refreshTokenExpiresAt = new Date(now.getTime() + this.settings.refreshTokenTtlSeconds * 1000);
+    const session = em.create(Session, {
+      user,
+      amr: amr.join(','),
+      createdAt: now,
+      lastUsedAt: now,
+      expiresAt: refreshTokenExpiresAt,
+      ip: client.ip?.slice(0, 64) ?? null,
+      userAgent: client.userAgent?.slice(0, 512) ?? null,
+    });
+    const refreshToken = randomToken();
+    em.create(RefreshToken, {
+      tokenHash: sha256Hex(refreshToken),
+      session,
+      createdAt: now,
+      expiresAt: refreshTokenExpiresAt,
+    });
+    await em.flush();
+    const access = await this.accessTokens.issue({ userId: user.id, sessionId: session.id, amr }, now);
+    await this.liveness.set(session.id, 'live', this.liveTtl(session.expiresAt));
+    return {
+      user,
+      session,
+      tokens: {
+        accessToken: access.token,
+        accessTokenExpiresAt: access.expiresAt,
+        refreshToken,
+        refreshTokenExpiresAt,
+      },
+    };
+  }
+
+  /**
+   * Rotates a refresh token. Exactly one concurrent caller wins the atomic `rotated_at IS NULL`
+   * update; the others, and any retry within the grace window, get the same new pair (two tabs or
+   * a mobile retry must not sign the user out). A rotated token presented after the window is
+   * reuse: somebody holds a stolen copy, so the whole session is revoked.
+   */
+  async refresh(em: EntityManager, presented: string, client: ClientInfo): Promise<RefreshOutcome> {
+    if (presented.length === 0 || presented.length > 512) return { kind: 'invalid-token' };
+    const tokenHash = sha256Hex(presented);
+    const outcome = await em.transactional(async (tx) => {
+      const now = new Date();
+      const row = await tx.findOne(RefreshToken, { tokenHash }, { populate: ['session', 'session.user'] });
+      if (!row) return { kind: 'invalid-token' } as const;
+      const session = row.session;
+      if (session.revokedAt || session.expiresAt <= now || row.expiresAt <= now) {
+        return { kind: 'invalid-token' } as const;
+      }
+      if (row.rotatedAt === null) {
+        const won = await tx.nativeUpdate(RefreshToken, { tokenHash, rotatedAt: null }, { rotatedAt: now });
+        if (won === 1)
+          return {
+            kind: 'rotated',
+            signedIn: await this.rotate(tx, session, tokenHash, client, now),
+          } as const;
+      }
+      // Another request rotated this token: read the grace pair it committed.
+      const fresh = await tx.findOneOrFail(Session, session.id, { refresh: true, populate: ['user'] });
+      if (
+        fresh.graceForTokenHash === tokenHash &&
+        fresh.gracePairEncrypted &&
+        fresh.graceUntil &&
+        fresh.graceUntil > now &&
+        !fresh.revokedAt
+      ) {
+        const pair = JSON.parse(this.box.open(GRACE_SEAL_PURPOSE, fresh.gracePairEncrypted)) as SealedPair;
+        return {
+          kind: 'grace',
+          signedIn: { user: fresh.user, session: fresh, tokens: unsealPair(pair) },
+        } as const;
+      }
+      await this.revokeWhere(tx, { id: session.id }, 'refresh-reuse');
+      return { kind: 'reuse' } as const;
+    });
+    switch (outcome.kind) {
+      case 'rotated':
+      case 'grace':
+        this.metrics.authEvent('refresh', 'success');
+        return { kind: 'success', signedIn: outcome.signedIn };
+      case 'reuse':
+        this.metrics.authEvent('refresh_reuse_detected', 'detected');
+        return { kind: 'invalid-token' };
+      default:
+        this.metrics.authEvent('refresh', 'failure');
+        return { kind: 'invalid-token' };
+    }
+  }
+
+  private async rotate(
+    tx: EntityManager,
+    session: Session,
+    consumedHash: string,
+    client: ClientInfo,
+    now: Date,
+  ): Promise<SignedIn> {
+    const refreshTokenExpiresAt = new Date(now.getTime() + this.settings.refreshTokenTtlSeconds * 1000);
+    const refreshToken = randomToken();
+    tx.create(RefreshToken, {
+      tokenHash: sha256Hex(refreshToken),
+      session,
+      createdAt: now,
+      expiresAt: refreshTokenExpiresAt,
+    });
+    const access = await this.accessTokens.issue(
+      { userId: session.user.id, sessionId: session.id, amr: session.amr.split(',').filter(Boolean) },
+      now,
+    );
+    const tokens: TokenPair = {
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken,
+      refreshTokenExpiresAt,
+    };
+    session.lastUsedAt = now;
+    session.expiresAt = refreshTokenExpiresAt;
+    session.rotationCount += 1;
+    if (client.ip) session.ip = client.ip.slice(0, 64);
+    if (this.settings.refreshGraceSeconds > 0) {
+      // The pair is kept only for the grace window, and only sealed with AUTH_SECRET.
+      session.graceForTokenHash = consumedHash;
+      session.graceUntil = new Date(now.getTime() + this.settings.refreshGraceSeconds * 1000);
+      session.gracePairEncrypted = this.box.seal(GRACE_SEAL_PURPOSE, JSON.stringify(sealPair(tokens)));
+    }
+    await tx.flush();
+    return { user: session.user, session, tokens };
+  }
+
+  /** Revokes one of the user's own sessions; false when it is not theirs or not live (no difference shown). */
+  async revoke(em: EntityManager, userId: string, sessionId: string, reason: RevokeReason): Promise<boolean> {
+    const count = await this.revokeWhere(em, { id: sessionId, user: userId }, reason);
+    return count > 0;
+  }
+
+  async revokeAll(
+    em: EntityManager,
+    userId: string,
+    reason: RevokeReason,
+    exceptSessionId?: string,
+  ): Promise<number> {
+    const where = exceptSessionId ? { user: userId, id: { $ne: exceptSessionId } } : { user: userId };
+    return this.revokeWhere(em, where, reason);
+  }
+
+  private async revokeWhere(
+    em: EntityManager,
+    where: Record<string, unknown>,
+    reason: RevokeReason,
+  ): Promise<number> {
+    const now = new Date();
+    const live = await em.find(Session, { ...where, revokedAt: null }, { fields: ['id'] });
+    if (live.length === 0) return 0;
+    const ids = live.map((s) => s.id);
+    const count = await em.nativeUpdate(
+      Session,
+      { id: { $in: ids }, revokedAt: null },
+      {
+        revokedAt: now,
+        revokedReason: reason,
+        gracePairEncrypted: null,
+        graceForTokenHash: null,
+        graceUntil: null,
+      },
+    );
+    // Refused at once by every replica: the access tokens of these sessions are still unexpired JWTs.
+    await Promise.all(
+      ids.map((id) => this.liveness.set(id, 'revoked', this.settings.accessTokenTtlSeconds + 60)),
+    );
+    const event =
+      reason === 'refresh-reuse' ? null : reason.startsWith('sign-out') ? 'sign_out' : 'session_revoked';
+    if (event) for (let i = 0; i < count; i += 1) this.metrics.authEvent(event, 'success');
+    return count;
+  }
+
+  /** Is the access token's session still live? Cached; a miss or a cache outage asks the database. */
+  async isLive(em: EntityManager, sessionId: string, userId: string): Promise<boolean> {
+    const cached = await this.liveness.get(sessionId);
+    if (cached) return cached === 'live';
+    const session = await em.findOne(
+      Session,
+      { id: sessionId, user: userId },
+      { fields: ['revokedAt', 'expiresAt'] },
+    );
+    const live = !!session && !session.revokedAt && session.expiresAt > new Date();
+    await this.liveness.set(
+      sessionId,
+      live ? 'live' : 'revoked',
+      live && session ? this.liveTtl(session.expiresAt) : this.settings.accessTokenTtlSeconds + 60,
+    );
+    return live;
+  }
+
+  async list(em: EntityManager, userId: string): Promise<Session[]> {
+    return em.find(
+      Session,
+      { user: userId, revokedAt: null, expiresAt: { $gt: new Date() } },
+      { orderBy: { lastUsedAt: 'desc' } },
+    );
+  }
+
+  async countLive(em: EntityManager): Promise<number> {
+    return em.count(Session, { revokedAt: null, expiresAt: { $gt: new Date() } });
+  }
+
+  private liveTtl(expiresAt: Date): number {
+    const untilExpiry = (expiresAt.getTime() - Date.now()) / 1000;
+    return Math.max(1, Math.min(this.settings.livenessCacheSeconds, untilExpiry));
+  }
+}
+
+function sealPair(tokens: TokenPair): SealedPair {
+  return {
+    accessToken: tokens.accessToken,
+    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
+    refreshToken: tokens.refreshToken,
+    refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
+  };
+}
+
+function unsealPair(pair: SealedPair): TokenPair {
+  return {
+    accessToken: pair.accessToken,
+    accessTokenExpiresAt: new Date(pair.accessTokenExpiresAt),
+    refreshToken: pair.refreshToken,
+    refreshTokenExpiresAt: new Date(pair.refreshTokenExpiresAt),
+  };
+}

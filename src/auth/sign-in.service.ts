@@ -1,0 +1,70 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { BadUserInputError } from '../errors.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { PasswordService } from '../security/password.service.js';
+import { MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
+import { User } from '../storage/entities/index.js';
+import type { ClientInfo } from './client-info.js';
+import { parseEmail } from './email.js';
+import type { SessionService, SignedIn } from './session.service.js';
+
+export type SignInOutcome =
+  | { kind: 'signed-in'; signedIn: SignedIn }
+  | { kind: 'invalid-credentials' }
+  | { kind: 'email-not-verified' };
+
+export interface SignInInputData {
+  email: string;
+  password: string;
+}
+
+export class SignInService {
+  constructor(
+    private readonly passwords: PasswordService,
+    private readonly sessions: SessionService,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async execute(em: EntityManager, input: SignInInputData, client: ClientInfo): Promise<SignInOutcome> {
+    // Refuse oversized input before any hashing: a 1 MB "password" must not cost a hash.
+    if (Buffer.byteLength(input.password, 'utf8') > MAX_PASSWORD_INPUT_BYTES) {
+      throw new BadUserInputError(`Password is longer than ${MAX_PASSWORD_INPUT_BYTES} bytes.`, 'password');
+    }
+    const email = parseEmail(input.email);
+    if (!email) throw new BadUserInputError('Enter a valid email address.', 'email');
+
+    const user = await this.verifyPassword(em, email, input.password);
+    if (!user) {
+      this.metrics.authEvent('sign_in', 'failure');
+      return { kind: 'invalid-credentials' };
+    }
+    this.metrics.authEvent('sign_in', 'success');
+    return { kind: 'signed-in', signedIn: await this.sessions.create(em, user, ['pwd'], client) };
+  }
+
+  /**
+   * The user whose password this is, or null. Unknown email and wrong password take the same
+   * path and the same time (a dummy verify), so neither the answer nor its timing tells them apart.
+   * A hash that is not the current policy is upgraded now, while the plain password is at hand.
+   */
+  async verifyPassword(em: EntityManager, email: string, password: string): Promise<User | null> {
+    const user = await em.findOne(User, { email });
+    if (!user) {
+      await this.passwords.verifyDummy(password);
+      return null;
+    }
+    const result = await this.passwords.verify(password, user.passwordHash);
+    if (!result.ok) return null;
+    if (result.needsRehash) {
+      const upgraded = await this.passwords.hash(password);
+      // Conditional on the old hash: a concurrent password change is never overwritten.
+      await em.nativeUpdate(
+        User,
+        { id: user.id, passwordHash: user.passwordHash },
+        { passwordHash: upgraded, updatedAt: new Date() },
+      );
+      user.passwordHash = upgraded;
+    }
+    return user;
+  }
+}

@@ -1,0 +1,41 @@
+import 'reflect-metadata';
+import { printSchemaWithDirectives } from '@graphql-tools/utils';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchema } from 'type-graphql';
+import type { ContainerType, NonEmptyArray, ResolverData } from 'type-graphql';
+import type { Context } from './context.js';
+import { UnauthenticatedError } from './errors.js';
+import { resolverClasses } from './resolvers/index.js';
+import { DateTimeScalar } from './schema/scalars.js';
+
+export type ResolverClass = abstract new (...args: never[]) => unknown;
+
+/** @Authorized() fields need a live access token: the context has one only after the liveness check. */
+// An arrow function, not a declaration: type-graphql treats anything with a prototype as a class to instantiate.
+const authChecker = ({ context }: ResolverData<Context>): boolean => {
+  if (!context.auth) throw new UnauthenticatedError();
+  return true;
+};
+
+const noContainer: ContainerType = {
+  get: () => {
+    throw new Error('schema built for printing only: resolvers cannot run');
+  },
+};
+
+export async function buildPlintoSchema(container: ContainerType = noContainer): Promise<GraphQLSchema> {
+  return buildSchema({
+    resolvers: resolverClasses as unknown as NonEmptyArray<ResolverClass>,
+    container,
+    authChecker,
+    scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
+    validate: false,
+  });
+}
+
+export const SCHEMA_HEADER =
+  '# Generated from src/schema and src/resolvers by `npm run schema`. Do not edit: CI fails when it differs.\n\n';
+
+export function printPlintoSchema(schema: GraphQLSchema): string {
+  return `${SCHEMA_HEADER}${printSchemaWithDirectives(schema)}\n`;
+}

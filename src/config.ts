@@ -1,0 +1,247 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only reader of process.env. Everything else receives a frozen, typed Config.
+ */
+
+export type DatabaseConfig = { kind: 'postgresql'; url: string } | { kind: 'sqlite'; path: string };
+
+export interface RateLimitRule {
+  limit: number;
+  durationSeconds: number;
+}
+
+export interface Config {
+  readonly production: boolean;
+  readonly embeddedDefault: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly metricsPort: number | null;
+  readonly dataDir: string;
+  readonly database: DatabaseConfig;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | null;
+  readonly redisKeyPrefix: string;
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  readonly appUrl: string;
+  readonly authSecret: string;
+  readonly authSecretSource: 'environment' | 'generated-dev-file';
+  readonly trustProxy: boolean | number | string;
+  readonly passwordHash: 'bcrypt' | 'argon2id';
+  readonly bcryptCost: number;
+  readonly hashConcurrency: number;
+  readonly hashQueueLimit: number;
+  readonly signupMode: 'verify-first' | 'immediate';
+  readonly corsOrigins: readonly string[];
+  readonly jwtAudience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly refreshGraceSeconds: number;
+  readonly sessionLivenessCacheSeconds: number;
+  readonly emailVerificationTtlSeconds: number;
+  readonly passwordResetTtlSeconds: number;
+  readonly magicLinkTtlSeconds: number;
+  readonly rateLimitsEnabled: boolean;
+  readonly rateLimitOverrides: Readonly<Record<string, RateLimitRule>>;
+  readonly logLevel: string;
+  readonly shutdownTimeoutSeconds: number;
+  readonly totpIssuer: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const intFromEnv = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const boolFromEnv = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional(),
+  PORT: intFromEnv(0, 65535).optional(),
+  HOST: z.string().min(1).optional(),
+  METRICS_PORT: intFromEnv(1, 65535).optional(),
+  DATA_DIR: z.string().min(1).optional(),
+  DATABASE_URL: z.string().min(1).optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().min(1).optional(),
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
+    .optional(),
+  MAIL_FROM: z.string().min(3).optional(),
+  APP_URL: z.url({ message: 'must be an absolute URL' }).optional(),
+  AUTH_SECRET: z.string().optional(),
+  TRUST_PROXY: z.string().optional(),
+  PASSWORD_HASH: z.enum(['bcrypt', 'argon2id']).optional(),
+  BCRYPT_COST: intFromEnv(4, 15).optional(),
+  HASH_CONCURRENCY: intFromEnv(1, 64).optional(),
+  HASH_QUEUE_LIMIT: intFromEnv(1, 100000).optional(),
+  SIGNUP_MODE: z.enum(['verify-first', 'immediate']).optional(),
+  CORS_ORIGINS: z.string().optional(),
+  JWT_AUDIENCE: z.string().min(1).optional(),
+  ACCESS_TOKEN_TTL_SECONDS: intFromEnv(1, 86400).optional(),
+  REFRESH_TOKEN_TTL_SECONDS: intFromEnv(60, 31536000).optional(),
+  REFRESH_GRACE_SECONDS: intFromEnv(0, 60).optional(),
+  SESSION_LIVENESS_CACHE_SECONDS: intFromEnv(1, 3600).optional(),
+  EMAIL_VERIFICATION_TTL_SECONDS: intFromEnv(60, 604800).optional(),
+  PASSWORD_RESET_TTL_SECONDS: intFromEnv(60, 86400).optional(),
+  MAGIC_LINK_TTL_SECONDS: intFromEnv(60, 86400).optional(),
+  RATE_LIMITS_ENABLED: boolFromEnv.optional(),
+  RATE_LIMITS: z.string().optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
+  SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(1, 300).optional(),
+  TOTP_ISSUER: z.string().min(1).optional(),
+});
+
+function parseDatabaseUrl(url: string): DatabaseConfig | null {
+  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgresql', url };
+  if (url.startsWith('sqlite:')) {
+    const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
+    return path ? { kind: 'sqlite', path } : null;
+  }
+  return null;
+}
+
+function parseTrustProxy(value: string | undefined): boolean | number | string {
+  if (value === undefined || value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  return value; // Express syntax: 'loopback', '10.0.0.0/8, 127.0.0.1', ...
+}
+
+/** `signIn=5/60,signUp=3/60`: limit per window in seconds, by field name. */
+function parseRateLimits(value: string | undefined, problems: string[]): Record<string, RateLimitRule> {
+  const rules: Record<string, RateLimitRule> = {};
+  if (!value) return rules;
+  for (const part of value
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
+    const match = /^([A-Za-z][A-Za-z0-9]*)=(\d+)\/(\d+)$/.exec(part);
+    if (!match) {
+      problems.push(`RATE_LIMITS: "${part}" is not of the form field=limit/seconds`);
+      continue;
+    }
+    rules[match[1]!] = { limit: Number(match[2]), durationSeconds: Number(match[3]) };
+  }
+  return rules;
+}
+
+/** Development only: a secret generated once and kept under the data dir, so restarts keep tokens valid. */
+function devSecret(dataDir: string): string {
+  const file = join(dataDir, 'dev-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
+  return secret;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const problems: string[] = [];
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) problems.push(`${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(problems);
+  }
+  const e = parsed.data;
+  const production = e.NODE_ENV === 'production';
+  const dataDir = resolve(e.DATA_DIR ?? './data');
+  const databaseUrl = e.DATABASE_URL ?? `sqlite:${join(dataDir, 'plinto.sqlite')}`;
+  const database = parseDatabaseUrl(databaseUrl);
+  if (!database) problems.push('DATABASE_URL: must be postgres://… or sqlite:PATH');
+  const authSecretBytes = e.AUTH_SECRET ? Buffer.byteLength(e.AUTH_SECRET, 'utf8') : 0;
+
+  if (production) {
+    if (!database || database.kind !== 'postgresql')
+      problems.push('DATABASE_URL: production needs PostgreSQL (postgres://…)');
+    if (!e.REDIS_URL)
+      problems.push('REDIS_URL: required in production (rate limits shared by every replica)');
+    if (!e.SMTP_URL) problems.push('SMTP_URL: required in production (verification and reset mails)');
+    if (!e.APP_URL) problems.push('APP_URL: required in production (issuer and email links)');
+    if (authSecretBytes < 32) problems.push('AUTH_SECRET: required in production, at least 32 bytes');
+    if (e.BCRYPT_COST !== undefined && e.BCRYPT_COST < 10)
+      problems.push('BCRYPT_COST: below 10 is for tests only, never production');
+  } else if (e.AUTH_SECRET !== undefined && authSecretBytes < 32) {
+    problems.push('AUTH_SECRET: at least 32 bytes');
+  }
+  const rateLimitOverrides = parseRateLimits(e.RATE_LIMITS, problems);
+  const corsOrigins = (e.CORS_ORIGINS ?? '')
+    .split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
+  for (const origin of corsOrigins) {
+    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an origin`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+
+  const port = e.PORT ?? 4000;
+  const embeddedDefault = !production && (database as DatabaseConfig).kind === 'sqlite';
+  let authSecret = e.AUTH_SECRET;
+  let authSecretSource: Config['authSecretSource'] = 'environment';
+  if (!authSecret) {
+    authSecret = devSecret(dataDir);
+    authSecretSource = 'generated-dev-file';
+  }
+  if (database?.kind === 'sqlite' && database.path !== ':memory:') {
+    mkdirSync(dirname(resolve(database.path)), { recursive: true });
+  }
+
+  const config: Config = {
+    production,
+    embeddedDefault,
+    port,
+    host: e.HOST ?? '0.0.0.0',
+    metricsPort: e.METRICS_PORT ?? null,
+    dataDir,
+    database: database as DatabaseConfig,
+    databaseUrl,
+    redisUrl: e.REDIS_URL ?? null,
+    redisKeyPrefix: e.REDIS_KEY_PREFIX ?? 'plinto:',
+    smtpUrl: e.SMTP_URL ?? null,
+    mailFrom: e.MAIL_FROM ?? 'Plinto <no-reply@localhost>',
+    appUrl: (e.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    authSecret,
+    authSecretSource,
+    trustProxy: parseTrustProxy(e.TRUST_PROXY),
+    passwordHash: e.PASSWORD_HASH ?? 'bcrypt',
+    bcryptCost: e.BCRYPT_COST ?? 12,
+    hashConcurrency: e.HASH_CONCURRENCY ?? 4,
+    hashQueueLimit: e.HASH_QUEUE_LIMIT ?? 256,
+    signupMode: e.SIGNUP_MODE ?? 'verify-first',
+    corsOrigins,
+    jwtAudience: e.JWT_AUDIENCE ?? 'plinto',
+    accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS ?? 900,
+    refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS ?? 30 * 86400,
+    refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 10,
+    sessionLivenessCacheSeconds: e.SESSION_LIVENESS_CACHE_SECONDS ?? 60,
+    emailVerificationTtlSeconds: e.EMAIL_VERIFICATION_TTL_SECONDS ?? 24 * 3600,
+    passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS ?? 30 * 60,
+    magicLinkTtlSeconds: e.MAGIC_LINK_TTL_SECONDS ?? 10 * 60,
+    rateLimitsEnabled: e.RATE_LIMITS_ENABLED ?? true,
+    rateLimitOverrides,
+    logLevel: e.LOG_LEVEL ?? 'info',
+    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS ?? 25,
+    totpIssuer: e.TOTP_ISSUER ?? 'Plinto',
+  };
+  return Object.freeze(config);
+}

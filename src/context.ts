@@ -1,0 +1,26 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { Request, Response } from 'express';
+import type { ClientInfo } from './auth/client-info.js';
+
+export interface AuthState {
+  userId: string;
+  sessionId: string;
+  amr: string[];
+}
+
+/** Per-request GraphQL context: a forked EntityManager and the authenticated session, if any. */
+export interface Context {
+  em: EntityManager;
+  auth: AuthState | null;
+  client: ClientInfo;
+  req: Request;
+  res: Response;
+  /** The browser asked for the refresh token as an HttpOnly cookie instead of in the payload. */
+  cookieTransport: boolean;
+}
+
+/** The authenticated part of a context, for resolvers guarded by @Authorized(). */
+export function requireAuth(context: Context): AuthState {
+  if (!context.auth) throw new Error('requireAuth used outside an @Authorized() field');
+  return context.auth;
+}

@@ -1,0 +1,66 @@
+import { unwrapResolverError } from '@apollo/server/errors';
+import { DriverException } from '@mikro-orm/core';
+import type { GraphQLFormattedError } from 'graphql';
+import { CLIENT_SAFE_CODES, ErrorCode } from './errors.js';
+import type { Logger } from './observability/logger.js';
+
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  '57P01',
+  '57P03',
+]);
+
+function isOutage(error: unknown): boolean {
+  if (!error || typeof error !== 'object') return false;
+  const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
+  if (typeof e.code === 'string' && CONNECTION_ERROR_CODES.has(e.code)) return true;
+  if (e.name === 'ConnectionException') return true;
+  if (
+    typeof e.message === 'string' &&
+    /connect|timeout|terminat|pool/i.test(e.message) &&
+    error instanceof DriverException
+  )
+    return true;
+  if (
+    typeof e.message === 'string' &&
+    /Connection terminated|timeout exceeded when trying to connect/i.test(e.message)
+  )
+    return true;
+  return e.cause !== undefined && e.cause !== error ? isOutage(e.cause) : false;
+}
+
+/**
+ * The last word on what a client sees. Known codes keep their message; an outage becomes
+ * SERVICE_UNAVAILABLE; anything else is masked as INTERNAL_SERVER_ERROR and logged here, so no
+ * stack, SQL or driver text ever reaches a client.
+ */
+export function formatError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  logger: Logger,
+): GraphQLFormattedError {
+  const code = formatted.extensions?.code;
+  const original = unwrapResolverError(error);
+  if (typeof code === 'string' && CLIENT_SAFE_CODES.has(code) && !isOutage(original)) {
+    const { stacktrace: _stacktrace, exception: _exception, ...extensions } = formatted.extensions ?? {};
+    return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
+  }
+  if (isOutage(original)) {
+    logger.error({ err: original, path: formatted.path }, 'dependency unavailable');
+    return {
+      message: 'The service is temporarily unavailable; retry shortly.',
+      path: formatted.path,
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
+    };
+  }
+  logger.error({ err: original, path: formatted.path }, 'internal error');
+  return {
+    message: 'Internal server error.',
+    path: formatted.path,
+    extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}

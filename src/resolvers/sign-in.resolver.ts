@@ -1,0 +1,28 @@
+import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
+import type { SignInService } from '../auth/sign-in.service.js';
+import type { Context } from '../context.js';
+import { SignInInput } from '../schema/inputs.type.js';
+import { SignInResult } from '../schema/results.type.js';
+import { EmailNotVerified, InvalidCredentials } from '../schema/user-error.type.js';
+import { toSignInSuccess } from './mappers.js';
+
+@Resolver()
+export class SignInResolver {
+  constructor(private readonly signInService: SignInService) {}
+
+  @Mutation(() => SignInResult)
+  async signIn(
+    @Arg('input', () => SignInInput) input: SignInInput,
+    @Ctx() context: Context,
+  ): Promise<typeof SignInResult> {
+    const outcome = await this.signInService.execute(context.em, input, context.client);
+    switch (outcome.kind) {
+      case 'signed-in':
+        return toSignInSuccess(outcome.signedIn, context);
+      case 'invalid-credentials':
+        return new InvalidCredentials();
+      case 'email-not-verified':
+        return new EmailNotVerified();
+    }
+  }
+}

@@ -1,0 +1,58 @@
+import { createUnionType } from 'type-graphql';
+import {
+  EmailNotVerified,
+  EmailTaken,
+  InvalidCredentials,
+  InvalidMfaCode,
+  InvalidToken,
+  PasswordRejected,
+  TooManyAttempts,
+} from './user-error.type.js';
+import {
+  MfaChallenge,
+  PasswordChanged,
+  RecoveryCodes,
+  SignInSuccess,
+  VerificationRequired,
+} from './payloads.type.js';
+
+// Members are class instances; type-graphql resolves the union member from the instance's class.
+export const SignUpResult = createUnionType({
+  name: 'SignUpResult',
+  types: () => [SignInSuccess, VerificationRequired, PasswordRejected, EmailTaken] as const,
+});
+
+export const SignInResult = createUnionType({
+  name: 'SignInResult',
+  types: () => [SignInSuccess, MfaChallenge, InvalidCredentials, TooManyAttempts, EmailNotVerified] as const,
+});
+
+export const CompleteMfaResult = createUnionType({
+  name: 'CompleteMfaResult',
+  types: () => [SignInSuccess, InvalidMfaCode, InvalidToken, TooManyAttempts] as const,
+});
+
+export const RefreshResult = createUnionType({
+  name: 'RefreshResult',
+  types: () => [SignInSuccess, InvalidToken] as const,
+});
+
+export const TokenSignInResult = createUnionType({
+  name: 'TokenSignInResult',
+  types: () => [SignInSuccess, MfaChallenge, InvalidToken] as const,
+});
+
+export const ResetPasswordResult = createUnionType({
+  name: 'ResetPasswordResult',
+  types: () => [PasswordChanged, InvalidToken, PasswordRejected] as const,
+});
+
+export const ChangePasswordResult = createUnionType({
+  name: 'ChangePasswordResult',
+  types: () => [PasswordChanged, InvalidCredentials, PasswordRejected] as const,
+});
+
+export const MfaCodeResult = createUnionType({
+  name: 'MfaCodeResult',
+  types: () => [RecoveryCodes, InvalidMfaCode] as const,
+});

@@ -1,0 +1,95 @@
+import { Field, InterfaceType, Int, ObjectType, registerEnumType } from 'type-graphql';
+
+export enum UserErrorCode {
+  INVALID_CREDENTIALS = 'INVALID_CREDENTIALS',
+  TOO_MANY_ATTEMPTS = 'TOO_MANY_ATTEMPTS',
+  PASSWORD_REJECTED = 'PASSWORD_REJECTED',
+  INVALID_TOKEN = 'INVALID_TOKEN',
+  INVALID_MFA_CODE = 'INVALID_MFA_CODE',
+  EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
+  EMAIL_TAKEN = 'EMAIL_TAKEN',
+}
+
+registerEnumType(UserErrorCode, { name: 'UserErrorCode' });
+
+/** Every expected failure of a flow: data in the result union, never a top-level error. */
+@InterfaceType('UserError')
+export abstract class UserError {
+  @Field(() => UserErrorCode)
+  code!: UserErrorCode;
+
+  @Field(() => String)
+  message!: string;
+}
+
+@ObjectType('InvalidCredentials', { implements: UserError })
+export class InvalidCredentials extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.INVALID_CREDENTIALS;
+    this.message = 'The email or password is incorrect.';
+  }
+}
+
+@ObjectType('TooManyAttempts', { implements: UserError })
+export class TooManyAttempts extends UserError {
+  @Field(() => Int)
+  retryAfterSeconds!: number;
+
+  constructor(retryAfterSeconds: number) {
+    super();
+    this.code = UserErrorCode.TOO_MANY_ATTEMPTS;
+    this.message = `Too many failed attempts. Try again in ${retryAfterSeconds} seconds.`;
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+@ObjectType('PasswordRejected', { implements: UserError })
+export class PasswordRejected extends UserError {
+  @Field(() => [String])
+  reasons!: string[];
+
+  constructor(reasons: string[]) {
+    super();
+    this.code = UserErrorCode.PASSWORD_REJECTED;
+    this.message = reasons.join(' ');
+    this.reasons = reasons;
+  }
+}
+
+@ObjectType('InvalidToken', { implements: UserError })
+export class InvalidToken extends UserError {
+  constructor(message = 'The token is invalid, expired or already used.') {
+    super();
+    this.code = UserErrorCode.INVALID_TOKEN;
+    this.message = message;
+  }
+}
+
+@ObjectType('InvalidMfaCode', { implements: UserError })
+export class InvalidMfaCode extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.INVALID_MFA_CODE;
+    this.message = 'The code is incorrect or was already used.';
+  }
+}
+
+@ObjectType('EmailNotVerified', { implements: UserError })
+export class EmailNotVerified extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.EMAIL_NOT_VERIFIED;
+    this.message = 'Verify your email address first: follow the link in the email we sent.';
+  }
+}
+
+/** Only in SIGNUP_MODE=immediate, which cannot hide a taken address; verify-first never answers this. */
+@ObjectType('EmailTaken', { implements: UserError })
+export class EmailTaken extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.EMAIL_TAKEN;
+    this.message = 'An account with this email already exists. Sign in instead.';
+  }
+}

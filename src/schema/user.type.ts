@@ -1,0 +1,20 @@
+import { Field, ID, ObjectType } from 'type-graphql';
+import { DateTimeScalar } from './scalars.js';
+
+@ObjectType('User')
+export class UserType {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String)
+  email!: string;
+
+  @Field(() => Boolean)
+  emailVerified!: boolean;
+
+  @Field(() => Boolean)
+  mfaEnabled!: boolean;
+
+  @Field(() => DateTimeScalar)
+  createdAt!: Date;
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import type { EntityManager } from '@mikro-orm/core';
+import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8 } from 'jose';
+import type { CryptoKey, JWK } from 'jose';
+import { SigningKey } from '../storage/entities/index.js';
+import type { SecretBox } from './crypto.js';
+
+const ALGORITHM = 'EdDSA';
+const SEAL_PURPOSE = 'signing-key';
+
+export interface LoadedKey {
+  kid: string;
+  publicJwk: JWK;
+  publicKey: CryptoKey;
+  privateKey: CryptoKey | null;
+  createdAt: Date;
+  retiredAt: Date | null;
+}
+
+/**
+ * Signing keys live in the database, private halves sealed with AUTH_SECRET, so every replica
+ * and every restart signs and verifies with the same keys. A retired key stays published
+ * (and accepted) until every token it signed has expired.
+ */
+export class SigningKeyStore {
+  private keys = new Map<string, LoadedKey>();
+  private active: LoadedKey | null = null;
+  private loadedAt = 0;
+  private reloading: Promise<void> | null = null;
+
+  constructor(
+    private readonly em: () => EntityManager,
+    private readonly box: SecretBox,
+    private readonly accessTokenTtlSeconds: number,
+    private readonly reloadIntervalMs = 60_000,
+  ) {}
+
+  /** Loads the keys, creating the first one if the database has none. */
+  async init(): Promise<void> {
+    await this.reload();
+    if (!this.active) {
+      await this.createKey(this.em());
+      await this.reload();
+    }
+  }
+
+  async rotate(): Promise<string> {
+    const em = this.em();
+    const kid = await em.transactional(async (tx) => {
+      await tx.nativeUpdate(SigningKey, { retiredAt: null }, { retiredAt: new Date() });
+      return this.createKey(tx);
+    });
+    await this.reload();
+    return kid;
+  }
+
+  async signingKey(): Promise<LoadedKey> {
+    if (Date.now() - this.loadedAt > this.reloadIntervalMs) await this.reload();
+    if (!this.active) throw new Error('no active signing key');
+    return this.active;
+  }
+
+  /** Key for a token's `kid`; an unknown kid triggers at most one reload (another replica may have rotated). */
+  async verificationKey(kid: string): Promise<CryptoKey | null> {
+    let key = this.keys.get(kid);
+    if (!key && Date.now() - this.loadedAt > 5_000) {
+      await this.reload();
+      key = this.keys.get(kid);
+    }
+    if (!key || !this.isPublished(key)) return null;
+    return key.publicKey;
+  }
+
+  async jwks(): Promise<{ keys: JWK[] }> {
+    if (Date.now() - this.loadedAt > this.reloadIntervalMs) await this.reload();
+    return {
+      keys: [...this.keys.values()]
+        .filter((k) => this.isPublished(k))
+        .map((k) => ({ ...k.publicJwk, kid: k.kid, alg: ALGORITHM, use: 'sig' })),
+    };
+  }
+
+  private isPublished(key: LoadedKey): boolean {
+    if (!key.retiredAt) return true;
+    // Keep publishing for the life of the last token it signed, plus a minute of clock skew.
+    return Date.now() < key.retiredAt.getTime() + (this.accessTokenTtlSeconds + 60) * 1000;
+  }
+
+  private async createKey(em: EntityManager): Promise<string> {
+    const { publicKey, privateKey } = await generateKeyPair(ALGORITHM, { crv: 'Ed25519', extractable: true });
+    const kid = randomUUID();
+    const row = em.create(SigningKey, {
+      kid,
+      algorithm: ALGORITHM,
+      publicJwk: JSON.stringify(await exportJWK(publicKey)),
+      privateKeyEncrypted: this.box.seal(SEAL_PURPOSE, await exportPKCS8(privateKey)),
+      createdAt: new Date(),
+      retiredAt: null,
+    });
+    await em.persistAndFlush(row);
+    return kid;
+  }
+
+  private async reload(): Promise<void> {
+    this.reloading ??= this.doReload().finally(() => {
+      this.reloading = null;
+    });
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<void> {
+    const rows = await this.em().find(SigningKey, {}, { orderBy: { createdAt: 'desc' } });
+    const keys = new Map<string, LoadedKey>();
+    let active: LoadedKey | null = null;
+    for (const row of rows) {
+      const publicJwk = JSON.parse(row.publicJwk) as JWK;
+      const existing = this.keys.get(row.kid);
+      const key: LoadedKey = {
+        kid: row.kid,
+        publicJwk,
+        publicKey: existing?.publicKey ?? ((await importJWK(publicJwk, ALGORITHM)) as CryptoKey),
+        privateKey: null,
+        createdAt: row.createdAt,
+        retiredAt: row.retiredAt,
+      };
+      // Two replicas may create a first key at the same moment: the newest unretired one signs.
+      if (!row.retiredAt && !active) {
+        key.privateKey =
+          existing?.privateKey ??
+          (await importPKCS8(this.box.open(SEAL_PURPOSE, row.privateKeyEncrypted), ALGORITHM));
+        active = key;
+      }
+      keys.set(row.kid, key);
+    }
+    this.keys = keys;
+    this.active = active;
+    this.loadedAt = Date.now();
+  }
+}

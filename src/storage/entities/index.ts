@@ -1,0 +1,8 @@
+import { RefreshToken } from './refresh-token.entity.js';
+import { Session } from './session.entity.js';
+import { SigningKey } from './signing-key.entity.js';
+import { User } from './user.entity.js';
+
+export { RefreshToken, Session, SigningKey, User };
+
+export const entities = [User, Session, RefreshToken, SigningKey];

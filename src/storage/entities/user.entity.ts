@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+
+@Entity({ tableName: 'users' })
+export class User {
+  [OptionalProps]?:
+    | 'emailVerifiedAt'
+    | 'totpSecretEncrypted'
+    | 'totpEnabledAt'
+    | 'totpLastUsedStep'
+    | 'createdAt'
+    | 'updatedAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  /** Normalised (NFKC, trimmed, lower-cased); unique. */
+  @Property({ type: 'string', length: 320, unique: true })
+  email!: string;
+
+  /** Self-describing hash: `$2b$12$…` (bcrypt), `$argon2id$…`, or `sha256:<hex>` (legacy, import only). */
+  @Property({ type: 'string', length: 255 })
+  passwordHash!: string;
+
+  @Property({ type: 'datetime', nullable: true })
+  emailVerifiedAt: Date | null = null;
+
+  /** TOTP secret, AES-256-GCM encrypted with a key derived from AUTH_SECRET. */
+  @Property({ type: 'text', nullable: true })
+  totpSecretEncrypted: string | null = null;
+
+  @Property({ type: 'datetime', nullable: true })
+  totpEnabledAt: Date | null = null;
+
+  /** The last accepted TOTP time step: a code at or before it is a replay. */
+  @Property({ type: 'integer', nullable: true })
+  totpLastUsedStep: number | null = null;
+
+  @Property({ type: 'datetime' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}
