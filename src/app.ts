@@ -24,6 +24,7 @@ import { formatError } from './format-error.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
@@ -46,6 +47,7 @@ export interface Services {
   orm: Orm;
   redis: Redis | null;
   metrics: Metrics;
+  events: SecurityEvents;
   logger: Logger;
   box: SecretBox;
   signingKeys: SigningKeyStore;
@@ -85,6 +87,7 @@ function createRedis(config: Config, logger: Logger): Redis | null {
 export async function createApp(config: Config, options: AppOptions = {}): Promise<PlintoApp> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
+  const events = new SecurityEvents([new MetricsEventSink(metrics)], logger);
   const orm = await openOrm(config.database);
   if (options.migrate ?? !config.production) await migrate(orm);
   const redis = createRedis(config, logger);
@@ -107,19 +110,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     hashQueue,
     metrics,
   );
-  const sessions = new SessionService(accessTokens, liveness, box, metrics, {
+  const sessions = new SessionService(accessTokens, liveness, box, events, {
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
     refreshGraceSeconds: config.refreshGraceSeconds,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     livenessCacheSeconds: config.sessionLivenessCacheSeconds,
   });
-  const signUp = new SignUpService(passwords, sessions, metrics, config.signupMode);
-  const signIn = new SignInService(passwords, sessions, metrics);
+  const signUp = new SignUpService(passwords, sessions, events, config.signupMode);
+  const signIn = new SignInService(passwords, sessions, events);
   const users = new UserService();
   const services: Services = {
     orm,
     redis,
     metrics,
+    events,
     logger,
     box,
     signingKeys,

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import type { Metrics } from '../observability/metrics.js';
+import type { SecurityEvents } from '../observability/security-events.js';
 import type { AccessTokenService } from '../security/access-tokens.js';
 import type { SecretBox } from '../security/crypto.js';
 import { randomToken, sha256Hex } from '../security/crypto.js';
@@ -48,7 +48,7 @@ export class SessionService {
     private readonly accessTokens: AccessTokenService,
     private readonly liveness: SessionLivenessCache,
     private readonly box: SecretBox,
-    private readonly metrics: Metrics,
+    private readonly events: SecurityEvents,
     private readonly settings: SessionSettings,
   ) {}
 
@@ -127,18 +127,32 @@ export class SessionService {
         } as const;
       }
       await this.revokeWhere(tx, { id: session.id }, 'refresh-reuse');
-      return { kind: 'reuse' } as const;
+      return { kind: 'reuse', userId: session.user.id, sessionId: session.id } as const;
     });
     switch (outcome.kind) {
       case 'rotated':
-      case 'grace':
-        this.metrics.authEvent('refresh', 'success');
+      case 'grace': {
+        const { user, session } = outcome.signedIn;
+        await this.events.record({
+          kind: 'refresh',
+          result: 'success',
+          userId: user.id,
+          sessionId: session.id,
+          client,
+        });
         return { kind: 'success', signedIn: outcome.signedIn };
+      }
       case 'reuse':
-        this.metrics.authEvent('refresh_reuse_detected', 'detected');
+        await this.events.record({
+          kind: 'refresh_reuse_detected',
+          result: 'detected',
+          userId: outcome.userId,
+          sessionId: outcome.sessionId,
+          client,
+        });
         return { kind: 'invalid-token' };
       default:
-        this.metrics.authEvent('refresh', 'failure');
+        await this.events.record({ kind: 'refresh', result: 'failure', client });
         return { kind: 'invalid-token' };
     }
   }
@@ -183,8 +197,15 @@ export class SessionService {
   }
 
   /** Revokes one of the user's own sessions; false when it is not theirs or not live (no difference shown). */
-  async revoke(em: EntityManager, userId: string, sessionId: string, reason: RevokeReason): Promise<boolean> {
+  async revoke(
+    em: EntityManager,
+    userId: string,
+    sessionId: string,
+    reason: RevokeReason,
+    client: ClientInfo | null = null,
+  ): Promise<boolean> {
     const count = await this.revokeWhere(em, { id: sessionId, user: userId }, reason);
+    if (count > 0) await this.recordRevocation(reason, userId, sessionId, client);
     return count > 0;
   }
 
@@ -192,10 +213,28 @@ export class SessionService {
     em: EntityManager,
     userId: string,
     reason: RevokeReason,
-    exceptSessionId?: string,
+    options: { exceptSessionId?: string; client?: ClientInfo | null } = {},
   ): Promise<number> {
-    const where = exceptSessionId ? { user: userId, id: { $ne: exceptSessionId } } : { user: userId };
-    return this.revokeWhere(em, where, reason);
+    const where = options.exceptSessionId
+      ? { user: userId, id: { $ne: options.exceptSessionId } }
+      : { user: userId };
+    const count = await this.revokeWhere(em, where, reason);
+    if (count > 0) await this.recordRevocation(reason, userId, null, options.client ?? null);
+    return count;
+  }
+
+  /** Password flows record their own event; sign-out and explicit revocation are recorded here. */
+  private async recordRevocation(
+    reason: RevokeReason,
+    userId: string,
+    sessionId: string | null,
+    client: ClientInfo | null,
+  ): Promise<void> {
+    if (reason === 'sign-out' || reason === 'sign-out-everywhere') {
+      await this.events.record({ kind: 'sign_out', result: 'success', userId, sessionId, client });
+    } else if (reason === 'revoked') {
+      await this.events.record({ kind: 'session_revoked', result: 'success', userId, sessionId, client });
+    }
   }
 
   private async revokeWhere(
@@ -222,9 +261,6 @@ export class SessionService {
     await Promise.all(
       ids.map((id) => this.liveness.set(id, 'revoked', this.settings.accessTokenTtlSeconds + 60)),
     );
-    const event =
-      reason === 'refresh-reuse' ? null : reason.startsWith('sign-out') ? 'sign_out' : 'session_revoked';
-    if (event) for (let i = 0; i < count; i += 1) this.metrics.authEvent(event, 'success');
     return count;
   }
 

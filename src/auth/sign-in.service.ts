@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { BadUserInputError } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
 import { MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
@@ -22,7 +22,7 @@ export class SignInService {
   constructor(
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
-    private readonly metrics: Metrics,
+    private readonly events: SecurityEvents,
   ) {}
 
   async execute(em: EntityManager, input: SignInInputData, client: ClientInfo): Promise<SignInOutcome> {
@@ -35,11 +35,18 @@ export class SignInService {
 
     const user = await this.verifyPassword(em, email, input.password);
     if (!user) {
-      this.metrics.authEvent('sign_in', 'failure');
+      await this.events.record({ kind: 'sign_in', result: 'failure', client });
       return { kind: 'invalid-credentials' };
     }
-    this.metrics.authEvent('sign_in', 'success');
-    return { kind: 'signed-in', signedIn: await this.sessions.create(em, user, ['pwd'], client) };
+    const signedIn = await this.sessions.create(em, user, ['pwd'], client);
+    await this.events.record({
+      kind: 'sign_in',
+      result: 'success',
+      userId: user.id,
+      sessionId: signedIn.session.id,
+      client,
+    });
+    return { kind: 'signed-in', signedIn };
   }
 
   /**

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { BadUserInputError } from '../errors.js';
-import type { Metrics } from '../observability/metrics.js';
+import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
 import { checkPasswordPolicy } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
@@ -25,7 +25,7 @@ export class SignUpService {
   constructor(
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
-    private readonly metrics: Metrics,
+    private readonly events: SecurityEvents,
     private readonly mode: 'verify-first' | 'immediate',
   ) {}
 
@@ -34,19 +34,19 @@ export class SignUpService {
     if (!email) throw new BadUserInputError('Enter a valid email address.', 'email');
     const check = checkPasswordPolicy(input.password, this.passwords.scheme);
     if (!check.ok) {
-      this.metrics.authEvent('sign_up', 'rejected');
+      await this.events.record({ kind: 'sign_up', result: 'rejected', client });
       return { kind: 'password-rejected', reasons: check.reasons };
     }
     // Hash before looking anything up: new and taken addresses cost the same time.
     const passwordHash = await this.passwords.hash(check.password);
     const user = await this.insertUser(em, email, passwordHash);
     if (!user) {
-      this.metrics.authEvent('sign_up', 'failure');
+      await this.events.record({ kind: 'sign_up', result: 'failure', client });
       // Immediate mode cannot hide a taken address (it signs the new user in at once);
       // verify-first is the mode that reveals nothing.
       return this.mode === 'immediate' ? { kind: 'email-taken' } : { kind: 'verification-required', email };
     }
-    this.metrics.authEvent('sign_up', 'success');
+    await this.events.record({ kind: 'sign_up', result: 'success', userId: user.id, client });
     const signedIn = await this.sessions.create(em, user, ['pwd'], client);
     return { kind: 'signed-in', signedIn };
   }

@@ -1,20 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-export type AuthEvent =
-  | 'sign_up'
-  | 'sign_in'
-  | 'refresh'
-  | 'refresh_reuse_detected'
-  | 'sign_out'
-  | 'session_revoked'
-  | 'password_reset'
-  | 'password_changed'
-  | 'email_verified'
-  | 'magic_link'
-  | 'mfa';
-
-export type AuthResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
-
 /**
  * Every metric the service exports, on a registry of its own (one per app instance, so
  * several instances in one test process never share counters). Names are a contract with
@@ -106,9 +91,5 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plinto_' });
-  }
-
-  authEvent(event: AuthEvent, result: AuthResult): void {
-    this.authEvents.inc({ event, result });
   }
 }

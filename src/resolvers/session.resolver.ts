@@ -34,7 +34,7 @@ export class SessionResolver {
   async signOut(@Ctx() context: Context): Promise<boolean> {
     const auth = requireAuth(context);
     clearRefreshCookie(context);
-    return this.sessionsService.revoke(context.em, auth.userId, auth.sessionId, 'sign-out');
+    return this.sessionsService.revoke(context.em, auth.userId, auth.sessionId, 'sign-out', context.client);
   }
 
   @Authorized()
@@ -44,14 +44,16 @@ export class SessionResolver {
   async signOutEverywhere(@Ctx() context: Context): Promise<number> {
     const auth = requireAuth(context);
     clearRefreshCookie(context);
-    return this.sessionsService.revokeAll(context.em, auth.userId, 'sign-out-everywhere');
+    return this.sessionsService.revokeAll(context.em, auth.userId, 'sign-out-everywhere', {
+      client: context.client,
+    });
   }
 
   @Authorized()
   @Mutation(() => Boolean)
   async revokeSession(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     const auth = requireAuth(context);
-    return this.sessionsService.revoke(context.em, auth.userId, id, 'revoked');
+    return this.sessionsService.revoke(context.em, auth.userId, id, 'revoked', context.client);
   }
 
   @Authorized()

@@ -21,6 +21,7 @@ export function ormOptions(database: DatabaseConfig): Options {
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
   } satisfies Options;
   if (database.kind === 'postgresql') {

@@ -1,0 +1,67 @@
+import type { ClientInfo } from '../auth/client-info.js';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+
+export type SecurityEventKind =
+  | 'sign_up'
+  | 'sign_in'
+  | 'sign_out'
+  | 'session_revoked'
+  | 'refresh'
+  | 'refresh_reuse_detected'
+  | 'password_changed'
+  | 'password_reset'
+  | 'email_verified'
+  | 'magic_link'
+  | 'mfa'
+  | 'mfa_enabled'
+  | 'mfa_disabled'
+  | 'recovery_code_used';
+
+export type SecurityEventResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
+
+export interface SecurityEvent {
+  kind: SecurityEventKind;
+  result: SecurityEventResult;
+  userId?: string | null;
+  sessionId?: string | null;
+  client?: ClientInfo | null;
+}
+
+/** Where security events go: the metrics counter, the audit trail, … */
+export interface SecurityEventSink {
+  record(event: SecurityEvent): Promise<void>;
+}
+
+/**
+ * Every flow reports what happened here, once; the sinks turn it into metrics and audit rows,
+ * so a counter and the audit trail can never disagree about what happened.
+ */
+export class SecurityEvents {
+  constructor(
+    private readonly sinks: SecurityEventSink[],
+    private readonly logger: Logger,
+  ) {}
+
+  addSink(sink: SecurityEventSink): void {
+    this.sinks.push(sink);
+  }
+
+  async record(event: SecurityEvent): Promise<void> {
+    for (const sink of this.sinks) {
+      try {
+        await sink.record(event);
+      } catch (error) {
+        this.logger.error({ err: error, kind: event.kind }, 'security event sink failed');
+      }
+    }
+  }
+}
+
+export class MetricsEventSink implements SecurityEventSink {
+  constructor(private readonly metrics: Metrics) {}
+
+  async record(event: SecurityEvent): Promise<void> {
+    this.metrics.authEvents.inc({ event: event.kind, result: event.result });
+  }
+}

@@ -1,0 +1,32 @@
+import pg from 'pg';
+import { Redis } from 'ioredis';
+
+/** Fails fast, with a clear message, when the real services the suite needs are not running. */
+export async function setup(): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl() });
+  try {
+    await client.connect();
+    await client.query('select 1');
+  } catch (error) {
+    throw new Error(`PostgreSQL is not reachable at ${postgresAdminUrl()}: ${(error as Error).message}`);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  const redis = new Redis(redisUrl(), { lazyConnect: true, maxRetriesPerRequest: 0 });
+  try {
+    await redis.connect();
+    await redis.ping();
+  } catch (error) {
+    throw new Error(`Redis is not reachable at ${redisUrl()}: ${(error as Error).message}`);
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export function postgresAdminUrl(): string {
+  return process.env.TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+}
+
+export function redisUrl(): string {
+  return process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+}

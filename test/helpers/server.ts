@@ -1,0 +1,58 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createApp } from '../../src/app.js';
+import type { PlintoApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/observability/logger.js';
+import type { Backend, TestDatabase } from './database.js';
+import { redisUrl } from './global-setup.js';
+
+export const TEST_AUTH_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+
+export interface TestServer {
+  app: PlintoApp;
+  url: string;
+  env: Record<string, string>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real server on a free loopback port, with the given database. PostgreSQL servers use the
+ * real Redis (with a key prefix of their own); SQLite servers run like the embedded default.
+ */
+export async function startServer(
+  database: TestDatabase,
+  overrides: Record<string, string | undefined> = {},
+): Promise<TestServer> {
+  const env = testEnv(database.backend, database.url, overrides);
+  const app = await createApp(loadConfig(env), {
+    migrate: true,
+    logger: createLogger(env.LOG_LEVEL ?? 'silent'),
+  });
+  const port = await app.listen(0, '127.0.0.1');
+  return { app, url: `http://127.0.0.1:${port}`, env, close: () => app.close() };
+}
+
+export function testEnv(
+  backend: Backend,
+  databaseUrl: string,
+  overrides: Record<string, string | undefined> = {},
+): Record<string, string> {
+  const env: Record<string, string | undefined> = {
+    DATABASE_URL: databaseUrl,
+    AUTH_SECRET: TEST_AUTH_SECRET,
+    BCRYPT_COST: '4',
+    SIGNUP_MODE: 'immediate',
+    LOG_LEVEL: 'silent',
+    DATA_DIR: mkdtempSync(join(tmpdir(), 'plinto-data-')),
+    APP_URL: 'http://plinto.test',
+    REFRESH_GRACE_SECONDS: '2',
+    ...(backend === 'postgresql'
+      ? { REDIS_URL: redisUrl(), REDIS_KEY_PREFIX: `plinto-test-${randomBytes(4).toString('hex')}:` }
+      : {}),
+    ...overrides,
+  };
+  return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
+}
