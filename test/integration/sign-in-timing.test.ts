@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { gql, SIGN_IN, signUpUser, uniqueEmail } from '../helpers/graphql.js';
+import { startServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+};
+
+describe('sign-in timing', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgresql');
+    // A real cost, so that a skipped hash would show as a gap of tens of milliseconds.
+    server = await startServer(database, { BCRYPT_COST: '10' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('takes the same time for an unknown email as for a wrong password (dummy verify)', async () => {
+    const user = await signUpUser(server.url);
+    const timed = async (email: string) => {
+      const started = performance.now();
+      const response = await gql(server.url, SIGN_IN, { email, password: 'not the password 9' });
+      expect(response.body.data?.signIn.__typename).toBe('InvalidCredentials');
+      return performance.now() - started;
+    };
+    const known: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 21; i += 1) {
+      known.push(await timed(user.email));
+      unknown.push(await timed(uniqueEmail('ghost')));
+    }
+    // bcrypt(10) costs ~60 ms here: skipping it for unknown users would be a 60 ms gap.
+    expect(median(known)).toBeGreaterThan(20);
+    expect(Math.abs(median(known) - median(unknown))).toBeLessThan(10);
+  });
+});

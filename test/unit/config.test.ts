@@ -1,0 +1,102 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config.js';
+
+const run = promisify(execFile);
+const dataDir = () => mkdtempSync(join(tmpdir(), 'plinto-config-'));
+
+function problemsOf(env: Record<string, string>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('configuration', () => {
+  it('runs the embedded default with no configuration at all, keeping one generated dev secret', () => {
+    const dir = dataDir();
+    const config = loadConfig({ DATA_DIR: dir });
+    expect(config).toMatchObject({
+      production: false,
+      embeddedDefault: true,
+      port: 4000,
+      database: { kind: 'sqlite', path: join(dir, 'plinto.sqlite') },
+      redisUrl: null,
+      smtpUrl: null,
+      passwordHash: 'bcrypt',
+      bcryptCost: 12,
+      signupMode: 'verify-first',
+      jwtAudience: 'plinto',
+      authSecretSource: 'generated-dev-file',
+    });
+    expect(Buffer.byteLength(config.authSecret)).toBeGreaterThanOrEqual(32);
+    expect(loadConfig({ DATA_DIR: dir }).authSecret).toBe(config.authSecret);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it('lists every production problem at once', () => {
+    const problems = problemsOf({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'sqlite:./x.sqlite',
+      AUTH_SECRET: 'short',
+    });
+    expect(problems).toEqual([
+      'DATABASE_URL: production needs PostgreSQL (postgres://…)',
+      'REDIS_URL: required in production (rate limits shared by every replica)',
+      'SMTP_URL: required in production (verification and reset mails)',
+      'APP_URL: required in production (issuer and email links)',
+      'AUTH_SECRET: required in production, at least 32 bytes',
+    ]);
+  });
+
+  it('accepts a complete production configuration', () => {
+    const config = loadConfig({
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@db/plinto',
+      REDIS_URL: 'redis://cache:6379',
+      SMTP_URL: 'smtp://mail:25',
+      APP_URL: 'https://auth.example.com/',
+      AUTH_SECRET: 'x'.repeat(32),
+      TRUST_PROXY: '10.0.0.0/8',
+      CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
+      RATE_LIMITS: 'signIn=10/60',
+    });
+    expect(config.appUrl).toBe('https://auth.example.com');
+    expect(config.trustProxy).toBe('10.0.0.0/8');
+    expect(config.corsOrigins).toEqual(['https://app.example.com', 'https://admin.example.com']);
+    expect(config.rateLimitOverrides).toEqual({ signIn: { limit: 10, durationSeconds: 60 } });
+  });
+
+  it('rejects malformed values with the variable named', () => {
+    expect(problemsOf({ DATA_DIR: dataDir(), PORT: 'eighty' })[0]).toMatch(/^PORT: /);
+    expect(problemsOf({ DATA_DIR: dataDir(), PASSWORD_HASH: 'md5' })[0]).toMatch(/^PASSWORD_HASH: /);
+    expect(problemsOf({ DATA_DIR: dataDir(), DATABASE_URL: 'mysql://x' })).toEqual([
+      'DATABASE_URL: must be postgres://… or sqlite:PATH',
+    ]);
+    expect(problemsOf({ DATA_DIR: dataDir(), CORS_ORIGINS: '*' })).toEqual([
+      'CORS_ORIGINS: "*" is not an origin',
+    ]);
+    expect(problemsOf({ DATA_DIR: dataDir(), RATE_LIMITS: 'signIn=lots' })[0]).toMatch(/^RATE_LIMITS: /);
+  });
+
+  it('refuses to start in production with missing configuration: non-zero exit, every problem listed', async () => {
+    const result = await run('node_modules/.bin/tsx', ['src/main.ts'], {
+      env: { PATH: process.env.PATH, NODE_ENV: 'production', DATA_DIR: dataDir() },
+    }).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(result.code).toBe(1);
+    for (const name of ['DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'APP_URL', 'AUTH_SECRET']) {
+      expect(result.stderr).toContain(`  - ${name}:`);
+    }
+    expect(result.stderr).not.toMatch(/\n\s+at /); // a message, not a stack trace
+  });
+});

@@ -1,0 +1,114 @@
+import { describe, expect, it } from 'vitest';
+import { normaliseEmail, parseEmail } from '../../src/auth/email.js';
+import { ServiceUnavailableError } from '../../src/errors.js';
+import { Metrics } from '../../src/observability/metrics.js';
+import { randomToken, SecretBox, sha256Hex } from '../../src/security/crypto.js';
+import { HashQueue } from '../../src/security/hash-queue.js';
+import { hashScheme, PasswordService } from '../../src/security/password.service.js';
+import { checkPasswordPolicy } from '../../src/security/password-policy.js';
+
+describe('email normalisation', () => {
+  it('trims, lower-cases and NFKC-normalises', () => {
+    expect(normaliseEmail('  Alice@Example.COM ')).toBe('alice@example.com');
+    // Fullwidth letters fold to ASCII under NFKC: one account, not two look-alikes.
+    expect(normaliseEmail('ＡＬＩＣＥ@example.com')).toBe('alice@example.com');
+    expect(parseEmail('not-an-email')).toBeNull();
+    expect(parseEmail('a\u200b@example.com')).toBeNull();
+    expect(parseEmail(`${'a'.repeat(250)}@example.com`)).toBeNull();
+  });
+});
+
+describe('password policy', () => {
+  it('normalises with NFKC before measuring and hashing', () => {
+    const check = checkPasswordPolicy('ｐａｓｓｗｏｒｄ-ﬁne-42', 'bcrypt');
+    expect(check).toEqual({ ok: true, password: 'password-fine-42' });
+  });
+
+  it('counts bcrypt’s limit in UTF-8 bytes, not characters', () => {
+    expect(checkPasswordPolicy('ü'.repeat(36), 'bcrypt').ok).toBe(true); // 72 bytes
+    const tooLong = checkPasswordPolicy('ü'.repeat(37), 'bcrypt'); // 74 bytes, 37 characters
+    expect(tooLong.ok).toBe(false);
+    expect(checkPasswordPolicy('ü'.repeat(37), 'argon2id').ok).toBe(true);
+  });
+
+  it('rejects input over 1 KiB before anything else', () => {
+    expect(checkPasswordPolicy('x'.repeat(1025), 'argon2id')).toEqual({
+      ok: false,
+      reasons: ['Password is longer than 1024 bytes.'],
+    });
+  });
+});
+
+describe('hash schemes', () => {
+  it('recognises each stored form and nothing else', () => {
+    expect(hashScheme(`$2b$12$${'a'.repeat(53)}`)).toBe('bcrypt');
+    expect(hashScheme('$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA')).toBe('argon2id');
+    expect(hashScheme(`sha256:${'0'.repeat(64)}`)).toBe('sha256-legacy');
+    expect(hashScheme('0'.repeat(64))).toBeNull();
+    expect(hashScheme('plain text')).toBeNull();
+  });
+
+  it('never matches a bcrypt hash with a password longer than 72 bytes that shares its prefix', async () => {
+    const service = new PasswordService(
+      { scheme: 'bcrypt', bcryptCost: 4 },
+      new HashQueue(2, 10),
+      new Metrics(),
+    );
+    const base = 'k'.repeat(72);
+    const stored = await service.hash(base);
+    expect((await service.verify(base, stored)).ok).toBe(true);
+    expect((await service.verify(`${base}extra`, stored)).ok).toBe(false);
+  });
+});
+
+describe('SecretBox', () => {
+  const box = new SecretBox('a-test-secret-that-is-long-enough-0123');
+
+  it('round-trips and never stores the plain text', () => {
+    const sealed = box.seal('totp', 'JBSWY3DPEHPK3PXP');
+    expect(sealed).not.toContain('JBSWY3DPEHPK3PXP');
+    expect(box.open('totp', sealed)).toBe('JBSWY3DPEHPK3PXP');
+    expect(box.seal('totp', 'same')).not.toBe(box.seal('totp', 'same'));
+  });
+
+  it('refuses a tampered value, another purpose, or another secret', () => {
+    const sealed = box.seal('totp', 'secret');
+    const [v, iv, body, tag] = sealed.split('.');
+    const flipped = Buffer.from(body!, 'base64url');
+    flipped[0] = flipped[0]! ^ 1;
+    expect(() => box.open('totp', [v, iv, flipped.toString('base64url'), tag].join('.'))).toThrow();
+    expect(() => box.open('signing-key', sealed)).toThrow();
+    expect(() => new SecretBox('another-secret-that-is-long-enough-99').open('totp', sealed)).toThrow();
+  });
+
+  it('makes 256-bit tokens and stores them as SHA-256', () => {
+    const token = randomToken();
+    expect(Buffer.from(token, 'base64url')).toHaveLength(32);
+    expect(sha256Hex(token)).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe('HashQueue', () => {
+  it('runs at most `concurrency` tasks and refuses past the queue limit instead of growing', async () => {
+    const queue = new HashQueue(2, 3);
+    let running = 0;
+    let peak = 0;
+    const releases: Array<() => void> = [];
+    const task = () =>
+      queue.run(async () => {
+        running += 1;
+        peak = Math.max(peak, running);
+        await new Promise<void>((resolve) => releases.push(resolve));
+        running -= 1;
+      });
+    const accepted = Array.from({ length: 5 }, task);
+    await expect(task()).rejects.toBeInstanceOf(ServiceUnavailableError);
+    expect(queue.depth).toBe(3);
+    while (releases.length || queue.depth) {
+      releases.shift()?.();
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await Promise.all(accepted);
+    expect(peak).toBe(2);
+  });
+});
