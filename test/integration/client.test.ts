@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MeDocument, PlintoClient, PlintoError } from '../../client/src/index.js';
+import { MeDocument, PlintoClient } from '../../client/src/index.js';
 import { createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
