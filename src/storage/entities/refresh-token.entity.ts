@@ -1,4 +1,4 @@
-import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, DateTimeType } from '@mikro-orm/core';
 import { Session } from './session.entity.js';
 
 /**
@@ -16,13 +16,13 @@ export class RefreshToken {
   @ManyToOne({ entity: () => Session, deleteRule: 'cascade' })
   session!: Session;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: DateTimeType })
   createdAt: Date = new Date();
 
-  @Property({ type: 'datetime' })
+  @Property({ type: DateTimeType })
   expiresAt!: Date;
 
   /** Set once, atomically, by the refresh that consumed this token. */
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: DateTimeType, nullable: true })
   rotatedAt: Date | null = null;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, DateTimeType } from '@mikro-orm/core';
 import { User } from './user.entity.js';
 
 @Entity({ tableName: 'sessions' })
@@ -27,16 +27,16 @@ export class Session {
   @Property({ type: 'string', length: 64 })
   amr!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: DateTimeType })
   createdAt: Date = new Date();
 
-  @Property({ type: 'datetime' })
+  @Property({ type: DateTimeType })
   lastUsedAt: Date = new Date();
 
-  @Property({ type: 'datetime' })
+  @Property({ type: DateTimeType })
   expiresAt!: Date;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: DateTimeType, nullable: true })
   revokedAt: Date | null = null;
 
   @Property({ type: 'string', length: 32, nullable: true })
@@ -59,7 +59,7 @@ export class Session {
   @Property({ type: 'string', length: 64, nullable: true })
   graceForTokenHash: string | null = null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: DateTimeType, nullable: true })
   graceUntil: Date | null = null;
 
   @Property({ type: 'text', nullable: true })

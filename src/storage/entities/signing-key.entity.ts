@@ -1,4 +1,4 @@
-import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, PrimaryKey, Property, DateTimeType } from '@mikro-orm/core';
 
 /** JWT signing keys, shared by every replica through the database. */
 @Entity({ tableName: 'signing_keys' })
@@ -19,10 +19,10 @@ export class SigningKey {
   @Property({ type: 'text' })
   privateKeyEncrypted!: string;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: DateTimeType })
   createdAt: Date = new Date();
 
   /** When it stopped signing; it stays in the JWKS until the tokens it signed have expired. */
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: DateTimeType, nullable: true })
   retiredAt: Date | null = null;
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Entity, OptionalProps, PrimaryKey, Property } from '@mikro-orm/core';
+import { Entity, OptionalProps, PrimaryKey, Property, DateTimeType } from '@mikro-orm/core';
 
 @Entity({ tableName: 'users' })
 export class User {
@@ -22,23 +22,23 @@ export class User {
   @Property({ type: 'string', length: 255 })
   passwordHash!: string;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: DateTimeType, nullable: true })
   emailVerifiedAt: Date | null = null;
 
   /** TOTP secret, AES-256-GCM encrypted with a key derived from AUTH_SECRET. */
   @Property({ type: 'text', nullable: true })
   totpSecretEncrypted: string | null = null;
 
-  @Property({ type: 'datetime', nullable: true })
+  @Property({ type: DateTimeType, nullable: true })
   totpEnabledAt: Date | null = null;
 
   /** The last accepted TOTP time step: a code at or before it is a replay. */
   @Property({ type: 'integer', nullable: true })
   totpLastUsedStep: number | null = null;
 
-  @Property({ type: 'datetime' })
+  @Property({ type: DateTimeType })
   createdAt: Date = new Date();
 
-  @Property({ type: 'datetime', onUpdate: () => new Date() })
+  @Property({ type: DateTimeType, onUpdate: () => new Date() })
   updatedAt: Date = new Date();
 }

@@ -1,0 +1,322 @@
+/**
+ * npm run bench: throughput against the password-hashing limit, and latency under load.
+ *
+ * Starts a production-mode server (built output, PostgreSQL, Redis, an SMTP sink) with rate limits
+ * switched off by configuration, measures the physical hash limit in the same run, then runs each
+ * scenario for 15 s after a warm-up. Prints a table and writes bench/results/latest.json.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { availableParallelism } from 'node:os';
+import argon2 from 'argon2';
+import autocannon from 'autocannon';
+import bcrypt from 'bcrypt';
+import pg from 'pg';
+import { SMTPServer } from 'smtp-server';
+
+const DURATION = Number(process.env.BENCH_DURATION ?? 15);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
+const CORES = availableParallelism();
+const PG_ADMIN = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
+const PASSWORD = 'bench password correct horse 42';
+
+interface Scenario {
+  name: string;
+  requestsPerSecond: number;
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  non2xx: number;
+  note?: string;
+}
+
+const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+
+async function hashesPerSecond(hash: () => Promise<unknown>, seconds: number): Promise<number> {
+  let done = 0;
+  const deadline = Date.now() + seconds * 1000;
+  const worker = async () => {
+    while (Date.now() < deadline) {
+      await hash();
+      done += 1;
+    }
+  };
+  const started = Date.now();
+  await Promise.all(Array.from({ length: CORES }, worker));
+  return done / ((Date.now() - started) / 1000);
+}
+
+function gqlBody(query: string, variables: Record<string, unknown>): string {
+  return JSON.stringify({ query, variables });
+}
+
+async function post(url: string, body: string, headers: Record<string, string> = {}): Promise<any> {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return response.json();
+}
+
+const SIGN_IN = `mutation($email: String!, $password: String!) { signIn(input: {email: $email, password: $password}) { __typename ... on SignInSuccess { tokens { accessToken refreshToken } } } }`;
+const SIGN_UP = `mutation($email: String!, $password: String!) { signUp(input: {email: $email, password: $password}) { __typename ... on SignInSuccess { tokens { accessToken refreshToken } } } }`;
+const REFRESH = `mutation($t: String) { refreshSession(refreshToken: $t) { __typename ... on SignInSuccess { tokens { refreshToken } } } }`;
+const ME = `query { me { id email } }`;
+
+function summarise(name: string, result: autocannon.Result, note?: string): Scenario {
+  return {
+    name,
+    requestsPerSecond: Math.round((result.requests.total / result.duration) * 10) / 10,
+    p50Ms: result.latency.p50,
+    p99Ms: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+    note,
+  };
+}
+
+function run(options: autocannon.Options): Promise<autocannon.Result> {
+  return new Promise((resolve, reject) => {
+    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+  });
+}
+
+async function warm(options: autocannon.Options): Promise<void> {
+  if (WARMUP > 0) await run({ ...options, duration: WARMUP });
+}
+
+function peakRssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = Number(/VmHWM:\s+(\d+) kB/.exec(status)?.[1] ?? 0);
+  return Math.round(kb / 1024);
+}
+
+async function main(): Promise<void> {
+  console.log('building…');
+  execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+
+  const dbName = `plinto_bench_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const dbUrl = new URL(PG_ADMIN);
+  dbUrl.pathname = `/${dbName}`;
+
+  const smtp = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    onData(stream, _session, callback) {
+      stream.resume();
+      stream.on('end', () => callback());
+    },
+  });
+  const smtpPort = await freePort();
+  await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
+
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const env = {
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: dbUrl.toString(),
+    REDIS_URL,
+    REDIS_KEY_PREFIX: `plinto-bench-${randomBytes(4).toString('hex')}:`,
+    SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    APP_URL: `http://127.0.0.1:${port}`,
+    AUTH_SECRET: randomBytes(48).toString('base64url'),
+    RATE_LIMITS_ENABLED: 'false',
+    SIGNUP_MODE: 'immediate',
+    LOG_LEVEL: 'warn',
+  };
+  execFileSync('node', ['dist/src/cli/migrate.js'], { env, stdio: 'inherit' });
+  const server: ChildProcess = spawn('node', ['dist/src/main.js'], {
+    env,
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const results: Scenario[] = [];
+  try {
+    for (let i = 0; i < 100; i += 1) {
+      const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ready) break;
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    console.log('rate limits: OFF for this run (RATE_LIMITS_ENABLED=false); bcrypt cost 12; production mode');
+
+    console.log('measuring the hash limit…');
+    const bcryptLimit = await hashesPerSecond(() => bcrypt.hash(PASSWORD, 12), 6);
+    const argonLimit = await hashesPerSecond(
+      () => argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 }),
+      4,
+    );
+
+    console.log('creating users…');
+    const users = Array.from(
+      { length: 24 },
+      (_, i) => `bench-${i}-${randomBytes(3).toString('hex')}@example.com`,
+    );
+    const sessions: Array<{ accessToken: string; refreshToken: string }> = [];
+    for (const email of users) {
+      const body = await post(url, gqlBody(SIGN_UP, { email, password: PASSWORD }));
+      sessions.push(body.data.signUp.tokens);
+    }
+    for (let i = 0; i < 40; i += 1) {
+      const body = await post(url, gqlBody(SIGN_IN, { email: users[i % users.length], password: PASSWORD }));
+      sessions.push(body.data.signIn.tokens);
+    }
+
+    const signInOptions = (duration: number): autocannon.Options => {
+      let n = 0;
+      return {
+        url,
+        method: 'POST',
+        connections: CORES * 4,
+        duration,
+        headers: { 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              body: gqlBody(SIGN_IN, { email: users[n++ % users.length], password: PASSWORD }),
+            }),
+          },
+        ],
+      };
+    };
+    console.log('signIn…');
+    await warm(signInOptions(WARMUP));
+    const signIn = summarise('signIn', await run(signInOptions(DURATION)));
+    signIn.note = `${Math.round((signIn.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit`;
+    results.push(signIn);
+
+    console.log('signUp…');
+    let m = 0;
+    const signUpRun = await run({
+      url,
+      method: 'POST',
+      connections: CORES * 4,
+      duration: DURATION,
+      headers: { 'content-type': 'application/json' },
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            body: gqlBody(SIGN_UP, {
+              email: `new-${m++}-${randomBytes(4).toString('hex')}@example.com`,
+              password: PASSWORD,
+            }),
+          }),
+        },
+      ],
+    });
+    const signUp = summarise('signUp', signUpRun);
+    signUp.note = `${Math.round((signUp.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit`;
+    results.push(signUp);
+
+    const meOptions = (duration: number, connections = 50): autocannon.Options => ({
+      url,
+      method: 'POST',
+      connections,
+      duration,
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${sessions[0]!.accessToken}` },
+      body: gqlBody(ME, {}),
+    });
+    console.log('me…');
+    await warm(meOptions(WARMUP));
+    results.push(summarise('me (50 connections)', await run(meOptions(DURATION))));
+
+    console.log('refreshSession…');
+    const pool = sessions.slice(1).map((s) => s.refreshToken);
+    const refreshRun = await run({
+      url,
+      method: 'POST',
+      connections: 16,
+      duration: DURATION,
+      headers: { 'content-type': 'application/json' },
+      requests: [
+        {
+          setupRequest: (request) => ({
+            ...request,
+            body: gqlBody(REFRESH, { t: pool.shift() ?? 'exhausted' }),
+          }),
+          onResponse: (_status, body) => {
+            try {
+              const token = JSON.parse(body).data?.refreshSession?.tokens?.refreshToken;
+              if (token) pool.push(token);
+            } catch {
+              // counted by autocannon as a response; a lost token just shrinks the pool
+            }
+          },
+        },
+      ],
+    });
+    results.push(summarise('refreshSession (16 connections)', refreshRun));
+
+    console.log('mixed: me while signIn saturates hashing…');
+    const [mixedMe] = await Promise.all([run(meOptions(DURATION, 20)), run(signInOptions(DURATION))]);
+    results.push(summarise('me (20 conn) during signIn load', mixedMe));
+
+    const jwksRun = await run({
+      url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+      connections: 20,
+      duration: 5,
+    });
+    results.push(summarise('JWKS (20 connections, 5 s)', jwksRun));
+
+    const report = {
+      when: new Date().toISOString(),
+      cores: CORES,
+      durationSeconds: DURATION,
+      rateLimits: 'off (RATE_LIMITS_ENABLED=false)',
+      hashLimit: {
+        bcrypt12PerSecond: Math.round(bcryptLimit * 10) / 10,
+        argon2idPerSecond: Math.round(argonLimit * 10) / 10,
+      },
+      scenarios: results,
+      serverPeakRssMb: peakRssMb(server.pid!),
+    };
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
+
+    console.log(
+      `\nhash limit (${CORES} in flight): bcrypt(12) ${report.hashLimit.bcrypt12PerSecond}/s, argon2id ${report.hashLimit.argon2idPerSecond}/s`,
+    );
+    console.table(
+      results.map((r) => ({
+        scenario: r.name,
+        'req/s': r.requestsPerSecond,
+        'p50 ms': r.p50Ms,
+        'p99 ms': r.p99Ms,
+        errors: r.errors,
+        non2xx: r.non2xx,
+        note: r.note ?? '',
+      })),
+    );
+    console.log(`server peak RSS: ${report.serverPeakRssMb} MB`);
+    console.log('written to bench/results/latest.json');
+  } finally {
+    server.kill('SIGTERM');
+    await new Promise((resolve) => server.once('exit', resolve));
+    smtp.close();
+    await admin.query(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+  }
+}
+
+await main();

@@ -1,0 +1,53 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Session, User } from '../../src/storage/entities/index.js';
+import { BACKENDS, createTestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { signUpUser } from '../helpers/graphql.js';
+import { startServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+
+describe.each(BACKENDS)('storage (%s)', (backend) => {
+  let database: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(backend);
+    server = await startServer(database);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  // A loaded row must not look modified: a spurious change set would write stale values back at
+  // the next flush and undo a concurrent conditional update (e.g. disabling a second factor).
+  it('sees no changes in freshly loaded rows, dates included', async () => {
+    const user = await signUpUser(server.url);
+    const em = server.app.services.orm.em.fork();
+    await em.findOneOrFail(User, user.userId);
+    await em.findOneOrFail(Session, user.sessionId);
+    em.getUnitOfWork().computeChangeSets();
+    expect(
+      em
+        .getUnitOfWork()
+        .getChangeSets()
+        .map((c) => c.payload),
+    ).toEqual([]);
+  });
+
+  it('stores emails normalised under a unique index', async () => {
+    const user = await signUpUser(server.url, `  MiXeD.${Date.now()}@Example.COM `);
+    const row = await server.app.services.orm.em.fork().findOneOrFail(User, user.userId);
+    expect(row.email).toBe(row.email.trim().toLowerCase());
+    const em = server.app.services.orm.em.fork();
+    await expect(
+      em.insert(User, {
+        id: crypto.randomUUID(),
+        email: row.email,
+        passwordHash: row.passwordHash,
+        createdAt: new Date(),
+        updatedAt: new Date(),
+      }),
+    ).rejects.toThrow();
+  });
+});
