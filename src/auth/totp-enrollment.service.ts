@@ -24,7 +24,7 @@ export class TotpEnrollmentService {
 
   /** A new pending secret; nothing changes for sign-in until it is confirmed with a code. */
   async begin(em: EntityManager, userId: string): Promise<BeginEnrollmentOutcome> {
-    const user = await em.findOneOrFail(User, { id: userId });
+    const user = await this.loadUser(em, userId);
     // Replacing an active authenticator needs the old factor: disable (with a code) first.
     if (user.totpEnabledAt) return { kind: 'already-enabled' };
     const secret = this.totp.newSecret();
@@ -45,7 +45,7 @@ export class TotpEnrollmentService {
     code: string,
     client: ClientInfo,
   ): Promise<RecoveryCodesOutcome> {
-    const user = await em.findOneOrFail(User, { id: userId });
+    const user = await this.loadUser(em, userId);
     const pending = user.totpPendingSecretEncrypted;
     if (user.totpEnabledAt || !pending) return this.confirmRefused(userId, client);
     const step = this.totp.matchStep(this.box.open(TOTP_SEAL_PURPOSE, pending), code, null);
@@ -74,7 +74,7 @@ export class TotpEnrollmentService {
 
   /** Needs a current code (TOTP or recovery): a stolen access token alone cannot remove the factor. */
   async disable(em: EntityManager, userId: string, code: string, client: ClientInfo): Promise<boolean> {
-    const user = await em.findOneOrFail(User, { id: userId });
+    const user = await this.loadUser(em, userId);
     const sealed = user.totpSecretEncrypted;
     if (!user.totpEnabledAt || !sealed) return false;
     const check = await this.secondFactor.verify(em, user, code, client);
@@ -108,7 +108,7 @@ export class TotpEnrollmentService {
     code: string,
     client: ClientInfo,
   ): Promise<RecoveryCodesOutcome> {
-    const user = await em.findOneOrFail(User, { id: userId });
+    const user = await this.loadUser(em, userId);
     if (!user.totpEnabledAt) return { kind: 'invalid-code' };
     const check = await this.secondFactor.verify(em, user, code, client);
     if (check.kind === 'invalid') {
@@ -117,6 +117,15 @@ export class TotpEnrollmentService {
     }
     const codes = await em.transactional((tx) => replaceRecoveryCodes(tx, userId));
     return { kind: 'codes', codes };
+  }
+
+  /**
+   * A detached snapshot: every write here is a conditional native update, and the unit of work
+   * must not write the row back afterwards (on SQLite a loaded User always looks dirty, and the
+   * flush at the end of a transaction would undo the update).
+   */
+  private loadUser(em: EntityManager, userId: string): Promise<User> {
+    return em.findOneOrFail(User, { id: userId }, { disableIdentityMap: true });
   }
 
   private async confirmRefused(userId: string, client: ClientInfo): Promise<RecoveryCodesOutcome> {
