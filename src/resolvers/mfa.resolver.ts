@@ -22,9 +22,10 @@ export class MfaResolver {
   ) {}
 
   @Mutation(() => CompleteMfaResult)
+  // Declared code-first: type-graphql lists arguments in reverse, and the contract reads (challengeToken, code).
   async completeMfaSignIn(
-    @Arg('challengeToken', () => String) challengeToken: string,
     @Arg('code', () => String) code: string,
+    @Arg('challengeToken', () => String) challengeToken: string,
     @Ctx() context: Context,
   ): Promise<typeof CompleteMfaResult> {
     const outcome = await this.challenges.complete(context.em, challengeToken, code, context.client);
