@@ -12,9 +12,12 @@ import type { ContainerType } from 'type-graphql';
 import type { ClientInfo } from './auth/client-info.js';
 import { MemoryLivenessCache, RedisLivenessCache } from './auth/liveness-cache.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
+import { MfaChallengeService } from './auth/mfa-challenge.service.js';
+import { SecondFactorService } from './auth/second-factor.service.js';
 import { SessionService } from './auth/session.service.js';
 import { SignInService } from './auth/sign-in.service.js';
 import { SignUpService } from './auth/sign-up.service.js';
+import { TotpEnrollmentService } from './auth/totp-enrollment.service.js';
 import { UserService } from './auth/user.service.js';
 import { buildPlintoSchema } from './build-schema.js';
 import type { ResolverClass } from './build-schema.js';
@@ -25,6 +28,7 @@ import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
+import { MfaResolver } from './resolvers/mfa.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
@@ -34,6 +38,7 @@ import { SecretBox } from './security/crypto.js';
 import { HashQueue } from './security/hash-queue.js';
 import { PasswordService } from './security/password.service.js';
 import { SigningKeyStore } from './security/signing-keys.js';
+import { Totp } from './security/totp.js';
 import type { Orm } from './storage/orm.js';
 import { migrate, openOrm } from './storage/orm.js';
 
@@ -57,6 +62,8 @@ export interface Services {
   signUp: SignUpService;
   signIn: SignInService;
   users: UserService;
+  mfaChallenges: MfaChallengeService;
+  totpEnrollment: TotpEnrollmentService;
 }
 
 export interface PlintoApp {
@@ -117,7 +124,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     livenessCacheSeconds: config.sessionLivenessCacheSeconds,
   });
   const signUp = new SignUpService(passwords, sessions, events, config.signupMode);
-  const signIn = new SignInService(passwords, sessions, events);
+  const totp = new Totp(config.totpIssuer);
+  const secondFactor = new SecondFactorService(box, totp, events);
+  const mfaChallenges = new MfaChallengeService(
+    sessions,
+    secondFactor,
+    events,
+    config.mfaChallengeTtlSeconds,
+  );
+  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
+  const signIn = new SignInService(passwords, sessions, events, mfaChallenges);
   const users = new UserService();
   const services: Services = {
     orm,
@@ -133,6 +149,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     signUp,
     signIn,
     users,
+    mfaChallenges,
+    totpEnrollment,
   };
 
   const resolvers = new Map<ResolverClass, unknown>([
@@ -140,6 +158,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [SignInResolver, new SignInResolver(signIn)],
     [SessionResolver, new SessionResolver(sessions)],
     [UserResolver, new UserResolver(users)],
+    [MfaResolver, new MfaResolver(totpEnrollment, mfaChallenges)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {

@@ -50,6 +50,7 @@ export interface Config {
   readonly logLevel: string;
   readonly shutdownTimeoutSeconds: number;
   readonly totpIssuer: string;
+  readonly mfaChallengeTtlSeconds: number;
 }
 
 export class ConfigError extends Error {
@@ -110,6 +111,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(1, 300).optional(),
   TOTP_ISSUER: z.string().min(1).optional(),
+  MFA_CHALLENGE_TTL_SECONDS: intFromEnv(1, 3600).optional(),
 });
 
 function parseDatabaseUrl(url: string): DatabaseConfig | null {
@@ -242,6 +244,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     logLevel: e.LOG_LEVEL ?? 'info',
     shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS ?? 25,
     totpIssuer: e.TOTP_ISSUER ?? 'Plinto',
+    mfaChallengeTtlSeconds: e.MFA_CHALLENGE_TTL_SECONDS ?? 5 * 60,
   };
   return Object.freeze(config);
 }

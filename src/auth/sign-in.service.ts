@@ -6,10 +6,12 @@ import { MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import { parseEmail } from './email.js';
+import type { IssuedChallenge, MfaChallengeService } from './mfa-challenge.service.js';
 import type { SessionService, SignedIn } from './session.service.js';
 
 export type SignInOutcome =
   | { kind: 'signed-in'; signedIn: SignedIn }
+  | { kind: 'mfa-required'; challenge: IssuedChallenge }
   | { kind: 'invalid-credentials' }
   | { kind: 'email-not-verified' };
 
@@ -23,6 +25,7 @@ export class SignInService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
     private readonly events: SecurityEvents,
+    private readonly mfaChallenges: MfaChallengeService,
   ) {}
 
   async execute(em: EntityManager, input: SignInInputData, client: ClientInfo): Promise<SignInOutcome> {
@@ -37,6 +40,12 @@ export class SignInService {
     if (!user) {
       await this.events.record({ kind: 'sign_in', result: 'failure', client });
       return { kind: 'invalid-credentials' };
+    }
+    // With TOTP on the password is only the first factor: no session before the code is checked.
+    if (user.totpEnabledAt) {
+      const challenge = await this.mfaChallenges.create(em, user, ['pwd']);
+      await this.events.record({ kind: 'sign_in', result: 'challenge', userId: user.id, client });
+      return { kind: 'mfa-required', challenge };
     }
     const signedIn = await this.sessions.create(em, user, ['pwd'], client);
     await this.events.record({

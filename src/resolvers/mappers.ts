@@ -1,7 +1,8 @@
+import type { IssuedChallenge } from '../auth/mfa-challenge.service.js';
 import type { SignedIn } from '../auth/session.service.js';
 import type { Context } from '../context.js';
 import { AuthTokensType } from '../schema/auth-tokens.type.js';
-import { SignInSuccess } from '../schema/payloads.type.js';
+import { MfaChallenge, SignInSuccess } from '../schema/payloads.type.js';
 import { SessionType } from '../schema/session.type.js';
 import { UserType } from '../schema/user.type.js';
 import type { Session, User } from '../storage/entities/index.js';
@@ -69,4 +70,11 @@ export function clearRefreshCookie(context: Context): void {
       path: '/graphql',
     });
   }
+}
+
+export function toMfaChallenge(challenge: IssuedChallenge): MfaChallenge {
+  return Object.assign(new MfaChallenge(), {
+    challengeToken: challenge.challengeToken,
+    expiresAt: challenge.expiresAt,
+  });
 }

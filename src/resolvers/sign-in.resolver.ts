@@ -4,7 +4,7 @@ import type { Context } from '../context.js';
 import { SignInInput } from '../schema/inputs.type.js';
 import { SignInResult } from '../schema/results.type.js';
 import { EmailNotVerified, InvalidCredentials } from '../schema/user-error.type.js';
-import { toSignInSuccess } from './mappers.js';
+import { toMfaChallenge, toSignInSuccess } from './mappers.js';
 
 @Resolver()
 export class SignInResolver {
@@ -19,6 +19,8 @@ export class SignInResolver {
     switch (outcome.kind) {
       case 'signed-in':
         return toSignInSuccess(outcome.signedIn, context);
+      case 'mfa-required':
+        return toMfaChallenge(outcome.challenge);
       case 'invalid-credentials':
         return new InvalidCredentials();
       case 'email-not-verified':

@@ -1,8 +1,10 @@
+import { MfaChallenge } from './mfa-challenge.entity.js';
+import { RecoveryCode } from './recovery-code.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
 
-export { RefreshToken, Session, SigningKey, User };
+export { MfaChallenge, RecoveryCode, RefreshToken, Session, SigningKey, User };
 
-export const entities = [User, Session, RefreshToken, SigningKey];
+export const entities = [User, Session, RefreshToken, SigningKey, RecoveryCode, MfaChallenge];

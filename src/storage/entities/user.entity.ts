@@ -6,6 +6,7 @@ export class User {
   [OptionalProps]?:
     | 'emailVerifiedAt'
     | 'totpSecretEncrypted'
+    | 'totpPendingSecretEncrypted'
     | 'totpEnabledAt'
     | 'totpLastUsedStep'
     | 'createdAt'
@@ -28,6 +29,10 @@ export class User {
   /** TOTP secret, AES-256-GCM encrypted with a key derived from AUTH_SECRET. */
   @Property({ type: 'text', nullable: true })
   totpSecretEncrypted: string | null = null;
+
+  /** Enrollment begun but not yet confirmed with a code; sealed like the active secret. */
+  @Property({ type: 'text', nullable: true })
+  totpPendingSecretEncrypted: string | null = null;
 
   @Property({ type: DateTimeType, nullable: true })
   totpEnabledAt: Date | null = null;

@@ -1,0 +1,128 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { raw } from '@mikro-orm/core';
+import type { SecurityEvents } from '../observability/security-events.js';
+import { randomToken, sha256Hex } from '../security/crypto.js';
+import { MfaChallenge } from '../storage/entities/index.js';
+import type { User } from '../storage/entities/index.js';
+import type { ClientInfo } from './client-info.js';
+import type { SecondFactorService } from './second-factor.service.js';
+import type { SessionService, SignedIn } from './session.service.js';
+
+/** Five codes per challenge: enough for typos, too few to guess a 6-digit code. */
+export const MAX_CHALLENGE_ATTEMPTS = 5;
+/** Across challenges: signing in again must not buy fresh guesses without end. */
+export const USER_ATTEMPT_WINDOW_SECONDS = 15 * 60;
+export const MAX_USER_ATTEMPTS_IN_WINDOW = 15;
+
+export interface IssuedChallenge {
+  challengeToken: string;
+  expiresAt: Date;
+}
+
+export type CompleteMfaOutcome =
+  | { kind: 'signed-in'; signedIn: SignedIn }
+  | { kind: 'invalid-code' }
+  | { kind: 'invalid-token' }
+  | { kind: 'challenge-ended' }
+  | { kind: 'too-many-attempts'; retryAfterSeconds: number };
+
+/**
+ * The second step of a sign-in: a first factor (password, magic link) that succeeded for a user
+ * with TOTP on yields a challenge instead of a session; completing it with a code signs in.
+ */
+export class MfaChallengeService {
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly secondFactor: SecondFactorService,
+    private readonly events: SecurityEvents,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  /** Call after the first factor succeeded; `amr` names it (`['pwd']`, `['email']`). */
+  async create(em: EntityManager, user: User, amr: string[]): Promise<IssuedChallenge> {
+    const challengeToken = randomToken();
+    const now = new Date();
+    const expiresAt = new Date(now.getTime() + this.ttlSeconds * 1000);
+    // Stored as a hash only: the token alone, with a code, finishes a sign-in.
+    await em.insert(MfaChallenge, {
+      tokenHash: sha256Hex(challengeToken),
+      user: user.id,
+      amr: amr.join(','),
+      createdAt: now,
+      expiresAt,
+      attempts: 0,
+      consumedAt: null,
+    });
+    return { challengeToken, expiresAt };
+  }
+
+  async complete(
+    em: EntityManager,
+    challengeToken: string,
+    code: string,
+    client: ClientInfo,
+  ): Promise<CompleteMfaOutcome> {
+    if (challengeToken.length === 0 || challengeToken.length > 512) return { kind: 'invalid-token' };
+    if (code.length > 64) return { kind: 'invalid-code' };
+    const tokenHash = sha256Hex(challengeToken);
+    const now = new Date();
+    const challenge = await em.findOne(MfaChallenge, { tokenHash }, { populate: ['user'] });
+    if (!challenge || challenge.consumedAt || challenge.expiresAt <= now) return { kind: 'invalid-token' };
+    const user = challenge.user;
+
+    const retryAfterSeconds = await this.userRetryAfter(em, user.id, now);
+    if (retryAfterSeconds > 0) {
+      await this.events.record({ kind: 'mfa', result: 'rejected', userId: user.id, client });
+      return { kind: 'too-many-attempts', retryAfterSeconds };
+    }
+    // Claim an attempt before checking the code: concurrent guesses cannot exceed the limit.
+    const claimed = await em.nativeUpdate(
+      MfaChallenge,
+      { tokenHash, consumedAt: null, attempts: { $lt: MAX_CHALLENGE_ATTEMPTS }, expiresAt: { $gt: now } },
+      { attempts: raw('attempts + 1') },
+    );
+    if (claimed !== 1) {
+      await this.events.record({ kind: 'mfa', result: 'rejected', userId: user.id, client });
+      return challenge.attempts >= MAX_CHALLENGE_ATTEMPTS
+        ? { kind: 'challenge-ended' }
+        : { kind: 'invalid-token' };
+    }
+
+    const check = await this.secondFactor.verify(em, user, code, client);
+    if (check.kind === 'invalid') {
+      await this.events.record({ kind: 'mfa', result: 'failure', userId: user.id, client });
+      return { kind: 'invalid-code' };
+    }
+    const consumed = await em.nativeUpdate(
+      MfaChallenge,
+      { tokenHash, consumedAt: null },
+      { consumedAt: now },
+    );
+    if (consumed !== 1) return { kind: 'invalid-token' };
+
+    const amr = [...new Set([...challenge.amr.split(',').filter(Boolean), 'otp', 'mfa'])];
+    const signedIn = await this.sessions.create(em, user, amr, client);
+    await this.events.record({
+      kind: 'mfa',
+      result: 'success',
+      userId: user.id,
+      sessionId: signedIn.session.id,
+      client,
+    });
+    return { kind: 'signed-in', signedIn };
+  }
+
+  /** Seconds until the user may try codes again, or 0: counts unfinished challenges' attempts. */
+  private async userRetryAfter(em: EntityManager, userId: string, now: Date): Promise<number> {
+    const windowStart = new Date(now.getTime() - USER_ATTEMPT_WINDOW_SECONDS * 1000);
+    const recent = await em.find(
+      MfaChallenge,
+      { user: userId, consumedAt: null, createdAt: { $gt: windowStart }, attempts: { $gt: 0 } },
+      { orderBy: { createdAt: 'asc' }, fields: ['tokenHash', 'attempts', 'createdAt'] },
+    );
+    const attempts = recent.reduce((sum, c) => sum + c.attempts, 0);
+    if (attempts < MAX_USER_ATTEMPTS_IN_WINDOW) return 0;
+    const oldest = recent[0]!.createdAt.getTime();
+    return Math.max(1, Math.ceil((oldest + USER_ATTEMPT_WINDOW_SECONDS * 1000 - now.getTime()) / 1000));
+  }
+}

@@ -1,0 +1,37 @@
+import { randomUUID } from 'node:crypto';
+import {
+  Entity,
+  ManyToOne,
+  OptionalProps,
+  PrimaryKey,
+  Property,
+  Unique,
+  DateTimeType,
+} from '@mikro-orm/core';
+import { User } from './user.entity.js';
+
+/**
+ * One-time recovery codes, stored only as SHA-256: each code is 60 random bits shown once, so a
+ * leaked table yields nothing usable and a fast hash is enough (no password-style stretching).
+ */
+@Entity({ tableName: 'recovery_codes' })
+@Unique({ properties: ['user', 'codeHash'] })
+export class RecoveryCode {
+  [OptionalProps]?: 'createdAt' | 'usedAt';
+
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @ManyToOne({ entity: () => User, deleteRule: 'cascade' })
+  user!: User;
+
+  @Property({ type: 'string', length: 64 })
+  codeHash!: string;
+
+  @Property({ type: DateTimeType })
+  createdAt: Date = new Date();
+
+  /** Set once, atomically, by the sign-in or mutation that spent this code. */
+  @Property({ type: DateTimeType, nullable: true })
+  usedAt: Date | null = null;
+}
