@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import type { ContainerType } from 'type-graphql';
 import type { ClientInfo } from './auth/client-info.js';
 import { MemoryLivenessCache, RedisLivenessCache } from './auth/liveness-cache.js';
+import { LoginFailureCounter } from './auth/login-failure-counter.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
 import { SessionService } from './auth/session.service.js';
 import { SignInService } from './auth/sign-in.service.js';
@@ -31,8 +32,11 @@ import { SignUpResolver } from './resolvers/sign-up.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 import { AccessTokenService } from './security/access-tokens.js';
 import { SecretBox } from './security/crypto.js';
+import { graphqlLimits } from './security/graphql-limits.js';
 import { HashQueue } from './security/hash-queue.js';
 import { PasswordService } from './security/password.service.js';
+import { resolveRateLimits } from './security/rate-limit-rules.js';
+import { applyRateLimits, retryAfterPlugin, watchRedisHealth } from './security/rate-limiter.js';
 import { SigningKeyStore } from './security/signing-keys.js';
 import type { Orm } from './storage/orm.js';
 import { migrate, openOrm } from './storage/orm.js';
@@ -57,6 +61,7 @@ export interface Services {
   signUp: SignUpService;
   signIn: SignInService;
   users: UserService;
+  loginFailures: LoginFailureCounter;
 }
 
 export interface PlintoApp {
@@ -91,6 +96,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const orm = await openOrm(config.database);
   if (options.migrate ?? !config.production) await migrate(orm);
   const redis = createRedis(config, logger);
+  if (redis) watchRedisHealth(redis, metrics, logger);
 
   const box = new SecretBox(config.authSecret);
   const signingKeys = new SigningKeyStore(() => orm.em.fork(), box, config.accessTokenTtlSeconds);
@@ -117,7 +123,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     livenessCacheSeconds: config.sessionLivenessCacheSeconds,
   });
   const signUp = new SignUpService(passwords, sessions, events, config.signupMode);
-  const signIn = new SignInService(passwords, sessions, events);
+  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger);
+  const signIn = new SignInService(passwords, sessions, events, loginFailures);
   const users = new UserService();
   const services: Services = {
     orm,
@@ -133,6 +140,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     signUp,
     signIn,
     users,
+    loginFailures,
   };
 
   const resolvers = new Map<ResolverClass, unknown>([
@@ -148,7 +156,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return instance;
     },
   };
-  const schema = await buildPlintoSchema(container);
+  const annotated = await buildPlintoSchema(container, resolveRateLimits(config.rateLimitOverrides));
+  // RATE_LIMITS_ENABLED=false keeps the directives visible but enforces none (tests, or limits done upstream).
+  const schema = config.rateLimitsEnabled
+    ? applyRateLimits(annotated, { redis, keyPrefix: config.redisKeyPrefix, metrics })
+    : annotated;
+  const limits = graphqlLimits({ production: config.production });
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -156,7 +169,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     includeStacktraceInErrorResponses: false,
     // Mutations only from requests a browser cannot forge cross-site (JSON or a custom header).
     csrfPrevention: true,
+    // One operation per HTTP request: a JSON array batch would multiply work behind one request.
     allowBatchedHttpRequests: false,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    plugins: [...limits.plugins, retryAfterPlugin()],
     formatError: (formatted, error) => formatError(formatted, error, logger),
   });
   await apollo.start();

@@ -6,11 +6,13 @@ import { MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import { parseEmail } from './email.js';
+import type { LoginFailureCounter } from './login-failure-counter.js';
 import type { SessionService, SignedIn } from './session.service.js';
 
 export type SignInOutcome =
   | { kind: 'signed-in'; signedIn: SignedIn }
   | { kind: 'invalid-credentials' }
+  | { kind: 'too-many-attempts'; retryAfterSeconds: number }
   | { kind: 'email-not-verified' };
 
 export interface SignInInputData {
@@ -23,6 +25,7 @@ export class SignInService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
     private readonly events: SecurityEvents,
+    private readonly failures: LoginFailureCounter,
   ) {}
 
   async execute(em: EntityManager, input: SignInInputData, client: ClientInfo): Promise<SignInOutcome> {
@@ -33,11 +36,19 @@ export class SignInService {
     const email = parseEmail(input.email);
     if (!email) throw new BadUserInputError('Enter a valid email address.', 'email');
 
+    // Checked before any hashing, the same way for unknown emails: a lock reveals nothing.
+    const gate = await this.failures.check(email);
+    if (!gate.allowed) {
+      await this.events.record({ kind: 'sign_in', result: 'rejected', client });
+      return { kind: 'too-many-attempts', retryAfterSeconds: gate.retryAfterSeconds };
+    }
     const user = await this.verifyPassword(em, email, input.password);
     if (!user) {
+      await this.failures.recordFailure(email);
       await this.events.record({ kind: 'sign_in', result: 'failure', client });
       return { kind: 'invalid-credentials' };
     }
+    await this.failures.clear(email);
     const signedIn = await this.sessions.create(em, user, ['pwd'], client);
     await this.events.record({
       kind: 'sign_in',

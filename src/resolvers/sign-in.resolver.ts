@@ -3,7 +3,7 @@ import type { SignInService } from '../auth/sign-in.service.js';
 import type { Context } from '../context.js';
 import { SignInInput } from '../schema/inputs.type.js';
 import { SignInResult } from '../schema/results.type.js';
-import { EmailNotVerified, InvalidCredentials } from '../schema/user-error.type.js';
+import { EmailNotVerified, InvalidCredentials, TooManyAttempts } from '../schema/user-error.type.js';
 import { toSignInSuccess } from './mappers.js';
 
 @Resolver()
@@ -21,6 +21,8 @@ export class SignInResolver {
         return toSignInSuccess(outcome.signedIn, context);
       case 'invalid-credentials':
         return new InvalidCredentials();
+      case 'too-many-attempts':
+        return new TooManyAttempts(outcome.retryAfterSeconds);
       case 'email-not-verified':
         return new EmailNotVerified();
     }

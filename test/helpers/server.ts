@@ -49,6 +49,8 @@ export function testEnv(
     DATA_DIR: mkdtempSync(join(tmpdir(), 'plinto-data-')),
     APP_URL: 'http://plinto.test',
     REFRESH_GRACE_SECONDS: '2',
+    // Flow tests sign up and in many times from 127.0.0.1; rate-limit tests turn limits on explicitly.
+    RATE_LIMITS_ENABLED: 'false',
     ...(backend === 'postgresql'
       ? { REDIS_URL: redisUrl(), REDIS_KEY_PREFIX: `plinto-test-${randomBytes(4).toString('hex')}:` }
       : {}),
