@@ -39,6 +39,7 @@ export class PrivateRedis {
       maxRetriesPerRequest: 0,
       retryStrategy: () => null,
     });
+    probe.on('error', () => undefined); // refused connections are expected while it starts
     try {
       for (let attempt = 0; attempt < 100; attempt += 1) {
         try {
