@@ -60,7 +60,10 @@ export class LoginFailureCounter {
     const record = await this.withStore((store) => store.get(this.key(email), nowMs));
     if (!record || record.lockedUntilMs <= nowMs) return { allowed: true };
     this.metrics.lockouts.inc({ kind: this.kind });
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((record.lockedUntilMs - nowMs) / 1000)) };
+    return {
+      allowed: false,
+      retryAfterSeconds: Math.max(1, Math.ceil((record.lockedUntilMs - nowMs) / 1000)),
+    };
   }
 
   /** Counts a failed check; returns the number of consecutive failures so far. */
@@ -89,7 +92,10 @@ export class LoginFailureCounter {
       try {
         return await operation(this.shared);
       } catch (error) {
-        this.logger.warn({ err: { message: (error as Error).message } }, 'login failure counter: redis failed');
+        this.logger.warn(
+          { err: { message: (error as Error).message } },
+          'login failure counter: redis failed',
+        );
       }
     }
     return operation(this.local);

@@ -17,7 +17,8 @@ export function graphqlLimits(options: { production: boolean }): GraphQLLimits {
   const armor = new ApolloArmor({
     // Aliases multiply work per request; 15 covers any real client, 1,000 is an attack.
     maxAliases: { n: 15 },
-    maxDepth: { n: 10, ignoreIntrospection: true, flattenFragments: true },
+    // Inline fragments count as a level: nesting them is the only way to go deep in this schema.
+    maxDepth: { n: 10, ignoreIntrospection: true, flattenFragments: false },
     costLimit: { maxCost: 5000 },
     // Token count is enforced by graphql's own parser (parseOptions below): armor's token plugin
     // re-parses in a hook where any syntax error becomes an HTTP 500.

@@ -107,7 +107,8 @@ export function retryAfterPlugin(): ApolloServerPlugin<Context> {
             .filter((error) => error.extensions?.code === ErrorCode.RATE_LIMITED)
             .map((error) => Number(error.extensions?.retryAfter))
             .filter((seconds) => Number.isFinite(seconds) && seconds > 0);
-          if (retryAfter.length > 0) response.http.headers.set('retry-after', String(Math.max(...retryAfter)));
+          if (retryAfter.length > 0)
+            response.http.headers.set('retry-after', String(Math.max(...retryAfter)));
         },
       };
     },

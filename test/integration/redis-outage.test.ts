@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
-import { gql, SIGN_IN, signUpUser } from '../helpers/graphql.js';
+import { SIGN_IN, signUpUser } from '../helpers/graphql.js';
 import { gqlFrom } from '../helpers/local-address.js';
 import { PrivateRedis, sparePort } from '../helpers/private-redis.js';
 import { startServer } from '../helpers/server.js';
