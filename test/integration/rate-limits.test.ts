@@ -154,3 +154,31 @@ describe('rate limits over a real Redis', () => {
     expect((await from('127.0.0.14', other.email)).body.data?.signIn.__typename).toBe('SignInSuccess');
   });
 });
+
+describe('rate limits in the embedded mode (SQLite, no Redis)', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    server = await startServer(database, LIMITS_ON);
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('still limits, in process', async () => {
+    expect(server.app.services.redis).toBeNull();
+    for (let i = 0; i < 3; i += 1) {
+      const ok = await gql(server.url, SIGN_UP, {
+        email: uniqueEmail('embedded'),
+        password: STRONG_PASSWORD,
+      });
+      expect(ok.body.data?.signUp.__typename).toBe('SignInSuccess');
+    }
+    expectRateLimited(
+      await gql(server.url, SIGN_UP, { email: uniqueEmail('embedded'), password: STRONG_PASSWORD }),
+    );
+  });
+});

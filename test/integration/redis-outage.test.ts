@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/observability/logger.js';
 import { createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { SIGN_IN, signUpUser } from '../helpers/graphql.js';
@@ -22,6 +24,7 @@ describe('rate limits while Redis is down and after it returns', () => {
   let redis: PrivateRedis;
   let a: TestServer;
   let b: TestServer;
+  const logLines: string[] = [];
 
   beforeAll(async () => {
     database = await createTestDatabase('postgresql');
@@ -32,7 +35,11 @@ describe('rate limits while Redis is down and after it returns', () => {
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: `plinto-outage-${randomBytes(4).toString('hex')}:`,
     };
-    a = await startServer(database, env);
+    const logStream = new PassThrough();
+    logStream.on('data', (chunk: Buffer) =>
+      logLines.push(...chunk.toString('utf8').split('\n').filter(Boolean)),
+    );
+    a = await startServer(database, env, { logger: createLogger('info', logStream) });
     b = await startServer(database, env);
   });
   afterAll(async () => {
@@ -52,6 +59,7 @@ describe('rate limits while Redis is down and after it returns', () => {
     await eventually(async () => (await degraded(a)) === 1);
     const exposition = await (await fetch(`${a.url}/metrics`)).text();
     expect(exposition).toMatch(/^plinto_redis_degraded 1$/m);
+    expect(logLines.filter((line) => line.includes('insurance limiter'))).toHaveLength(1);
 
     const answers: string[] = [];
     for (let i = 0; i < 6; i += 1) {
@@ -67,6 +75,7 @@ describe('rate limits while Redis is down and after it returns', () => {
 
     await redis.start();
     await eventually(async () => (await degraded(a)) === 0 && (await degraded(b)) === 0);
+    expect(logLines.some((line) => line.includes('rate limits are shared again'))).toBe(true);
     // Split across both instances from a fresh IP: only a shared counter refuses the 6th.
     const shared: string[] = [];
     for (const server of [a, b, a, b, a, b]) {
