@@ -96,7 +96,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const orm = await openOrm(config.database);
   if (options.migrate ?? !config.production) await migrate(orm);
   const redis = createRedis(config, logger);
-  if (redis) watchRedisHealth(redis, metrics, logger);
+  const stopRedisWatch = redis ? watchRedisHealth(redis, metrics, logger) : () => undefined;
 
   const box = new SecretBox(config.authSecret);
   const signingKeys = new SigningKeyStore(() => orm.em.fork(), box, config.accessTokenTtlSeconds);
@@ -316,6 +316,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       });
       await apollo.stop();
       await orm.close(true);
+      stopRedisWatch();
       if (redis) redis.disconnect();
     },
   };

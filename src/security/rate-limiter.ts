@@ -119,7 +119,7 @@ export function retryAfterPlugin(): ApolloServerPlugin<Context> {
  * Records whether the shared store is reachable: a gauge and one log line per change, so the
  * degraded state (insurance limiter in use, per process only) is visible and so is the recovery.
  */
-export function watchRedisHealth(redis: Redis, metrics: Metrics, logger: Logger): void {
+export function watchRedisHealth(redis: Redis, metrics: Metrics, logger: Logger): () => void {
   let degraded = false;
   const setDegraded = (next: boolean) => {
     if (next === degraded) return;
@@ -128,7 +128,16 @@ export function watchRedisHealth(redis: Redis, metrics: Metrics, logger: Logger)
     if (next) logger.warn('redis unreachable: rate limits fall back to the in-process insurance limiter');
     else logger.info('redis reachable again: rate limits are shared again');
   };
-  redis.on('ready', () => setDegraded(false));
-  redis.on('close', () => setDegraded(true));
-  redis.on('error', () => setDegraded(redis.status !== 'ready'));
+  const onReady = () => setDegraded(false);
+  const onClose = () => setDegraded(true);
+  const onError = () => setDegraded(redis.status !== 'ready');
+  redis.on('ready', onReady);
+  redis.on('close', onClose);
+  redis.on('error', onError);
+  // Stopped before a deliberate disconnect at shutdown, which is no outage.
+  return () => {
+    redis.off('ready', onReady);
+    redis.off('close', onClose);
+    redis.off('error', onError);
+  };
 }
