@@ -11,6 +11,7 @@ import { Redis } from 'ioredis';
 import type { ContainerType } from 'type-graphql';
 import type { ClientInfo } from './auth/client-info.js';
 import { MemoryLivenessCache, RedisLivenessCache } from './auth/liveness-cache.js';
+import { LoginFailureCounter } from './auth/login-failure-counter.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
 import { MfaChallengeService } from './auth/mfa-challenge.service.js';
 import { SecondFactorService } from './auth/second-factor.service.js';
@@ -35,8 +36,11 @@ import { SignUpResolver } from './resolvers/sign-up.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 import { AccessTokenService } from './security/access-tokens.js';
 import { SecretBox } from './security/crypto.js';
+import { graphqlLimits } from './security/graphql-limits.js';
 import { HashQueue } from './security/hash-queue.js';
 import { PasswordService } from './security/password.service.js';
+import { resolveRateLimits } from './security/rate-limit-rules.js';
+import { applyRateLimits, retryAfterPlugin, watchRedisHealth } from './security/rate-limiter.js';
 import { SigningKeyStore } from './security/signing-keys.js';
 import { Totp } from './security/totp.js';
 import type { Orm } from './storage/orm.js';
@@ -64,6 +68,7 @@ export interface Services {
   users: UserService;
   mfaChallenges: MfaChallengeService;
   totpEnrollment: TotpEnrollmentService;
+  loginFailures: LoginFailureCounter;
 }
 
 export interface PlintoApp {
@@ -98,6 +103,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const orm = await openOrm(config.database);
   if (options.migrate ?? !config.production) await migrate(orm);
   const redis = createRedis(config, logger);
+  const stopRedisWatch = redis ? watchRedisHealth(redis, metrics, logger) : () => undefined;
 
   const box = new SecretBox(config.authSecret);
   const signingKeys = new SigningKeyStore(() => orm.em.fork(), box, config.accessTokenTtlSeconds);
@@ -133,7 +139,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     config.mfaChallengeTtlSeconds,
   );
   const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
-  const signIn = new SignInService(passwords, sessions, events, mfaChallenges);
+  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger);
+  const signIn = new SignInService(passwords, sessions, events, loginFailures, mfaChallenges);
   const users = new UserService();
   const services: Services = {
     orm,
@@ -151,6 +158,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     users,
     mfaChallenges,
     totpEnrollment,
+    loginFailures,
   };
 
   const resolvers = new Map<ResolverClass, unknown>([
@@ -167,7 +175,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return instance;
     },
   };
-  const schema = await buildPlintoSchema(container);
+  const annotated = await buildPlintoSchema(container, resolveRateLimits(config.rateLimitOverrides));
+  // RATE_LIMITS_ENABLED=false keeps the directives visible but enforces none (tests, or limits done upstream).
+  const schema = config.rateLimitsEnabled
+    ? applyRateLimits(annotated, { redis, keyPrefix: config.redisKeyPrefix, metrics })
+    : annotated;
+  const limits = graphqlLimits({ production: config.production });
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -175,7 +188,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     includeStacktraceInErrorResponses: false,
     // Mutations only from requests a browser cannot forge cross-site (JSON or a custom header).
     csrfPrevention: true,
+    // One operation per HTTP request: a JSON array batch would multiply work behind one request.
     allowBatchedHttpRequests: false,
+    validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
+    plugins: [...limits.plugins, retryAfterPlugin()],
     formatError: (formatted, error) => formatError(formatted, error, logger),
   });
   await apollo.start();
@@ -318,6 +335,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       });
       await apollo.stop();
       await orm.close(true);
+      stopRedisWatch();
       if (redis) redis.disconnect();
     },
   };

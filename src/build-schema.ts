@@ -6,6 +6,9 @@ import type { ContainerType, NonEmptyArray, ResolverData } from 'type-graphql';
 import type { Context } from './context.js';
 import { UnauthenticatedError } from './errors.js';
 import { resolverClasses } from './resolvers/index.js';
+import type { FieldRateLimits } from './security/rate-limit-rules.js';
+import { resolveRateLimits } from './security/rate-limit-rules.js';
+import { annotateRateLimits } from './security/rate-limit.directive.js';
 import { DateTimeScalar } from './schema/scalars.js';
 
 export type ResolverClass = abstract new (...args: never[]) => unknown;
@@ -23,14 +26,19 @@ const noContainer: ContainerType = {
   },
 };
 
-export async function buildPlintoSchema(container: ContainerType = noContainer): Promise<GraphQLSchema> {
-  return buildSchema({
+/** The schema with its rate-limit directives (defaults unless the configured limits are given). */
+export async function buildPlintoSchema(
+  container: ContainerType = noContainer,
+  rateLimits: Readonly<Record<string, FieldRateLimits>> = resolveRateLimits(),
+): Promise<GraphQLSchema> {
+  const schema = await buildSchema({
     resolvers: resolverClasses as unknown as NonEmptyArray<ResolverClass>,
     container,
     authChecker,
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
   });
+  return annotateRateLimits(schema, rateLimits);
 }
 
 export const SCHEMA_HEADER =

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
+import { rateLimitOverrideNames } from './security/rate-limit-rules.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen, typed Config.
@@ -130,17 +131,27 @@ function parseTrustProxy(value: string | undefined): boolean | number | string {
   return value; // Express syntax: 'loopback', '10.0.0.0/8, 127.0.0.1', ...
 }
 
-/** `signIn=5/60,signUp=3/60`: limit per window in seconds, by field name. */
+/** `signIn=5/60,signIn.account=10/60`: limit per window in seconds, by field name (see rate-limit-rules.ts). */
 function parseRateLimits(value: string | undefined, problems: string[]): Record<string, RateLimitRule> {
   const rules: Record<string, RateLimitRule> = {};
   if (!value) return rules;
+  const known = new Set(rateLimitOverrideNames());
   for (const part of value
     .split(',')
     .map((p) => p.trim())
     .filter(Boolean)) {
-    const match = /^([A-Za-z][A-Za-z0-9]*)=(\d+)\/(\d+)$/.exec(part);
+    const match = /^([A-Za-z][A-Za-z0-9]*(?:\.account)?)=(\d+)\/(\d+)$/.exec(part);
     if (!match) {
       problems.push(`RATE_LIMITS: "${part}" is not of the form field=limit/seconds`);
+      continue;
+    }
+    // A typo must not silently leave a flow on its default limit.
+    if (!known.has(match[1]!)) {
+      problems.push(`RATE_LIMITS: "${match[1]}" is not a rate-limited field (${[...known].join(', ')})`);
+      continue;
+    }
+    if (Number(match[2]) < 1 || Number(match[3]) < 1) {
+      problems.push(`RATE_LIMITS: "${part}" needs a limit and a window of at least 1`);
       continue;
     }
     rules[match[1]!] = { limit: Number(match[2]), durationSeconds: Number(match[3]) };

@@ -44,3 +44,12 @@ export class ServiceUnavailableError extends GraphQLError {
     super(message, { extensions: { code: ErrorCode.SERVICE_UNAVAILABLE } });
   }
 }
+
+/** A rate limit refused this field; retryAfter (seconds) is also sent as the HTTP Retry-After header. */
+export class RateLimitedError extends GraphQLError {
+  constructor(readonly retryAfterSeconds: number) {
+    super(`Too many requests. Try again in ${retryAfterSeconds} seconds.`, {
+      extensions: { code: ErrorCode.RATE_LIMITED, retryAfter: retryAfterSeconds },
+    });
+  }
+}

@@ -7,12 +7,14 @@ import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import { parseEmail } from './email.js';
 import type { IssuedChallenge, MfaChallengeService } from './mfa-challenge.service.js';
+import type { LoginFailureCounter } from './login-failure-counter.js';
 import type { SessionService, SignedIn } from './session.service.js';
 
 export type SignInOutcome =
   | { kind: 'signed-in'; signedIn: SignedIn }
   | { kind: 'mfa-required'; challenge: IssuedChallenge }
   | { kind: 'invalid-credentials' }
+  | { kind: 'too-many-attempts'; retryAfterSeconds: number }
   | { kind: 'email-not-verified' };
 
 export interface SignInInputData {
@@ -25,6 +27,7 @@ export class SignInService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
     private readonly events: SecurityEvents,
+    private readonly failures: LoginFailureCounter,
     private readonly mfaChallenges: MfaChallengeService,
   ) {}
 
@@ -36,11 +39,20 @@ export class SignInService {
     const email = parseEmail(input.email);
     if (!email) throw new BadUserInputError('Enter a valid email address.', 'email');
 
+    // Checked before any hashing, the same way for unknown emails: a lock reveals nothing.
+    const gate = await this.failures.check(email);
+    if (!gate.allowed) {
+      await this.events.record({ kind: 'sign_in', result: 'rejected', client });
+      return { kind: 'too-many-attempts', retryAfterSeconds: gate.retryAfterSeconds };
+    }
     const user = await this.verifyPassword(em, email, input.password);
     if (!user) {
+      await this.failures.recordFailure(email);
       await this.events.record({ kind: 'sign_in', result: 'failure', client });
       return { kind: 'invalid-credentials' };
     }
+    await this.failures.clear(email);
+
     // With TOTP on the password is only the first factor: no session before the code is checked.
     if (user.totpEnabledAt) {
       const challenge = await this.mfaChallenges.create(em, user, ['pwd']);

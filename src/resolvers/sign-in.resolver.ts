@@ -3,7 +3,7 @@ import type { SignInService } from '../auth/sign-in.service.js';
 import type { Context } from '../context.js';
 import { SignInInput } from '../schema/inputs.type.js';
 import { SignInResult } from '../schema/results.type.js';
-import { EmailNotVerified, InvalidCredentials } from '../schema/user-error.type.js';
+import { EmailNotVerified, InvalidCredentials, TooManyAttempts } from '../schema/user-error.type.js';
 import { toMfaChallenge, toSignInSuccess } from './mappers.js';
 
 @Resolver()
@@ -23,6 +23,8 @@ export class SignInResolver {
         return toMfaChallenge(outcome.challenge);
       case 'invalid-credentials':
         return new InvalidCredentials();
+      case 'too-many-attempts':
+        return new TooManyAttempts(outcome.retryAfterSeconds);
       case 'email-not-verified':
         return new EmailNotVerified();
     }

@@ -6,6 +6,7 @@ import { createApp } from '../../src/app.js';
 import type { PlintoApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
+import type { Logger } from '../../src/observability/logger.js';
 import type { Backend, TestDatabase } from './database.js';
 import { redisUrl } from './global-setup.js';
 
@@ -25,11 +26,12 @@ export interface TestServer {
 export async function startServer(
   database: TestDatabase,
   overrides: Record<string, string | undefined> = {},
+  options: { logger?: Logger } = {},
 ): Promise<TestServer> {
   const env = testEnv(database.backend, database.url, overrides);
   const app = await createApp(loadConfig(env), {
     migrate: true,
-    logger: createLogger(env.LOG_LEVEL ?? 'silent'),
+    logger: options.logger ?? createLogger(env.LOG_LEVEL ?? 'silent'),
   });
   const port = await app.listen(0, '127.0.0.1');
   return { app, url: `http://127.0.0.1:${port}`, env, close: () => app.close() };
@@ -49,6 +51,8 @@ export function testEnv(
     DATA_DIR: mkdtempSync(join(tmpdir(), 'plinto-data-')),
     APP_URL: 'http://plinto.test',
     REFRESH_GRACE_SECONDS: '2',
+    // Flow tests sign up and in many times from 127.0.0.1; rate-limit tests turn limits on explicitly.
+    RATE_LIMITS_ENABLED: 'false',
     ...(backend === 'postgresql'
       ? { REDIS_URL: redisUrl(), REDIS_KEY_PREFIX: `plinto-test-${randomBytes(4).toString('hex')}:` }
       : {}),

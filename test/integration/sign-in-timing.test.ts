@@ -29,8 +29,11 @@ describe('sign-in timing', () => {
     const timed = async (email: string) => {
       const started = performance.now();
       const response = await gql(server.url, SIGN_IN, { email, password: 'not the password 9' });
+      const elapsed = performance.now() - started;
       expect(response.body.data?.signIn.__typename).toBe('InvalidCredentials');
-      return performance.now() - started;
+      // Keep the per-account failure counter from locking the account: this measures the hash path.
+      await server.app.services.loginFailures.clear(email);
+      return elapsed;
     };
     const known: number[] = [];
     const unknown: number[] = [];

@@ -1,0 +1,117 @@
+import type { Redis } from 'ioredis';
+
+/** Consecutive failures of one account and the moment it may try again. */
+export interface FailureRecord {
+  failures: number;
+  lockedUntilMs: number;
+}
+
+export interface FailurePolicy {
+  /** Failures answered without delay; the next ones wait. */
+  freeFailures: number;
+  /** Wait after the first counted failure past the free ones; doubles with each further failure. */
+  baseDelaySeconds: number;
+  maxDelaySeconds: number;
+  /** At this many consecutive failures the account stays locked until a reset (success or password reset). */
+  hardLimit: number;
+  /** How long a record lives after its last failure; also the length of the hard lock. */
+  retentionSeconds: number;
+}
+
+/** The wait after `failures` consecutive failures, in seconds (0 = may try at once). */
+export function lockSecondsAfter(failures: number, policy: FailurePolicy): number {
+  if (failures >= policy.hardLimit) return policy.retentionSeconds;
+  if (failures < policy.freeFailures) return 0;
+  return Math.min(policy.baseDelaySeconds * 2 ** (failures - policy.freeFailures), policy.maxDelaySeconds);
+}
+
+/** Storage of failure records: Redis (shared by replicas) or memory (development, outage). */
+export interface FailureStore {
+  get(key: string, nowMs: number): Promise<FailureRecord | null>;
+  /** Atomically counts one more failure and sets the lock it earns. */
+  recordFailure(key: string, nowMs: number, policy: FailurePolicy): Promise<FailureRecord>;
+  delete(key: string): Promise<void>;
+}
+
+export class MemoryFailureStore implements FailureStore {
+  private readonly records = new Map<string, FailureRecord & { expiresAtMs: number }>();
+
+  async get(key: string, nowMs: number): Promise<FailureRecord | null> {
+    const record = this.records.get(key);
+    if (!record) return null;
+    if (record.expiresAtMs <= nowMs) {
+      this.records.delete(key);
+      return null;
+    }
+    return { failures: record.failures, lockedUntilMs: record.lockedUntilMs };
+  }
+
+  async recordFailure(key: string, nowMs: number, policy: FailurePolicy): Promise<FailureRecord> {
+    const failures = ((await this.get(key, nowMs))?.failures ?? 0) + 1;
+    const lockSeconds = lockSecondsAfter(failures, policy);
+    const previous = this.records.get(key)?.lockedUntilMs ?? 0;
+    const lockedUntilMs = lockSeconds > 0 ? nowMs + lockSeconds * 1000 : previous;
+    this.records.set(key, { failures, lockedUntilMs, expiresAtMs: nowMs + policy.retentionSeconds * 1000 });
+    if (this.records.size > 100_000) this.evictExpired(nowMs);
+    return { failures, lockedUntilMs };
+  }
+
+  async delete(key: string): Promise<void> {
+    this.records.delete(key);
+  }
+
+  private evictExpired(nowMs: number): void {
+    for (const [key, record] of this.records) if (record.expiresAtMs <= nowMs) this.records.delete(key);
+  }
+}
+
+// One atomic step, so concurrent failures from many replicas are all counted.
+const RECORD_FAILURE = `
+local failures = redis.call('HINCRBY', KEYS[1], 'failures', 1)
+local now = tonumber(ARGV[1])
+local free = tonumber(ARGV[2])
+local base = tonumber(ARGV[3])
+local max = tonumber(ARGV[4])
+local hard = tonumber(ARGV[5])
+local retention = tonumber(ARGV[6])
+local lock = 0
+if failures >= hard then
+  lock = retention
+elseif failures >= free then
+  lock = math.min(base * 2 ^ (failures - free), max)
+end
+if lock > 0 then
+  redis.call('HSET', KEYS[1], 'lockedUntil', now + lock * 1000)
+end
+redis.call('PEXPIRE', KEYS[1], retention * 1000)
+return {failures, tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')}
+`;
+
+export class RedisFailureStore implements FailureStore {
+  constructor(private readonly redis: Redis) {}
+
+  async get(key: string): Promise<FailureRecord | null> {
+    const [failures, lockedUntil] = await this.redis.hmget(key, 'failures', 'lockedUntil');
+    if (failures === null || failures === undefined) return null;
+    return { failures: Number(failures), lockedUntilMs: Number(lockedUntil ?? 0) };
+  }
+
+  async recordFailure(key: string, nowMs: number, policy: FailurePolicy): Promise<FailureRecord> {
+    const [failures, lockedUntilMs] = (await this.redis.eval(
+      RECORD_FAILURE,
+      1,
+      key,
+      nowMs,
+      policy.freeFailures,
+      policy.baseDelaySeconds,
+      policy.maxDelaySeconds,
+      policy.hardLimit,
+      policy.retentionSeconds,
+    )) as [number, number];
+    return { failures: Number(failures), lockedUntilMs: Number(lockedUntilMs) };
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.redis.del(key);
+  }
+}
