@@ -12,19 +12,32 @@ import type { ContainerType } from 'type-graphql';
 import type { ClientInfo } from './auth/client-info.js';
 import { MemoryLivenessCache, RedisLivenessCache } from './auth/liveness-cache.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
+import { EmailVerificationService } from './auth/email-verification.service.js';
+import { MagicLinkService } from './auth/magic-link.service.js';
+import { OneTimeTokenService } from './auth/one-time-token.service.js';
+import { PasswordChangeService } from './auth/password-change.service.js';
+import { PasswordResetService } from './auth/password-reset.service.js';
 import { SessionService } from './auth/session.service.js';
 import { SignInService } from './auth/sign-in.service.js';
 import { SignUpService } from './auth/sign-up.service.js';
+import { TokenSignIn } from './auth/token-sign-in.js';
 import { UserService } from './auth/user.service.js';
 import { buildPlintoSchema } from './build-schema.js';
 import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
 import type { AuthState, Context } from './context.js';
 import { formatError } from './format-error.js';
+import { MailComposer } from './mail/mail-jobs.js';
+import { MailOutbox } from './mail/mail-outbox.js';
+import { MailSender } from './mail/mail-sender.js';
+import type { MailTransport } from './mail/mail-transport.js';
+import { ConsoleTransport, SmtpTransport } from './mail/mail-transport.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
+import { EmailLinkResolver } from './resolvers/email-link.resolver.js';
+import { PasswordResolver } from './resolvers/password.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
@@ -41,6 +54,8 @@ export interface AppOptions {
   /** Apply pending migrations at start (the development mode does; production runs `npm run migrate`). */
   migrate?: boolean;
   logger?: Logger;
+  /** Replaces the transport chosen from SMTP_URL (console when absent). */
+  mailTransport?: MailTransport;
 }
 
 export interface Services {
@@ -57,6 +72,14 @@ export interface Services {
   signUp: SignUpService;
   signIn: SignInService;
   users: UserService;
+  oneTimeTokens: OneTimeTokenService;
+  mailOutbox: MailOutbox;
+  mailSender: MailSender;
+  tokenSignIn: TokenSignIn;
+  emailVerification: EmailVerificationService;
+  magicLinks: MagicLinkService;
+  passwordReset: PasswordResetService;
+  passwordChange: PasswordChangeService;
 }
 
 export interface PlintoApp {
@@ -116,9 +139,39 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     livenessCacheSeconds: config.sessionLivenessCacheSeconds,
   });
-  const signUp = new SignUpService(passwords, sessions, events, config.signupMode);
-  const signIn = new SignInService(passwords, sessions, events);
+  const mailOutbox = new MailOutbox(box);
+  const oneTimeTokens = new OneTimeTokenService(config);
+  const mailTransport: MailTransport =
+    options.mailTransport ??
+    (config.smtpUrl
+      ? new SmtpTransport(config.smtpUrl, config.mailFrom, config.mailSendTimeoutMs)
+      : new ConsoleTransport(logger));
+  const mailSender = new MailSender(
+    () => orm.em.fork(),
+    mailOutbox,
+    new MailComposer(oneTimeTokens, config.appUrl),
+    mailTransport,
+    metrics,
+    logger,
+    {
+      pollIntervalMs: config.mailPollIntervalMs,
+      retryBaseMs: config.mailRetryBaseMs,
+      retryMaxMs: config.mailRetryMaxMs,
+      // Longer than one attempt can take (connect + greeting + data), so a live claim is never taken over.
+      leaseMs: config.mailSendTimeoutMs * 4 + 30_000,
+      batchSize: 20,
+    },
+  );
+  const signUp = new SignUpService(passwords, sessions, events, config.signupMode, mailOutbox);
+  const signIn = new SignInService(passwords, sessions, events, config.signupMode === 'verify-first');
   const users = new UserService();
+  // MFA SEAM: the MFA flow calls tokenSignIn.setChallenger(...) so emailed links answer MfaChallenge.
+  const tokenSignIn = new TokenSignIn(sessions);
+  const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, tokenSignIn, events);
+  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, tokenSignIn, events);
+  // FAILURE-COUNTER SEAM: pass { onPasswordReset: (email) => loginFailures.clear(email) } here.
+  const passwordReset = new PasswordResetService(passwords, sessions, oneTimeTokens, mailOutbox, events, {});
+  const passwordChange = new PasswordChangeService(passwords, sessions, oneTimeTokens, mailOutbox, events);
   const services: Services = {
     orm,
     redis,
@@ -133,6 +186,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     signUp,
     signIn,
     users,
+    oneTimeTokens,
+    mailOutbox,
+    mailSender,
+    tokenSignIn,
+    emailVerification,
+    magicLinks,
+    passwordReset,
+    passwordChange,
   };
 
   const resolvers = new Map<ResolverClass, unknown>([
@@ -140,6 +201,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [SignInResolver, new SignInResolver(signIn)],
     [SessionResolver, new SessionResolver(sessions)],
     [UserResolver, new UserResolver(users)],
+    [EmailLinkResolver, new EmailLinkResolver(emailVerification, magicLinks)],
+    [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -277,6 +340,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
 
+  mailSender.start();
+
   let closed = false;
   return {
     config,
@@ -298,6 +363,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         server.closeIdleConnections();
       });
       await apollo.stop();
+      // Mail still waiting stays in the outbox for the next start (or another instance).
+      await mailSender.stop();
       await orm.close(true);
       if (redis) redis.disconnect();
     },

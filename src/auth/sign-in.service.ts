@@ -23,6 +23,8 @@ export class SignInService {
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
     private readonly events: SecurityEvents,
+    /** SIGNUP_MODE=verify-first: a correct password is not enough until the address is confirmed. */
+    private readonly requireVerifiedEmail = false,
   ) {}
 
   async execute(em: EntityManager, input: SignInInputData, client: ClientInfo): Promise<SignInOutcome> {
@@ -37,6 +39,11 @@ export class SignInService {
     if (!user) {
       await this.events.record({ kind: 'sign_in', result: 'failure', client });
       return { kind: 'invalid-credentials' };
+    }
+    // Told only to whoever knows the password, so it reveals nothing about the address.
+    if (this.requireVerifiedEmail && user.emailVerifiedAt === null) {
+      await this.events.record({ kind: 'sign_in', result: 'rejected', userId: user.id, client });
+      return { kind: 'email-not-verified' };
     }
     const signedIn = await this.sessions.create(em, user, ['pwd'], client);
     await this.events.record({

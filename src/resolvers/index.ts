@@ -1,7 +1,16 @@
+import { EmailLinkResolver } from './email-link.resolver.js';
+import { PasswordResolver } from './password.resolver.js';
 import { SessionResolver } from './session.resolver.js';
 import { SignInResolver } from './sign-in.resolver.js';
 import { SignUpResolver } from './sign-up.resolver.js';
 import { UserResolver } from './user.resolver.js';
 
 /** Every resolver class, in schema order. A new resolver is added here and constructed in app.ts. */
-export const resolverClasses = [SignUpResolver, SignInResolver, SessionResolver, UserResolver] as const;
+export const resolverClasses = [
+  SignUpResolver,
+  SignInResolver,
+  SessionResolver,
+  UserResolver,
+  EmailLinkResolver,
+  PasswordResolver,
+] as const;

@@ -1,8 +1,11 @@
+import { MailOutboxEntry } from './mail-outbox.entity.js';
+import { OneTimeToken } from './one-time-token.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
 
-export { RefreshToken, Session, SigningKey, User };
+export { MailOutboxEntry, OneTimeToken, RefreshToken, Session, SigningKey, User };
+export type { OneTimeTokenPurpose } from './one-time-token.entity.js';
 
-export const entities = [User, Session, RefreshToken, SigningKey];
+export const entities = [User, Session, RefreshToken, SigningKey, OneTimeToken, MailOutboxEntry];
