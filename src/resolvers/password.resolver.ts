@@ -46,13 +46,14 @@ export class PasswordResolver {
   async changePassword(
     @Arg('currentPassword', () => String) currentPassword: string,
     @Arg('newPassword', () => String) newPassword: string,
-    @Arg('signOutOtherSessions', () => Boolean, { defaultValue: true }) signOutOtherSessions: boolean,
+    @Arg('signOutOtherSessions', () => Boolean, { nullable: true, defaultValue: true })
+    signOutOtherSessions: boolean | null,
     @Ctx() context: Context,
   ): Promise<typeof ChangePasswordResult> {
     const outcome = await this.change.change(
       context.em,
       requireAuth(context),
-      { currentPassword, newPassword, signOutOtherSessions },
+      { currentPassword, newPassword, signOutOtherSessions: signOutOtherSessions ?? true },
       context.client,
     );
     switch (outcome.kind) {
