@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/security/crypto.js';
-import { OneTimeToken } from '../../src/storage/entities/index.js';
+import { OneTimeToken, User } from '../../src/storage/entities/index.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import {
@@ -300,6 +300,28 @@ describe.each(BACKENDS)('email flows with a real SMTP server (%s)', (backend) =>
       auth,
     );
     expect(keep.body.data?.changePassword).toEqual({ __typename: 'PasswordChanged', signedOutSessions: 0 });
+  });
+
+  it('never gives a session from an emailed link to a user with a second factor', async () => {
+    const { email } = await verifiedUser();
+    await server.app.services.orm.em.fork().nativeUpdate(User, { email }, { totpEnabledAt: new Date() });
+    // Until the MFA flow wires its challenger, such a sign-in fails closed (masked error, no tokens).
+    const unwired = await mailedToken(REQUEST_MAGIC_LINK, email, /sign-in link/, '/magic-link');
+    const refused = await gql(server.url, SIGN_IN_WITH_MAGIC_LINK, { token: unwired });
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+    expect(refused.text).not.toMatch(/accessToken|refreshToken/);
+
+    const expiresAt = new Date(Date.now() + 300_000);
+    server.app.services.tokenSignIn.setChallenger({
+      challenge: async () => ({ challengeToken: 'challenge-from-the-mfa-flow', expiresAt }),
+    });
+    const token = await mailedToken(REQUEST_MAGIC_LINK, email, /sign-in link/, '/magic-link', 2);
+    const challenged = await gql(server.url, SIGN_IN_WITH_MAGIC_LINK, { token });
+    expect(challenged.body.data?.signInWithMagicLink).toEqual({
+      __typename: 'MfaChallenge',
+      challengeToken: 'challenge-from-the-mfa-flow',
+      expiresAt: expiresAt.toISOString(),
+    });
   });
 
   it('escapes the address in the HTML part', async () => {
