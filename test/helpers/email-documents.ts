@@ -1,7 +1,9 @@
 import type { TestDatabase } from './database.js';
-import { SIGN_IN_SUCCESS_FIELDS } from './graphql.js';
+import { gql, SIGN_IN, SIGN_IN_SUCCESS_FIELDS, SIGN_UP, STRONG_PASSWORD, uniqueEmail } from './graphql.js';
 import { startServer } from './server.js';
 import type { TestServer } from './server.js';
+import { linkIn } from './smtp.js';
+import type { TestSmtpServer } from './smtp.js';
 
 export const REQUEST_EMAIL_VERIFICATION = `mutation($email: String!) { requestEmailVerification(email: $email) }`;
 export const REQUEST_PASSWORD_RESET = `mutation($email: String!) { requestPasswordReset(email: $email) }`;
@@ -47,4 +49,38 @@ export function startMailServer(
     RATE_LIMITS_ENABLED: 'false',
     ...overrides,
   });
+}
+
+/** Shared steps of the email-flow tests: sign in, a verified user, the token of a mailed link. */
+export function emailFlowHelpers(server: () => TestServer, smtp: () => TestSmtpServer) {
+  async function signIn(email: string, password: string) {
+    const response = await gql(server().url, SIGN_IN, { email, password });
+    return response.body.data?.signIn;
+  }
+
+  /** Signs up (verify-first), follows the mailed link, and returns the signed-in user. */
+  async function verifiedUser(email = uniqueEmail('verified')) {
+    await gql(server().url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    const { token } = linkIn(await smtp().waitFor(email, /Confirm your email/), '/verify-email');
+    const verified = await gql(server().url, VERIFY_EMAIL, { token });
+    const success = verified.body.data?.verifyEmail;
+    if (success?.__typename !== 'SignInSuccess') throw new Error(`verification failed: ${verified.text}`);
+    return { email, tokens: success.tokens as { accessToken: string; refreshToken: string } };
+  }
+
+  async function mailedToken(
+    document: string,
+    email: string,
+    subject: RegExp,
+    path: '/reset-password' | '/magic-link',
+    count = 1,
+  ) {
+    const response = await gql(server().url, document, { email });
+    if (Object.values(response.body.data ?? {})[0] !== true)
+      throw new Error(`request failed: ${response.text}`);
+    const mails = await smtp().waitForCount(email, subject, count);
+    return linkIn(mails[count - 1]!, path).token;
+  }
+
+  return { signIn, verifiedUser, mailedToken };
 }

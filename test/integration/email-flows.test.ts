@@ -4,7 +4,7 @@ import { OneTimeToken, User } from '../../src/storage/entities/index.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import {
-  CHANGE_PASSWORD,
+  emailFlowHelpers,
   REQUEST_EMAIL_VERIFICATION,
   REQUEST_MAGIC_LINK,
   REQUEST_PASSWORD_RESET,
@@ -13,17 +13,7 @@ import {
   startMailServer,
   VERIFY_EMAIL,
 } from '../helpers/email-documents.js';
-import {
-  bearer,
-  gql,
-  ME,
-  REFRESH,
-  SIGN_IN,
-  SIGN_UP,
-  STRONG_PASSWORD,
-  uniqueEmail,
-} from '../helpers/graphql.js';
-import { drainOutbox } from '../helpers/mail-outbox.js';
+import { bearer, gql, ME, SIGN_IN, SIGN_UP, STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { linkIn, startSmtpServer } from '../helpers/smtp.js';
@@ -47,33 +37,10 @@ describe.each(BACKENDS)('email flows with a real SMTP server (%s)', (backend) =>
     await database?.drop();
   });
 
-  async function signIn(email: string, password: string) {
-    const response = await gql(server.url, SIGN_IN, { email, password });
-    return response.body.data?.signIn;
-  }
-
-  /** Signs up (verify-first), follows the mailed link, and returns the signed-in user. */
-  async function verifiedUser(email = uniqueEmail('verified')) {
-    await gql(server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
-    const { token } = linkIn(await smtp.waitFor(email, /Confirm your email/), '/verify-email');
-    const verified = await gql(server.url, VERIFY_EMAIL, { token });
-    const success = verified.body.data?.verifyEmail;
-    expect(success.__typename, verified.text).toBe('SignInSuccess');
-    return { email, tokens: success.tokens as { accessToken: string; refreshToken: string } };
-  }
-
-  async function mailedToken(
-    document: string,
-    email: string,
-    subject: RegExp,
-    path: '/reset-password' | '/magic-link',
-    count = 1,
-  ) {
-    const response = await gql(server.url, document, { email });
-    expect(Object.values(response.body.data ?? {})[0], response.text).toBe(true);
-    const mails = await smtp.waitForCount(email, subject, count);
-    return linkIn(mails[count - 1]!, path).token;
-  }
+  const { signIn, verifiedUser, mailedToken } = emailFlowHelpers(
+    () => server,
+    () => smtp,
+  );
 
   it('signs up verify-first: mail with a working link, EmailNotVerified until then, one use only', async () => {
     const email = uniqueEmail('verify');
@@ -131,54 +98,6 @@ describe.each(BACKENDS)('email flows with a real SMTP server (%s)', (backend) =>
     expect((await gql(server.url, VERIFY_EMAIL, { token: newer })).body.data?.verifyEmail.__typename).toBe(
       'SignInSuccess',
     );
-  });
-
-  it('resets a password: kills every refresh and access token, does not sign in, works once', async () => {
-    const user = await verifiedUser();
-    const second = await signIn(user.email, STRONG_PASSWORD);
-    const third = await signIn(user.email, STRONG_PASSWORD);
-    const pairs = [user.tokens, second.tokens, third.tokens] as Array<{
-      accessToken: string;
-      refreshToken: string;
-    }>;
-    for (const pair of pairs) {
-      expect((await gql(server.url, ME, {}, bearer(pair.accessToken))).body.data?.me.email).toBe(user.email);
-    }
-
-    const token = await mailedToken(
-      REQUEST_PASSWORD_RESET,
-      user.email,
-      /Reset your password/,
-      '/reset-password',
-    );
-    const weak = await gql(server.url, RESET_PASSWORD, { token, newPassword: 'password' });
-    expect(weak.body.data?.resetPassword.__typename).toBe('PasswordRejected');
-
-    const reset = await gql(server.url, RESET_PASSWORD, { token, newPassword: NEW_PASSWORD });
-    expect(reset.body.data?.resetPassword).toEqual({ __typename: 'PasswordChanged', signedOutSessions: 3 });
-    expect(reset.text).not.toMatch(/accessToken|refreshToken/);
-
-    for (const pair of pairs) {
-      const me = await gql(server.url, ME, {}, bearer(pair.accessToken));
-      expect(me.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      const refresh = await gql(server.url, REFRESH, { refreshToken: pair.refreshToken });
-      expect(refresh.body.data?.refreshSession.__typename).toBe('InvalidToken');
-    }
-    expect((await signIn(user.email, STRONG_PASSWORD)).__typename).toBe('InvalidCredentials');
-    expect((await signIn(user.email, NEW_PASSWORD)).__typename).toBe('SignInSuccess');
-
-    const reused = await gql(server.url, RESET_PASSWORD, { token, newPassword: 'yet another passphrase 5' });
-    expect(reused.body.data?.resetPassword.__typename).toBe('InvalidToken');
-    expect((await signIn(user.email, NEW_PASSWORD)).__typename).toBe('SignInSuccess');
-    await smtp.waitFor(user.email, /password was reset/);
-  });
-
-  it('sends no mail for a reset of an unknown address', async () => {
-    const unknown = uniqueEmail('unknown');
-    const response = await gql(server.url, REQUEST_PASSWORD_RESET, { email: unknown });
-    expect(response.body.data).toEqual({ requestPasswordReset: true });
-    await drainOutbox(server);
-    expect(smtp.mailsTo(unknown)).toEqual([]);
   });
 
   it('signs in with a magic link once; the token is bound to its purpose', async () => {
@@ -250,56 +169,6 @@ describe.each(BACKENDS)('email flows with a real SMTP server (%s)', (backend) =>
     expect(resetKinds.filter((k) => k === 'InvalidToken')).toHaveLength(19);
     const winner = resets.findIndex((r) => r.body.data?.resetPassword.__typename === 'PasswordChanged');
     expect((await signIn(email, `${NEW_PASSWORD} ${winner}`)).__typename).toBe('SignInSuccess');
-  });
-
-  it('changes a password with the current one and signs out the other sessions', async () => {
-    const user = await verifiedUser();
-    const other = await signIn(user.email, STRONG_PASSWORD);
-    const auth = bearer(user.tokens.accessToken);
-
-    const anonymous = await gql(server.url, CHANGE_PASSWORD, {
-      current: STRONG_PASSWORD,
-      next: NEW_PASSWORD,
-    });
-    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    const wrong = await gql(
-      server.url,
-      CHANGE_PASSWORD,
-      { current: 'wrong password 12', next: NEW_PASSWORD },
-      auth,
-    );
-    expect(wrong.body.data?.changePassword.__typename).toBe('InvalidCredentials');
-    const weak = await gql(
-      server.url,
-      CHANGE_PASSWORD,
-      { current: STRONG_PASSWORD, next: 'password1' },
-      auth,
-    );
-    expect(weak.body.data?.changePassword.__typename).toBe('PasswordRejected');
-
-    const changed = await gql(
-      server.url,
-      CHANGE_PASSWORD,
-      { current: STRONG_PASSWORD, next: NEW_PASSWORD },
-      auth,
-    );
-    expect(changed.body.data?.changePassword).toEqual({
-      __typename: 'PasswordChanged',
-      signedOutSessions: 1,
-    });
-    expect((await gql(server.url, ME, {}, auth)).body.data?.me.email).toBe(user.email);
-    const otherMe = await gql(server.url, ME, {}, bearer(other.tokens.accessToken));
-    expect(otherMe.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    expect((await signIn(user.email, NEW_PASSWORD)).__typename).toBe('SignInSuccess');
-    await smtp.waitFor(user.email, /password was changed/);
-
-    const keep = await gql(
-      server.url,
-      CHANGE_PASSWORD,
-      { current: NEW_PASSWORD, next: STRONG_PASSWORD, others: false },
-      auth,
-    );
-    expect(keep.body.data?.changePassword).toEqual({ __typename: 'PasswordChanged', signedOutSessions: 0 });
   });
 
   it('never gives a session from an emailed link to a user with a second factor', async () => {
