@@ -13,11 +13,17 @@ import type { ClientInfo } from './auth/client-info.js';
 import { MemoryLivenessCache, RedisLivenessCache } from './auth/liveness-cache.js';
 import { LoginFailureCounter } from './auth/login-failure-counter.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
+import { EmailVerificationService } from './auth/email-verification.service.js';
+import { MagicLinkService } from './auth/magic-link.service.js';
 import { MfaChallengeService } from './auth/mfa-challenge.service.js';
+import { OneTimeTokenService } from './auth/one-time-token.service.js';
+import { PasswordChangeService } from './auth/password-change.service.js';
+import { PasswordResetService } from './auth/password-reset.service.js';
 import { SecondFactorService } from './auth/second-factor.service.js';
 import { SessionService } from './auth/session.service.js';
 import { SignInService } from './auth/sign-in.service.js';
 import { SignUpService } from './auth/sign-up.service.js';
+import { TokenSignIn } from './auth/token-sign-in.js';
 import { TotpEnrollmentService } from './auth/totp-enrollment.service.js';
 import { UserService } from './auth/user.service.js';
 import { buildPlintoSchema } from './build-schema.js';
@@ -25,11 +31,18 @@ import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
 import type { AuthState, Context } from './context.js';
 import { formatError } from './format-error.js';
+import { MailComposer } from './mail/mail-jobs.js';
+import { MailOutbox } from './mail/mail-outbox.js';
+import { MailSender } from './mail/mail-sender.js';
+import type { MailTransport } from './mail/mail-transport.js';
+import { ConsoleTransport, SmtpTransport } from './mail/mail-transport.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
 import { MfaResolver } from './resolvers/mfa.resolver.js';
+import { EmailLinkResolver } from './resolvers/email-link.resolver.js';
+import { PasswordResolver } from './resolvers/password.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
@@ -50,6 +63,8 @@ export interface AppOptions {
   /** Apply pending migrations at start (the development mode does; production runs `npm run migrate`). */
   migrate?: boolean;
   logger?: Logger;
+  /** Replaces the transport chosen from SMTP_URL (console when absent). */
+  mailTransport?: MailTransport;
 }
 
 export interface Services {
@@ -69,6 +84,14 @@ export interface Services {
   mfaChallenges: MfaChallengeService;
   totpEnrollment: TotpEnrollmentService;
   loginFailures: LoginFailureCounter;
+  oneTimeTokens: OneTimeTokenService;
+  mailOutbox: MailOutbox;
+  mailSender: MailSender;
+  tokenSignIn: TokenSignIn;
+  emailVerification: EmailVerificationService;
+  magicLinks: MagicLinkService;
+  passwordReset: PasswordResetService;
+  passwordChange: PasswordChangeService;
 }
 
 export interface PlintoApp {
@@ -129,7 +152,30 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     livenessCacheSeconds: config.sessionLivenessCacheSeconds,
   });
-  const signUp = new SignUpService(passwords, sessions, events, config.signupMode);
+  const mailOutbox = new MailOutbox(box);
+  const oneTimeTokens = new OneTimeTokenService(config);
+  const mailTransport: MailTransport =
+    options.mailTransport ??
+    (config.smtpUrl
+      ? new SmtpTransport(config.smtpUrl, config.mailFrom, config.mailSendTimeoutMs)
+      : new ConsoleTransport(logger));
+  const mailSender = new MailSender(
+    () => orm.em.fork(),
+    mailOutbox,
+    new MailComposer(oneTimeTokens, config.appUrl),
+    mailTransport,
+    metrics,
+    logger,
+    {
+      pollIntervalMs: config.mailPollIntervalMs,
+      retryBaseMs: config.mailRetryBaseMs,
+      retryMaxMs: config.mailRetryMaxMs,
+      // Longer than one attempt can take (connect + greeting + data), so a live claim is never taken over.
+      leaseMs: config.mailSendTimeoutMs * 4 + 30_000,
+      batchSize: 20,
+    },
+  );
+  const signUp = new SignUpService(passwords, sessions, events, config.signupMode, mailOutbox);
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
   const mfaChallenges = new MfaChallengeService(
@@ -140,8 +186,26 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
   const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
   const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger);
-  const signIn = new SignInService(passwords, sessions, events, loginFailures, mfaChallenges);
+  const signIn = new SignInService(
+    passwords,
+    sessions,
+    events,
+    loginFailures,
+    mfaChallenges,
+    config.signupMode === 'verify-first',
+  );
   const users = new UserService();
+  // An emailed link is one factor: users with TOTP get a challenge from it, never a session.
+  const tokenSignIn = new TokenSignIn(sessions, {
+    challenge: (em, user, amr) => mfaChallenges.create(em, user, amr),
+  });
+  const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, tokenSignIn, events);
+  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, tokenSignIn, events);
+  // A reset proves the mailbox: it clears the sign-in failure counter, so a lockout never outlives it.
+  const passwordReset = new PasswordResetService(passwords, sessions, oneTimeTokens, mailOutbox, events, {
+    onPasswordReset: (email) => loginFailures.clear(email),
+  });
+  const passwordChange = new PasswordChangeService(passwords, sessions, oneTimeTokens, mailOutbox, events);
   const services: Services = {
     orm,
     redis,
@@ -159,6 +223,14 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     mfaChallenges,
     totpEnrollment,
     loginFailures,
+    oneTimeTokens,
+    mailOutbox,
+    mailSender,
+    tokenSignIn,
+    emailVerification,
+    magicLinks,
+    passwordReset,
+    passwordChange,
   };
 
   const resolvers = new Map<ResolverClass, unknown>([
@@ -167,6 +239,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [SessionResolver, new SessionResolver(sessions)],
     [UserResolver, new UserResolver(users)],
     [MfaResolver, new MfaResolver(totpEnrollment, mfaChallenges)],
+    [EmailLinkResolver, new EmailLinkResolver(emailVerification, magicLinks)],
+    [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -313,6 +387,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
 
+  mailSender.start();
+
   let closed = false;
   return {
     config,
@@ -334,6 +410,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         server.closeIdleConnections();
       });
       await apollo.stop();
+      // Mail still waiting stays in the outbox for the next start (or another instance).
+      await mailSender.stop();
       await orm.close(true);
       stopRedisWatch();
       if (redis) redis.disconnect();

@@ -46,6 +46,13 @@ export interface Config {
   readonly emailVerificationTtlSeconds: number;
   readonly passwordResetTtlSeconds: number;
   readonly magicLinkTtlSeconds: number;
+  /** How often the mail sender looks for due outbox rows (it is also woken at once by new mail). */
+  readonly mailPollIntervalMs: number;
+  /** First retry delay after a failed delivery; doubles per attempt up to mailRetryMaxMs. */
+  readonly mailRetryBaseMs: number;
+  readonly mailRetryMaxMs: number;
+  /** Connect, greeting and socket timeout of one SMTP delivery attempt. */
+  readonly mailSendTimeoutMs: number;
   readonly rateLimitsEnabled: boolean;
   readonly rateLimitOverrides: Readonly<Record<string, RateLimitRule>>;
   readonly logLevel: string;
@@ -107,6 +114,10 @@ const envSchema = z.object({
   EMAIL_VERIFICATION_TTL_SECONDS: intFromEnv(60, 604800).optional(),
   PASSWORD_RESET_TTL_SECONDS: intFromEnv(60, 86400).optional(),
   MAGIC_LINK_TTL_SECONDS: intFromEnv(60, 86400).optional(),
+  MAIL_POLL_INTERVAL_MS: intFromEnv(10, 600000).optional(),
+  MAIL_RETRY_BASE_MS: intFromEnv(10, 3600000).optional(),
+  MAIL_RETRY_MAX_MS: intFromEnv(10, 86400000).optional(),
+  MAIL_SEND_TIMEOUT_MS: intFromEnv(100, 300000).optional(),
   RATE_LIMITS_ENABLED: boolFromEnv.optional(),
   RATE_LIMITS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
@@ -250,6 +261,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     emailVerificationTtlSeconds: e.EMAIL_VERIFICATION_TTL_SECONDS ?? 24 * 3600,
     passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS ?? 30 * 60,
     magicLinkTtlSeconds: e.MAGIC_LINK_TTL_SECONDS ?? 10 * 60,
+    mailPollIntervalMs: e.MAIL_POLL_INTERVAL_MS ?? 2000,
+    mailRetryBaseMs: e.MAIL_RETRY_BASE_MS ?? 5000,
+    mailRetryMaxMs: Math.max(e.MAIL_RETRY_MAX_MS ?? 15 * 60 * 1000, e.MAIL_RETRY_BASE_MS ?? 5000),
+    mailSendTimeoutMs: e.MAIL_SEND_TIMEOUT_MS ?? 20000,
     rateLimitsEnabled: e.RATE_LIMITS_ENABLED ?? true,
     rateLimitOverrides,
     logLevel: e.LOG_LEVEL ?? 'info',

@@ -29,6 +29,8 @@ export class SignInService {
     private readonly events: SecurityEvents,
     private readonly failures: LoginFailureCounter,
     private readonly mfaChallenges: MfaChallengeService,
+    /** SIGNUP_MODE=verify-first: a correct password is not enough until the address is confirmed. */
+    private readonly requireVerifiedEmail = false,
   ) {}
 
   async execute(em: EntityManager, input: SignInInputData, client: ClientInfo): Promise<SignInOutcome> {
@@ -52,6 +54,12 @@ export class SignInService {
       return { kind: 'invalid-credentials' };
     }
     await this.failures.clear(email);
+
+    // Told only to whoever knows the password, so it reveals nothing about the address.
+    if (this.requireVerifiedEmail && user.emailVerifiedAt === null) {
+      await this.events.record({ kind: 'sign_in', result: 'rejected', userId: user.id, client });
+      return { kind: 'email-not-verified' };
+    }
 
     // With TOTP on the password is only the first factor: no session before the code is checked.
     if (user.totpEnabledAt) {

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { BadUserInputError } from '../errors.js';
+import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
 import { checkPasswordPolicy } from '../security/password-policy.js';
@@ -27,6 +28,7 @@ export class SignUpService {
     private readonly sessions: SessionService,
     private readonly events: SecurityEvents,
     private readonly mode: 'verify-first' | 'immediate',
+    private readonly outbox: MailOutbox,
   ) {}
 
   async execute(em: EntityManager, input: SignUpInputData, client: ClientInfo): Promise<SignUpOutcome> {
@@ -39,20 +41,29 @@ export class SignUpService {
     }
     // Hash before looking anything up: new and taken addresses cost the same time.
     const passwordHash = await this.passwords.hash(check.password);
-    const user = await this.insertUser(em, email, passwordHash);
-    if (!user) {
+    const userId = await this.insertUser(em, email, passwordHash);
+    if (!userId) {
       await this.events.record({ kind: 'sign_up', result: 'failure', client });
       // Immediate mode cannot hide a taken address (it signs the new user in at once);
       // verify-first is the mode that reveals nothing.
-      return this.mode === 'immediate' ? { kind: 'email-taken' } : { kind: 'verification-required', email };
+      if (this.mode === 'immediate') return { kind: 'email-taken' };
+      // The owner hears of the attempt by mail; the caller gets the very answer a new address gets.
+      await this.outbox.enqueue(em, { kind: 'sign-up-existing', email });
+      return { kind: 'verification-required', email };
     }
-    await this.events.record({ kind: 'sign_up', result: 'success', userId: user.id, client });
+    await this.events.record({ kind: 'sign_up', result: 'success', userId, client });
+    if (this.mode === 'verify-first') {
+      // Same work as the taken-address path (one outbox insert): equal answers, equal time.
+      await this.outbox.enqueue(em, { kind: 'verify-email', email });
+      return { kind: 'verification-required', email };
+    }
+    const user = await em.findOneOrFail(User, userId);
     const signedIn = await this.sessions.create(em, user, ['pwd'], client);
     return { kind: 'signed-in', signedIn };
   }
 
   /** The unique index on the normalised email decides races: of 20 concurrent sign-ups one row survives. */
-  private async insertUser(em: EntityManager, email: string, passwordHash: string): Promise<User | null> {
+  private async insertUser(em: EntityManager, email: string, passwordHash: string): Promise<string | null> {
     const now = new Date();
     const id = randomUUID();
     try {
@@ -61,6 +72,6 @@ export class SignUpService {
       if (error instanceof UniqueConstraintViolationException) return null;
       throw error;
     }
-    return em.findOneOrFail(User, id);
+    return id;
   }
 }

@@ -1,4 +1,6 @@
 import { MfaResolver } from './mfa.resolver.js';
+import { EmailLinkResolver } from './email-link.resolver.js';
+import { PasswordResolver } from './password.resolver.js';
 import { SessionResolver } from './session.resolver.js';
 import { SignInResolver } from './sign-in.resolver.js';
 import { SignUpResolver } from './sign-up.resolver.js';
@@ -11,4 +13,6 @@ export const resolverClasses = [
   SessionResolver,
   UserResolver,
   MfaResolver,
+  EmailLinkResolver,
+  PasswordResolver,
 ] as const;

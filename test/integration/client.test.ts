@@ -1,6 +1,6 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { MeDocument, PlintoClient } from '../../client/src/index.js';
+import { MeDocument, PlintoClient, PlintoError } from '../../client/src/index.js';
 import { createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
@@ -94,5 +94,21 @@ describe('the typed client against a real server (PostgreSQL + Redis)', () => {
     expect(results.map((r) => r.me.id)).toEqual(Array(10).fill(signUp.user.id));
     expect(refreshes).toEqual([true]);
     expect((await refreshCount(server)) - serverRefreshesBefore).toBe(1);
+  });
+
+  it('surfaces RATE_LIMITED with its retryAfter', async () => {
+    const limited = await startServer(database, { RATE_LIMITS_ENABLED: 'true', RATE_LIMITS: 'signIn=1/60' });
+    try {
+      const client = new PlintoClient({ url: `${limited.url}/graphql` });
+      await client.signIn({ email: uniqueEmail('rl'), password: 'wrong password 77' });
+      const error = await client
+        .signIn({ email: uniqueEmail('rl'), password: 'wrong password 77' })
+        .catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PlintoError);
+      expect(error).toMatchObject({ code: 'RATE_LIMITED' });
+      expect((error as PlintoError).retryAfter).toBeGreaterThan(0);
+    } finally {
+      await limited.close();
+    }
   });
 });

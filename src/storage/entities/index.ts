@@ -1,10 +1,22 @@
 import { MfaChallenge } from './mfa-challenge.entity.js';
 import { RecoveryCode } from './recovery-code.entity.js';
+import { MailOutboxEntry } from './mail-outbox.entity.js';
+import { OneTimeToken } from './one-time-token.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
 
-export { MfaChallenge, RecoveryCode, RefreshToken, Session, SigningKey, User };
+export { MailOutboxEntry, MfaChallenge, OneTimeToken, RecoveryCode, RefreshToken, Session, SigningKey, User };
+export type { OneTimeTokenPurpose } from './one-time-token.entity.js';
 
-export const entities = [User, Session, RefreshToken, SigningKey, RecoveryCode, MfaChallenge];
+export const entities = [
+  User,
+  Session,
+  RefreshToken,
+  SigningKey,
+  OneTimeToken,
+  MailOutboxEntry,
+  RecoveryCode,
+  MfaChallenge,
+];

@@ -1,0 +1,63 @@
+import type { EntityManager } from '@mikro-orm/core';
+import type { OneTimeTokenService } from '../auth/one-time-token.service.js';
+import { User } from '../storage/entities/index.js';
+import type { MailMessage } from './templates.js';
+import { templates, tokenLink } from './templates.js';
+
+/**
+ * What a request asks to be mailed. Requests that name an address only record this job; the
+ * sender looks the address up and issues the token later. So the request does the same work
+ * (one outbox insert) whether or not the address is registered: same answer, same time.
+ */
+export type MailJob =
+  | { kind: 'verify-email'; email: string }
+  | { kind: 'sign-up-existing'; email: string }
+  | { kind: 'password-reset'; email: string }
+  | { kind: 'magic-link'; email: string }
+  | { kind: 'password-changed'; userId: string }
+  | { kind: 'password-reset-done'; userId: string }
+  | { kind: 'email-verified'; userId: string };
+
+/** Turns a job into a mail, issuing its token in the caller's transaction; null = nothing to send. */
+export class MailComposer {
+  constructor(
+    private readonly tokens: OneTimeTokenService,
+    private readonly appUrl: string,
+  ) {}
+
+  async compose(em: EntityManager, job: MailJob): Promise<MailMessage | null> {
+    const user =
+      'email' in job
+        ? await em.findOne(User, { email: job.email })
+        : await em.findOne(User, { id: job.userId });
+    // Unknown addresses get no mail at all: nothing is sent to an address that has no account here.
+    if (!user) return null;
+    const to = user.email;
+    switch (job.kind) {
+      case 'verify-email': {
+        if (user.emailVerifiedAt !== null) return null;
+        const token = await this.tokens.issue(em, user.id, 'email-verification');
+        const ttl = this.tokens.ttlSeconds('email-verification');
+        return templates.verifyEmail(to, tokenLink(this.appUrl, '/verify-email', token), ttl);
+      }
+      case 'sign-up-existing':
+        return templates.signUpExisting(to);
+      case 'password-reset': {
+        const token = await this.tokens.issue(em, user.id, 'password-reset');
+        const ttl = this.tokens.ttlSeconds('password-reset');
+        return templates.passwordReset(to, tokenLink(this.appUrl, '/reset-password', token), ttl);
+      }
+      case 'magic-link': {
+        const token = await this.tokens.issue(em, user.id, 'magic-link');
+        const ttl = this.tokens.ttlSeconds('magic-link');
+        return templates.magicLink(to, tokenLink(this.appUrl, '/magic-link', token), ttl);
+      }
+      case 'password-changed':
+        return templates.passwordChanged(to);
+      case 'password-reset-done':
+        return templates.passwordResetDone(to);
+      case 'email-verified':
+        return templates.emailVerified(to);
+    }
+  }
+}

@@ -1,0 +1,134 @@
+/** A composed mail, ready for a transport. */
+export interface MailMessage {
+  to: string;
+  subject: string;
+  text: string;
+  html: string;
+}
+
+/** Everything put into HTML is escaped: an address or URL must never become markup. */
+export function escapeHtml(value: string): string {
+  return value
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;')
+    .replaceAll("'", '&#39;');
+}
+
+export type LinkPath = '/verify-email' | '/reset-password' | '/magic-link';
+
+export function tokenLink(appUrl: string, path: LinkPath, token: string): string {
+  return `${appUrl}${path}?token=${encodeURIComponent(token)}`;
+}
+
+interface Body {
+  subject: string;
+  /** Paragraphs of plain text; the link (if any) goes between the first and the rest. */
+  paragraphs: string[];
+  link?: { url: string; label: string };
+  footer?: string;
+}
+
+function render(to: string, body: Body): MailMessage {
+  const [lead, ...rest] = body.paragraphs;
+  const textParts = [lead ?? ''];
+  if (body.link) textParts.push(body.link.url);
+  textParts.push(...rest);
+  if (body.footer) textParts.push(body.footer);
+
+  const p = (s: string) => `<p>${escapeHtml(s)}</p>`;
+  const htmlParts = [p(lead ?? '')];
+  if (body.link) {
+    const href = escapeHtml(body.link.url);
+    htmlParts.push(
+      `<p><a href="${href}">${escapeHtml(body.link.label)}</a></p>`,
+      `<p style="font-size:small">Or paste this address into your browser: ${href}</p>`,
+    );
+  }
+  htmlParts.push(...rest.map(p));
+  if (body.footer) htmlParts.push(`<p style="color:#666;font-size:small">${escapeHtml(body.footer)}</p>`);
+  return {
+    to,
+    subject: body.subject,
+    text: `${textParts.join('\n\n')}\n`,
+    html: `<!doctype html><html><body style="font-family:sans-serif">${htmlParts.join('')}</body></html>`,
+  };
+}
+
+const IGNORE = 'If you did not ask for this, you can ignore this mail; nothing changes.';
+
+function minutes(seconds: number): string {
+  if (seconds >= 7200 && seconds % 3600 === 0) return `${seconds / 3600} hours`;
+  return `${Math.round(seconds / 60)} minutes`;
+}
+
+export const templates = {
+  verifyEmail: (to: string, url: string, ttlSeconds: number): MailMessage =>
+    render(to, {
+      subject: 'Confirm your email address',
+      paragraphs: [
+        `Confirm that ${to} is your address by opening this link:`,
+        `The link works once and expires in ${minutes(ttlSeconds)}.`,
+      ],
+      link: { url, label: 'Confirm my email address' },
+      footer: IGNORE,
+    }),
+
+  signUpExisting: (to: string): MailMessage =>
+    render(to, {
+      subject: 'Someone tried to sign up with your address',
+      paragraphs: [
+        `Someone just tried to create an account with ${to}, but you already have one.`,
+        'If it was you, sign in instead, or reset your password if you forgot it.',
+      ],
+      footer: 'If it was not you, no account was created and nothing changed.',
+    }),
+
+  passwordReset: (to: string, url: string, ttlSeconds: number): MailMessage =>
+    render(to, {
+      subject: 'Reset your password',
+      paragraphs: [
+        'Choose a new password by opening this link:',
+        `The link works once and expires in ${minutes(ttlSeconds)}. Resetting signs you out everywhere.`,
+      ],
+      link: { url, label: 'Choose a new password' },
+      footer: IGNORE,
+    }),
+
+  magicLink: (to: string, url: string, ttlSeconds: number): MailMessage =>
+    render(to, {
+      subject: 'Your sign-in link',
+      paragraphs: [
+        'Sign in by opening this link:',
+        `The link works once and expires in ${minutes(ttlSeconds)}. Never forward it.`,
+      ],
+      link: { url, label: 'Sign in' },
+      footer: IGNORE,
+    }),
+
+  passwordChanged: (to: string): MailMessage =>
+    render(to, {
+      subject: 'Your password was changed',
+      paragraphs: [
+        `The password of your account ${to} was just changed.`,
+        'If this was not you, reset your password now: that signs out every device.',
+      ],
+    }),
+
+  passwordResetDone: (to: string): MailMessage =>
+    render(to, {
+      subject: 'Your password was reset',
+      paragraphs: [
+        `The password of your account ${to} was just reset, and every device was signed out.`,
+        'If this was not you, reset your password again now and check who can read your mail.',
+      ],
+    }),
+
+  emailVerified: (to: string): MailMessage =>
+    render(to, {
+      subject: 'Your email address is confirmed',
+      paragraphs: [`${to} is now confirmed as the address of your account.`],
+      footer: 'If you did not create this account, reset its password to take it over, or ignore this mail.',
+    }),
+};

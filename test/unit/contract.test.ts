@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { buildSchema as parseSdl } from 'graphql';
+import { describe, expect, it } from 'vitest';
+import { buildPlintoSchema } from '../../src/build-schema.js';
+
+describe('the public contract (../shared/api/contract.graphql)', () => {
+  it('keeps every type and field of the public contract', async () => {
+    const contract = parseSdl(readFileSync('../shared/api/contract.graphql', 'utf8'));
+    const schema = await buildPlintoSchema();
+    const missing: string[] = [];
+    for (const [name, type] of Object.entries(contract.getTypeMap())) {
+      if (name.startsWith('__')) continue;
+      const ours = schema.getType(name);
+      if (!ours) {
+        missing.push(name);
+        continue;
+      }
+      if ('getFields' in type && 'getFields' in ours) {
+        const fields = (ours as typeof type).getFields();
+        for (const field of Object.keys(type.getFields()))
+          if (!(field in fields)) missing.push(`${name}.${field}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
+});
