@@ -12,6 +12,7 @@ import type { ContainerType } from 'type-graphql';
 import type { ClientInfo } from './auth/client-info.js';
 import { MemoryLivenessCache, RedisLivenessCache } from './auth/liveness-cache.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
+import { AuditLogService } from './auth/audit-log.service.js';
 import { SessionService } from './auth/session.service.js';
 import { SignInService } from './auth/sign-in.service.js';
 import { SignUpService } from './auth/sign-up.service.js';
@@ -21,10 +22,16 @@ import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
 import type { AuthState, Context } from './context.js';
 import { formatError } from './format-error.js';
+import { AuditEventSink } from './observability/audit.sink.js';
+import { graphqlMetricsPlugin } from './observability/graphql-metrics.plugin.js';
+import { databaseCheck, probeRoutes, Readiness, redisCheck } from './observability/health.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { metricsHandler } from './observability/metrics.routes.js';
+import { requestTracking } from './observability/request-tracking.js';
 import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
+import { AuditLogResolver } from './resolvers/audit-log.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
@@ -32,6 +39,7 @@ import { UserResolver } from './resolvers/user.resolver.js';
 import { AccessTokenService } from './security/access-tokens.js';
 import { SecretBox } from './security/crypto.js';
 import { HashQueue } from './security/hash-queue.js';
+import { cors, noStore, securityHeaders } from './security/headers.js';
 import { PasswordService } from './security/password.service.js';
 import { SigningKeyStore } from './security/signing-keys.js';
 import type { Orm } from './storage/orm.js';
@@ -57,6 +65,8 @@ export interface Services {
   signUp: SignUpService;
   signIn: SignInService;
   users: UserService;
+  auditLog: AuditLogService;
+  readiness: Readiness;
 }
 
 export interface PlintoApp {
@@ -64,6 +74,8 @@ export interface PlintoApp {
   services: Services;
   express: express.Express;
   server: Server;
+  /** The separate metrics listener when METRICS_PORT is set (then /metrics is not on the main port). */
+  metricsServer: Server | null;
   listen(port?: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -90,7 +102,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const events = new SecurityEvents([new MetricsEventSink(metrics)], logger);
   const orm = await openOrm(config.database);
   if (options.migrate ?? !config.production) await migrate(orm);
+  events.addSink(new AuditEventSink(() => orm.em.fork()));
   const redis = createRedis(config, logger);
+  const readiness = new Readiness([databaseCheck(orm), ...(redis ? [redisCheck(redis)] : [])]);
 
   const box = new SecretBox(config.authSecret);
   const signingKeys = new SigningKeyStore(() => orm.em.fork(), box, config.accessTokenTtlSeconds);
@@ -119,6 +133,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const signUp = new SignUpService(passwords, sessions, events, config.signupMode);
   const signIn = new SignInService(passwords, sessions, events);
   const users = new UserService();
+  const auditLog = new AuditLogService();
   const services: Services = {
     orm,
     redis,
@@ -133,6 +148,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     signUp,
     signIn,
     users,
+    auditLog,
+    readiness,
   };
 
   const resolvers = new Map<ResolverClass, unknown>([
@@ -140,6 +157,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [SignInResolver, new SignInResolver(signIn)],
     [SessionResolver, new SessionResolver(sessions)],
     [UserResolver, new UserResolver(users)],
+    [AuditLogResolver, new AuditLogResolver(auditLog)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -157,6 +175,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // Mutations only from requests a browser cannot forge cross-site (JSON or a custom header).
     csrfPrevention: true,
     allowBatchedHttpRequests: false,
+    plugins: [graphqlMetricsPlugin(metrics)],
     formatError: (formatted, error) => formatError(formatted, error, logger),
   });
   await apollo.start();
@@ -165,42 +184,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.disable('x-powered-by');
   // Only proxies named by TRUST_PROXY may set the client IP through X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
+  // First, so that every response (404s and errors included) carries the headers and is counted and logged.
+  app.use(securityHeaders());
+  app.use(requestTracking(logger, metrics));
+  app.use(cors(config.corsOrigins));
+  app.use(probeRoutes(readiness));
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+  const serveMetrics = metricsHandler(metrics, async () => {
+    metrics.liveSessions.set(await sessions.countLive(orm.em.fork()));
   });
-
-  let draining = false;
-  app.get('/ready', async (_req, res) => {
-    if (draining) {
-      res.status(503).json({ status: 'draining' });
-      return;
-    }
-    const failed: string[] = [];
-    try {
-      await withTimeout(orm.em.getConnection().execute('select 1'), 1500);
-    } catch {
-      failed.push('database');
-    }
-    if (redis) {
-      try {
-        await withTimeout(redis.ping(), 1000);
-      } catch {
-        failed.push('redis');
-      }
-    }
-    res.status(failed.length ? 503 : 200).json({ status: failed.length ? 'unavailable' : 'ready', failed });
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    try {
-      metrics.liveSessions.set(await sessions.countLive(orm.em.fork()));
-    } catch {
-      // The gauge keeps its last value while the database is unreachable; /ready tells that story.
-    }
-    res.set('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  // With METRICS_PORT the numbers are only on that (internal) port, not on the public one.
+  if (config.metricsPort === null) app.get('/metrics', serveMetrics);
 
   app.get('/.well-known/jwks.json', async (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300');
@@ -209,6 +203,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   app.use(
     '/graphql',
+    noStore,
     cookieParser(),
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
@@ -276,46 +271,67 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
+  const metricsServer = config.metricsPort === null ? null : createServer(metricsApp(serveMetrics));
 
-  let closed = false;
+  let closing: Promise<void> | null = null;
+  const shutdown = async () => {
+    readiness.beginDrain();
+    // Keep serving while the load balancer notices the 503 and stops routing here.
+    if (config.shutdownDrainSeconds > 0) {
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
+    }
+    await Promise.all([stopAccepting(server), metricsServer ? stopAccepting(metricsServer) : null]);
+    await apollo.stop();
+    await orm.close(true);
+    if (redis) await redis.quit().catch(() => redis.disconnect());
+  };
   return {
     config,
     services,
     express: app,
     server,
-    listen: (port = config.port, host = config.host) =>
-      new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-      }),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      draining = true;
-      await new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await apollo.stop();
-      await orm.close(true);
-      if (redis) redis.disconnect();
+    metricsServer,
+    listen: async (port = config.port, host = config.host) => {
+      if (metricsServer) await listenOn(metricsServer, config.metricsPort ?? 0, host);
+      return listenOn(server, port, host);
+    },
+    close: () => {
+      closing ??= shutdown();
+      return closing;
     },
   };
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timeout')), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
+function metricsApp(serveMetrics: express.RequestHandler): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders());
+  app.get('/metrics', serveMetrics);
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  return app;
+}
+
+function listenOn(server: Server, port: number, host: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
+  });
+}
+
+/**
+ * Stops accepting connections and resolves once every in-flight request has been answered.
+ * Keep-alive connections are closed as soon as they fall idle (a response just finished).
+ */
+function stopAccepting(server: Server): Promise<void> {
+  return new Promise<void>((resolve) => {
+    if (!server.listening) return resolve();
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    server.close(() => {
+      clearInterval(sweep);
+      resolve();
+    });
+    server.closeIdleConnections();
   });
 }

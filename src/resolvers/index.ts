@@ -1,7 +1,14 @@
+import { AuditLogResolver } from './audit-log.resolver.js';
 import { SessionResolver } from './session.resolver.js';
 import { SignInResolver } from './sign-in.resolver.js';
 import { SignUpResolver } from './sign-up.resolver.js';
 import { UserResolver } from './user.resolver.js';
 
 /** Every resolver class, in schema order. A new resolver is added here and constructed in app.ts. */
-export const resolverClasses = [SignUpResolver, SignInResolver, SessionResolver, UserResolver] as const;
+export const resolverClasses = [
+  SignUpResolver,
+  SignInResolver,
+  SessionResolver,
+  UserResolver,
+  AuditLogResolver,
+] as const;
