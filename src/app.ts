@@ -102,7 +102,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const events = new SecurityEvents([new MetricsEventSink(metrics)], logger);
   const orm = await openOrm(config.database);
   if (options.migrate ?? !config.production) await migrate(orm);
-  events.addSink(new AuditEventSink(() => orm.em.fork()));
+  events.addSink(new AuditEventSink(orm));
   const redis = createRedis(config, logger);
   const readiness = new Readiness([databaseCheck(orm), ...(redis ? [redisCheck(redis)] : [])]);
 

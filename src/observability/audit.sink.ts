@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { EntityManager } from '@mikro-orm/core';
+import { TransactionContext } from '@mikro-orm/core';
 import { AuditEvent } from '../storage/entities/index.js';
+import type { Orm } from '../storage/orm.js';
 import type { SecurityEvent, SecurityEventSink } from './security-events.js';
 
 /**
@@ -10,12 +11,14 @@ import type { SecurityEvent, SecurityEventSink } from './security-events.js';
  * and failures are still written).
  */
 export class AuditEventSink implements SecurityEventSink {
-  constructor(private readonly newEntityManager: () => EntityManager) {}
+  constructor(private readonly orm: Orm) {}
 
   async record(event: SecurityEvent): Promise<void> {
     if (event.kind === 'refresh' && event.result === 'success') return;
-    // An entity manager of its own: the event is written even when the request's unit of work fails.
-    await this.newEntityManager().insert(AuditEvent, {
+    // Inside a flow's transaction the row joins it: a second connection would wait on the
+    // transaction's lock (SQLite blocks the whole process) and the row would outlive a rollback.
+    const em = TransactionContext.getEntityManager(this.orm.em.name) ?? this.orm.em.fork();
+    await em.insert(AuditEvent, {
       id: randomUUID(),
       kind: event.kind,
       result: event.result,

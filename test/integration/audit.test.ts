@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { User } from '../../src/storage/entities/index.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { bearer, gql, SIGN_IN, signUpUser } from '../helpers/graphql.js';
@@ -135,12 +136,34 @@ describe.each(BACKENDS)('audit trail (%s)', (backend) => {
     expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
+  it('stores any event kind, also when a flow records it inside its own transaction', async () => {
+    const { orm, events } = server.app.services;
+    await orm.em.fork().transactional(async (tx) => {
+      // A write first, so the transaction holds its lock when the event is recorded.
+      await tx.nativeUpdate(User, { id: alice.userId }, { updatedAt: new Date() });
+      await events.record({
+        kind: 'mfa_enabled',
+        result: 'success',
+        userId: alice.userId,
+        client: { ip: '203.0.113.9', userAgent: 'flow-in-transaction' },
+      });
+    });
+    await events.record({ kind: 'password_reset', result: 'success', userId: alice.userId, client: null });
+    const [latest, previous] = await allEvents(alice);
+    expect(latest).toMatchObject({ kind: 'password_reset', result: 'success', ip: null, userAgent: null });
+    expect(previous).toMatchObject({
+      kind: 'mfa_enabled',
+      ip: '203.0.113.9',
+      userAgent: 'flow-in-transaction',
+    });
+  });
+
   it('is append-only in the database itself', async () => {
     const connection = server.app.services.orm.em.getConnection();
     await expect(connection.execute(`update audit_events set kind = 'forged'`)).rejects.toThrow(
       /append-only/,
     );
     await expect(connection.execute('delete from audit_events')).rejects.toThrow(/append-only/);
-    expect(await allEvents(alice)).toHaveLength(4);
+    expect(await allEvents(alice)).toHaveLength(6);
   });
 });
