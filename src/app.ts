@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import cookieParser from 'cookie-parser';
@@ -22,13 +21,14 @@ import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
 import type { AuthState, Context } from './context.js';
 import { formatError } from './format-error.js';
+import { listenOn, stopAccepting } from './http-server.js';
 import { AuditEventSink } from './observability/audit.sink.js';
 import { graphqlMetricsPlugin } from './observability/graphql-metrics.plugin.js';
 import { databaseCheck, probeRoutes, Readiness, redisCheck } from './observability/health.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
-import { metricsHandler } from './observability/metrics.routes.js';
+import { metricsApp, metricsHandler } from './observability/metrics.routes.js';
 import { requestTracking } from './observability/request-tracking.js';
 import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
 import { AuditLogResolver } from './resolvers/audit-log.resolver.js';
@@ -300,38 +300,4 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return closing;
     },
   };
-}
-
-function metricsApp(serveMetrics: express.RequestHandler): express.Express {
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(securityHeaders());
-  app.get('/metrics', serveMetrics);
-  app.use((_req, res) => {
-    res.status(404).json({ error: 'not_found' });
-  });
-  return app;
-}
-
-function listenOn(server: Server, port: number, host: string): Promise<number> {
-  return new Promise<number>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-  });
-}
-
-/**
- * Stops accepting connections and resolves once every in-flight request has been answered.
- * Keep-alive connections are closed as soon as they fall idle (a response just finished).
- */
-function stopAccepting(server: Server): Promise<void> {
-  return new Promise<void>((resolve) => {
-    if (!server.listening) return resolve();
-    const sweep = setInterval(() => server.closeIdleConnections(), 50);
-    server.close(() => {
-      clearInterval(sweep);
-      resolve();
-    });
-    server.closeIdleConnections();
-  });
 }

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/database.js';
+import { signUpUser } from '../helpers/graphql.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { postgresAdminUrl } from '../helpers/global-setup.js';
 import { startServer } from '../helpers/server.js';
@@ -76,12 +77,8 @@ describe('health and readiness probes (PostgreSQL + Redis)', () => {
     expect(up.status).toBe(200);
     expect(up.body).toEqual({ status: 'ready', failed: [] });
     // The pool reconnected for real work too, not just for the probe.
-    const signUp = await fetch(`${server.url}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ query: '{ __typename }' }),
-    });
-    expect(signUp.status).toBe(200);
+    const user = await signUpUser(server.url);
+    expect(user.accessToken).toBeTruthy();
   });
 });
 
