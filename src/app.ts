@@ -1,7 +1,6 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { ApolloServer } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import cookieParser from 'cookie-parser';
@@ -20,6 +19,7 @@ import { OneTimeTokenService } from './auth/one-time-token.service.js';
 import { PasswordChangeService } from './auth/password-change.service.js';
 import { PasswordResetService } from './auth/password-reset.service.js';
 import { SecondFactorService } from './auth/second-factor.service.js';
+import { AuditLogService } from './auth/audit-log.service.js';
 import { SessionService } from './auth/session.service.js';
 import { SignInService } from './auth/sign-in.service.js';
 import { SignUpService } from './auth/sign-up.service.js';
@@ -36,13 +36,20 @@ import { MailOutbox } from './mail/mail-outbox.js';
 import { MailSender } from './mail/mail-sender.js';
 import type { MailTransport } from './mail/mail-transport.js';
 import { ConsoleTransport, SmtpTransport } from './mail/mail-transport.js';
+import { listenOn, stopAccepting } from './http-server.js';
+import { AuditEventSink } from './observability/audit.sink.js';
+import { graphqlMetricsPlugin } from './observability/graphql-metrics.plugin.js';
+import { databaseCheck, probeRoutes, Readiness, redisCheck } from './observability/health.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
+import { metricsApp, metricsHandler } from './observability/metrics.routes.js';
+import { requestTracking } from './observability/request-tracking.js';
 import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
 import { MfaResolver } from './resolvers/mfa.resolver.js';
 import { EmailLinkResolver } from './resolvers/email-link.resolver.js';
 import { PasswordResolver } from './resolvers/password.resolver.js';
+import { AuditLogResolver } from './resolvers/audit-log.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
@@ -51,6 +58,7 @@ import { AccessTokenService } from './security/access-tokens.js';
 import { SecretBox } from './security/crypto.js';
 import { graphqlLimits } from './security/graphql-limits.js';
 import { HashQueue } from './security/hash-queue.js';
+import { cors, noStore, securityHeaders } from './security/headers.js';
 import { PasswordService } from './security/password.service.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
 import { applyRateLimits, retryAfterPlugin, watchRedisHealth } from './security/rate-limiter.js';
@@ -92,6 +100,8 @@ export interface Services {
   magicLinks: MagicLinkService;
   passwordReset: PasswordResetService;
   passwordChange: PasswordChangeService;
+  auditLog: AuditLogService;
+  readiness: Readiness;
 }
 
 export interface PlintoApp {
@@ -99,6 +109,8 @@ export interface PlintoApp {
   services: Services;
   express: express.Express;
   server: Server;
+  /** The separate metrics listener when METRICS_PORT is set (then /metrics is not on the main port). */
+  metricsServer: Server | null;
   listen(port?: number, host?: string): Promise<number>;
   close(): Promise<void>;
 }
@@ -125,8 +137,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const events = new SecurityEvents([new MetricsEventSink(metrics)], logger);
   const orm = await openOrm(config.database);
   if (options.migrate ?? !config.production) await migrate(orm);
+  events.addSink(new AuditEventSink(orm));
   const redis = createRedis(config, logger);
   const stopRedisWatch = redis ? watchRedisHealth(redis, metrics, logger) : () => undefined;
+  const readiness = new Readiness([databaseCheck(orm), ...(redis ? [redisCheck(redis)] : [])]);
 
   const box = new SecretBox(config.authSecret);
   const signingKeys = new SigningKeyStore(() => orm.em.fork(), box, config.accessTokenTtlSeconds);
@@ -206,6 +220,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     onPasswordReset: (email) => loginFailures.clear(email),
   });
   const passwordChange = new PasswordChangeService(passwords, sessions, oneTimeTokens, mailOutbox, events);
+  const auditLog = new AuditLogService();
   const services: Services = {
     orm,
     redis,
@@ -231,6 +246,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     magicLinks,
     passwordReset,
     passwordChange,
+    auditLog,
+    readiness,
   };
 
   const resolvers = new Map<ResolverClass, unknown>([
@@ -241,6 +258,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [MfaResolver, new MfaResolver(totpEnrollment, mfaChallenges)],
     [EmailLinkResolver, new EmailLinkResolver(emailVerification, magicLinks)],
     [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
+    [AuditLogResolver, new AuditLogResolver(auditLog)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -266,7 +284,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     allowBatchedHttpRequests: false,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [...limits.plugins, retryAfterPlugin()],
+    plugins: [...limits.plugins, retryAfterPlugin(), graphqlMetricsPlugin(metrics)],
     formatError: (formatted, error) => formatError(formatted, error, logger),
   });
   await apollo.start();
@@ -275,42 +293,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.disable('x-powered-by');
   // Only proxies named by TRUST_PROXY may set the client IP through X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
+  // First, so that every response (404s and errors included) carries the headers and is counted and logged.
+  app.use(securityHeaders());
+  app.use(requestTracking(logger, metrics));
+  app.use(cors(config.corsOrigins));
+  app.use(probeRoutes(readiness));
 
-  app.get('/health', (_req, res) => {
-    res.json({ status: 'ok' });
+  const serveMetrics = metricsHandler(metrics, async () => {
+    metrics.liveSessions.set(await sessions.countLive(orm.em.fork()));
   });
-
-  let draining = false;
-  app.get('/ready', async (_req, res) => {
-    if (draining) {
-      res.status(503).json({ status: 'draining' });
-      return;
-    }
-    const failed: string[] = [];
-    try {
-      await withTimeout(orm.em.getConnection().execute('select 1'), 1500);
-    } catch {
-      failed.push('database');
-    }
-    if (redis) {
-      try {
-        await withTimeout(redis.ping(), 1000);
-      } catch {
-        failed.push('redis');
-      }
-    }
-    res.status(failed.length ? 503 : 200).json({ status: failed.length ? 'unavailable' : 'ready', failed });
-  });
-
-  app.get('/metrics', async (_req, res) => {
-    try {
-      metrics.liveSessions.set(await sessions.countLive(orm.em.fork()));
-    } catch {
-      // The gauge keeps its last value while the database is unreachable; /ready tells that story.
-    }
-    res.set('Content-Type', metrics.registry.contentType);
-    res.send(await metrics.registry.metrics());
-  });
+  // With METRICS_PORT the numbers are only on that (internal) port, not on the public one.
+  if (config.metricsPort === null) app.get('/metrics', serveMetrics);
 
   app.get('/.well-known/jwks.json', async (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300');
@@ -319,6 +312,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   app.use(
     '/graphql',
+    noStore,
     cookieParser(),
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
@@ -386,51 +380,38 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;
+  const metricsServer = config.metricsPort === null ? null : createServer(metricsApp(serveMetrics));
 
   mailSender.start();
 
-  let closed = false;
+  let closing: Promise<void> | null = null;
+  const shutdown = async () => {
+    readiness.beginDrain();
+    // Keep serving while the load balancer notices the 503 and stops routing here.
+    if (config.shutdownDrainSeconds > 0) {
+      await new Promise((resolve) => setTimeout(resolve, config.shutdownDrainSeconds * 1000));
+    }
+    await Promise.all([stopAccepting(server), metricsServer ? stopAccepting(metricsServer) : null]);
+    await apollo.stop();
+    // Mail still waiting stays in the outbox for the next start (or another instance).
+    await mailSender.stop();
+    await orm.close(true);
+    stopRedisWatch();
+    if (redis) await redis.quit().catch(() => redis.disconnect());
+  };
   return {
     config,
     services,
     express: app,
     server,
-    listen: (port = config.port, host = config.host) =>
-      new Promise<number>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, host, () => resolve((server.address() as AddressInfo).port));
-      }),
-    close: async () => {
-      if (closed) return;
-      closed = true;
-      draining = true;
-      await new Promise<void>((resolve) => {
-        if (!server.listening) return resolve();
-        server.close(() => resolve());
-        server.closeIdleConnections();
-      });
-      await apollo.stop();
-      // Mail still waiting stays in the outbox for the next start (or another instance).
-      await mailSender.stop();
-      await orm.close(true);
-      stopRedisWatch();
-      if (redis) redis.disconnect();
+    metricsServer,
+    listen: async (port = config.port, host = config.host) => {
+      if (metricsServer) await listenOn(metricsServer, config.metricsPort ?? 0, host);
+      return listenOn(server, port, host);
+    },
+    close: () => {
+      closing ??= shutdown();
+      return closing;
     },
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('timeout')), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error instanceof Error ? error : new Error(String(error)));
-      },
-    );
-  });
 }

@@ -57,6 +57,8 @@ export interface Config {
   readonly rateLimitOverrides: Readonly<Record<string, RateLimitRule>>;
   readonly logLevel: string;
   readonly shutdownTimeoutSeconds: number;
+  /** After SIGTERM, how long /ready says 503 while still serving, before the listener closes. */
+  readonly shutdownDrainSeconds: number;
   readonly totpIssuer: string;
   readonly mfaChallengeTtlSeconds: number;
 }
@@ -122,6 +124,7 @@ const envSchema = z.object({
   RATE_LIMITS: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).optional(),
   SHUTDOWN_TIMEOUT_SECONDS: intFromEnv(1, 300).optional(),
+  SHUTDOWN_DRAIN_SECONDS: intFromEnv(0, 120).optional(),
   TOTP_ISSUER: z.string().min(1).optional(),
   MFA_CHALLENGE_TTL_SECONDS: intFromEnv(1, 3600).optional(),
 });
@@ -216,6 +219,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   for (const origin of corsOrigins) {
     if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an origin`);
   }
+  // Production waits a few seconds for load balancers to see the 503 before it stops accepting.
+  const shutdownTimeoutSeconds = e.SHUTDOWN_TIMEOUT_SECONDS ?? 25;
+  const shutdownDrainSeconds = e.SHUTDOWN_DRAIN_SECONDS ?? (production ? 5 : 0);
+  if (shutdownDrainSeconds >= shutdownTimeoutSeconds) {
+    problems.push('SHUTDOWN_DRAIN_SECONDS: must be shorter than SHUTDOWN_TIMEOUT_SECONDS');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = e.PORT ?? 4000;
@@ -268,7 +277,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     rateLimitsEnabled: e.RATE_LIMITS_ENABLED ?? true,
     rateLimitOverrides,
     logLevel: e.LOG_LEVEL ?? 'info',
-    shutdownTimeoutSeconds: e.SHUTDOWN_TIMEOUT_SECONDS ?? 25,
+    shutdownTimeoutSeconds,
+    shutdownDrainSeconds,
     totpIssuer: e.TOTP_ISSUER ?? 'Plinto',
     mfaChallengeTtlSeconds: e.MFA_CHALLENGE_TTL_SECONDS ?? 5 * 60,
   };

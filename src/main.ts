@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 
 function banner(config: Config, port: number): string {
   const lines = [`Plinto listening on http://localhost:${port}/graphql`];
+  if (config.metricsPort !== null) lines.push(`Metrics on http://localhost:${config.metricsPort}/metrics`);
   if (config.embeddedDefault) {
     lines.push(
       '',
@@ -43,8 +44,12 @@ async function main(): Promise<void> {
       process.exit(1);
     }, config.shutdownTimeoutSeconds * 1000);
     deadline.unref();
+    // close(): /ready turns 503, the listener stops accepting, in-flight requests finish, pools close.
     app.close().then(
-      () => process.exit(0),
+      () => {
+        app.services.logger.info('shutdown complete');
+        process.exit(0);
+      },
       (error: unknown) => {
         app.services.logger.error({ err: error }, 'shutdown failed');
         process.exit(1);

@@ -50,7 +50,9 @@ export class SignInService {
     const user = await this.verifyPassword(em, email, input.password);
     if (!user) {
       await this.failures.recordFailure(email);
-      await this.events.record({ kind: 'sign_in', result: 'failure', client });
+      // Attributed to the account when there is one, so its owner sees the attempt in the audit log.
+      const attempted = await em.findOne(User, { email }, { fields: ['id'] });
+      await this.events.record({ kind: 'sign_in', result: 'failure', userId: attempted?.id ?? null, client });
       return { kind: 'invalid-credentials' };
     }
     await this.failures.clear(email);

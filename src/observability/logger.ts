@@ -1,11 +1,29 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
+import { requestContext } from './request-context.js';
 
 export type { Logger };
 
-/** Anything that can carry a secret is redacted before a log line is written. */
+/**
+ * Anything that can carry a secret is redacted before a log line is written. pino's `*` matches
+ * one level, so the common shapes (a bare field, one object deep, headers) are listed. GraphQL
+ * variables are dropped whole: they hold passwords, tokens and codes under any name.
+ */
 export const REDACT_PATHS = [
   'password',
+  'newPassword',
+  'currentPassword',
+  'token',
+  'refreshToken',
+  'accessToken',
+  'code',
+  'codes',
+  'challengeToken',
+  'secret',
+  'otpauthUri',
+  'tokens',
+  'cookie',
+  'authorization',
   '*.password',
   '*.newPassword',
   '*.currentPassword',
@@ -13,10 +31,20 @@ export const REDACT_PATHS = [
   '*.refreshToken',
   '*.accessToken',
   '*.code',
+  '*.codes',
   '*.challengeToken',
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
+  '*.secret',
+  '*.otpauthUri',
+  '*.tokens',
+  '*.cookie',
+  '*.authorization',
+  'headers.authorization',
+  'headers.cookie',
+  'headers["set-cookie"]',
+  '*.headers.authorization',
+  '*.headers.cookie',
+  '*.headers["set-cookie"]',
+  '*.headers["x-refresh-token"]',
   'variables',
   '*.variables',
 ];
@@ -28,6 +56,11 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       base: { service: 'plinto' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
+      // Every line written while serving a request carries its id, so one request's lines can be found together.
+      mixin: () => {
+        const context = requestContext.getStore();
+        return context ? { requestId: context.requestId } : {};
+      },
     },
     destination ?? process.stdout,
   );

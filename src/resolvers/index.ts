@@ -1,6 +1,7 @@
 import { MfaResolver } from './mfa.resolver.js';
 import { EmailLinkResolver } from './email-link.resolver.js';
 import { PasswordResolver } from './password.resolver.js';
+import { AuditLogResolver } from './audit-log.resolver.js';
 import { SessionResolver } from './session.resolver.js';
 import { SignInResolver } from './sign-in.resolver.js';
 import { SignUpResolver } from './sign-up.resolver.js';
@@ -15,4 +16,5 @@ export const resolverClasses = [
   MfaResolver,
   EmailLinkResolver,
   PasswordResolver,
+  AuditLogResolver,
 ] as const;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sha256Hex } from '../../src/security/crypto.js';
-import { OneTimeToken, User } from '../../src/storage/entities/index.js';
+import { OneTimeToken } from '../../src/storage/entities/index.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import {

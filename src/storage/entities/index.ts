@@ -2,12 +2,23 @@ import { MfaChallenge } from './mfa-challenge.entity.js';
 import { RecoveryCode } from './recovery-code.entity.js';
 import { MailOutboxEntry } from './mail-outbox.entity.js';
 import { OneTimeToken } from './one-time-token.entity.js';
+import { AuditEvent } from './audit-event.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
 
-export { MailOutboxEntry, MfaChallenge, OneTimeToken, RecoveryCode, RefreshToken, Session, SigningKey, User };
+export {
+  AuditEvent,
+  MailOutboxEntry,
+  MfaChallenge,
+  OneTimeToken,
+  RecoveryCode,
+  RefreshToken,
+  Session,
+  SigningKey,
+  User,
+};
 export type { OneTimeTokenPurpose } from './one-time-token.entity.js';
 
 export const entities = [
@@ -19,4 +30,5 @@ export const entities = [
   MailOutboxEntry,
   RecoveryCode,
   MfaChallenge,
+  AuditEvent,
 ];

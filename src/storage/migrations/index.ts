@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261130000000_initial } from './Migration20261130000000_initial.js';
 import { Migration20261130010000_email_flows } from './Migration20261130010000_email_flows.js';
 import { Migration20261130020000_mfa } from './Migration20261130020000_mfa.js';
+import { Migration20261130030000_audit } from './Migration20261130030000_audit.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130000000_initial', class: Migration20261130000000_initial },
   { name: 'Migration20261130010000_email_flows', class: Migration20261130010000_email_flows },
   { name: 'Migration20261130020000_mfa', class: Migration20261130020000_mfa },
+  { name: 'Migration20261130030000_audit', class: Migration20261130030000_audit },
 ];

@@ -1,0 +1,42 @@
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { Metrics } from './metrics.js';
+import { requestContext } from './request-context.js';
+
+const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+/** Clients choose operation names: past this many distinct ones, new names count as `other`. */
+const MAX_OPERATION_NAMES = 200;
+
+/**
+ * Counts GraphQL operations by operation name, type and outcome: `success` (no top-level error;
+ * a result-union error such as InvalidCredentials is data), `error`, or `invalid` (the document
+ * did not parse or validate).
+ */
+export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<BaseContext> {
+  const seenNames = new Set<string>();
+  const label = (name: string | null | undefined): string => {
+    if (!name) return 'anonymous';
+    if (!OPERATION_NAME.test(name)) return 'other';
+    if (seenNames.has(name)) return name;
+    if (seenNames.size >= MAX_OPERATION_NAMES) return 'other';
+    seenNames.add(name);
+    return name;
+  };
+  return {
+    async requestDidStart() {
+      return {
+        async willSendResponse(context) {
+          const operation = context.operation;
+          const name = operation ? label(context.operationName ?? operation.name?.value) : 'invalid';
+          const outcome = !operation ? 'invalid' : context.errors?.length ? 'error' : 'success';
+          metrics.graphqlOperations.inc({
+            operation: name,
+            type: operation?.operation ?? 'unknown',
+            outcome,
+          });
+          const current = requestContext.getStore();
+          if (current) current.graphqlOperation = name;
+        },
+      };
+    },
+  };
+}

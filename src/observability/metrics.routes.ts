@@ -1,0 +1,33 @@
+import express from 'express';
+import type { RequestHandler } from 'express';
+import { securityHeaders } from '../security/headers.js';
+import type { Metrics } from './metrics.js';
+
+/**
+ * `GET /metrics`: the registry as Prometheus text. Gauges that mirror the database are read at
+ * scrape time, so the number is the service's current truth, not a stale estimate.
+ */
+export function metricsHandler(metrics: Metrics, refreshGauges: () => Promise<void>): RequestHandler {
+  return async (_req, res) => {
+    try {
+      await refreshGauges();
+    } catch {
+      // The gauges keep their last value while the database is unreachable; /ready tells that story.
+    }
+    res.set('Content-Type', metrics.registry.contentType);
+    res.set('Cache-Control', 'no-store');
+    res.send(await metrics.registry.metrics());
+  };
+}
+
+/** The separate listener for METRICS_PORT: /metrics and nothing else. */
+export function metricsApp(serveMetrics: RequestHandler): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(securityHeaders());
+  app.get('/metrics', serveMetrics);
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not_found' });
+  });
+  return app;
+}

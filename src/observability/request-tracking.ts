@@ -1,0 +1,63 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import type { Logger } from './logger.js';
+import type { Metrics } from './metrics.js';
+import { requestContext } from './request-context.js';
+import type { RequestContext } from './request-context.js';
+
+/** Route labels come from this fixed set: a raw URL as a label would let any client create series without bound. */
+const KNOWN_ROUTES = new Set(['/graphql', '/health', '/ready', '/metrics', '/.well-known/jwks.json']);
+const KNOWN_METHODS = new Set(['GET', 'POST', 'OPTIONS', 'HEAD', 'PUT', 'PATCH', 'DELETE']);
+/** Probe and scrape traffic that succeeded is logged at debug: it would drown the lines that matter. */
+const QUIET_ROUTES = new Set(['/health', '/ready', '/metrics']);
+
+/** A caller's request id is kept only if it is short and plain: it ends up in logs and headers. */
+const SANE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,128}$/;
+
+export function routeLabel(path: string): string {
+  return KNOWN_ROUTES.has(path) ? path : 'other';
+}
+
+/**
+ * Per request: an id (the caller's, if sane, else a new one; returned as X-Request-Id), one JSON
+ * log line when the response is done, and the HTTP request counter and duration histogram.
+ * The line holds the path without its query string (a token can ride there) and never a body.
+ */
+export function requestTracking(logger: Logger, metrics: Metrics): RequestHandler {
+  return (req, res, next) => {
+    const incoming = req.get('x-request-id');
+    const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('X-Request-Id', requestId);
+    const context: RequestContext = { requestId };
+    const started = process.hrtime.bigint();
+    const path = req.path;
+
+    res.once('close', () => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      const route = routeLabel(path);
+      const labels = {
+        method: KNOWN_METHODS.has(req.method) ? req.method : 'OTHER',
+        route,
+        status: String(res.statusCode),
+      };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, seconds);
+      const quiet = QUIET_ROUTES.has(route) && res.statusCode < 400;
+      const line = {
+        requestId,
+        method: req.method,
+        path: path.slice(0, 200),
+        route,
+        status: res.statusCode,
+        durationMs: Math.round(seconds * 1000),
+        ip: req.ip ?? null,
+        userAgent: req.get('user-agent')?.slice(0, 200) ?? null,
+        ...(context.graphqlOperation ? { operation: context.graphqlOperation } : {}),
+        ...(res.writableFinished ? {} : { aborted: true }),
+      };
+      if (quiet) logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    });
+    requestContext.run(context, next);
+  };
+}

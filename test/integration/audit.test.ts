@@ -1,0 +1,169 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { User } from '../../src/storage/entities/index.js';
+import { BACKENDS, createTestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { bearer, gql, SIGN_IN, signUpUser } from '../helpers/graphql.js';
+import type { SignedInUser } from '../helpers/graphql.js';
+import { startServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+
+const AUDIT_LOG = `query AuditLog($first: Int, $after: String) {
+  auditLog(first: $first, after: $after) {
+    edges { cursor node { id kind result sessionId ip userAgent createdAt } }
+    nodes { id kind result sessionId }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+interface AuditNode {
+  id: string;
+  kind: string;
+  result: string;
+  sessionId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+  createdAt: string;
+}
+
+describe.each(BACKENDS)('audit trail (%s)', (backend) => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let alice: SignedInUser;
+  let bob: SignedInUser;
+  let aliceSecondSession: string;
+
+  async function auditLog(user: SignedInUser, variables: Record<string, unknown> = {}) {
+    return gql(server.url, AUDIT_LOG, variables, bearer(user.accessToken));
+  }
+
+  async function allEvents(user: SignedInUser): Promise<AuditNode[]> {
+    const response = await auditLog(user, { first: 100 });
+    return response.body.data?.auditLog.edges.map((edge: { node: AuditNode }) => edge.node);
+  }
+
+  beforeAll(async () => {
+    database = await createTestDatabase(backend);
+    server = await startServer(database);
+    alice = await signUpUser(server.url);
+    bob = await signUpUser(server.url);
+    const agent = { 'user-agent': 'AuditTest/1.0 (alice laptop)' };
+    const wrong = await gql(server.url, SIGN_IN, { email: alice.email, password: 'not it at all 42' }, agent);
+    expect(wrong.body.data?.signIn.__typename).toBe('InvalidCredentials');
+    const second = await gql(server.url, SIGN_IN, { email: alice.email, password: alice.password }, agent);
+    const tokens = second.body.data?.signIn.tokens;
+    aliceSecondSession = second.body.data?.signIn.session.id;
+    const signOut = await gql(
+      server.url,
+      'mutation { signOut }',
+      {},
+      { ...bearer(tokens.accessToken), ...agent },
+    );
+    expect(signOut.body.data).toEqual({ signOut: true });
+    // Bob's own activity, including a failure on his account, must never reach Alice's log.
+    await gql(server.url, SIGN_IN, { email: bob.email, password: 'not it at all 43' });
+    await gql(server.url, SIGN_IN, { email: bob.email, password: bob.password });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  it("returns the user's own security events, newest first, with ip and user agent", async () => {
+    const events = await allEvents(alice);
+    expect(events.map((e) => `${e.kind}:${e.result}`)).toEqual([
+      'sign_out:success',
+      'sign_in:success',
+      'sign_in:failure',
+      'sign_up:success',
+    ]);
+    const [signOut, signIn, failure] = events;
+    expect(signOut!.sessionId).toBe(aliceSecondSession);
+    expect(signIn!.sessionId).toBe(aliceSecondSession);
+    for (const event of [signOut!, signIn!, failure!]) {
+      expect(event.ip).toBe('127.0.0.1');
+      expect(event.userAgent).toBe('AuditTest/1.0 (alice laptop)');
+    }
+    const times = events.map((e) => Date.parse(e.createdAt));
+    expect([...times].sort((a, b) => b - a)).toEqual(times);
+  });
+
+  it("never returns another user's events", async () => {
+    const aliceEvents = await allEvents(alice);
+    const bobEvents = await allEvents(bob);
+    expect(bobEvents.map((e) => `${e.kind}:${e.result}`)).toEqual([
+      'sign_in:success',
+      'sign_in:failure',
+      'sign_up:success',
+    ]);
+    const aliceIds = new Set(aliceEvents.map((e) => e.id));
+    expect(bobEvents.some((e) => aliceIds.has(e.id))).toBe(false);
+    expect(aliceEvents.some((e) => e.sessionId === bob.sessionId)).toBe(false);
+
+    // A cursor taken from Bob's log only says where to resume: Alice still sees only her own events.
+    const bobPage = await auditLog(bob, { first: 1 });
+    const foreignCursor = bobPage.body.data?.auditLog.pageInfo.endCursor;
+    const resumed = await auditLog(alice, { first: 100, after: foreignCursor });
+    const resumedIds: string[] = resumed.body.data?.auditLog.nodes.map((n: { id: string }) => n.id);
+    expect(resumedIds.every((id) => aliceIds.has(id))).toBe(true);
+  });
+
+  it('pages with opaque cursors without gaps or repeats', async () => {
+    const everything = (await allEvents(alice)).map((e) => e.id);
+    const seen: string[] = [];
+    let after: string | null = null;
+    for (let page = 0; page < 10; page += 1) {
+      const response = await auditLog(alice, { first: 3, after });
+      const connection = response.body.data?.auditLog;
+      expect(connection.nodes.map((n: { id: string }) => n.id)).toEqual(
+        connection.edges.map((e: { node: { id: string } }) => e.node.id),
+      );
+      seen.push(...connection.nodes.map((n: { id: string }) => n.id));
+      if (!connection.pageInfo.hasNextPage) break;
+      expect(connection.nodes).toHaveLength(3);
+      after = connection.pageInfo.endCursor;
+      expect(after).not.toContain(connection.nodes.at(-1).id);
+    }
+    expect(seen).toEqual(everything);
+    expect(everything).toHaveLength(4);
+  });
+
+  it('refuses a forged cursor, a bad page size and an anonymous caller', async () => {
+    const forged = await auditLog(alice, { after: 'not-a-cursor' });
+    expect(forged.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const tooMany = await auditLog(alice, { first: 1000 });
+    expect(tooMany.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const anonymous = await gql(server.url, AUDIT_LOG, {});
+    expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('stores any event kind, also when a flow records it inside its own transaction', async () => {
+    const { orm, events } = server.app.services;
+    await orm.em.fork().transactional(async (tx) => {
+      // A write first, so the transaction holds its lock when the event is recorded.
+      await tx.nativeUpdate(User, { id: alice.userId }, { updatedAt: new Date() });
+      await events.record({
+        kind: 'mfa_enabled',
+        result: 'success',
+        userId: alice.userId,
+        client: { ip: '203.0.113.9', userAgent: 'flow-in-transaction' },
+      });
+    });
+    await events.record({ kind: 'password_reset', result: 'success', userId: alice.userId, client: null });
+    const [latest, previous] = await allEvents(alice);
+    expect(latest).toMatchObject({ kind: 'password_reset', result: 'success', ip: null, userAgent: null });
+    expect(previous).toMatchObject({
+      kind: 'mfa_enabled',
+      ip: '203.0.113.9',
+      userAgent: 'flow-in-transaction',
+    });
+  });
+
+  it('is append-only in the database itself', async () => {
+    const connection = server.app.services.orm.em.getConnection();
+    await expect(connection.execute(`update audit_events set kind = 'forged'`)).rejects.toThrow(
+      /append-only/,
+    );
+    await expect(connection.execute('delete from audit_events')).rejects.toThrow(/append-only/);
+    expect(await allEvents(alice)).toHaveLength(6);
+  });
+});

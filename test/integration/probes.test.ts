@@ -1,0 +1,131 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../helpers/database.js';
+import { signUpUser } from '../helpers/graphql.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { postgresAdminUrl } from '../helpers/global-setup.js';
+import { startServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+async function readiness(url: string): Promise<{ status: number; text: string; body: any }> {
+  const response = await fetch(`${url}/ready`);
+  const text = await response.text();
+  return { status: response.status, text, body: JSON.parse(text) };
+}
+
+/** Polls /ready until it gives `status` (or gives up after `attempts`); returns the last answer. */
+async function readinessBecomes(url: string, status: number, attempts = 50) {
+  let last = await readiness(url);
+  for (let i = 0; i < attempts && last.status !== status; i += 1) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    last = await readiness(url);
+  }
+  return last;
+}
+
+describe('health and readiness probes (PostgreSQL + Redis)', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let databaseName: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgresql');
+    databaseName = new URL(database.url).pathname.slice(1);
+    server = await startServer(database);
+  });
+  afterAll(async () => {
+    await admin(`alter database ${databaseName} allow_connections true`).catch(() => undefined);
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('reports alive on /health and ready on /ready with both checks passing', async () => {
+    const health = await fetch(`${server.url}/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toEqual({ status: 'ok' });
+    const ready = await readiness(server.url);
+    expect(ready.status).toBe(200);
+    expect(ready.body).toEqual({ status: 'ready', failed: [] });
+  });
+
+  it('turns 503 naming the database while PostgreSQL is unreachable, and 200 again without a restart', async () => {
+    // The database refuses new connections and its open ones are cut: to this server, PostgreSQL is gone.
+    await admin(`alter database ${databaseName} allow_connections false`);
+    await admin(
+      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${databaseName}' and pid <> pg_backend_pid()`,
+    );
+    const down = await readinessBecomes(server.url, 503);
+    expect(down.status).toBe(503);
+    expect(down.body).toEqual({ status: 'unavailable', failed: ['database'] });
+    // Names only: no driver text, host, database name or error message.
+    expect(down.text).not.toMatch(/connect|terminat|allow|refused|postgres|plinto_test|error/i);
+    // /health checks nothing else: the process is still alive.
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+
+    await admin(`alter database ${databaseName} allow_connections true`);
+    const up = await readinessBecomes(server.url, 200);
+    expect(up.status).toBe(200);
+    expect(up.body).toEqual({ status: 'ready', failed: [] });
+    // The pool reconnected for real work too, not just for the probe.
+    const user = await signUpUser(server.url);
+    expect(user.accessToken).toBeTruthy();
+  });
+});
+
+describe('readiness with Redis unreachable', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgresql');
+    // Nothing listens on port 1: every Redis command fails at once (no offline queue).
+    server = await startServer(database, { REDIS_URL: 'redis://127.0.0.1:1' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('names only the failing check', async () => {
+    const ready = await readiness(server.url);
+    expect(ready.status).toBe(503);
+    expect(ready.body).toEqual({ status: 'unavailable', failed: ['redis'] });
+    expect(ready.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|closed/i);
+  });
+});
+
+describe('readiness while shutting down', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('sqlite');
+    server = await startServer(database, { SHUTDOWN_DRAIN_SECONDS: '1' });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  it('answers 503 draining as soon as shutdown begins', async () => {
+    expect((await readiness(server.url)).status).toBe(200);
+    const closing = server.app.close();
+    const draining = await readiness(server.url);
+    expect(draining.status).toBe(503);
+    expect(draining.body).toEqual({ status: 'draining', failed: [] });
+    // Liveness is unaffected: the process is healthy, only leaving.
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    await closing;
+    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+  });
+});
