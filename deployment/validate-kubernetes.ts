@@ -215,10 +215,16 @@ export interface Container {
   [key: string]: unknown;
 }
 
+export interface PodSpecLike {
+  containers?: Container[];
+  initContainers?: Container[];
+  [key: string]: unknown;
+}
+
 /** The pod template of a Deployment or Job (the kinds here that run containers). */
-export function podSpec(object: KubeObject): Record<string, any> | null {
-  const spec = object.spec as Record<string, any> | undefined;
-  return (spec?.template?.spec as Record<string, any> | undefined) ?? null;
+export function podSpec(object: KubeObject): PodSpecLike | null {
+  const spec = object.spec as { template?: { spec?: PodSpecLike } } | undefined;
+  return spec?.template?.spec ?? null;
 }
 
 export function podContainers(object: KubeObject): Container[] {

@@ -26,10 +26,12 @@ mkdir -p "$work/nginx/certs" "$work/nginx/logs"
 openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj "/CN=plinto.test" \
   -keyout "$work/nginx/certs/privkey.pem" -out "$work/nginx/certs/fullchain.pem" 2>/dev/null
 cp "$work/nginx/certs/fullchain.pem" "$work/nginx/certs/chain.pem"
-# Only what cannot exist here is rewritten: certificate paths, the pid file, and the upstream
+# Only what cannot exist here is rewritten: certificate paths, the pid file, the access log (the
+# container's stdout; a test runner's stdout may be a socket nginx cannot open) and the upstream
 # host name (nginx resolves it while loading; "app" exists only on the compose network).
 sed -e "s|/etc/nginx/certs/|$work/nginx/certs/|g" \
     -e "s|^pid .*|pid $work/nginx/nginx.pid;|" \
+    -e "s|access_log /dev/stdout|access_log $work/nginx/logs/access.log|" \
     -e "s|server app:4000|server 127.0.0.1:4000|" \
     "$here/nginx/nginx-ssl.conf" > "$work/nginx/nginx.conf"
 if ! grep -q "$work/nginx/certs/fullchain.pem" "$work/nginx/nginx.conf"; then

@@ -47,12 +47,15 @@ describe('monitoring uses only metrics the app exports', () => {
     expect(expressions.filter((e) => e.source.startsWith('panel')).length).toBeGreaterThanOrEqual(10);
   });
 
-  it.each(expressions.map((e) => [e.source, e.expr] as const))('%s names exported metrics only', (_, expr) => {
-    const names = metricNamesIn(expr);
-    expect(names.length).toBeGreaterThan(0);
-    const unknown = names.filter((name) => !exposed.has(name) && !PROMETHEUS_SYNTHETIC.has(name));
-    expect(unknown, `not exported by /metrics: ${unknown.join(', ')}`).toEqual([]);
-  });
+  it.each(expressions.map((e) => [e.source, e.expr] as const))(
+    '%s names exported metrics only',
+    (_, expr) => {
+      const names = metricNamesIn(expr);
+      expect(names.length).toBeGreaterThan(0);
+      const unknown = names.filter((name) => !exposed.has(name) && !PROMETHEUS_SYNTHETIC.has(name));
+      expect(unknown, `not exported by /metrics: ${unknown.join(', ')}`).toEqual([]);
+    },
+  );
 
   it('matches event and result label values that the app records', () => {
     const source = readFileSync('src/observability/security-events.ts', 'utf8');
