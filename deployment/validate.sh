@@ -57,4 +57,9 @@ fi
 echo "== Kubernetes manifests against the Kubernetes schemas (kustomization included)"
 (cd "$root" && node --import tsx deployment/validate-kubernetes.ts deployment/kubernetes)
 
+if command -v kubectl >/dev/null 2>&1; then
+  echo "== kubectl kustomize: the real kustomize builds the directory too"
+  kubectl kustomize "$here/kubernetes" > /dev/null
+fi
+
 echo "deployment files: all valid"
