@@ -1,0 +1,171 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { migrate, openOrm } from '../../src/storage/orm.js';
+import { createTestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { bearer, gql, ME, REFRESH, SIGN_IN, signUpUser } from '../helpers/graphql.js';
+import { gqlFrom } from '../helpers/local-address.js';
+import { startBalancer, startReplica, stopReplica } from '../helpers/replicas.js';
+import type { Balancer, Replica } from '../helpers/replicas.js';
+import { testEnv } from '../helpers/server.js';
+
+/**
+ * Three app processes on one PostgreSQL database and one Redis (same key prefix), behind a real
+ * nginx doing round-robin on loopback: what one replica does, the others know at once.
+ */
+describe('three replicas behind nginx', () => {
+  let database: TestDatabase;
+  let replicas: Replica[] = [];
+  let balancer: Balancer;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgresql');
+    // Like production: the schema is migrated once, before the replicas start.
+    // Rate limits on, as in production; sign-ups raised so the other tests can make users freely.
+    const env = testEnv('postgresql', database.url, {
+      TRUST_PROXY: 'loopback',
+      RATE_LIMITS_ENABLED: 'true',
+      RATE_LIMITS: 'signUp=1000/60',
+    });
+    const orm = await openOrm(loadConfig(env).database);
+    await migrate(orm);
+    await orm.close(true);
+    replicas = await Promise.all([startReplica(env), startReplica(env), startReplica(env)]);
+    balancer = await startBalancer(replicas.map((r) => r.port));
+  }, 120_000);
+  afterAll(async () => {
+    await balancer?.stop();
+    await Promise.all(replicas.map((r) => stopReplica(r, 'SIGKILL')));
+    await database?.drop();
+  });
+
+  it('balances round-robin over all three', async () => {
+    const served = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const response = await fetch(`${balancer.url}/health`);
+      expect(response.status).toBe(200);
+      served.add(response.headers.get('x-plinto-upstream') ?? '');
+    }
+    expect([...served].sort()).toEqual(replicas.map((r) => r.address).sort());
+  });
+
+  it('signs in through the balancer, refreshes on another replica, revokes on a third: refused everywhere at once', async () => {
+    const user = await signUpUser(balancer.url);
+    const signIn = await gql(balancer.url, SIGN_IN, { email: user.email, password: user.password });
+    expect(signIn.body.data?.signIn.__typename).toBe('SignInSuccess');
+    const signedInOn = signIn.headers.get('x-plinto-upstream');
+    const first = replicas.find((r) => r.address === signedInOn);
+    expect(first, `sign-in served by ${signedInOn}`).toBeDefined();
+    const [second, third] = replicas.filter((r) => r !== first) as [Replica, Replica];
+    const sessionId = signIn.body.data?.signIn.session.id as string;
+
+    const refreshed = await gql(second.url, REFRESH, {
+      refreshToken: signIn.body.data?.signIn.tokens.refreshToken,
+    });
+    expect(refreshed.body.data?.refreshSession.__typename).toBe('SignInSuccess');
+    const accessToken = refreshed.body.data?.refreshSession.tokens.accessToken as string;
+    // Keys live in PostgreSQL: a token signed by one replica verifies on every other.
+    for (const replica of replicas) {
+      const me = await gql(replica.url, ME, {}, bearer(accessToken));
+      expect(me.body.data?.me.email, replica.address).toBe(user.email);
+    }
+
+    // Another device of the same user revokes this session, on the third replica.
+    const revoke = await gql(
+      third.url,
+      `mutation Revoke($id: ID!) { revokeSession(id: $id) }`,
+      { id: sessionId },
+      bearer(user.accessToken),
+    );
+    expect(revoke.body.data).toEqual({ revokeSession: true });
+
+    // No waiting: the revocation is in the shared liveness cache the moment revokeSession returns.
+    const after = await Promise.all(replicas.map((replica) => gql(replica.url, ME, {}, bearer(accessToken))));
+    for (const [i, response] of after.entries()) {
+      expect(response.body.data?.me ?? null, replicas[i]!.address).toBeNull();
+      expect(response.body.errors?.[0]?.extensions?.code, replicas[i]!.address).toBe('UNAUTHENTICATED');
+    }
+    const throughBalancer = await gql(balancer.url, ME, {}, bearer(accessToken));
+    expect(throughBalancer.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // The other device's session is untouched.
+    const otherDevice = await gql(balancer.url, ME, {}, bearer(user.accessToken));
+    expect(otherDevice.body.data?.me.email).toBe(user.email);
+  });
+
+  it('holds the signIn limit across replicas: the 6th attempt is refused whichever replica gets it', async () => {
+    // A client address of its own (nginx passes it on in X-Forwarded-For; the replicas trust loopback).
+    const client = '127.0.0.9';
+    const attempt = (i: number) =>
+      gqlFrom(balancer.url, client, SIGN_IN, {
+        email: `nobody-${i}-${Date.now()}@example.com`,
+        password: 'wrong password 1',
+      });
+    const allowed = [];
+    for (let i = 0; i < 5; i++) allowed.push(await attempt(i));
+    for (const response of allowed) expect(response.body.data?.signIn.__typename).toBe('InvalidCredentials');
+    expect(new Set(allowed.map((r) => r.headers.get('x-plinto-upstream'))).size).toBe(3);
+
+    const refused = [];
+    for (let i = 5; i < 8; i++) refused.push(await attempt(i));
+    for (const response of refused) {
+      expect(response.body.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+    }
+    // Round-robin sent the refused attempts to each of the three replicas in turn.
+    expect(new Set(refused.map((r) => r.headers.get('x-plinto-upstream'))).size).toBe(3);
+  });
+
+  it('loses no request that a killed replica had not accepted', async () => {
+    const user = await signUpUser(balancer.url);
+    const victim = replicas[1]!;
+    const total = 150;
+    const concurrency = 6;
+    interface Outcome {
+      startedAt: number;
+      ok: boolean;
+      upstream: string;
+    }
+    const outcomes: Outcome[] = [];
+    let killedAt = Number.POSITIVE_INFINITY;
+    let deadAt = Number.POSITIVE_INFINITY;
+    let next = 0;
+
+    const worker = async () => {
+      while (next < total) {
+        const index = next++;
+        if (index === Math.floor(total / 3)) {
+          // SIGKILL: no drain, no goodbye; whatever it had accepted is lost with it.
+          killedAt = performance.now();
+          victim.process.kill('SIGKILL');
+          void victim.exited.then(() => (deadAt = performance.now()));
+        }
+        const startedAt = performance.now();
+        const response = await gql(balancer.url, ME, {}, bearer(user.accessToken)).catch(() => null);
+        outcomes.push({
+          startedAt,
+          ok: response?.status === 200 && response.body.data?.me?.email === user.email,
+          upstream: response?.headers.get('x-plinto-upstream') ?? '',
+        });
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    await victim.exited;
+
+    expect(outcomes).toHaveLength(total);
+    const afterDeath = outcomes.filter((o) => o.startedAt > deadAt);
+    expect(afterDeath.length).toBeGreaterThan(total / 2);
+    // Every request sent once the replica was gone was answered, by a live replica.
+    expect(afterDeath.filter((o) => !o.ok)).toEqual([]);
+    // nginx did meet the dead replica (connection refused) and retried the request elsewhere.
+    const retried = afterDeath.filter((o) => o.upstream.startsWith(`${victim.address}, `));
+    expect(retried.length).toBeGreaterThan(0);
+    for (const o of retried) expect(o.ok).toBe(true);
+    // The only requests allowed to fail are those already in flight on the victim when it died.
+    for (const failed of outcomes.filter((o) => !o.ok)) {
+      expect(failed.startedAt).toBeLessThan(deadAt);
+      expect(failed.upstream).toBe(victim.address);
+    }
+    expect(outcomes.filter((o) => !o.ok).length).toBeLessThanOrEqual(concurrency);
+    expect(killedAt).toBeLessThan(deadAt);
+  });
+});
