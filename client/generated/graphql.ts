@@ -23,11 +23,132 @@ export type UserErrorCode =
   | 'PASSWORD_REJECTED'
   | 'TOO_MANY_ATTEMPTS';
 
+export type AuditLogQueryVariables = Exact<{
+  first?: number | null | undefined;
+  after?: string | null | undefined;
+}>;
+
+
+export type AuditLogQuery = { auditLog: { __typename: 'AuditLogConnection', edges: Array<{ __typename: 'AuditLogEdge', cursor: string, node: { __typename: 'AuditEvent', id: string, kind: string, result: string, ip: string | null, userAgent: string | null, createdAt: string } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+
+export type RequestEmailVerificationMutationVariables = Exact<{
+  email: string;
+}>;
+
+
+export type RequestEmailVerificationMutation = { requestEmailVerification: boolean };
+
+export type VerifyEmailMutationVariables = Exact<{
+  token: string;
+}>;
+
+
+export type VerifyEmailMutation = { verifyEmail:
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
+    | { __typename: 'MfaChallenge', challengeToken: string, expiresAt: string }
+    | { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } }
+   };
+
+export type RequestPasswordResetMutationVariables = Exact<{
+  email: string;
+}>;
+
+
+export type RequestPasswordResetMutation = { requestPasswordReset: boolean };
+
+export type ResetPasswordMutationVariables = Exact<{
+  token: string;
+  newPassword: string;
+}>;
+
+
+export type ResetPasswordMutation = { resetPassword:
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
+    | { __typename: 'PasswordChanged', signedOutSessions: number }
+    | { __typename: 'PasswordRejected', reasons: Array<string>, code: UserErrorCode, message: string }
+   };
+
+export type ChangePasswordMutationVariables = Exact<{
+  currentPassword: string;
+  newPassword: string;
+  signOutOtherSessions?: boolean | null | undefined;
+}>;
+
+
+export type ChangePasswordMutation = { changePassword:
+    | { __typename: 'InvalidCredentials', code: UserErrorCode, message: string }
+    | { __typename: 'PasswordChanged', signedOutSessions: number }
+    | { __typename: 'PasswordRejected', reasons: Array<string>, code: UserErrorCode, message: string }
+   };
+
+export type RequestMagicLinkMutationVariables = Exact<{
+  email: string;
+}>;
+
+
+export type RequestMagicLinkMutation = { requestMagicLink: boolean };
+
+export type SignInWithMagicLinkMutationVariables = Exact<{
+  token: string;
+}>;
+
+
+export type SignInWithMagicLinkMutation = { signInWithMagicLink:
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
+    | { __typename: 'MfaChallenge', challengeToken: string, expiresAt: string }
+    | { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } }
+   };
+
 export type UserFieldsFragment = { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string };
 
 export type SessionFieldsFragment = { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean };
 
 export type SignInSuccessFieldsFragment = { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } };
+
+export type CompleteMfaSignInMutationVariables = Exact<{
+  challengeToken: string;
+  code: string;
+}>;
+
+
+export type CompleteMfaSignInMutation = { completeMfaSignIn:
+    | { __typename: 'InvalidMfaCode', code: UserErrorCode, message: string }
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
+    | { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } }
+    | { __typename: 'TooManyAttempts', retryAfterSeconds: number, code: UserErrorCode, message: string }
+   };
+
+export type BeginTotpEnrollmentMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type BeginTotpEnrollmentMutation = { beginTotpEnrollment: { __typename: 'TotpEnrollment', secret: string, otpauthUri: string } };
+
+export type ConfirmTotpEnrollmentMutationVariables = Exact<{
+  code: string;
+}>;
+
+
+export type ConfirmTotpEnrollmentMutation = { confirmTotpEnrollment:
+    | { __typename: 'InvalidMfaCode', code: UserErrorCode, message: string }
+    | { __typename: 'RecoveryCodes', codes: Array<string> }
+   };
+
+export type DisableTotpMutationVariables = Exact<{
+  code: string;
+}>;
+
+
+export type DisableTotpMutation = { disableTotp: boolean };
+
+export type RegenerateRecoveryCodesMutationVariables = Exact<{
+  code: string;
+}>;
+
+
+export type RegenerateRecoveryCodesMutation = { regenerateRecoveryCodes:
+    | { __typename: 'InvalidMfaCode', code: UserErrorCode, message: string }
+    | { __typename: 'RecoveryCodes', codes: Array<string> }
+   };
 
 export type SignUpMutationVariables = Exact<{
   input: SignUpInput;
@@ -161,6 +282,258 @@ fragment SessionFields on Session {
   userAgent
   current
 }`, {"fragmentName":"SignInSuccessFields"}) as unknown as TypedDocumentString<SignInSuccessFieldsFragment, unknown>;
+export const AuditLogDocument = new TypedDocumentString(`
+    query AuditLog($first: Int, $after: String) {
+  auditLog(first: $first, after: $after) {
+    edges {
+      cursor
+      node {
+        id
+        kind
+        result
+        ip
+        userAgent
+        createdAt
+      }
+    }
+    pageInfo {
+      hasNextPage
+      endCursor
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<AuditLogQuery, AuditLogQueryVariables>;
+export const RequestEmailVerificationDocument = new TypedDocumentString(`
+    mutation RequestEmailVerification($email: String!) {
+  requestEmailVerification(email: $email)
+}
+    `) as unknown as TypedDocumentString<RequestEmailVerificationMutation, RequestEmailVerificationMutationVariables>;
+export const VerifyEmailDocument = new TypedDocumentString(`
+    mutation VerifyEmail($token: String!) {
+  verifyEmail(token: $token) {
+    __typename
+    ...SignInSuccessFields
+    ... on MfaChallenge {
+      challengeToken
+      expiresAt
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  emailVerified
+  mfaEnabled
+  createdAt
+}
+fragment SessionFields on Session {
+  id
+  createdAt
+  lastUsedAt
+  expiresAt
+  ip
+  userAgent
+  current
+}
+fragment SignInSuccessFields on SignInSuccess {
+  user {
+    ...UserFields
+  }
+  session {
+    ...SessionFields
+  }
+  tokens {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    tokenType
+  }
+}`) as unknown as TypedDocumentString<VerifyEmailMutation, VerifyEmailMutationVariables>;
+export const RequestPasswordResetDocument = new TypedDocumentString(`
+    mutation RequestPasswordReset($email: String!) {
+  requestPasswordReset(email: $email)
+}
+    `) as unknown as TypedDocumentString<RequestPasswordResetMutation, RequestPasswordResetMutationVariables>;
+export const ResetPasswordDocument = new TypedDocumentString(`
+    mutation ResetPassword($token: String!, $newPassword: String!) {
+  resetPassword(token: $token, newPassword: $newPassword) {
+    __typename
+    ... on PasswordChanged {
+      signedOutSessions
+    }
+    ... on PasswordRejected {
+      reasons
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ResetPasswordMutation, ResetPasswordMutationVariables>;
+export const ChangePasswordDocument = new TypedDocumentString(`
+    mutation ChangePassword($currentPassword: String!, $newPassword: String!, $signOutOtherSessions: Boolean) {
+  changePassword(
+    currentPassword: $currentPassword
+    newPassword: $newPassword
+    signOutOtherSessions: $signOutOtherSessions
+  ) {
+    __typename
+    ... on PasswordChanged {
+      signedOutSessions
+    }
+    ... on PasswordRejected {
+      reasons
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ChangePasswordMutation, ChangePasswordMutationVariables>;
+export const RequestMagicLinkDocument = new TypedDocumentString(`
+    mutation RequestMagicLink($email: String!) {
+  requestMagicLink(email: $email)
+}
+    `) as unknown as TypedDocumentString<RequestMagicLinkMutation, RequestMagicLinkMutationVariables>;
+export const SignInWithMagicLinkDocument = new TypedDocumentString(`
+    mutation SignInWithMagicLink($token: String!) {
+  signInWithMagicLink(token: $token) {
+    __typename
+    ...SignInSuccessFields
+    ... on MfaChallenge {
+      challengeToken
+      expiresAt
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  emailVerified
+  mfaEnabled
+  createdAt
+}
+fragment SessionFields on Session {
+  id
+  createdAt
+  lastUsedAt
+  expiresAt
+  ip
+  userAgent
+  current
+}
+fragment SignInSuccessFields on SignInSuccess {
+  user {
+    ...UserFields
+  }
+  session {
+    ...SessionFields
+  }
+  tokens {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    tokenType
+  }
+}`) as unknown as TypedDocumentString<SignInWithMagicLinkMutation, SignInWithMagicLinkMutationVariables>;
+export const CompleteMfaSignInDocument = new TypedDocumentString(`
+    mutation CompleteMfaSignIn($challengeToken: String!, $code: String!) {
+  completeMfaSignIn(challengeToken: $challengeToken, code: $code) {
+    __typename
+    ...SignInSuccessFields
+    ... on TooManyAttempts {
+      retryAfterSeconds
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  emailVerified
+  mfaEnabled
+  createdAt
+}
+fragment SessionFields on Session {
+  id
+  createdAt
+  lastUsedAt
+  expiresAt
+  ip
+  userAgent
+  current
+}
+fragment SignInSuccessFields on SignInSuccess {
+  user {
+    ...UserFields
+  }
+  session {
+    ...SessionFields
+  }
+  tokens {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    tokenType
+  }
+}`) as unknown as TypedDocumentString<CompleteMfaSignInMutation, CompleteMfaSignInMutationVariables>;
+export const BeginTotpEnrollmentDocument = new TypedDocumentString(`
+    mutation BeginTotpEnrollment {
+  beginTotpEnrollment {
+    secret
+    otpauthUri
+  }
+}
+    `) as unknown as TypedDocumentString<BeginTotpEnrollmentMutation, BeginTotpEnrollmentMutationVariables>;
+export const ConfirmTotpEnrollmentDocument = new TypedDocumentString(`
+    mutation ConfirmTotpEnrollment($code: String!) {
+  confirmTotpEnrollment(code: $code) {
+    __typename
+    ... on RecoveryCodes {
+      codes
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConfirmTotpEnrollmentMutation, ConfirmTotpEnrollmentMutationVariables>;
+export const DisableTotpDocument = new TypedDocumentString(`
+    mutation DisableTotp($code: String!) {
+  disableTotp(code: $code)
+}
+    `) as unknown as TypedDocumentString<DisableTotpMutation, DisableTotpMutationVariables>;
+export const RegenerateRecoveryCodesDocument = new TypedDocumentString(`
+    mutation RegenerateRecoveryCodes($code: String!) {
+  regenerateRecoveryCodes(code: $code) {
+    __typename
+    ... on RecoveryCodes {
+      codes
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RegenerateRecoveryCodesMutation, RegenerateRecoveryCodesMutationVariables>;
 export const SignUpDocument = new TypedDocumentString(`
     mutation SignUp($input: SignUpInput!) {
   signUp(input: $input) {

@@ -1,3 +1,6 @@
-export { MemoryTokenStore, PlintoClient, PlintoError } from './plinto-client.js';
-export type { PlintoClientOptions, StoredTokens, TokenStore } from './plinto-client.js';
+export { PlintoClient } from './plinto-client.js';
+export type { PlintoClientOptions } from './plinto-client.js';
+export { PlintoError } from './plinto-error.js';
+export { MemoryTokenStore } from './token-store.js';
+export type { StoredTokens, TokenStore } from './token-store.js';
 export * from '../generated/graphql.js';

@@ -1,6 +1,19 @@
 import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import {
+  AuditLogDocument,
+  BeginTotpEnrollmentDocument,
+  ChangePasswordDocument,
+  CompleteMfaSignInDocument,
+  ConfirmTotpEnrollmentDocument,
+  DisableTotpDocument,
   MeDocument,
+  RegenerateRecoveryCodesDocument,
+  RequestEmailVerificationDocument,
+  RequestMagicLinkDocument,
+  RequestPasswordResetDocument,
+  ResetPasswordDocument,
+  SignInWithMagicLinkDocument,
+  VerifyEmailDocument,
   RefreshSessionDocument,
   RevokeSessionDocument,
   SessionsDocument,
@@ -10,7 +23,15 @@ import {
   SignUpDocument,
 } from '../generated/graphql.js';
 import type {
+  AuditLogQuery,
+  ChangePasswordMutation,
+  CompleteMfaSignInMutation,
+  ConfirmTotpEnrollmentMutation,
   MeQuery,
+  RegenerateRecoveryCodesMutation,
+  ResetPasswordMutation,
+  SignInWithMagicLinkMutation,
+  VerifyEmailMutation,
   RefreshSessionMutation,
   SessionsQuery,
   SignInInput,
@@ -19,47 +40,9 @@ import type {
   SignUpInput,
   SignUpMutation,
 } from '../generated/graphql.js';
-
-/** What the client keeps between requests. */
-export interface StoredTokens {
-  accessToken: string;
-  /** null when the server keeps it in an HttpOnly cookie (browser cookie transport). */
-  refreshToken: string | null;
-}
-
-/**
- * Where tokens live. Memory by default; on mobile, supply one backed by the platform's secure
- * storage (Keychain / Keystore). In browsers prefer the cookie transport: the refresh token then
- * never touches script-readable storage.
- */
-export interface TokenStore {
-  get(): StoredTokens | null | Promise<StoredTokens | null>;
-  set(tokens: StoredTokens | null): void | Promise<void>;
-}
-
-export class MemoryTokenStore implements TokenStore {
-  private tokens: StoredTokens | null = null;
-  get(): StoredTokens | null {
-    return this.tokens;
-  }
-  set(tokens: StoredTokens | null): void {
-    this.tokens = tokens;
-  }
-}
-
-/** A top-level GraphQL error (not a result-union member): RATE_LIMITED, UNAUTHENTICATED, … */
-export class PlintoError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    /** Seconds to wait before retrying, for RATE_LIMITED. */
-    readonly retryAfter: number | null = null,
-    readonly status: number | null = null,
-  ) {
-    super(message);
-    this.name = 'PlintoError';
-  }
-}
+import { PlintoError } from './plinto-error.js';
+import { MemoryTokenStore } from './token-store.js';
+import type { StoredTokens, TokenStore } from './token-store.js';
 
 export interface PlintoClientOptions {
   /** The GraphQL endpoint, e.g. https://auth.example.com/graphql */
@@ -132,6 +115,77 @@ export class PlintoClient {
     const { signIn } = await this.send(SignInDocument, { input }, null);
     if (signIn.__typename === 'SignInSuccess') await this.keep(signIn);
     return signIn;
+  }
+
+  /** Second step of a sign-in that answered MfaChallenge. */
+  async completeMfaSignIn(
+    challengeToken: string,
+    code: string,
+  ): Promise<CompleteMfaSignInMutation['completeMfaSignIn']> {
+    const { completeMfaSignIn } = await this.send(CompleteMfaSignInDocument, { challengeToken, code }, null);
+    if (completeMfaSignIn.__typename === 'SignInSuccess') await this.keep(completeMfaSignIn);
+    return completeMfaSignIn;
+  }
+
+  async verifyEmail(token: string): Promise<VerifyEmailMutation['verifyEmail']> {
+    const { verifyEmail } = await this.send(VerifyEmailDocument, { token }, null);
+    if (verifyEmail.__typename === 'SignInSuccess') await this.keep(verifyEmail);
+    return verifyEmail;
+  }
+
+  async signInWithMagicLink(token: string): Promise<SignInWithMagicLinkMutation['signInWithMagicLink']> {
+    const { signInWithMagicLink } = await this.send(SignInWithMagicLinkDocument, { token }, null);
+    if (signInWithMagicLink.__typename === 'SignInSuccess') await this.keep(signInWithMagicLink);
+    return signInWithMagicLink;
+  }
+
+  /** These three always answer true: the answer never says whether the address is registered. */
+  async requestEmailVerification(email: string): Promise<boolean> {
+    return (await this.send(RequestEmailVerificationDocument, { email }, null)).requestEmailVerification;
+  }
+
+  async requestPasswordReset(email: string): Promise<boolean> {
+    return (await this.send(RequestPasswordResetDocument, { email }, null)).requestPasswordReset;
+  }
+
+  async requestMagicLink(email: string): Promise<boolean> {
+    return (await this.send(RequestMagicLinkDocument, { email }, null)).requestMagicLink;
+  }
+
+  async resetPassword(token: string, newPassword: string): Promise<ResetPasswordMutation['resetPassword']> {
+    return (await this.send(ResetPasswordDocument, { token, newPassword }, null)).resetPassword;
+  }
+
+  async changePassword(
+    currentPassword: string,
+    newPassword: string,
+    signOutOtherSessions = true,
+  ): Promise<ChangePasswordMutation['changePassword']> {
+    return (
+      await this.request(ChangePasswordDocument, { currentPassword, newPassword, signOutOtherSessions })
+    ).changePassword;
+  }
+
+  async beginTotpEnrollment(): Promise<{ secret: string; otpauthUri: string }> {
+    return (await this.request(BeginTotpEnrollmentDocument)).beginTotpEnrollment;
+  }
+
+  async confirmTotpEnrollment(code: string): Promise<ConfirmTotpEnrollmentMutation['confirmTotpEnrollment']> {
+    return (await this.request(ConfirmTotpEnrollmentDocument, { code })).confirmTotpEnrollment;
+  }
+
+  async disableTotp(code: string): Promise<boolean> {
+    return (await this.request(DisableTotpDocument, { code })).disableTotp;
+  }
+
+  async regenerateRecoveryCodes(
+    code: string,
+  ): Promise<RegenerateRecoveryCodesMutation['regenerateRecoveryCodes']> {
+    return (await this.request(RegenerateRecoveryCodesDocument, { code })).regenerateRecoveryCodes;
+  }
+
+  async auditLog(first = 20, after?: string): Promise<AuditLogQuery['auditLog']> {
+    return (await this.request(AuditLogDocument, { first, after })).auditLog;
   }
 
   async me(): Promise<MeQuery['me']> {
