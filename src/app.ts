@@ -30,7 +30,7 @@ import { buildPlintoSchema } from './build-schema.js';
 import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
 import type { AuthState, Context } from './context.js';
-import { formatError } from './format-error.js';
+import { errorLoggingPlugin, formatError } from './format-error.js';
 import { MailComposer } from './mail/mail-jobs.js';
 import { MailOutbox } from './mail/mail-outbox.js';
 import { MailSender } from './mail/mail-sender.js';
@@ -284,8 +284,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     allowBatchedHttpRequests: false,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [...limits.plugins, retryAfterPlugin(), graphqlMetricsPlugin(metrics)],
-    formatError: (formatted, error) => formatError(formatted, error, logger),
+    plugins: [
+      ...limits.plugins,
+      retryAfterPlugin(),
+      graphqlMetricsPlugin(metrics),
+      errorLoggingPlugin(logger),
+    ],
+    formatError,
   });
   await apollo.start();
 

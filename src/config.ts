@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { rateLimitOverrideNames } from './security/rate-limit-rules.js';
@@ -258,7 +259,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     passwordHash: e.PASSWORD_HASH ?? 'bcrypt',
     bcryptCost: e.BCRYPT_COST ?? 12,
-    hashConcurrency: e.HASH_CONCURRENCY ?? 4,
+    // One hash per core: more only queues on the CPU and starves the event loop (the `me` p99 under sign-in load).
+    hashConcurrency: e.HASH_CONCURRENCY ?? availableParallelism(),
     hashQueueLimit: e.HASH_QUEUE_LIMIT ?? 256,
     signupMode: e.SIGNUP_MODE ?? 'verify-first',
     corsOrigins,

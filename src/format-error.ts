@@ -2,7 +2,10 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { DriverException } from '@mikro-orm/core';
 import type { GraphQLFormattedError } from 'graphql';
 import { CLIENT_SAFE_CODES, ErrorCode } from './errors.js';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Context } from './context.js';
 import type { Logger } from './observability/logger.js';
+import { requestContextOf } from './observability/request-context.js';
 
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
@@ -38,11 +41,7 @@ function isOutage(error: unknown): boolean {
  * SERVICE_UNAVAILABLE; anything else is masked as INTERNAL_SERVER_ERROR and logged here, so no
  * stack, SQL or driver text ever reaches a client.
  */
-export function formatError(
-  formatted: GraphQLFormattedError,
-  error: unknown,
-  logger: Logger,
-): GraphQLFormattedError {
+export function formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError {
   const code = formatted.extensions?.code;
   const original = unwrapResolverError(error);
   if (typeof code === 'string' && CLIENT_SAFE_CODES.has(code) && !isOutage(original)) {
@@ -50,17 +49,40 @@ export function formatError(
     return { message: formatted.message, locations: formatted.locations, path: formatted.path, extensions };
   }
   if (isOutage(original)) {
-    logger.error({ err: original, path: formatted.path }, 'dependency unavailable');
     return {
       message: 'The service is temporarily unavailable; retry shortly.',
       path: formatted.path,
       extensions: { code: ErrorCode.SERVICE_UNAVAILABLE },
     };
   }
-  logger.error({ err: original, path: formatted.path }, 'internal error');
   return {
     message: 'Internal server error.',
     path: formatted.path,
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+  };
+}
+
+/**
+ * Logs what formatError masks (outages and unexpected errors), with the request id, so the masked
+ * INTERNAL_SERVER_ERROR a client saw can be found in the logs. The full error goes to the log only.
+ */
+export function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<Context> {
+  return {
+    async requestDidStart() {
+      return {
+        async didEncounterErrors({ errors, contextValue }) {
+          const requestId = requestContextOf(contextValue.req)?.requestId;
+          for (const error of errors) {
+            const code = error.extensions?.code;
+            const original = unwrapResolverError(error);
+            if (isOutage(original)) {
+              logger.error({ err: original, path: error.path, requestId }, 'dependency unavailable');
+            } else if (typeof code !== 'string' || !CLIENT_SAFE_CODES.has(code)) {
+              logger.error({ err: original, path: error.path, requestId }, 'internal error');
+            }
+          }
+        },
+      };
+    },
   };
 }

@@ -1,6 +1,7 @@
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { Context } from '../context.js';
 import type { Metrics } from './metrics.js';
-import { requestContext } from './request-context.js';
+import { requestContextOf } from './request-context.js';
 
 const OPERATION_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
 /** Clients choose operation names: past this many distinct ones, new names count as `other`. */
@@ -11,7 +12,7 @@ const MAX_OPERATION_NAMES = 200;
  * a result-union error such as InvalidCredentials is data), `error`, or `invalid` (the document
  * did not parse or validate).
  */
-export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<BaseContext> {
+export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<Context> {
   const seenNames = new Set<string>();
   const label = (name: string | null | undefined): string => {
     if (!name) return 'anonymous';
@@ -33,7 +34,7 @@ export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<BaseC
             type: operation?.operation ?? 'unknown',
             outcome,
           });
-          const current = requestContext.getStore();
+          const current = requestContextOf(context.contextValue.req);
           if (current) current.graphqlOperation = name;
         },
       };

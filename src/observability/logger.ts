@@ -1,6 +1,5 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { requestContext } from './request-context.js';
 
 export type { Logger };
 
@@ -56,11 +55,6 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
       base: { service: 'plinto' },
       redact: { paths: REDACT_PATHS, censor: '[redacted]' },
       timestamp: pino.stdTimeFunctions.isoTime,
-      // Every line written while serving a request carries its id, so one request's lines can be found together.
-      mixin: () => {
-        const context = requestContext.getStore();
-        return context ? { requestId: context.requestId } : {};
-      },
     },
     destination ?? process.stdout,
   );

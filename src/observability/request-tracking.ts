@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
-import { requestContext } from './request-context.js';
+import { attachRequestContext } from './request-context.js';
 import type { RequestContext } from './request-context.js';
 
 /** Route labels come from this fixed set: a raw URL as a label would let any client create series without bound. */
@@ -29,6 +29,7 @@ export function requestTracking(logger: Logger, metrics: Metrics): RequestHandle
     const requestId = incoming && SANE_REQUEST_ID.test(incoming) ? incoming : randomUUID();
     res.setHeader('X-Request-Id', requestId);
     const context: RequestContext = { requestId };
+    attachRequestContext(req, context);
     const started = process.hrtime.bigint();
     const path = req.path;
 
@@ -58,6 +59,6 @@ export function requestTracking(logger: Logger, metrics: Metrics): RequestHandle
       if (quiet) logger.debug(line, 'request');
       else logger.info(line, 'request');
     });
-    requestContext.run(context, next);
+    next();
   };
 }
