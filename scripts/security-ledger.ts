@@ -136,8 +136,8 @@ function titleOf(node: ts.Expression | undefined): string | null {
   return null;
 }
 
-function isFunction(node: ts.Node | undefined): boolean {
-  return !!node && (ts.isArrowFunction(node) || ts.isFunctionExpression(node));
+function isFunction(node: ts.Node): boolean {
+  return ts.isArrowFunction(node) || ts.isFunctionExpression(node);
 }
 
 /** Control flow that makes a test's registration depend on a runtime condition. */
@@ -171,10 +171,11 @@ export function collectTests(source: string, fileName = 'test.ts'): TestCase[] {
           shape.modifiers.map((m) => NOT_RUNNING[m]).find((r) => r !== undefined) ??
           (conditional ? 'registered only under a runtime condition' : null);
         if (shape.kind === 'test') {
-          const body = node.arguments[1];
+          // it(title, fn), it(title, options, fn) or it(title, fn, timeout); no function is a todo.
+          const hasBody = node.arguments.slice(1).some(isFunction);
           cases.push({
             path: [...suites, title],
-            notRunning: inherited ?? own ?? (isFunction(body) ? null : 'has no test function (a todo)'),
+            notRunning: inherited ?? own ?? (hasBody ? null : 'without a test function (a todo)'),
           });
           return;
         }

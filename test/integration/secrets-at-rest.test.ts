@@ -85,8 +85,10 @@ describe('secrets at rest (postgresql + redis + smtp)', () => {
 
     // TOTP secret, recovery codes, and a pending MFA challenge.
     const auth = bearer(tokens.accessToken);
-    secrets.totpSecret = (await gql(server.url, BEGIN, {}, auth)).body.data?.beginTotpEnrollment.secret;
-    const confirmed = await gql(server.url, CONFIRM, { code: codeAt(secrets.totpSecret) }, auth);
+    const totpSecret = (await gql(server.url, BEGIN, {}, auth)).body.data?.beginTotpEnrollment
+      .secret as string;
+    secrets.totpSecret = totpSecret;
+    const confirmed = await gql(server.url, CONFIRM, { code: codeAt(totpSecret) }, auth);
     const codes = confirmed.body.data?.confirmTotpEnrollment.codes as string[];
     expect(codes).toHaveLength(10);
     codes.forEach((code, index) => (secrets[`recoveryCode${index}`] = code));
