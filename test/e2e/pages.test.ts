@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPageAssets } from '../../src/pages/page-assets.build.js';
+import { buildPageAssets } from '../../pages.build.js';
 import { focusedId, launchChromium, screenshot, watchProblems } from '../helpers/browser.js';
 import { createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
