@@ -52,7 +52,7 @@ describe('hosted pages in a browser', () => {
       { PORT: String(port), APP_URL: `http://127.0.0.1:${port}`, CORS_ORIGINS: APP_ORIGIN },
       { pagesAssetsDir: assetsDir },
     );
-    laptop = await browser.newContext();
+    laptop = await browser.newContext({ viewport: { width: 960, height: 640 } });
     // The app that sent the user here: answered by the test, the browser never leaves the machine.
     await laptop.route(`${APP_ORIGIN}/**`, (route) =>
       route.fulfill({
@@ -201,7 +201,7 @@ describe('hosted pages in a browser', () => {
         document.getElementById('status')?.textContent?.includes('we have sent'),
       );
 
-      const link = linkIn(await smtp.waitFor(email, /password/i), '/reset-password');
+      const link = linkIn(await smtp.waitFor(email, /Reset your password/), '/reset-password');
       expect(link.url.startsWith(`${server.url}/reset-password?token=`)).toBe(true);
       await other.goto(link.url);
       await other.fill('#reset-password-new', NEW_PASSWORD);
@@ -232,6 +232,27 @@ describe('hosted pages in a browser', () => {
     await page.press('#sign-in-password', 'Enter');
     await page.waitForSelector('#sign-in-form-errors:not([hidden])');
     expect(await page.textContent('#sign-in-form-errors')).toContain('The email or password is incorrect.');
+  });
+
+  it('signs in with a mailed magic link, which asks for the second factor too', async () => {
+    await page.goto(`${server.url}/magic-link`);
+    await page.fill('#request-magic-link-email', email);
+    await page.press('#request-magic-link-email', 'Enter');
+    await page.waitForFunction(() =>
+      document.getElementById('status')?.textContent?.includes('we have sent'),
+    );
+    const link = linkIn(await smtp.waitFor(email, /Your sign-in link/), '/magic-link');
+    await page.goto(link.url);
+    await page.click('#magic-link-form button[type=submit]');
+    await page.waitForSelector('#second-factor-form:not([hidden])');
+    // The step after the one used to sign in: still inside the window, and not a replay.
+    await page.fill('#second-factor-code', codeAt(secret, 30));
+    await page.press('#second-factor-code', 'Enter');
+    await page.waitForURL(`${server.url}/account`);
+    await page.waitForSelector('#account:not([hidden])');
+    // The sessions from before the reset are gone: this one is the only one left.
+    expect(await page.locator('#sessions-list li').count()).toBe(1);
+    expect(await page.textContent('#sessions-list li')).toContain('This device');
   });
 
   it('ran without a script error or a Content-Security-Policy violation', () => {

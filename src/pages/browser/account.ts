@@ -11,10 +11,11 @@ const client = createClient();
 const accountView = byId('account');
 const signedOutView = byId('signed-out');
 
-function showSignedOut(message: string): void {
+/** Focus moves to the message after an action; on page load it stays where the browser put it. */
+function showSignedOut(message: string, focus = true): void {
   accountView.hidden = true;
   signedOutView.hidden = false;
-  announce(message, { focus: true });
+  announce(message, { focus });
 }
 
 /** A revoked or expired session shows as signed out; anything else is said as it is. */
@@ -133,7 +134,7 @@ async function load(): Promise<void> {
   announce('Loading your account…');
   try {
     // The refresh cookie (HttpOnly, sent only to /graphql) is the page's proof of a session.
-    if (!(await client.refresh())) return showSignedOut('You are signed out.');
+    if (!(await client.refresh())) return showSignedOut('You are signed out.', false);
     const [me, sessions] = await Promise.all([client.me(), client.sessions()]);
     renderProfile(me);
     renderSessions(sessions);
