@@ -66,6 +66,7 @@ import { SigningKeyStore } from './security/signing-keys.js';
 import { Totp } from './security/totp.js';
 import type { Orm } from './storage/orm.js';
 import { migrate, openOrm } from './storage/orm.js';
+import { DEFAULT_PAGE_ASSETS_DIR, pageRoutes } from './pages/pages.routes.js';
 
 export interface AppOptions {
   /** Apply pending migrations at start (the development mode does; production runs `npm run migrate`). */
@@ -73,6 +74,8 @@ export interface AppOptions {
   logger?: Logger;
   /** Replaces the transport chosen from SMTP_URL (console when absent). */
   mailTransport?: MailTransport;
+  /** Where the built page scripts and styles are (default: the output of `npm run build`). */
+  pagesAssetsDir?: string;
 }
 
 export interface Services {
@@ -336,6 +339,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           cookieTransport: req.get('x-refresh-token-transport')?.toLowerCase() === 'cookie',
         };
       },
+    }),
+  );
+
+  // The hosted pages (sign-in, email links, account): same origin as /graphql, so the refresh cookie works.
+  app.use(
+    pageRoutes({
+      assetsDir: options.pagesAssetsDir ?? DEFAULT_PAGE_ASSETS_DIR,
+      redirectOrigins: config.corsOrigins,
+      logger,
     }),
   );
 

@@ -3,7 +3,10 @@ import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
 
 function banner(config: Config, port: number): string {
-  const lines = [`Plinto listening on http://localhost:${port}/graphql`];
+  const lines = [
+    `Plinto listening on http://localhost:${port}/graphql`,
+    `Pages (sign-in, sign-up, account) on http://localhost:${port}/sign-in`,
+  ];
   if (config.metricsPort !== null) lines.push(`Metrics on http://localhost:${config.metricsPort}/metrics`);
   if (config.embeddedDefault) {
     lines.push(

@@ -1,7 +1,7 @@
 import type { TestDatabase } from './database.js';
 import { gql, SIGN_IN, SIGN_IN_SUCCESS_FIELDS, SIGN_UP, STRONG_PASSWORD, uniqueEmail } from './graphql.js';
 import { startServer } from './server.js';
-import type { TestServer } from './server.js';
+import type { StartServerOptions, TestServer } from './server.js';
 import { linkIn } from './smtp.js';
 import type { TestSmtpServer } from './smtp.js';
 
@@ -37,18 +37,23 @@ export function startMailServer(
   database: TestDatabase,
   smtpUrl: string,
   overrides: Record<string, string | undefined> = {},
+  options: StartServerOptions = {},
 ): Promise<TestServer> {
-  return startServer(database, {
-    SMTP_URL: smtpUrl,
-    MAIL_FROM: 'Plinto <no-reply@plinto.test>',
-    MAIL_POLL_INTERVAL_MS: '50',
-    MAIL_RETRY_BASE_MS: '50',
-    MAIL_RETRY_MAX_MS: '200',
-    MAIL_SEND_TIMEOUT_MS: '2000',
-    SIGNUP_MODE: 'verify-first',
-    RATE_LIMITS_ENABLED: 'false',
-    ...overrides,
-  });
+  return startServer(
+    database,
+    {
+      SMTP_URL: smtpUrl,
+      MAIL_FROM: 'Plinto <no-reply@plinto.test>',
+      MAIL_POLL_INTERVAL_MS: '50',
+      MAIL_RETRY_BASE_MS: '50',
+      MAIL_RETRY_MAX_MS: '200',
+      MAIL_SEND_TIMEOUT_MS: '2000',
+      SIGNUP_MODE: 'verify-first',
+      RATE_LIMITS_ENABLED: 'false',
+      ...overrides,
+    },
+    options,
+  );
 }
 
 /** Shared steps of the email-flow tests: sign in, a verified user, the token of a mailed link. */

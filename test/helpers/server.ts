@@ -19,6 +19,12 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
+export interface StartServerOptions {
+  logger?: Logger;
+  /** Where the hosted pages' built scripts are (tests build them into a directory of their own). */
+  pagesAssetsDir?: string;
+}
+
 /**
  * A real server on a free loopback port, with the given database. PostgreSQL servers use the
  * real Redis (with a key prefix of their own); SQLite servers run like the embedded default.
@@ -26,14 +32,16 @@ export interface TestServer {
 export async function startServer(
   database: TestDatabase,
   overrides: Record<string, string | undefined> = {},
-  options: { logger?: Logger } = {},
+  options: StartServerOptions = {},
 ): Promise<TestServer> {
   const env = testEnv(database.backend, database.url, overrides);
   const app = await createApp(loadConfig(env), {
     migrate: true,
     logger: options.logger ?? createLogger(env.LOG_LEVEL ?? 'silent'),
+    pagesAssetsDir: options.pagesAssetsDir,
   });
-  const port = await app.listen(0, '127.0.0.1');
+  // A PORT override listens there (when APP_URL must be the server's own address); else any free port.
+  const port = await app.listen(env.PORT ? Number(env.PORT) : 0, '127.0.0.1');
   return { app, url: `http://127.0.0.1:${port}`, env, close: () => app.close() };
 }
 

@@ -1,0 +1,124 @@
+import { errorSummary, escapeHtml, field, secondFactorForm, statusRegion, withRedirect } from './html.js';
+
+/**
+ * The bodies of the sign-up, sign-in and email-link pages. `redirect` is the already validated
+ * return address (or null); tokens from email links are never rendered: the page script reads
+ * them from the address bar.
+ */
+
+export interface ViewContext {
+  redirect: string | null;
+  /** The `token` query parameter was present: the landing variant of an email-link page. */
+  hasToken: boolean;
+}
+
+const href = (path: string, redirect: string | null) => escapeHtml(withRedirect(path, redirect));
+
+const EMAIL_FIELD = (id: string) =>
+  field({ id, label: 'Email address', type: 'email', autocomplete: 'email' });
+
+export function signUpView({ redirect }: ViewContext): string {
+  return `<p>Already have an account? <a href="${href('/sign-in', redirect)}">Sign in</a>.</p>
+<form id="sign-up-form" class="stack" novalidate>
+${errorSummary('sign-up-form')}
+${EMAIL_FIELD('sign-up-email')}
+${field({
+  id: 'sign-up-password',
+  label: 'Password',
+  type: 'password',
+  autocomplete: 'new-password',
+  hint: 'At least 8 characters. Common passwords are refused.',
+})}
+<div class="actions"><button type="submit">Create account</button></div>
+</form>
+${statusRegion()}`;
+}
+
+export function signInView({ redirect }: ViewContext): string {
+  return `<form id="sign-in-form" class="stack" novalidate>
+${errorSummary('sign-in-form')}
+${EMAIL_FIELD('sign-in-email')}
+${field({ id: 'sign-in-password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
+<div class="actions"><button type="submit">Sign in</button></div>
+</form>
+<div id="verify-again" class="notice" hidden>
+<p>Did not get the verification email, or did the link expire?</p>
+<button type="button" class="secondary" id="verify-again-button">Send a new verification email</button>
+</div>
+${secondFactorForm()}
+${statusRegion()}
+<ul class="links">
+<li><a href="/reset-password">Forgot your password?</a></li>
+<li><a href="${href('/magic-link', redirect)}">Email me a sign-in link instead</a></li>
+<li><a href="${href('/sign-up', redirect)}">Create an account</a></li>
+</ul>`;
+}
+
+export function verifyEmailView({ hasToken }: ViewContext): string {
+  if (hasToken) {
+    return `<form id="verify-email-form" class="stack" novalidate>
+${errorSummary('verify-email-form')}
+<p>Confirm your email address to finish setting up your account. You will be signed in.</p>
+<div class="actions"><button type="submit">Confirm my email address</button></div>
+</form>
+${secondFactorForm()}
+${statusRegion()}
+<p class="links" id="verify-email-retry" hidden><a href="/verify-email">Send a new verification link</a></p>`;
+  }
+  return `<p>Enter your email address and we will send you a new link to confirm it.</p>
+<form id="request-verification-form" class="stack" novalidate>
+${errorSummary('request-verification-form')}
+${EMAIL_FIELD('request-verification-email')}
+<div class="actions"><button type="submit">Send the link</button></div>
+</form>
+${statusRegion()}`;
+}
+
+export function resetPasswordView({ hasToken }: ViewContext): string {
+  if (hasToken) {
+    return `<p>Choose a new password. Every device signed in to your account will be signed out.</p>
+<form id="reset-password-form" class="stack" novalidate>
+${errorSummary('reset-password-form')}
+${field({
+  id: 'reset-password-new',
+  label: 'New password',
+  type: 'password',
+  autocomplete: 'new-password',
+  hint: 'At least 8 characters. Common passwords are refused.',
+})}
+${field({ id: 'reset-password-confirm', label: 'Repeat the new password', type: 'password', autocomplete: 'new-password' })}
+<div class="actions"><button type="submit">Set new password</button></div>
+</form>
+${statusRegion()}
+<p class="links" id="reset-password-next" hidden><a href="/sign-in">Sign in with your new password</a></p>
+<p class="links" id="reset-password-retry" hidden><a href="/reset-password">Ask for a new reset link</a></p>`;
+  }
+  return `<p>Enter the email address of your account and we will send you a link to choose a new password.</p>
+<form id="request-reset-form" class="stack" novalidate>
+${errorSummary('request-reset-form')}
+${EMAIL_FIELD('request-reset-email')}
+<div class="actions"><button type="submit">Send the link</button></div>
+</form>
+${statusRegion()}`;
+}
+
+export function magicLinkView({ hasToken, redirect }: ViewContext): string {
+  if (hasToken) {
+    return `<form id="magic-link-form" class="stack" novalidate>
+${errorSummary('magic-link-form')}
+<p>Sign in with the link from your email.</p>
+<div class="actions"><button type="submit">Sign in</button></div>
+</form>
+${secondFactorForm()}
+${statusRegion()}
+<p class="links" id="magic-link-retry" hidden><a href="/magic-link">Send a new sign-in link</a></p>`;
+  }
+  return `<p>We will email you a link that signs you in without your password.</p>
+<form id="request-magic-link-form" class="stack" novalidate>
+${errorSummary('request-magic-link-form')}
+${EMAIL_FIELD('request-magic-link-email')}
+<div class="actions"><button type="submit">Email me a link</button></div>
+</form>
+${statusRegion()}
+<p class="links"><a href="${href('/sign-in', redirect)}">Sign in with your password instead</a></p>`;
+}

@@ -1,0 +1,51 @@
+import { announce, byId, FormController, requireEmail, requireValue } from './forms.js';
+import type { FormProblem } from './forms.js';
+import { SecondFactorStep } from './second-factor.js';
+import { continueAfterSignIn, createClient, describeError } from './session.js';
+
+const client = createClient();
+const form = new FormController('sign-in-form');
+const verifyAgain = byId('verify-again');
+const secondFactor = new SecondFactorStep(client, () => {
+  form.show();
+  byId('sign-in-password').focus();
+});
+
+form.onSubmit(async () => {
+  const email = form.value('sign-in-email');
+  const password = form.value('sign-in-password');
+  const problems: FormProblem[] = [];
+  requireEmail('sign-in-email', email, problems);
+  requireValue('sign-in-password', password, 'Enter your password.', problems);
+  if (problems.length) return form.showProblems(problems);
+  verifyAgain.hidden = true;
+  try {
+    const result = await client.signIn({ email: email.trim(), password });
+    switch (result.__typename) {
+      case 'SignInSuccess':
+        announce('Signed in.');
+        return continueAfterSignIn();
+      case 'MfaChallenge':
+        form.clear();
+        form.hide();
+        byId<HTMLInputElement>('sign-in-password').value = '';
+        return secondFactor.begin(result.challengeToken);
+      case 'EmailNotVerified':
+        verifyAgain.hidden = false;
+        return form.showProblems([{ message: result.message }]);
+      case 'InvalidCredentials':
+      case 'TooManyAttempts':
+        return form.showProblems([{ message: result.message }]);
+    }
+  } catch (error) {
+    form.showProblems([{ message: describeError(error) }]);
+  }
+});
+
+byId('verify-again-button').addEventListener('click', () => {
+  const email = form.value('sign-in-email').trim();
+  void client.requestEmailVerification(email).then(
+    () => announce(`If ${email} has an account waiting for confirmation, a new link is on its way.`),
+    (error: unknown) => announce(describeError(error)),
+  );
+});

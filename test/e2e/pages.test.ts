@@ -1,0 +1,262 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPageAssets } from '../../pages.build.js';
+import { focusedId, launchChromium, screenshot, watchProblems } from '../helpers/browser.js';
+import { createTestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { startMailServer } from '../helpers/email-documents.js';
+import { uniqueEmail } from '../helpers/graphql.js';
+import { codeAt, withinOneStep, wrongCode } from '../helpers/mfa.js';
+import { freePort } from '../helpers/replicas.js';
+import type { TestServer } from '../helpers/server.js';
+import { linkIn, startSmtpServer } from '../helpers/smtp.js';
+import type { TestSmtpServer } from '../helpers/smtp.js';
+
+const APP_ORIGIN = 'https://app.example.test';
+const FOREIGN = 'https://evil.example.test';
+const PASSWORD = 'correct horse battery staple 42';
+const NEW_PASSWORD = 'a brand new passphrase 77';
+
+/**
+ * Every flow of the hosted pages in headless Chromium against a real server and a real SMTP
+ * server: the links in the mails open these pages (APP_URL is the server's own address).
+ */
+describe('hosted pages in a browser', () => {
+  let database: TestDatabase;
+  let smtp: TestSmtpServer;
+  let server: TestServer;
+  let browser: Browser;
+  let laptop: BrowserContext;
+  let page: Page;
+  let problems: string[];
+  let assetsDir: string;
+  const email = uniqueEmail('browser');
+  let secret = '';
+
+  beforeAll(async () => {
+    assetsDir = mkdtempSync(join(tmpdir(), 'plinto-pages-'));
+    const port = await freePort();
+    const started = await Promise.all([
+      createTestDatabase('sqlite'),
+      startSmtpServer(),
+      launchChromium(),
+      buildPageAssets(assetsDir),
+    ]);
+    [database, smtp, browser] = started;
+    server = await startMailServer(
+      database,
+      smtp.url,
+      { PORT: String(port), APP_URL: `http://127.0.0.1:${port}`, CORS_ORIGINS: APP_ORIGIN },
+      { pagesAssetsDir: assetsDir },
+    );
+    laptop = await browser.newContext({ viewport: { width: 960, height: 640 } });
+    // The app that sent the user here: answered by the test, the browser never leaves the machine.
+    await laptop.route(`${APP_ORIGIN}/**`, (route) =>
+      route.fulfill({
+        status: 200,
+        contentType: 'text/html',
+        body: '<title>App</title><p>back in the app</p>',
+      }),
+    );
+    page = await laptop.newPage();
+    problems = watchProblems(page);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+    await smtp?.close();
+    await database?.drop();
+    if (assetsDir) rmSync(assetsDir, { recursive: true, force: true });
+  });
+
+  it('signs up, and the mailed verification link opens a page that signs the user in', async () => {
+    await page.goto(`${server.url}/sign-up`);
+    // Submitting empty: the errors are linked to the fields and focus moves to the summary.
+    await page.click('#sign-up-form button[type=submit]');
+    expect(await focusedId(page)).toBe('sign-up-form-errors');
+    expect(await page.getAttribute('#sign-up-email', 'aria-invalid')).toBe('true');
+    expect(await page.getAttribute('#sign-up-email', 'aria-describedby')).toContain('sign-up-email-error');
+    expect(await page.textContent('#sign-up-email-error')).toBe('Enter your email address.');
+
+    await page.fill('#sign-up-email', email);
+    await page.fill('#sign-up-password', PASSWORD);
+    await page.press('#sign-up-password', 'Enter');
+    await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('we sent'));
+
+    const link = linkIn(await smtp.waitFor(email, /Confirm your email/), '/verify-email');
+    expect(link.url.startsWith(`${server.url}/verify-email?token=`)).toBe(true);
+    await page.goto(link.url);
+    // The token leaves the address bar (history, screenshots) as soon as the script has it.
+    expect(page.url()).toBe(`${server.url}/verify-email`);
+    await page.click('text=Confirm my email address');
+    await page.waitForURL(`${server.url}/account`);
+    await page.waitForSelector('#account:not([hidden])');
+    expect(await page.textContent('#profile-email')).toBe(email);
+    expect(await page.textContent('#profile-verified')).toBe('Yes');
+
+    // The refresh token is an HttpOnly, Secure, SameSite=Strict cookie scoped to /graphql.
+    const [cookie] = await laptop.cookies(`${server.url}/graphql`);
+    expect(cookie).toMatchObject({ httpOnly: true, secure: true, sameSite: 'Strict', path: '/graphql' });
+  });
+
+  it('refuses a redirect to a foreign origin, and follows one to an allowed origin', async () => {
+    await page.click('#sign-out');
+    await page.waitForSelector('#signed-out:not([hidden])');
+
+    const foreignRequests: string[] = [];
+    page.on('request', (request) => {
+      if (request.url().startsWith(FOREIGN)) foreignRequests.push(request.url());
+    });
+    const refused = await page.goto(
+      `${server.url}/sign-in?redirect=${encodeURIComponent(`${FOREIGN}/steal`)}`,
+    );
+    expect(refused?.status()).toBe(400);
+    expect(await page.textContent('#redirect-refused')).toContain('That return address is not allowed');
+    await screenshot(page, 'sign-in-redirect-refused.png');
+
+    // Keyboard only: wrong password first, then the right one, submitting with Enter.
+    await page.focus('#sign-in-email');
+    await page.keyboard.type(email);
+    await page.keyboard.press('Tab');
+    await page.keyboard.type('not the password');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('#sign-in-form-errors:not([hidden])');
+    expect(await focusedId(page)).toBe('sign-in-form-errors');
+    expect(await page.textContent('#sign-in-form-errors')).toContain('The email or password is incorrect.');
+    await page.fill('#sign-in-password', PASSWORD);
+    await page.press('#sign-in-password', 'Enter');
+    await page.waitForURL(`${server.url}/account`);
+    expect(foreignRequests).toEqual([]);
+
+    await page.click('#sign-out');
+    await page.waitForSelector('#signed-out:not([hidden])');
+    await page.goto(`${server.url}/sign-in?redirect=${encodeURIComponent(`${APP_ORIGIN}/welcome`)}`);
+    expect(await page.$('#redirect-refused')).toBeNull();
+    await screenshot(page, 'sign-in.png');
+    await page.fill('#sign-in-email', email);
+    await page.fill('#sign-in-password', PASSWORD);
+    await page.press('#sign-in-password', 'Enter');
+    await page.waitForURL(`${APP_ORIGIN}/welcome`);
+  });
+
+  it('enrols TOTP from the account page (QR code as SVG, secret on the page) and shows recovery codes', async () => {
+    await page.goto(`${server.url}/account`);
+    await page.waitForSelector('#account:not([hidden])');
+    // Only so that the step cannot turn between computing the code and the server checking it.
+    await withinOneStep(4);
+    await page.click('#totp-begin');
+    await page.waitForSelector('#totp-confirm-form:not([hidden])');
+    expect(await page.$('#totp-qr svg path')).not.toBeNull();
+    secret = (await page.textContent('#totp-secret'))?.trim() ?? '';
+    expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
+
+    // The code of the previous step (still inside the window) leaves the current one for sign-in.
+    await page.fill('#totp-confirm-code', codeAt(secret, -30));
+    await page.press('#totp-confirm-code', 'Enter');
+    await page.waitForSelector('#recovery-codes:not([hidden])');
+    expect(await page.locator('#recovery-codes-list li').count()).toBe(10);
+    expect(await page.textContent('#profile-mfa')).toBe('On');
+    expect(await focusedId(page)).toBe('recovery-codes');
+    await screenshot(page, 'account.png');
+  });
+
+  it('signs out, and signs in again with the password and then the authenticator code', async () => {
+    await page.click('#sign-out');
+    await page.waitForSelector('#signed-out:not([hidden])');
+    await page.click('#signed-out a');
+    await page.waitForURL(`${server.url}/sign-in`);
+    await page.fill('#sign-in-email', email);
+    await page.fill('#sign-in-password', PASSWORD);
+    await page.press('#sign-in-password', 'Enter');
+    await page.waitForSelector('#second-factor-form:not([hidden])');
+    expect(await focusedId(page)).toBe('second-factor-code');
+
+    await page.fill('#second-factor-code', wrongCode(secret));
+    await page.press('#second-factor-code', 'Enter');
+    await page.waitForSelector('#second-factor-code-error:not([hidden])');
+    expect(await page.textContent('#second-factor-code-error')).toBe(
+      'The code is incorrect or was already used.',
+    );
+
+    await page.fill('#second-factor-code', codeAt(secret));
+    await page.press('#second-factor-code', 'Enter');
+    await page.waitForURL(`${server.url}/account`);
+    await page.waitForSelector('#account:not([hidden])');
+    expect(await page.locator('#sessions-list li').count()).toBe(1);
+  });
+
+  it('resets the password through the mailed link on another device, and the old session is gone', async () => {
+    const phone = await browser.newContext();
+    try {
+      const other = await phone.newPage();
+      const otherProblems = watchProblems(other);
+      await other.goto(`${server.url}/reset-password`);
+      await other.fill('#request-reset-email', email);
+      await other.press('#request-reset-email', 'Enter');
+      await other.waitForFunction(() =>
+        document.getElementById('status')?.textContent?.includes('we have sent'),
+      );
+
+      const link = linkIn(await smtp.waitFor(email, /Reset your password/), '/reset-password');
+      expect(link.url.startsWith(`${server.url}/reset-password?token=`)).toBe(true);
+      await other.goto(link.url);
+      await other.fill('#reset-password-new', NEW_PASSWORD);
+      await other.fill('#reset-password-confirm', `${NEW_PASSWORD}!`);
+      await other.press('#reset-password-confirm', 'Enter');
+      expect(await other.textContent('#reset-password-confirm-error')).toBe(
+        'The two passwords are not the same.',
+      );
+      await other.fill('#reset-password-confirm', NEW_PASSWORD);
+      await other.press('#reset-password-confirm', 'Enter');
+      await other.waitForSelector('#reset-password-next:not([hidden])');
+      expect(await other.textContent('#status')).toContain('1 device was signed out');
+      expect(otherProblems).toEqual([]);
+    } finally {
+      await phone.close();
+    }
+
+    // The laptop's tab still shows the account; reloading it asks the server, which says signed out.
+    await page.reload();
+    await page.waitForSelector('#signed-out:not([hidden])');
+    expect(await page.isHidden('#account')).toBe(true);
+    expect(await page.textContent('#status')).toBe('You are signed out.');
+
+    // And the old password no longer works.
+    await page.goto(`${server.url}/sign-in`);
+    await page.fill('#sign-in-email', email);
+    await page.fill('#sign-in-password', PASSWORD);
+    await page.press('#sign-in-password', 'Enter');
+    await page.waitForSelector('#sign-in-form-errors:not([hidden])');
+    expect(await page.textContent('#sign-in-form-errors')).toContain('The email or password is incorrect.');
+  });
+
+  it('signs in with a mailed magic link, which asks for the second factor too', async () => {
+    await page.goto(`${server.url}/magic-link`);
+    await page.fill('#request-magic-link-email', email);
+    await page.press('#request-magic-link-email', 'Enter');
+    await page.waitForFunction(() =>
+      document.getElementById('status')?.textContent?.includes('we have sent'),
+    );
+    const link = linkIn(await smtp.waitFor(email, /Your sign-in link/), '/magic-link');
+    await page.goto(link.url);
+    await page.click('#magic-link-form button[type=submit]');
+    await page.waitForSelector('#second-factor-form:not([hidden])');
+    // The step after the one used to sign in: still inside the window, and not a replay.
+    await page.fill('#second-factor-code', codeAt(secret, 30));
+    await page.press('#second-factor-code', 'Enter');
+    await page.waitForURL(`${server.url}/account`);
+    await page.waitForSelector('#account:not([hidden])');
+    // The sessions from before the reset are gone: this one is the only one left.
+    expect(await page.locator('#sessions-list li').count()).toBe(1);
+    expect(await page.textContent('#sessions-list li')).toContain('This device');
+  });
+
+  it('ran without a script error or a Content-Security-Policy violation', () => {
+    // The one expected console line is Chromium's note about the 400 of the refused redirect.
+    expect(problems.filter((p) => !p.includes('status of 400'))).toEqual([]);
+  });
+});

@@ -1,0 +1,127 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPageAssets, PAGE_SCRIPTS } from '../../pages.build.js';
+import { createTestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { gql, ME } from '../helpers/graphql.js';
+import { startServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+
+const APP_ORIGIN = 'https://app.example.com';
+const PAGES = ['/sign-up', '/sign-in', '/verify-email', '/reset-password', '/magic-link', '/account'];
+const SECURITY_HEADERS = [
+  'content-security-policy',
+  'strict-transport-security',
+  'x-content-type-options',
+  'x-frame-options',
+  'referrer-policy',
+  'permissions-policy',
+  'cross-origin-opener-policy',
+];
+
+describe('hosted pages over HTTP', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let assetsDir: string;
+
+  beforeAll(async () => {
+    assetsDir = mkdtempSync(join(tmpdir(), 'plinto-pages-'));
+    [database] = await Promise.all([createTestDatabase('sqlite'), buildPageAssets(assetsDir)]);
+    server = await startServer(database, { CORS_ORIGINS: APP_ORIGIN }, { pagesAssetsDir: assetsDir });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+    if (assetsDir) rmSync(assetsDir, { recursive: true, force: true });
+  });
+
+  it('serves every page with the API headers, no-store, and no inline script or style', async () => {
+    const api = await gql(server.url, ME);
+    for (const path of [
+      ...PAGES,
+      '/verify-email?token=t',
+      '/reset-password?token=t',
+      '/magic-link?token=t',
+    ]) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toMatch(/^text\/html/);
+      expect(response.headers.get('cache-control'), path).toBe('no-store');
+      for (const name of SECURITY_HEADERS) {
+        expect(response.headers.get(name), `${name} on ${path}`).toBe(api.headers.get(name));
+        expect(response.headers.get(name), `${name} on ${path}`).not.toBeNull();
+      }
+      const html = await response.text();
+      // The CSP blocks inline code: every script is an external same-origin file, no style anywhere.
+      expect(html.match(/<script\b[^>]*>/g), path).toHaveLength(1);
+      expect(html, path).toMatch(/<script type="module" src="\/assets\/[a-z-]+\.js"><\/script>/);
+      expect(html, path).not.toMatch(/<style|\sstyle=|\son[a-z]+=|javascript:/i);
+      // Every input has a label pointing at it.
+      for (const [, id] of html.matchAll(/<input id="([^"]+)"/g)) {
+        expect(html, `label for #${id} on ${path}`).toContain(`<label for="${id}">`);
+      }
+    }
+  });
+
+  it('renders the landing of an email link without putting its token in the page', async () => {
+    const token = 'tok_0123456789abcdef';
+    const html = await (await fetch(`${server.url}/verify-email?token=${token}`)).text();
+    expect(html).toContain('Confirm my email address');
+    expect(html).not.toContain(token);
+    const request = await (await fetch(`${server.url}/verify-email`)).text();
+    expect(request).toContain('request-verification-form');
+  });
+
+  it.each([
+    'https://evil.example/',
+    '//evil.example/',
+    '/\\evil.example',
+    'javascript:alert(document.domain)',
+    `${APP_ORIGIN}.evil.example/`,
+    `${APP_ORIGIN}@evil.example/`,
+    '/account',
+  ])('refuses redirect=%s with a 400 and a notice, and never links to it', async (redirect) => {
+    const response = await fetch(`${server.url}/sign-in?redirect=${encodeURIComponent(redirect)}`);
+    expect(response.status).toBe(400);
+    const html = await response.text();
+    expect(html).toContain('That return address is not allowed');
+    expect(html).not.toContain('evil.example');
+    expect(html).not.toContain('?redirect=');
+  });
+
+  it('refuses a repeated redirect parameter', async () => {
+    const response = await fetch(
+      `${server.url}/sign-in?redirect=${APP_ORIGIN}/&redirect=https://evil.example/`,
+    );
+    expect(response.status).toBe(400);
+  });
+
+  it('keeps an allowed redirect on the links between the pages, escaped', async () => {
+    const target = `${APP_ORIGIN}/back?next="><script>alert(1)</script>`;
+    const response = await fetch(`${server.url}/sign-in?redirect=${encodeURIComponent(target)}`);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).not.toContain('redirect-refused');
+    expect(html).not.toContain('<script>alert');
+    const normalized = new URL(target).href;
+    expect(html).toContain(`href="/sign-up?redirect=${encodeURIComponent(normalized)}"`);
+  });
+
+  it('serves the prebuilt scripts and stylesheet, and nothing outside their directory', async () => {
+    for (const name of PAGE_SCRIPTS) {
+      const response = await fetch(`${server.url}/assets/${name}.js`);
+      expect(response.status, name).toBe(200);
+      expect(response.headers.get('content-type'), name).toMatch(/^(text|application)\/javascript/);
+      expect(response.headers.get('content-security-policy'), name).not.toBeNull();
+      const script = await response.text();
+      // Bundled at build time: no bare imports left for the browser to resolve.
+      expect(/(^|[;\n])\s*import[\s{*"']/.test(script), `${name} has an import statement`).toBe(false);
+    }
+    const css = await fetch(`${server.url}/assets/pages.css`);
+    expect(css.headers.get('content-type')).toMatch(/^text\/css/);
+    expect((await fetch(`${server.url}/assets/%2e%2e/package.json`)).status).toBe(404);
+    expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404);
+  });
+});
