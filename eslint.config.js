@@ -30,4 +30,19 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/**/*.d.ts'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        { selector: 'ExportDefaultDeclaration', message: 'Use named exports.' },
+        {
+          selector: "CallExpression[callee.property.name='transactional']",
+          message:
+            'Use inTransaction (src/storage/transaction.ts): em.transactional enables AsyncLocalStorage.',
+        },
+      ],
+    },
+  },
 );

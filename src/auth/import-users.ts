@@ -1,3 +1,4 @@
+import { inTransaction } from '../storage/transaction.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import { hashScheme } from '../security/password.service.js';
@@ -80,7 +81,7 @@ export async function importUsers(em: EntityManager, records: ImportRecord[]): P
       unique.push(record);
     }
   }
-  await em.transactional(async (tx) => {
+  await inTransaction(em, async (tx) => {
     for (let start = 0; start < unique.length; start += 500) {
       const batch = unique.slice(start, start + 500);
       const existing = await tx.find(

@@ -1,3 +1,4 @@
+import { inTransaction } from '../storage/transaction.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { AuthState } from '../context.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
@@ -54,7 +55,7 @@ export class PasswordChangeService {
       return { kind: 'invalid-credentials' };
     }
     const passwordHash = await this.passwords.hash(check.password);
-    const signedOutSessions = await em.transactional(async (tx) => {
+    const signedOutSessions = await inTransaction(em, async (tx) => {
       // Conditional on the hash just verified: of two concurrent changes only one applies.
       const updated = await tx.nativeUpdate(
         User,

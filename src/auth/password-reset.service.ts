@@ -1,3 +1,4 @@
+import { inTransaction } from '../storage/transaction.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
@@ -56,7 +57,7 @@ export class PasswordResetService {
     if (!(await this.looksUsable(em, token))) return this.invalid(client);
     const passwordHash = await this.passwords.hash(check.password);
 
-    const outcome = await em.transactional(async (tx) => {
+    const outcome = await inTransaction(em, async (tx) => {
       const userId = await this.tokens.consume(tx, token, 'password-reset');
       const user = userId ? await tx.findOne(User, { id: userId }) : null;
       if (!user) return null;

@@ -1,3 +1,4 @@
+import { inTransaction } from '../storage/transaction.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { AccessTokenService } from '../security/access-tokens.js';
@@ -95,7 +96,7 @@ export class SessionService {
   async refresh(em: EntityManager, presented: string, client: ClientInfo): Promise<RefreshOutcome> {
     if (presented.length === 0 || presented.length > 512) return { kind: 'invalid-token' };
     const tokenHash = sha256Hex(presented);
-    const outcome = await em.transactional(async (tx) => {
+    const outcome = await inTransaction(em, async (tx) => {
       const now = new Date();
       const row = await tx.findOne(RefreshToken, { tokenHash }, { populate: ['session', 'session.user'] });
       if (!row) return { kind: 'invalid-token' } as const;

@@ -1,3 +1,4 @@
+import { inTransaction } from '../storage/transaction.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { SecretBox } from '../security/crypto.js';
@@ -50,7 +51,7 @@ export class TotpEnrollmentService {
     if (user.totpEnabledAt || !pending) return this.confirmRefused(userId, client);
     const step = this.totp.matchStep(this.box.open(TOTP_SEAL_PURPOSE, pending), code, null);
     if (step === null) return this.confirmRefused(userId, client);
-    const codes = await em.transactional(async (tx) => {
+    const codes = await inTransaction(em, async (tx) => {
       const now = new Date();
       // Conditional on the pending secret we checked: a concurrent begin or confirm is not mixed in.
       const won = await tx.nativeUpdate(
@@ -82,7 +83,7 @@ export class TotpEnrollmentService {
       await this.events.record({ kind: 'mfa_disabled', result: 'failure', userId, client });
       return false;
     }
-    const disabled = await em.transactional(async (tx) => {
+    const disabled = await inTransaction(em, async (tx) => {
       const won = await tx.nativeUpdate(
         User,
         { id: userId, totpSecretEncrypted: sealed },
@@ -115,7 +116,7 @@ export class TotpEnrollmentService {
       await this.events.record({ kind: 'mfa', result: 'failure', userId, client });
       return { kind: 'invalid-code' };
     }
-    const codes = await em.transactional((tx) => replaceRecoveryCodes(tx, userId));
+    const codes = await inTransaction(em, (tx) => replaceRecoveryCodes(tx, userId));
     return { kind: 'codes', codes };
   }
 

@@ -1,3 +1,4 @@
+import { inTransaction } from '../storage/transaction.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/logger.js';
@@ -164,7 +165,7 @@ export class MailSender {
    */
   private async compose(em: EntityManager, entry: MailOutboxEntry): Promise<MailMessage | null> {
     const mine = { id: entry.id, lockId: entry.lockId };
-    return em.transactional(async (tx) => {
+    return inTransaction(em, async (tx) => {
       const message = await this.composer.compose(tx, this.outbox.openJob(entry));
       if (!message) {
         await tx.nativeDelete(MailOutboxEntry, mine);

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { TransactionContext } from '@mikro-orm/core';
 import { AuditEvent } from '../storage/entities/index.js';
 import type { Orm } from '../storage/orm.js';
 import type { SecurityEvent, SecurityEventSink } from './security-events.js';
@@ -15,9 +14,10 @@ export class AuditEventSink implements SecurityEventSink {
 
   async record(event: SecurityEvent): Promise<void> {
     if (event.kind === 'refresh' && event.result === 'success') return;
-    // Inside a flow's transaction the row joins it: a second connection would wait on the
-    // transaction's lock (SQLite blocks the whole process) and the row would outlive a rollback.
-    const em = TransactionContext.getEntityManager(this.orm.em.name) ?? this.orm.em.fork();
+    // Inside a flow's transaction the flow passes its EntityManager and the row joins it: a second
+    // connection would wait on the transaction's lock (SQLite blocks the whole process) and the
+    // row would outlive a rollback.
+    const em = event.em ?? this.orm.em.fork();
     await em.insert(AuditEvent, {
       id: randomUUID(),
       kind: event.kind,

@@ -1,3 +1,4 @@
+import type { EntityManager } from '@mikro-orm/core';
 import type { ClientInfo } from '../auth/client-info.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
@@ -26,6 +27,8 @@ export interface SecurityEvent {
   userId?: string | null;
   sessionId?: string | null;
   client?: ClientInfo | null;
+  /** The transaction's EntityManager when the event is recorded inside one (see inTransaction). */
+  em?: EntityManager;
 }
 
 /** Where security events go: the metrics counter, the audit trail, … */

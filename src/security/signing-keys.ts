@@ -1,3 +1,4 @@
+import { inTransaction } from '../storage/transaction.js';
 import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8 } from 'jose';
@@ -46,7 +47,7 @@ export class SigningKeyStore {
 
   async rotate(): Promise<string> {
     const em = this.em();
-    const kid = await em.transactional(async (tx) => {
+    const kid = await inTransaction(em, async (tx) => {
       await tx.nativeUpdate(SigningKey, { retiredAt: null }, { retiredAt: new Date() });
       return this.createKey(tx);
     });

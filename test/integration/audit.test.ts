@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inTransaction } from '../../src/storage/transaction.js';
 import { User } from '../../src/storage/entities/index.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
@@ -138,7 +139,7 @@ describe.each(BACKENDS)('audit trail (%s)', (backend) => {
 
   it('stores any event kind, also when a flow records it inside its own transaction', async () => {
     const { orm, events } = server.app.services;
-    await orm.em.fork().transactional(async (tx) => {
+    await inTransaction(orm.em.fork(), async (tx) => {
       // A write first, so the transaction holds its lock when the event is recorded.
       await tx.nativeUpdate(User, { id: alice.userId }, { updatedAt: new Date() });
       await events.record({
@@ -146,6 +147,7 @@ describe.each(BACKENDS)('audit trail (%s)', (backend) => {
         result: 'success',
         userId: alice.userId,
         client: { ip: '203.0.113.9', userAgent: 'flow-in-transaction' },
+        em: tx,
       });
     });
     await events.record({ kind: 'password_reset', result: 'success', userId: alice.userId, client: null });

@@ -1,8 +1,9 @@
+import { RequestContext, TransactionContext } from '@mikro-orm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Session, User } from '../../src/storage/entities/index.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
-import { signUpUser } from '../helpers/graphql.js';
+import { bearer, gql, REFRESH, signUpUser } from '../helpers/graphql.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
@@ -49,5 +50,33 @@ describe.each(BACKENDS)('storage (%s)', (backend) => {
         updatedAt: new Date(),
       }),
     ).rejects.toThrow();
+  });
+});
+
+describe('no AsyncLocalStorage on the request path', () => {
+  // On Node 20 the first AsyncLocalStorage.run installs promise hooks for the whole process,
+  // costing about a third of the throughput of a cheap query; transactions use inTransaction.
+  it('runs refresh, password change and MFA enrollment without enabling MikroORM’s context storages', async () => {
+    const database = await createTestDatabase('postgresql');
+    const server = await startServer(database);
+    try {
+      const user = await signUpUser(server.url);
+      const refreshed = await gql(server.url, REFRESH, { refreshToken: user.refreshToken });
+      expect(refreshed.body.data?.refreshSession.__typename).toBe('SignInSuccess');
+      const changed = await gql(
+        server.url,
+        `mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) { __typename } }`,
+        { c: user.password, n: 'another long passphrase 12' },
+        bearer(refreshed.body.data?.refreshSession.tokens.accessToken),
+      );
+      expect(changed.body.data?.changePassword.__typename).toBe('PasswordChanged');
+      const storages = [TransactionContext, RequestContext] as unknown as Array<{
+        storage: { enabled: boolean };
+      }>;
+      expect(storages.map((s) => s.storage.enabled)).toEqual([false, false]);
+    } finally {
+      await server.close();
+      await database.drop();
+    }
   });
 });
