@@ -40,8 +40,16 @@ export class SigningKeyStore {
   async init(): Promise<void> {
     await this.reload();
     if (!this.active) {
-      await this.createKey(this.em());
+      // Replicas starting together on an empty table may each create a first key. Every replica
+      // signs with the OLDEST unretired key, so they all agree at once; a replica whose key lost
+      // retires it (it stays published for verification like any retired key).
+      const mine = await this.createKey(this.em());
       await this.reload();
+      const chosen = this.active as LoadedKey | null; // reload() replaced it
+      if (chosen && chosen.kid !== mine) {
+        await this.em().nativeUpdate(SigningKey, { kid: mine, retiredAt: null }, { retiredAt: new Date() });
+        await this.reload();
+      }
     }
   }
 
@@ -61,10 +69,10 @@ export class SigningKeyStore {
     return this.active;
   }
 
-  /** Key for a token's `kid`; an unknown kid triggers at most one reload (another replica may have rotated). */
+  /** Key for a token's `kid`; an unknown kid triggers a reload at most once a second (another replica may have rotated). */
   async verificationKey(kid: string): Promise<CryptoKey | null> {
     let key = this.keys.get(kid);
-    if (!key && Date.now() - this.loadedAt > 5_000) {
+    if (!key && Date.now() - this.loadedAt > 1_000) {
       await this.reload();
       key = this.keys.get(kid);
     }
@@ -110,7 +118,7 @@ export class SigningKeyStore {
   }
 
   private async doReload(): Promise<void> {
-    const rows = await this.em().find(SigningKey, {}, { orderBy: { createdAt: 'desc' } });
+    const rows = await this.em().find(SigningKey, {}, { orderBy: { createdAt: 'asc', kid: 'asc' } });
     const keys = new Map<string, LoadedKey>();
     let active: LoadedKey | null = null;
     for (const row of rows) {
@@ -124,7 +132,7 @@ export class SigningKeyStore {
         createdAt: row.createdAt,
         retiredAt: row.retiredAt,
       };
-      // Two replicas may create a first key at the same moment: the newest unretired one signs.
+      // The oldest unretired key signs (after a rotation there is exactly one): see init().
       if (!row.retiredAt && !active) {
         key.privateKey =
           existing?.privateKey ??
