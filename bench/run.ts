@@ -23,6 +23,11 @@ const CORES = availableParallelism();
 const PG_ADMIN = process.env.BENCH_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const PASSWORD = 'bench password correct horse 42';
+/** BENCH_SCENARIOS=me,refresh runs only those (for profiling one path); default: all. */
+const ONLY = new Set((process.env.BENCH_SCENARIOS ?? '').split(',').filter(Boolean));
+const want = (name: string) => ONLY.size === 0 || ONLY.has(name);
+/** The server runs exactly as `npm start` runs it (same V8 flags). */
+const SERVER_NODE_FLAGS = ['--max-old-space-size=192'];
 
 interface Scenario {
   name: string;
@@ -143,7 +148,7 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
   };
   execFileSync('node', ['dist/src/cli/migrate.js'], { env, stdio: 'inherit' });
-  const server: ChildProcess = spawn('node', ['dist/src/main.js'], {
+  const server: ChildProcess = spawn('node', [...SERVER_NODE_FLAGS, 'dist/src/main.js'], {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
@@ -199,35 +204,39 @@ async function main(): Promise<void> {
         ],
       };
     };
-    console.log('signIn…');
-    await warm(signInOptions(WARMUP));
-    const signIn = summarise('signIn', await run(signInOptions(DURATION)));
-    signIn.note = `${Math.round((signIn.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit`;
-    results.push(signIn);
+    if (want('signIn')) {
+      console.log('signIn…');
+      await warm(signInOptions(WARMUP));
+      const signIn = summarise('signIn', await run(signInOptions(DURATION)));
+      signIn.note = `${Math.round((signIn.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit`;
+      results.push(signIn);
+    }
 
-    console.log('signUp…');
-    let m = 0;
-    const signUpRun = await run({
-      url,
-      method: 'POST',
-      connections: CORES * 4,
-      duration: DURATION,
-      headers: { 'content-type': 'application/json' },
-      requests: [
-        {
-          setupRequest: (request) => ({
-            ...request,
-            body: gqlBody(SIGN_UP, {
-              email: `new-${m++}-${randomBytes(4).toString('hex')}@example.com`,
-              password: PASSWORD,
+    if (want('signUp')) {
+      console.log('signUp…');
+      let m = 0;
+      const signUpRun = await run({
+        url,
+        method: 'POST',
+        connections: CORES * 4,
+        duration: DURATION,
+        headers: { 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              body: gqlBody(SIGN_UP, {
+                email: `new-${m++}-${randomBytes(4).toString('hex')}@example.com`,
+                password: PASSWORD,
+              }),
             }),
-          }),
-        },
-      ],
-    });
-    const signUp = summarise('signUp', signUpRun);
-    signUp.note = `${Math.round((signUp.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit`;
-    results.push(signUp);
+          },
+        ],
+      });
+      const signUp = summarise('signUp', signUpRun);
+      signUp.note = `${Math.round((signUp.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit`;
+      results.push(signUp);
+    }
 
     const meOptions = (duration: number, connections = 50): autocannon.Options => ({
       url,
@@ -237,47 +246,55 @@ async function main(): Promise<void> {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${sessions[0]!.accessToken}` },
       body: gqlBody(ME, {}),
     });
-    console.log('me…');
-    await warm(meOptions(WARMUP));
-    results.push(summarise('me (50 connections)', await run(meOptions(DURATION))));
+    if (want('me')) {
+      console.log('me…');
+      await warm(meOptions(WARMUP));
+      results.push(summarise('me (50 connections)', await run(meOptions(DURATION))));
+    }
 
-    console.log('refreshSession…');
-    const pool = sessions.slice(1).map((s) => s.refreshToken);
-    const refreshRun = await run({
-      url,
-      method: 'POST',
-      connections: 16,
-      duration: DURATION,
-      headers: { 'content-type': 'application/json' },
-      requests: [
-        {
-          setupRequest: (request) => ({
-            ...request,
-            body: gqlBody(REFRESH, { t: pool.shift() ?? 'exhausted' }),
-          }),
-          onResponse: (_status, body) => {
-            try {
-              const token = JSON.parse(body).data?.refreshSession?.tokens?.refreshToken;
-              if (token) pool.push(token);
-            } catch {
-              // counted by autocannon as a response; a lost token just shrinks the pool
-            }
+    if (want('refresh')) {
+      console.log('refreshSession…');
+      const pool = sessions.slice(1).map((s) => s.refreshToken);
+      const refreshRun = await run({
+        url,
+        method: 'POST',
+        connections: 16,
+        duration: DURATION,
+        headers: { 'content-type': 'application/json' },
+        requests: [
+          {
+            setupRequest: (request) => ({
+              ...request,
+              body: gqlBody(REFRESH, { t: pool.shift() ?? 'exhausted' }),
+            }),
+            onResponse: (_status, body) => {
+              try {
+                const token = JSON.parse(body).data?.refreshSession?.tokens?.refreshToken;
+                if (token) pool.push(token);
+              } catch {
+                // counted by autocannon as a response; a lost token just shrinks the pool
+              }
+            },
           },
-        },
-      ],
-    });
-    results.push(summarise('refreshSession (16 connections)', refreshRun));
+        ],
+      });
+      results.push(summarise('refreshSession (16 connections)', refreshRun));
+    }
 
-    console.log('mixed: me while signIn saturates hashing…');
-    const [mixedMe] = await Promise.all([run(meOptions(DURATION, 20)), run(signInOptions(DURATION))]);
-    results.push(summarise('me (20 conn) during signIn load', mixedMe));
+    if (want('mixed')) {
+      console.log('mixed: me while signIn saturates hashing…');
+      const [mixedMe] = await Promise.all([run(meOptions(DURATION, 20)), run(signInOptions(DURATION))]);
+      results.push(summarise('me (20 conn) during signIn load', mixedMe));
+    }
 
-    const jwksRun = await run({
-      url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
-      connections: 20,
-      duration: 5,
-    });
-    results.push(summarise('JWKS (20 connections, 5 s)', jwksRun));
+    if (want('jwks')) {
+      const jwksRun = await run({
+        url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+        connections: 20,
+        duration: 5,
+      });
+      results.push(summarise('JWKS (20 connections, 5 s)', jwksRun));
+    }
 
     const report = {
       when: new Date().toISOString(),

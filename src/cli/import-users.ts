@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { importUsers, parseImportFile } from '../auth/import-users.js';
-import { loadConfig } from '../config.js';
+import { configOrExit } from './config-or-exit.js';
 import { migrate, openOrm } from '../storage/orm.js';
 
 // npm run import-users -- FILE.jsonl
@@ -15,7 +15,7 @@ if (!parsed.ok) {
   for (const error of parsed.errors) console.error(`  ${error}`);
   process.exit(1);
 }
-const config = loadConfig();
+const config = configOrExit();
 const orm = await openOrm(config.database);
 try {
   if (!config.production) await migrate(orm);

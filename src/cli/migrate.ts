@@ -1,7 +1,7 @@
-import { loadConfig } from '../config.js';
+import { configOrExit } from './config-or-exit.js';
 import { migrate, openOrm } from '../storage/orm.js';
 
-const config = loadConfig();
+const config = configOrExit();
 const orm = await openOrm(config.database);
 try {
   const applied = await migrate(orm);

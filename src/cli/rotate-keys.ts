@@ -1,10 +1,10 @@
-import { loadConfig } from '../config.js';
+import { configOrExit } from './config-or-exit.js';
 import { SecretBox } from '../security/crypto.js';
 import { SigningKeyStore } from '../security/signing-keys.js';
 import { openOrm } from '../storage/orm.js';
 
 // Makes a new signing key; the previous one stays in the JWKS until its tokens have expired.
-const config = loadConfig();
+const config = configOrExit();
 const orm = await openOrm(config.database);
 try {
   const store = new SigningKeyStore(

@@ -76,7 +76,7 @@ describe('Kubernetes manifests', () => {
     }
     const [app] = podContainers(find('Deployment')) as any[];
     const [migrate] = podContainers(find('Job', 'plinto-migrate')) as any[];
-    expect(app.command).toEqual(['node', 'dist/src/main.js']);
+    expect(app.command).toEqual(['node', '--max-old-space-size=192', 'dist/src/main.js']);
     expect(migrate.command).toEqual(['node', 'dist/src/cli/migrate.js']);
     // The compiled paths exist because their sources do (tsconfig.build.json: src -> dist/src).
     expect(existsSync('src/main.ts') && existsSync('src/cli/migrate.ts')).toBe(true);
