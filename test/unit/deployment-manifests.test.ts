@@ -256,7 +256,7 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/COPY --from=build \/app\/dist\/src \.\/dist\/src/);
     expect(runtime).toMatch(/^USER [1-9]\d*:[1-9]\d*$/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*CMD \["node", "-e"/m);
-    expect(runtime).toMatch(/^CMD \["node", "dist\/src\/main\.js"\]$/m);
+    expect(runtime).toMatch(/^CMD \["node", "--max-old-space-size=192", "dist\/src\/main\.js"\]$/m);
     const instructions = dockerfile.replace(/^#.*$/gm, '');
     expect(instructions).not.toMatch(/curl|tsx/);
   });
