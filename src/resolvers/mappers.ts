@@ -5,11 +5,12 @@ import { AuthTokensType } from '../schema/auth-tokens.type.js';
 import { MfaChallenge, SignInSuccess } from '../schema/payloads.type.js';
 import { SessionType } from '../schema/session.type.js';
 import { UserType } from '../schema/user.type.js';
-import type { Session, User } from '../storage/entities/index.js';
+import type { UserProfile } from '../auth/user.service.js';
+import type { Session } from '../storage/entities/index.js';
 
 export const REFRESH_COOKIE = 'plinto_refresh';
 
-export function toUser(user: User): UserType {
+export function toUser(user: UserProfile): UserType {
   return Object.assign(new UserType(), {
     id: user.id,
     email: user.email,

@@ -15,7 +15,7 @@ export class UserResolver {
     description: 'The signed-in user; UNAUTHENTICATED error without a live access token.',
   })
   async me(@Ctx() context: Context): Promise<UserType> {
-    const user = await this.users.byId(context.em, requireAuth(context).userId);
+    const user = await this.users.profile(context.em, requireAuth(context).userId);
     if (!user) throw new UnauthenticatedError();
     return toUser(user);
   }

@@ -36,6 +36,28 @@ describe.each(BACKENDS)('storage (%s)', (backend) => {
     ).toEqual([]);
   });
 
+  it('reads a profile for `me` with the same dates and flags as the ORM entity', async () => {
+    const user = await signUpUser(server.url);
+    const em = server.app.services.orm.em.fork();
+    await em.nativeUpdate(
+      User,
+      { id: user.userId },
+      { emailVerifiedAt: new Date('2026-01-02T03:04:05.678Z') },
+    );
+    const entity = await em.fork().findOneOrFail(User, user.userId);
+    const profile = await server.app.services.users.profile(em.fork(), user.userId);
+    expect(profile).toEqual({
+      id: entity.id,
+      email: entity.email,
+      emailVerifiedAt: new Date('2026-01-02T03:04:05.678Z'),
+      totpEnabledAt: null,
+      createdAt: entity.createdAt,
+    });
+    const me = await gql(server.url, '{ me { emailVerified createdAt } }', {}, bearer(user.accessToken));
+    expect(me.body.data?.me).toEqual({ emailVerified: true, createdAt: entity.createdAt.toISOString() });
+    expect(await server.app.services.users.profile(em.fork(), crypto.randomUUID())).toBeNull();
+  });
+
   it('stores emails normalised under a unique index', async () => {
     const user = await signUpUser(server.url, `  MiXeD.${Date.now()}@Example.COM `);
     const row = await server.app.services.orm.em.fork().findOneOrFail(User, user.userId);
