@@ -27,7 +27,9 @@ const PASSWORD = 'bench password correct horse 42';
 const ONLY = new Set((process.env.BENCH_SCENARIOS ?? '').split(',').filter(Boolean));
 const want = (name: string) => ONLY.size === 0 || ONLY.has(name);
 /** The server runs exactly as `npm start` runs it (same V8 flags). */
-const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '--max-old-space-size=192').split(' ').filter(Boolean);
+const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '--max-old-space-size=192')
+  .split(' ')
+  .filter(Boolean);
 
 interface Scenario {
   name: string;
