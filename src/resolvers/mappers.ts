@@ -1,12 +1,11 @@
 import type { IssuedChallenge } from '../auth/mfa-challenge.service.js';
-import type { SignedIn } from '../auth/session.service.js';
+import type { SessionView, SignedIn } from '../auth/session.service.js';
 import type { Context } from '../context.js';
 import { AuthTokensType } from '../schema/auth-tokens.type.js';
 import { MfaChallenge, SignInSuccess } from '../schema/payloads.type.js';
 import { SessionType } from '../schema/session.type.js';
 import { UserType } from '../schema/user.type.js';
 import type { UserProfile } from '../auth/user.service.js';
-import type { Session } from '../storage/entities/index.js';
 
 export const REFRESH_COOKIE = 'plinto_refresh';
 
@@ -20,7 +19,7 @@ export function toUser(user: UserProfile): UserType {
   });
 }
 
-export function toSession(session: Session, currentSessionId: string | null): SessionType {
+export function toSession(session: SessionView, currentSessionId: string | null): SessionType {
   return Object.assign(new SessionType(), {
     id: session.id,
     createdAt: session.createdAt,
