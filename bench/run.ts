@@ -146,6 +146,7 @@ async function main(): Promise<void> {
     APP_URL: `http://127.0.0.1:${port}`,
     AUTH_SECRET: randomBytes(48).toString('base64url'),
     RATE_LIMITS_ENABLED: 'false',
+    ...(process.env.HASH_CONCURRENCY ? { HASH_CONCURRENCY: process.env.HASH_CONCURRENCY } : {}),
     SIGNUP_MODE: 'immediate',
     LOG_LEVEL: 'warn',
   };

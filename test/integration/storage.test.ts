@@ -75,9 +75,9 @@ describe.each(BACKENDS)('storage (%s)', (backend) => {
   });
 });
 
-describe('no AsyncLocalStorage on the request path', () => {
-  // On Node 20 the first AsyncLocalStorage.run installs promise hooks for the whole process,
-  // costing about a third of the throughput of a cheap query; transactions use inTransaction.
+describe('transactions without implicit async context', () => {
+  // Transactions pass their EntityManager explicitly (inTransaction), never through MikroORM's
+  // AsyncLocalStorage-based contexts, whose propagation costs on every promise on Node 20.
   it('runs refresh, password change and MFA enrollment without enabling MikroORM’s context storages', async () => {
     const database = await createTestDatabase('postgresql');
     const server = await startServer(database);
