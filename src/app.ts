@@ -6,46 +6,18 @@ import { expressMiddleware } from '@as-integrations/express5';
 import cookieParser from 'cookie-parser';
 import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
-import { Redis } from 'ioredis';
 import type { ContainerType } from 'type-graphql';
 import type { ClientInfo } from './auth/client-info.js';
-import { MemoryLivenessCache, RedisLivenessCache } from './auth/liveness-cache.js';
-import { LoginFailureCounter } from './auth/login-failure-counter.js';
-import type { SessionLivenessCache } from './auth/liveness-cache.js';
-import { EmailVerificationService } from './auth/email-verification.service.js';
-import { MagicLinkService } from './auth/magic-link.service.js';
-import { MfaChallengeService } from './auth/mfa-challenge.service.js';
-import { OneTimeTokenService } from './auth/one-time-token.service.js';
-import { PasswordChangeService } from './auth/password-change.service.js';
-import { PasswordResetService } from './auth/password-reset.service.js';
-import { SecondFactorService } from './auth/second-factor.service.js';
-import { AuditLogService } from './auth/audit-log.service.js';
-import { SessionService } from './auth/session.service.js';
-import { SignInService } from './auth/sign-in.service.js';
-import { SignUpService } from './auth/sign-up.service.js';
-import { TokenSignIn } from './auth/token-sign-in.js';
-import { TotpEnrollmentService } from './auth/totp-enrollment.service.js';
-import { UserService } from './auth/user.service.js';
 import { buildPlintoSchema } from './build-schema.js';
 import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
 import type { AuthState, Context } from './context.js';
 import { errorLoggingPlugin, formatError } from './format-error.js';
-import { MailComposer } from './mail/mail-jobs.js';
-import { MailOutbox } from './mail/mail-outbox.js';
-import { MailSender } from './mail/mail-sender.js';
-import type { MailTransport } from './mail/mail-transport.js';
-import { ConsoleTransport, SmtpTransport } from './mail/mail-transport.js';
 import { listenOn, stopAccepting } from './http-server.js';
-import { AuditEventSink } from './observability/audit.sink.js';
 import { graphqlMetricsPlugin } from './observability/graphql-metrics.plugin.js';
-import { databaseCheck, probeRoutes, Readiness, redisCheck } from './observability/health.js';
-import type { Logger } from './observability/logger.js';
-import { createLogger } from './observability/logger.js';
-import { Metrics } from './observability/metrics.js';
+import { probeRoutes } from './observability/health.js';
 import { metricsApp, metricsHandler } from './observability/metrics.routes.js';
 import { requestTracking } from './observability/request-tracking.js';
-import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
 import { MfaResolver } from './resolvers/mfa.resolver.js';
 import { EmailLinkResolver } from './resolvers/email-link.resolver.js';
 import { PasswordResolver } from './resolvers/password.resolver.js';
@@ -54,58 +26,15 @@ import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
-import { AccessTokenService } from './security/access-tokens.js';
-import { SecretBox } from './security/crypto.js';
 import { graphqlLimits } from './security/graphql-limits.js';
-import { HashQueue } from './security/hash-queue.js';
 import { cors, noStore, securityHeaders } from './security/headers.js';
-import { PasswordService } from './security/password.service.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
-import { applyRateLimits, retryAfterPlugin, watchRedisHealth } from './security/rate-limiter.js';
-import { SigningKeyStore } from './security/signing-keys.js';
-import { Totp } from './security/totp.js';
-import type { Orm } from './storage/orm.js';
-import { migrate, openOrm } from './storage/orm.js';
+import { applyRateLimits, retryAfterPlugin } from './security/rate-limiter.js';
 import { DEFAULT_PAGE_ASSETS_DIR, pageRoutes } from './pages/pages.routes.js';
+import { buildServices } from './services.js';
+import type { AppOptions, Services } from './services.js';
 
-export interface AppOptions {
-  /** Apply pending migrations at start (the development mode does; production runs `npm run migrate`). */
-  migrate?: boolean;
-  logger?: Logger;
-  /** Replaces the transport chosen from SMTP_URL (console when absent). */
-  mailTransport?: MailTransport;
-  /** Where the built page scripts and styles are (default: the output of `npm run build`). */
-  pagesAssetsDir?: string;
-}
-
-export interface Services {
-  orm: Orm;
-  redis: Redis | null;
-  metrics: Metrics;
-  events: SecurityEvents;
-  logger: Logger;
-  box: SecretBox;
-  signingKeys: SigningKeyStore;
-  accessTokens: AccessTokenService;
-  passwords: PasswordService;
-  sessions: SessionService;
-  signUp: SignUpService;
-  signIn: SignInService;
-  users: UserService;
-  mfaChallenges: MfaChallengeService;
-  totpEnrollment: TotpEnrollmentService;
-  loginFailures: LoginFailureCounter;
-  oneTimeTokens: OneTimeTokenService;
-  mailOutbox: MailOutbox;
-  mailSender: MailSender;
-  tokenSignIn: TokenSignIn;
-  emailVerification: EmailVerificationService;
-  magicLinks: MagicLinkService;
-  passwordReset: PasswordResetService;
-  passwordChange: PasswordChangeService;
-  auditLog: AuditLogService;
-  readiness: Readiness;
-}
+export type { AppOptions, Services } from './services.js';
 
 export interface PlintoApp {
   config: Config;
@@ -118,140 +47,31 @@ export interface PlintoApp {
   close(): Promise<void>;
 }
 
-function createRedis(config: Config, logger: Logger): Redis | null {
-  if (!config.redisUrl) return null;
-  // No offline queue: with Redis down a command fails at once instead of waiting, so no
-  // request ever hangs on a dead Redis; the callers fall back (database, insurance limiter).
-  const redis = new Redis(config.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  });
-  redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
-  return redis;
-}
-
-/** The composition root: every service is built once, here, and handed its dependencies. */
+/** The composition root: the services (services.ts), then the GraphQL schema and the HTTP host. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<PlintoApp> {
-  const logger = options.logger ?? createLogger(config.logLevel);
-  const metrics = new Metrics();
-  const events = new SecurityEvents([new MetricsEventSink(metrics)], logger);
-  const orm = await openOrm(config.database);
-  if (options.migrate ?? !config.production) await migrate(orm);
-  events.addSink(new AuditEventSink(orm));
-  const redis = createRedis(config, logger);
-  const stopRedisWatch = redis ? watchRedisHealth(redis, metrics, logger) : () => undefined;
-  const readiness = new Readiness([databaseCheck(orm), ...(redis ? [redisCheck(redis)] : [])]);
-
-  const box = new SecretBox(config.authSecret);
-  const signingKeys = new SigningKeyStore(() => orm.em.fork(), box, config.accessTokenTtlSeconds);
-  await signingKeys.init();
-  const accessTokens = new AccessTokenService(
-    signingKeys,
-    config.appUrl,
-    config.jwtAudience,
-    config.accessTokenTtlSeconds,
-  );
-  const liveness: SessionLivenessCache = redis
-    ? new RedisLivenessCache(redis, config.redisKeyPrefix)
-    : new MemoryLivenessCache();
-  const hashQueue = new HashQueue(config.hashConcurrency, config.hashQueueLimit);
-  const passwords = new PasswordService(
-    { scheme: config.passwordHash, bcryptCost: config.bcryptCost },
-    hashQueue,
-    metrics,
-  );
-  const sessions = new SessionService(accessTokens, liveness, box, events, {
-    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
-    refreshGraceSeconds: config.refreshGraceSeconds,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    livenessCacheSeconds: config.sessionLivenessCacheSeconds,
-  });
-  const mailOutbox = new MailOutbox(box);
-  const oneTimeTokens = new OneTimeTokenService(config);
-  const mailTransport: MailTransport =
-    options.mailTransport ??
-    (config.smtpUrl
-      ? new SmtpTransport(config.smtpUrl, config.mailFrom, config.mailSendTimeoutMs)
-      : new ConsoleTransport(logger));
-  const mailSender = new MailSender(
-    () => orm.em.fork(),
-    mailOutbox,
-    new MailComposer(oneTimeTokens, config.appUrl),
-    mailTransport,
-    metrics,
+  const services = await buildServices(config, options);
+  const {
     logger,
-    {
-      pollIntervalMs: config.mailPollIntervalMs,
-      retryBaseMs: config.mailRetryBaseMs,
-      retryMaxMs: config.mailRetryMaxMs,
-      // Longer than one attempt can take (connect + greeting + data), so a live claim is never taken over.
-      leaseMs: config.mailSendTimeoutMs * 4 + 30_000,
-      batchSize: 20,
-    },
-  );
-  const signUp = new SignUpService(passwords, sessions, events, config.signupMode, mailOutbox);
-  const totp = new Totp(config.totpIssuer);
-  const secondFactor = new SecondFactorService(box, totp, events);
-  const mfaChallenges = new MfaChallengeService(
-    sessions,
-    secondFactor,
-    events,
-    config.mfaChallengeTtlSeconds,
-  );
-  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
-  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger);
-  const signIn = new SignInService(
-    passwords,
-    sessions,
-    events,
-    loginFailures,
-    mfaChallenges,
-    config.signupMode === 'verify-first',
-  );
-  const users = new UserService();
-  // An emailed link is one factor: users with TOTP get a challenge from it, never a session.
-  const tokenSignIn = new TokenSignIn(sessions, {
-    challenge: (em, user, amr) => mfaChallenges.create(em, user, amr),
-  });
-  const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, tokenSignIn, events);
-  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, tokenSignIn, events);
-  // A reset proves the mailbox: it clears the sign-in failure counter, so a lockout never outlives it.
-  const passwordReset = new PasswordResetService(passwords, sessions, oneTimeTokens, mailOutbox, events, {
-    onPasswordReset: (email) => loginFailures.clear(email),
-  });
-  const passwordChange = new PasswordChangeService(passwords, sessions, oneTimeTokens, mailOutbox, events);
-  const auditLog = new AuditLogService();
-  const services: Services = {
+    metrics,
     orm,
     redis,
-    metrics,
-    events,
-    logger,
-    box,
+    readiness,
+    stopRedisWatch,
     signingKeys,
     accessTokens,
-    passwords,
     sessions,
+    mailSender,
     signUp,
     signIn,
     users,
-    mfaChallenges,
     totpEnrollment,
-    loginFailures,
-    oneTimeTokens,
-    mailOutbox,
-    mailSender,
-    tokenSignIn,
+    mfaChallenges,
     emailVerification,
     magicLinks,
     passwordReset,
     passwordChange,
     auditLog,
-    readiness,
-  };
+  } = services;
 
   const resolvers = new Map<ResolverClass, unknown>([
     [SignUpResolver, new SignUpResolver(signUp)],
