@@ -1,3 +1,5 @@
+import { toDate, toDateOrNull } from '../storage/db-values.js';
+import type { DbDate } from '../storage/db-values.js';
 import { inTransaction } from '../storage/transaction.js';
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/core';
@@ -51,12 +53,6 @@ interface RefreshRow {
   totp_enabled_at: DbDate | null;
   user_created_at: DbDate;
 }
-
-type DbDate = Date | string | number;
-
-// PostgreSQL returns Date objects, SQLite the stored epoch milliseconds: both become a Date.
-const toDate = (value: DbDate): Date => (value instanceof Date ? value : new Date(value));
-const toDateOrNull = (value: DbDate | null): Date | null => (value === null ? null : toDate(value));
 
 const REFRESH_READ = `select rt.session_id, rt.expires_at as token_expires_at, rt.rotated_at,
   s.amr, s.created_at as session_created_at, s.expires_at as session_expires_at, s.revoked_at, s.ip, s.user_agent,

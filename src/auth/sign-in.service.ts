@@ -47,12 +47,11 @@ export class SignInService {
       await this.events.record({ kind: 'sign_in', result: 'rejected', client });
       return { kind: 'too-many-attempts', retryAfterSeconds: gate.retryAfterSeconds };
     }
-    const user = await this.verifyPassword(em, email, input.password);
+    const { user, accountId } = await this.verifyPassword(em, email, input.password);
     if (!user) {
       await this.failures.recordFailure(email);
       // Attributed to the account when there is one, so its owner sees the attempt in the audit log.
-      const attempted = await em.findOne(User, { email }, { fields: ['id'] });
-      await this.events.record({ kind: 'sign_in', result: 'failure', userId: attempted?.id ?? null, client });
+      await this.events.record({ kind: 'sign_in', result: 'failure', userId: accountId, client });
       return { kind: 'invalid-credentials' };
     }
     await this.failures.clear(email);
@@ -81,18 +80,23 @@ export class SignInService {
   }
 
   /**
-   * The user whose password this is, or null. Unknown email and wrong password take the same
+   * The user whose password this is, or null (with the account's id, if there is one, for the audit
+   * trail only: it never reaches the answer). Unknown email and wrong password take the same
    * path and the same time (a dummy verify), so neither the answer nor its timing tells them apart.
    * A hash that is not the current policy is upgraded now, while the plain password is at hand.
    */
-  async verifyPassword(em: EntityManager, email: string, password: string): Promise<User | null> {
+  async verifyPassword(
+    em: EntityManager,
+    email: string,
+    password: string,
+  ): Promise<{ user: User | null; accountId: string | null }> {
     const user = await em.findOne(User, { email });
     if (!user) {
       await this.passwords.verifyDummy(password);
-      return null;
+      return { user: null, accountId: null };
     }
     const result = await this.passwords.verify(password, user.passwordHash);
-    if (!result.ok) return null;
+    if (!result.ok) return { user: null, accountId: user.id };
     if (result.needsRehash) {
       const upgraded = await this.passwords.hash(password);
       // Conditional on the old hash: a concurrent password change is never overwritten.
@@ -103,6 +107,6 @@ export class SignInService {
       );
       user.passwordHash = upgraded;
     }
-    return user;
+    return { user, accountId: user.id };
   }
 }

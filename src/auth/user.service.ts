@@ -1,4 +1,6 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { toDate, toDateOrNull } from '../storage/db-values.js';
+import type { DbDate } from '../storage/db-values.js';
 
 /** What `me` shows of a user: no hash, no second-factor secret. */
 export interface UserProfile {
@@ -12,13 +14,10 @@ export interface UserProfile {
 interface ProfileRow {
   id: string;
   email: string;
-  email_verified_at: Date | string | number | null;
-  totp_enabled_at: Date | string | number | null;
-  created_at: Date | string | number;
+  email_verified_at: DbDate | null;
+  totp_enabled_at: DbDate | null;
+  created_at: DbDate;
 }
-
-// PostgreSQL returns Date objects, SQLite the stored epoch milliseconds: both become a Date.
-const toDate = (value: Date | string | number): Date => (value instanceof Date ? value : new Date(value));
 
 export class UserService {
   /**
@@ -37,8 +36,8 @@ export class UserService {
     return {
       id: row.id,
       email: row.email,
-      emailVerifiedAt: row.email_verified_at === null ? null : toDate(row.email_verified_at),
-      totpEnabledAt: row.totp_enabled_at === null ? null : toDate(row.totp_enabled_at),
+      emailVerifiedAt: toDateOrNull(row.email_verified_at),
+      totpEnabledAt: toDateOrNull(row.totp_enabled_at),
       createdAt: toDate(row.created_at),
     };
   }

@@ -44,3 +44,34 @@ export async function createTestDatabase(backend: Backend): Promise<TestDatabase
     },
   };
 }
+
+async function adminQuery(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl() });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
+
+function postgresName(database: TestDatabase): string {
+  if (database.backend !== 'postgresql') throw new Error('only a PostgreSQL test database can be cut off');
+  return new URL(database.url).pathname.slice(1);
+}
+
+/**
+ * PostgreSQL goes away for this database: new connections are refused and open ones are cut.
+ * The server itself stays up, so a test can watch the app degrade and recover without a restart.
+ */
+export async function cutOffDatabase(database: TestDatabase): Promise<void> {
+  const name = postgresName(database);
+  await adminQuery(`alter database ${name} allow_connections false`);
+  await adminQuery(
+    `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
+  );
+}
+
+export async function restoreDatabase(database: TestDatabase): Promise<void> {
+  await adminQuery(`alter database ${postgresName(database)} allow_connections true`);
+}

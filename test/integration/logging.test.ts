@@ -1,14 +1,12 @@
 import { Writable } from 'node:stream';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import type { PlintoApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/observability/logger.js';
-import { createTestDatabase } from '../helpers/database.js';
+import { createTestDatabase, cutOffDatabase, restoreDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { bearer, gql, REFRESH, SIGN_IN, signUpUser } from '../helpers/graphql.js';
-import { postgresAdminUrl } from '../helpers/global-setup.js';
 import { testEnv } from '../helpers/server.js';
 
 /** Every log line the app writes, parsed. */
@@ -126,19 +124,13 @@ describe('request logs', () => {
 describe('a database outage seen by a GraphQL client', () => {
   it('answers SERVICE_UNAVAILABLE with no driver text, logs the cause under the request id, and recovers', async () => {
     const database = await createTestDatabase('postgresql');
-    const name = new URL(database.url).pathname.slice(1);
     const log = new CapturedLog();
     const env = testEnv('postgresql', database.url, { LOG_LEVEL: 'info' });
     const app = await createApp(loadConfig(env), { migrate: true, logger: createLogger('info', log) });
     const url = `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}`;
-    const admin = new pg.Client({ connectionString: postgresAdminUrl() });
-    await admin.connect();
     try {
       const user = await signUpUser(url);
-      await admin.query(`alter database ${name} allow_connections false`);
-      await admin.query(
-        `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`,
-      );
+      await cutOffDatabase(database);
       const started = Date.now();
       const down = await gql(url, SIGN_IN, { email: user.email, password: user.password });
       expect(Date.now() - started).toBeLessThan(10_000);
@@ -149,7 +141,7 @@ describe('a database outage seen by a GraphQL client', () => {
       const logged = log.lines.find((l) => l.requestId === requestId && l.msg === 'dependency unavailable');
       expect(logged?.err).toBeDefined();
 
-      await admin.query(`alter database ${name} allow_connections true`);
+      await restoreDatabase(database);
       let back = await gql(url, SIGN_IN, { email: user.email, password: user.password });
       for (let i = 0; i < 20 && back.body.data?.signIn?.__typename !== 'SignInSuccess'; i++) {
         await new Promise((resolve) => setTimeout(resolve, 250));
@@ -157,8 +149,7 @@ describe('a database outage seen by a GraphQL client', () => {
       }
       expect(back.body.data?.signIn.__typename).toBe('SignInSuccess');
     } finally {
-      await admin.query(`alter database ${name} allow_connections true`).catch(() => undefined);
-      await admin.end();
+      await restoreDatabase(database).catch(() => undefined);
       await app.close();
       await database.drop();
     }

@@ -1,9 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
+import { createTestDatabase, cutOffDatabase, restoreDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
-import { postgresAdminUrl } from '../helpers/global-setup.js';
 import { bearer, gql, ME, REFRESH, SIGN_IN, signUpUser, uniqueEmail } from '../helpers/graphql.js';
 import { PrivateRedis, sparePort } from '../helpers/private-redis.js';
 import { startServer } from '../helpers/server.js';
@@ -11,16 +9,6 @@ import type { TestServer } from '../helpers/server.js';
 
 const SIGN_OUT = `mutation { signOut }`;
 const WRONG = 'not the password 123';
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresAdminUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Polls a condition (no timing assertion: the test timeout is the only bound). */
 async function eventually(condition: () => Promise<boolean>): Promise<void> {
@@ -30,25 +18,20 @@ async function eventually(condition: () => Promise<boolean>): Promise<void> {
 describe('GraphQL while PostgreSQL is unreachable', () => {
   let database: TestDatabase;
   let server: TestServer;
-  let databaseName: string;
 
   beforeAll(async () => {
     database = await createTestDatabase('postgresql');
-    databaseName = new URL(database.url).pathname.slice(1);
     server = await startServer(database);
   });
   afterAll(async () => {
-    await admin(`alter database ${databaseName} allow_connections true`).catch(() => undefined);
+    await restoreDatabase(database).catch(() => undefined);
     await server?.close();
     await database?.drop();
   });
 
   it('answers SERVICE_UNAVAILABLE without driver text, and serves again once PostgreSQL is back', async () => {
     const user = await signUpUser(server.url);
-    await admin(`alter database ${databaseName} allow_connections false`);
-    await admin(
-      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${databaseName}' and pid <> pg_backend_pid()`,
-    );
+    await cutOffDatabase(database);
 
     const down = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(down.body.data?.signIn ?? null).toBeNull();
@@ -57,7 +40,7 @@ describe('GraphQL while PostgreSQL is unreachable', () => {
     expect(down.text).not.toMatch(/postgres|plinto_test|allow|terminat|ECONN|select |stack|\.ts:/i);
     expect(down.body.errors?.[0]?.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
 
-    await admin(`alter database ${databaseName} allow_connections true`);
+    await restoreDatabase(database);
     await eventually(async () => {
       const up = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
       return up.body.data?.signIn?.__typename === 'SignInSuccess';

@@ -1,21 +1,9 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
+import { createTestDatabase, cutOffDatabase, restoreDatabase } from '../helpers/database.js';
 import { signUpUser } from '../helpers/graphql.js';
 import type { TestDatabase } from '../helpers/database.js';
-import { postgresAdminUrl } from '../helpers/global-setup.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: postgresAdminUrl() });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
-}
 
 async function readiness(url: string): Promise<{ status: number; text: string; body: any }> {
   const response = await fetch(`${url}/ready`);
@@ -36,15 +24,13 @@ async function readinessBecomes(url: string, status: number, attempts = 50) {
 describe('health and readiness probes (PostgreSQL + Redis)', () => {
   let database: TestDatabase;
   let server: TestServer;
-  let databaseName: string;
 
   beforeAll(async () => {
     database = await createTestDatabase('postgresql');
-    databaseName = new URL(database.url).pathname.slice(1);
     server = await startServer(database);
   });
   afterAll(async () => {
-    await admin(`alter database ${databaseName} allow_connections true`).catch(() => undefined);
+    await restoreDatabase(database).catch(() => undefined);
     await server?.close();
     await database?.drop();
   });
@@ -60,10 +46,7 @@ describe('health and readiness probes (PostgreSQL + Redis)', () => {
 
   it('turns 503 naming the database while PostgreSQL is unreachable, and 200 again without a restart', async () => {
     // The database refuses new connections and its open ones are cut: to this server, PostgreSQL is gone.
-    await admin(`alter database ${databaseName} allow_connections false`);
-    await admin(
-      `select pg_terminate_backend(pid) from pg_stat_activity where datname = '${databaseName}' and pid <> pg_backend_pid()`,
-    );
+    await cutOffDatabase(database);
     const down = await readinessBecomes(server.url, 503);
     expect(down.status).toBe(503);
     expect(down.body).toEqual({ status: 'unavailable', failed: ['database'] });
@@ -72,7 +55,7 @@ describe('health and readiness probes (PostgreSQL + Redis)', () => {
     // /health checks nothing else: the process is still alive.
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
 
-    await admin(`alter database ${databaseName} allow_connections true`);
+    await restoreDatabase(database);
     const up = await readinessBecomes(server.url, 200);
     expect(up.status).toBe(200);
     expect(up.body).toEqual({ status: 'ready', failed: [] });
