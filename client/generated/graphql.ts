@@ -31,6 +31,18 @@ export type AuditLogQueryVariables = Exact<{
 
 export type AuditLogQuery = { auditLog: { __typename: 'AuditLogConnection', edges: Array<{ __typename: 'AuditLogEdge', cursor: string, node: { __typename: 'AuditEvent', id: string, kind: string, result: string, ip: string | null, userAgent: string | null, createdAt: string } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
 
+type TokenSignInResultFields_InvalidToken_Fragment = { __typename: 'InvalidToken', code: UserErrorCode, message: string };
+
+type TokenSignInResultFields_MfaChallenge_Fragment = { __typename: 'MfaChallenge', challengeToken: string, expiresAt: string };
+
+type TokenSignInResultFields_SignInSuccess_Fragment = { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } };
+
+export type TokenSignInResultFieldsFragment =
+  | TokenSignInResultFields_InvalidToken_Fragment
+  | TokenSignInResultFields_MfaChallenge_Fragment
+  | TokenSignInResultFields_SignInSuccess_Fragment
+;
+
 export type RequestEmailVerificationMutationVariables = Exact<{
   email: string;
 }>;
@@ -282,6 +294,50 @@ fragment SessionFields on Session {
   userAgent
   current
 }`, {"fragmentName":"SignInSuccessFields"}) as unknown as TypedDocumentString<SignInSuccessFieldsFragment, unknown>;
+export const TokenSignInResultFieldsFragmentDoc = new TypedDocumentString(`
+    fragment TokenSignInResultFields on TokenSignInResult {
+  __typename
+  ...SignInSuccessFields
+  ... on MfaChallenge {
+    challengeToken
+    expiresAt
+  }
+  ... on UserError {
+    code
+    message
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  emailVerified
+  mfaEnabled
+  createdAt
+}
+fragment SessionFields on Session {
+  id
+  createdAt
+  lastUsedAt
+  expiresAt
+  ip
+  userAgent
+  current
+}
+fragment SignInSuccessFields on SignInSuccess {
+  user {
+    ...UserFields
+  }
+  session {
+    ...SessionFields
+  }
+  tokens {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    tokenType
+  }
+}`, {"fragmentName":"TokenSignInResultFields"}) as unknown as TypedDocumentString<TokenSignInResultFieldsFragment, unknown>;
 export const AuditLogDocument = new TypedDocumentString(`
     query AuditLog($first: Int, $after: String) {
   auditLog(first: $first, after: $after) {
@@ -311,19 +367,22 @@ export const RequestEmailVerificationDocument = new TypedDocumentString(`
 export const VerifyEmailDocument = new TypedDocumentString(`
     mutation VerifyEmail($token: String!) {
   verifyEmail(token: $token) {
-    __typename
-    ...SignInSuccessFields
-    ... on MfaChallenge {
-      challengeToken
-      expiresAt
-    }
-    ... on UserError {
-      code
-      message
-    }
+    ...TokenSignInResultFields
   }
 }
-    fragment UserFields on User {
+    fragment TokenSignInResultFields on TokenSignInResult {
+  __typename
+  ...SignInSuccessFields
+  ... on MfaChallenge {
+    challengeToken
+    expiresAt
+  }
+  ... on UserError {
+    code
+    message
+  }
+}
+fragment UserFields on User {
   id
   email
   emailVerified
@@ -405,19 +464,22 @@ export const RequestMagicLinkDocument = new TypedDocumentString(`
 export const SignInWithMagicLinkDocument = new TypedDocumentString(`
     mutation SignInWithMagicLink($token: String!) {
   signInWithMagicLink(token: $token) {
-    __typename
-    ...SignInSuccessFields
-    ... on MfaChallenge {
-      challengeToken
-      expiresAt
-    }
-    ... on UserError {
-      code
-      message
-    }
+    ...TokenSignInResultFields
   }
 }
-    fragment UserFields on User {
+    fragment TokenSignInResultFields on TokenSignInResult {
+  __typename
+  ...SignInSuccessFields
+  ... on MfaChallenge {
+    challengeToken
+    expiresAt
+  }
+  ... on UserError {
+    code
+    message
+  }
+}
+fragment UserFields on User {
   id
   email
   emailVerified
