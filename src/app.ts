@@ -61,6 +61,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     accessTokens,
     sessions,
     mailSender,
+    expiredRowSweeper,
     signUp,
     signIn,
     users,
@@ -222,6 +223,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metricsServer = config.metricsPort === null ? null : createServer(metricsApp(serveMetrics));
 
   mailSender.start();
+  expiredRowSweeper.start();
 
   let closing: Promise<void> | null = null;
   const shutdown = async () => {
@@ -232,8 +234,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }
     await Promise.all([stopAccepting(server), metricsServer ? stopAccepting(metricsServer) : null]);
     await apollo.stop();
-    // Mail still waiting stays in the outbox for the next start (or another instance).
-    await mailSender.stop();
+    // Mail still waiting stays in the outbox for the next start (or another instance); an
+    // unfinished sweep stops after its current batch and the next run (or replica) goes on.
+    await Promise.all([mailSender.stop(), expiredRowSweeper.stop()]);
     await orm.close(true);
     stopRedisWatch();
     if (redis) await redis.quit().catch(() => redis.disconnect());

@@ -62,6 +62,14 @@ export interface Config {
   readonly shutdownDrainSeconds: number;
   readonly totpIssuer: string;
   readonly mfaChallengeTtlSeconds: number;
+  /** How often the expired-row sweeper runs; 0 turns it off (another replica or a cron job does it). */
+  readonly cleanupIntervalSeconds: number;
+  /** Days a session (and its refresh tokens) is kept after it expired or was revoked. */
+  readonly sessionRetentionDays: number;
+  /** Days an MFA challenge or emailed one-time token is kept after it expired. */
+  readonly tokenRetentionDays: number;
+  /** Days a mail that the SMTP server refused for good stays in the outbox. */
+  readonly failedMailRetentionDays: number;
 }
 
 export class ConfigError extends Error {
@@ -128,6 +136,10 @@ const envSchema = z.object({
   SHUTDOWN_DRAIN_SECONDS: intFromEnv(0, 120).optional(),
   TOTP_ISSUER: z.string().min(1).optional(),
   MFA_CHALLENGE_TTL_SECONDS: intFromEnv(1, 3600).optional(),
+  CLEANUP_INTERVAL_SECONDS: intFromEnv(0, 86400).optional(),
+  SESSION_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
+  TOKEN_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
+  FAILED_MAIL_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
 });
 
 function parseDatabaseUrl(url: string): DatabaseConfig | null {
@@ -283,6 +295,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     shutdownDrainSeconds,
     totpIssuer: e.TOTP_ISSUER ?? 'Plinto',
     mfaChallengeTtlSeconds: e.MFA_CHALLENGE_TTL_SECONDS ?? 5 * 60,
+    cleanupIntervalSeconds: e.CLEANUP_INTERVAL_SECONDS ?? 3600,
+    // Ended sessions stay a month: the audit trail's session ids and support questions
+    // ("was I signed in from there?") need recent ones; reuse detection needs none of them.
+    sessionRetentionDays: e.SESSION_RETENTION_DAYS ?? 30,
+    tokenRetentionDays: e.TOKEN_RETENTION_DAYS ?? 1,
+    failedMailRetentionDays: e.FAILED_MAIL_RETENTION_DAYS ?? 7,
   };
   return Object.freeze(config);
 }

@@ -36,6 +36,7 @@ import { PasswordService } from './security/password.service.js';
 import { watchRedisHealth } from './security/rate-limiter.js';
 import { SigningKeyStore } from './security/signing-keys.js';
 import { Totp } from './security/totp.js';
+import { ExpiredRowSweeper } from './storage/expired-row-sweeper.js';
 import type { Orm } from './storage/orm.js';
 import { migrate, openOrm } from './storage/orm.js';
 
@@ -69,6 +70,7 @@ export interface Services {
   oneTimeTokens: OneTimeTokenService;
   mailOutbox: MailOutbox;
   mailSender: MailSender;
+  expiredRowSweeper: ExpiredRowSweeper;
   tokenSignIn: TokenSignIn;
   emailVerification: EmailVerificationService;
   magicLinks: MagicLinkService;
@@ -154,6 +156,13 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
       batchSize: 20,
     },
   );
+  const expiredRowSweeper = new ExpiredRowSweeper(() => orm.em.fork(), metrics, logger, {
+    intervalSeconds: config.cleanupIntervalSeconds,
+    sessionRetentionDays: config.sessionRetentionDays,
+    tokenRetentionDays: config.tokenRetentionDays,
+    failedMailRetentionDays: config.failedMailRetentionDays,
+    batchSize: 1000,
+  });
   const signUp = new SignUpService(passwords, sessions, events, config.signupMode, mailOutbox);
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
@@ -206,6 +215,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     oneTimeTokens,
     mailOutbox,
     mailSender,
+    expiredRowSweeper,
     tokenSignIn,
     emailVerification,
     magicLinks,

@@ -77,6 +77,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly expiredRowsDeleted = new Counter({
+    name: 'plinto_expired_rows_deleted_total',
+    help: 'Rows deleted by the expired-row sweeper, by table',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
+
   readonly liveSessions = new Gauge({
     name: 'plinto_sessions_live',
     help: 'Sessions neither revoked nor expired',

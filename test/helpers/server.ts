@@ -61,6 +61,8 @@ export function testEnv(
     REFRESH_GRACE_SECONDS: '2',
     // Flow tests sign up and in many times from 127.0.0.1; rate-limit tests turn limits on explicitly.
     RATE_LIMITS_ENABLED: 'false',
+    // No sweep at a random moment of another test; the sweeper's own tests run it explicitly.
+    CLEANUP_INTERVAL_SECONDS: '0',
     ...(backend === 'postgresql'
       ? { REDIS_URL: redisUrl(), REDIS_KEY_PREFIX: `plinto-test-${randomBytes(4).toString('hex')}:` }
       : {}),
