@@ -92,9 +92,12 @@ export class ExpiredRowSweeper {
         if (Object.keys(deleted).length > 0) this.logger.info({ deleted }, 'expired rows deleted');
       },
       (error: unknown) => {
-        // Name and driver code only: a query error's message quotes the SQL and its values.
+        // The error's class and driver code only: a query error's message quotes the SQL and its values.
         const { name, code } = error as { name?: string; code?: string };
-        this.logger.warn({ err: { name, code } }, 'expired-row sweep failed; retrying at the next interval');
+        this.logger.warn(
+          { error: name ?? 'unknown', driverCode: code ?? null },
+          'expired-row sweep failed; retrying at the next interval',
+        );
       },
     );
     await this.current;
