@@ -86,6 +86,48 @@ describe('configuration', () => {
     expect(problemsOf({ DATA_DIR: dataDir(), RATE_LIMITS: 'signIn=lots' })[0]).toMatch(/^RATE_LIMITS: /);
   });
 
+  it('sweeps expired rows hourly by default, keeping ended sessions 30 days, tokens 1 day and refused mail 7', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() })).toMatchObject({
+      cleanupIntervalSeconds: 3600,
+      sessionRetentionDays: 30,
+      tokenRetentionDays: 1,
+      failedMailRetentionDays: 7,
+    });
+    expect(
+      loadConfig({
+        DATA_DIR: dataDir(),
+        CLEANUP_INTERVAL_SECONDS: '0',
+        SESSION_RETENTION_DAYS: '90',
+        TOKEN_RETENTION_DAYS: '0',
+        FAILED_MAIL_RETENTION_DAYS: '14',
+      }),
+    ).toMatchObject({
+      cleanupIntervalSeconds: 0,
+      sessionRetentionDays: 90,
+      tokenRetentionDays: 0,
+      failedMailRetentionDays: 14,
+    });
+  });
+
+  it('rejects malformed clean-up settings, naming every one at once', () => {
+    const problems = problemsOf({
+      DATA_DIR: dataDir(),
+      CLEANUP_INTERVAL_SECONDS: 'hourly',
+      SESSION_RETENTION_DAYS: '-1',
+      TOKEN_RETENTION_DAYS: '1.5',
+      FAILED_MAIL_RETENTION_DAYS: '3651',
+    });
+    expect(problems.map((p) => p.split(':')[0])).toEqual([
+      'CLEANUP_INTERVAL_SECONDS',
+      'SESSION_RETENTION_DAYS',
+      'TOKEN_RETENTION_DAYS',
+      'FAILED_MAIL_RETENTION_DAYS',
+    ]);
+    expect(problemsOf({ DATA_DIR: dataDir(), CLEANUP_INTERVAL_SECONDS: '86401' })[0]).toMatch(
+      /^CLEANUP_INTERVAL_SECONDS: /,
+    );
+  });
+
   it('refuses to start in production with missing configuration: non-zero exit, every problem listed', async () => {
     const result = await run('node_modules/.bin/tsx', ['src/main.ts'], {
       env: { PATH: process.env.PATH, NODE_ENV: 'production', DATA_DIR: dataDir() },
