@@ -284,6 +284,37 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
     expect(await fork().count(Session, { id: { $in: ended.map((s) => s.id) } })).toBe(0);
     expect(await fork().count(Session, { id: user.sessionId })).toBe(1);
   });
+
+  it('lets several replicas sweep at once: every expired row is deleted exactly once, without errors', async () => {
+    const user = await signUpUser(server.url);
+    const em = fork();
+    const make = rows(em, user.userId);
+    for (let i = 0; i < 60; i++) make.mfaChallenge(ago(3 * DAY));
+    const ended = Array.from({ length: 12 }, () => make.session({ expiresAt: ago(45 * DAY) }));
+    for (const session of ended) make.refreshToken(session, fromNow(DAY));
+    await em.flush();
+
+    const replicas = Array.from(
+      { length: 3 },
+      () =>
+        new ExpiredRowSweeper(() => fork(), new Metrics(), createLogger('silent'), {
+          intervalSeconds: 0,
+          sessionRetentionDays: 30,
+          tokenRetentionDays: 1,
+          failedMailRetentionDays: 7,
+          batchSize: 4,
+        }),
+    );
+    const reports = await Promise.all(replicas.map((replica) => replica.sweepOnce()));
+    const total = (table: 'mfa_challenges' | 'sessions' | 'refresh_tokens') =>
+      reports.reduce((sum, report) => sum + report[table].rows, 0);
+    // Each row is counted by the one replica whose conditional DELETE removed it.
+    expect(total('mfa_challenges')).toBe(60);
+    expect(total('sessions')).toBe(12);
+    expect(total('refresh_tokens')).toBe(12);
+    expect(await fork().count(MfaChallenge, { user: user.userId })).toBe(0);
+    expect(await fork().count(Session, { user: user.userId })).toBe(1);
+  });
 });
 
 describe('the sweeper on its timer', () => {
