@@ -156,7 +156,8 @@ export class ExpiredRowSweeper {
       });
       if (batch.length === 0) return;
       const keys = batch.map((row) => row[key]);
-      // The condition again: a row that changed since it was read (or another replica deleted) stays.
+      // The condition again: a row that changed since it was read stays, and one another replica
+      // deleted in between is not counted here.
       const deleted = await em.nativeDelete(entity, {
         $and: [{ [key]: { $in: keys } }, where],
       } as FilterQuery<T>);
