@@ -39,6 +39,57 @@ interface Scenario {
   errors: number;
   non2xx: number;
   note?: string;
+  /** Where the CPU went during the scenario (2 cores = 200 %). */
+  cpu?: CpuShare;
+}
+
+interface CpuShare {
+  /** The server's JavaScript thread, in % of one core, and its CPU time per request. */
+  serverMainPct: number;
+  serverMainMsPerRequest: number;
+  /** The whole server process (hashing threads included), in % of one core. */
+  serverTotalPct: number;
+  /** Every core of the machine (load generator and PostgreSQL included), in % of one core. */
+  machinePct: number;
+}
+
+interface CpuSample {
+  at: number;
+  main: number;
+  total: number;
+  machineBusy: number;
+}
+
+const TICK_MS = 10; // CLK_TCK is 100 on Linux
+
+/** utime + stime of a /proc stat line, in ms. */
+function procCpuMs(path: string): number {
+  const stat = readFileSync(path, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+function sampleCpu(pid: number): CpuSample {
+  const cpuLine = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (cpuLine[3] ?? 0) + (cpuLine[4] ?? 0);
+  const busy = cpuLine.reduce((a, b) => a + b, 0) - idle;
+  return {
+    at: performance.now(),
+    main: procCpuMs(`/proc/${pid}/task/${pid}/stat`),
+    total: procCpuMs(`/proc/${pid}/stat`),
+    machineBusy: busy * TICK_MS,
+  };
+}
+
+function cpuShare(before: CpuSample, after: CpuSample, requests: number): CpuShare {
+  const wall = after.at - before.at;
+  const pct = (ms: number) => Math.round((ms / wall) * 100);
+  return {
+    serverMainPct: pct(after.main - before.main),
+    serverMainMsPerRequest: Math.round(((after.main - before.main) / Math.max(1, requests)) * 100) / 100,
+    serverTotalPct: pct(after.total - before.total),
+    machinePct: pct(after.machineBusy - before.machineBusy),
+  };
 }
 
 const freePort = () =>
@@ -82,7 +133,7 @@ const SIGN_UP = `mutation($email: String!, $password: String!) { signUp(input: {
 const REFRESH = `mutation($t: String) { refreshSession(refreshToken: $t) { __typename ... on SignInSuccess { tokens { refreshToken } } } }`;
 const ME = `query { me { id email } }`;
 
-function summarise(name: string, result: autocannon.Result, note?: string): Scenario {
+function summarise(name: string, result: autocannon.Result, cpu?: CpuShare): Scenario {
   return {
     name,
     requestsPerSecond: Math.round((result.requests.total / result.duration) * 10) / 10,
@@ -90,7 +141,7 @@ function summarise(name: string, result: autocannon.Result, note?: string): Scen
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
     non2xx: result.non2xx,
-    note,
+    cpu,
   };
 }
 
@@ -98,6 +149,45 @@ function run(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
     autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
   });
+}
+
+/** Runs one load and records where the CPU went meanwhile. */
+async function measured(pid: number, options: autocannon.Options): Promise<[autocannon.Result, CpuShare]> {
+  const before = sampleCpu(pid);
+  const result = await run(options);
+  return [result, cpuShare(before, sampleCpu(pid), result.requests.total)];
+}
+
+interface HashReadings {
+  hashes: number;
+  depth: number;
+  inFlight: number;
+  abandoned: number;
+}
+
+/** The server's own hashing counters, from /metrics. */
+async function hashReadings(base: string): Promise<HashReadings> {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const sum = (pattern: RegExp) => [...text.matchAll(pattern)].reduce((total, m) => total + Number(m[1]), 0);
+  return {
+    hashes: sum(/^plinto_password_hash_duration_seconds_count\{[^}]*\} (\S+)$/gm),
+    depth: sum(/^plinto_password_hash_queue_depth (\S+)$/gm),
+    inFlight: sum(/^plinto_password_hashes_in_flight (\S+)$/gm),
+    abandoned: sum(/^plinto_password_hashes_abandoned_total (\S+)$/gm),
+  };
+}
+
+/**
+ * Waits until the server has no hash running or waiting, so that one scenario's leftovers (a
+ * warm-up's last requests) do not eat the next one's measured window.
+ */
+async function settle(base: string): Promise<void> {
+  for (let i = 0; i < 200; i += 1) {
+    const { depth, inFlight } = await hashReadings(base);
+    if (depth === 0 && inFlight === 0) return;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  throw new Error('the server never went idle');
 }
 
 async function warm(options: autocannon.Options): Promise<void> {
@@ -133,7 +223,8 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
 
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}/graphql`;
+  const base = `http://127.0.0.1:${port}`;
+  const url = `${base}/graphql`;
   const env = {
     PATH: process.env.PATH ?? '',
     NODE_ENV: 'production',
@@ -207,18 +298,31 @@ async function main(): Promise<void> {
         ],
       };
     };
+    /** Runs a hashing scenario from an idle server; the note says how busy its hashing was. */
+    const hashingScenario = async (name: string, options: autocannon.Options): Promise<Scenario> => {
+      await settle(base);
+      const before = await hashReadings(base);
+      const started = performance.now();
+      const scenario = summarise(name, ...(await measured(server.pid!, options)));
+      const after = await hashReadings(base);
+      const hashedPerSecond = (after.hashes - before.hashes) / ((performance.now() - started) / 1000);
+      scenario.note =
+        `${Math.round((scenario.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit; ` +
+        `server hashed ${hashedPerSecond.toFixed(1)}/s (${Math.round((hashedPerSecond / bcryptLimit) * 100)}%)` +
+        (after.abandoned > before.abandoned ? `, ${after.abandoned - before.abandoned} abandoned` : '');
+      return scenario;
+    };
+
     if (want('signIn')) {
       console.log('signIn…');
       await warm(signInOptions(WARMUP));
-      const signIn = summarise('signIn', await run(signInOptions(DURATION)));
-      signIn.note = `${Math.round((signIn.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit`;
-      results.push(signIn);
+      results.push(await hashingScenario('signIn', signInOptions(DURATION)));
     }
 
     if (want('signUp')) {
       console.log('signUp…');
       let m = 0;
-      const signUpRun = await run({
+      const signUp = await hashingScenario('signUp', {
         url,
         method: 'POST',
         connections: CORES * 4,
@@ -236,8 +340,6 @@ async function main(): Promise<void> {
           },
         ],
       });
-      const signUp = summarise('signUp', signUpRun);
-      signUp.note = `${Math.round((signUp.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit`;
       results.push(signUp);
     }
 
@@ -251,14 +353,16 @@ async function main(): Promise<void> {
     });
     if (want('me')) {
       console.log('me…');
+      await settle(base);
       await warm(meOptions(WARMUP));
-      results.push(summarise('me (50 connections)', await run(meOptions(DURATION))));
+      results.push(summarise('me (50 connections)', ...(await measured(server.pid!, meOptions(DURATION)))));
     }
 
     if (want('refresh')) {
       console.log('refreshSession…');
+      await settle(base);
       const pool = sessions.slice(1).map((s) => s.refreshToken);
-      const refreshRun = await run({
+      const refreshRun = await measured(server.pid!, {
         url,
         method: 'POST',
         connections: 16,
@@ -281,22 +385,34 @@ async function main(): Promise<void> {
           },
         ],
       });
-      results.push(summarise('refreshSession (16 connections)', refreshRun));
+      results.push(summarise('refreshSession (16 connections)', ...refreshRun));
     }
 
     if (want('mixed')) {
       console.log('mixed: me while signIn saturates hashing…');
-      const [mixedMe] = await Promise.all([run(meOptions(DURATION, 20)), run(signInOptions(DURATION))]);
-      results.push(summarise('me (20 conn) during signIn load', mixedMe));
+      await settle(base);
+      const before = sampleCpu(server.pid!);
+      const [mixedMe, mixedSignIn] = await Promise.all([
+        run(meOptions(DURATION, 20)),
+        run(signInOptions(DURATION)),
+      ]);
+      const cpu = cpuShare(
+        before,
+        sampleCpu(server.pid!),
+        mixedMe.requests.total + mixedSignIn.requests.total,
+      );
+      const mixed = summarise('me (20 conn) during signIn load', mixedMe, cpu);
+      mixed.note = `signIn meanwhile ${Math.round((mixedSignIn.requests.total / mixedSignIn.duration) * 10) / 10} req/s`;
+      results.push(mixed);
     }
 
     if (want('jwks')) {
-      const jwksRun = await run({
+      const jwksRun = await measured(server.pid!, {
         url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
         connections: 20,
         duration: 5,
       });
-      results.push(summarise('JWKS (20 connections, 5 s)', jwksRun));
+      results.push(summarise('JWKS (20 connections, 5 s)', ...jwksRun));
     }
 
     const report = {
@@ -325,6 +441,10 @@ async function main(): Promise<void> {
         'p99 ms': r.p99Ms,
         errors: r.errors,
         non2xx: r.non2xx,
+        'main ms/req': r.cpu?.serverMainMsPerRequest ?? '',
+        'main %': r.cpu?.serverMainPct ?? '',
+        'server %': r.cpu?.serverTotalPct ?? '',
+        'machine %': r.cpu?.machinePct ?? '',
         note: r.note ?? '',
       })),
     );

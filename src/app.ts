@@ -150,6 +150,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         const client: ClientInfo = {
           ip: req.ip ?? null,
           userAgent: req.get('user-agent') ?? null,
+          gone: () => req.socket.destroyed,
         };
         return {
           em,

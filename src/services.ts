@@ -122,6 +122,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     ? new RedisLivenessCache(redis, config.redisKeyPrefix)
     : new MemoryLivenessCache();
   const hashQueue = new HashQueue(config.hashConcurrency, config.hashQueueLimit);
+  metrics.observeHashQueue(hashQueue);
   const passwords = new PasswordService(
     { scheme: config.passwordHash, bcryptCost: config.bcryptCost },
     hashQueue,

@@ -2,4 +2,6 @@ export interface ClientInfo {
   /** The client IP, as resolved by Express under TRUST_PROXY. */
   ip: string | null;
   userAgent: string | null;
+  /** True once the client has closed its connection: a password hash still waiting is skipped. */
+  gone?: () => boolean;
 }

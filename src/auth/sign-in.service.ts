@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { BadUserInputError } from '../errors.js';
 import type { SecurityEvents } from '../observability/security-events.js';
+import type { CallerGone } from '../security/hash-queue.js';
 import type { PasswordService } from '../security/password.service.js';
 import { MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
@@ -47,7 +48,7 @@ export class SignInService {
       await this.events.record({ kind: 'sign_in', result: 'rejected', client });
       return { kind: 'too-many-attempts', retryAfterSeconds: gate.retryAfterSeconds };
     }
-    const { user, accountId } = await this.verifyPassword(em, email, input.password);
+    const { user, accountId } = await this.verifyPassword(em, email, input.password, client.gone);
     if (!user) {
       await this.failures.recordFailure(email);
       // Attributed to the account when there is one, so its owner sees the attempt in the audit log.
@@ -89,13 +90,14 @@ export class SignInService {
     em: EntityManager,
     email: string,
     password: string,
+    gone?: CallerGone,
   ): Promise<{ user: User | null; accountId: string | null }> {
     const user = await em.findOne(User, { email });
     if (!user) {
-      await this.passwords.verifyDummy(password);
+      await this.passwords.verifyDummy(password, gone);
       return { user: null, accountId: null };
     }
-    const result = await this.passwords.verify(password, user.passwordHash);
+    const result = await this.passwords.verify(password, user.passwordHash, gone);
     if (!result.ok) return { user: null, accountId: user.id };
     if (result.needsRehash) {
       const upgraded = await this.passwords.hash(password);

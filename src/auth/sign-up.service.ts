@@ -40,7 +40,7 @@ export class SignUpService {
       return { kind: 'password-rejected', reasons: check.reasons };
     }
     // Hash before looking anything up: new and taken addresses cost the same time.
-    const passwordHash = await this.passwords.hash(check.password);
+    const passwordHash = await this.passwords.hash(check.password, client.gone);
     const userId = await this.insertUser(em, email, passwordHash);
     if (!userId) {
       await this.events.record({ kind: 'sign_up', result: 'failure', client });

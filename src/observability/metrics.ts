@@ -5,8 +5,16 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
  * several instances in one test process never share counters). Names are a contract with
  * deployment/monitoring: rename only together with the rules and the dashboard.
  */
+/** What the hashing queue tells at scrape time (see HashQueue): nothing is counted on the hot path. */
+export interface HashQueueReadings {
+  readonly depth: number;
+  readonly inFlight: number;
+  readonly abandoned: number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
+  private hashQueue: HashQueueReadings | null = null;
 
   readonly httpRequests = new Counter({
     name: 'plinto_http_requests_total',
@@ -50,6 +58,32 @@ export class Metrics {
     labelNames: ['scheme'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1, 2],
     registers: [this.registry],
+  });
+
+  readonly passwordHashQueueDepth: Gauge = new Gauge({
+    name: 'plinto_password_hash_queue_depth',
+    help: 'Password hashes waiting for a hashing slot (HASH_QUEUE_LIMIT bounds it)',
+    registers: [this.registry],
+    collect: (): void => this.passwordHashQueueDepth.set(this.hashQueue?.depth ?? 0),
+  });
+
+  readonly passwordHashesInFlight: Gauge = new Gauge({
+    name: 'plinto_password_hashes_in_flight',
+    help: 'Password hashes running now (HASH_CONCURRENCY bounds it)',
+    registers: [this.registry],
+    collect: (): void => this.passwordHashesInFlight.set(this.hashQueue?.inFlight ?? 0),
+  });
+
+  readonly passwordHashesAbandoned: Counter = new Counter({
+    name: 'plinto_password_hashes_abandoned_total',
+    help: 'Password hashes not started because the client closed its connection while waiting',
+    registers: [this.registry],
+    collect: () => {
+      const total = this.hashQueue?.abandoned ?? 0;
+      const counted = this.passwordHashesAbandoned;
+      counted.reset();
+      counted.inc(total);
+    },
   });
 
   readonly lockouts = new Counter({
@@ -98,5 +132,9 @@ export class Metrics {
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plinto_' });
+  }
+
+  observeHashQueue(queue: HashQueueReadings): void {
+    this.hashQueue = queue;
   }
 }

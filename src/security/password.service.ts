@@ -3,7 +3,7 @@ import argon2 from 'argon2';
 import bcrypt from 'bcrypt';
 import type { Metrics } from '../observability/metrics.js';
 import { safeEqual } from './crypto.js';
-import type { HashQueue } from './hash-queue.js';
+import type { CallerGone, HashQueue } from './hash-queue.js';
 import { BCRYPT_MAX_BYTES, MAX_PASSWORD_INPUT_BYTES, normalisePassword } from './password-policy.js';
 
 export type HashScheme = 'bcrypt' | 'argon2id' | 'sha256-legacy';
@@ -46,20 +46,26 @@ export class PasswordService {
     return this.policy.scheme;
   }
 
-  /** Hash with the current policy. The password must already have passed the policy check. */
-  async hash(password: string): Promise<string> {
+  /**
+   * Hash with the current policy. The password must already have passed the policy check.
+   * `gone`, here and below: the caller's client has left, so a hash still waiting is not spent.
+   */
+  async hash(password: string, gone?: CallerGone): Promise<string> {
     const normalised = normalisePassword(password);
-    return this.timed(this.policy.scheme, () =>
-      this.policy.scheme === 'argon2id'
-        ? argon2.hash(normalised, ARGON2_OPTIONS)
-        : bcrypt.hash(normalised, this.policy.bcryptCost),
+    return this.timed(
+      this.policy.scheme,
+      () =>
+        this.policy.scheme === 'argon2id'
+          ? argon2.hash(normalised, ARGON2_OPTIONS)
+          : bcrypt.hash(normalised, this.policy.bcryptCost),
+      gone,
     );
   }
 
-  async verify(password: string, stored: string): Promise<VerifyResult> {
+  async verify(password: string, stored: string, gone?: CallerGone): Promise<VerifyResult> {
     const scheme = hashScheme(stored);
     if (Buffer.byteLength(password, 'utf8') > MAX_PASSWORD_INPUT_BYTES || scheme === null) {
-      await this.verifyDummy(password);
+      await this.verifyDummy(password, gone);
       return { ok: false, needsRehash: false };
     }
     const normalised = normalisePassword(password);
@@ -67,14 +73,14 @@ export class PasswordService {
     if (scheme === 'bcrypt') {
       // bcrypt would compare only the first 72 bytes: a longer input is never a match.
       const tooLong = Buffer.byteLength(normalised, 'utf8') > BCRYPT_MAX_BYTES;
-      const compared = await this.timed('bcrypt', () => bcrypt.compare(normalised, stored));
+      const compared = await this.timed('bcrypt', () => bcrypt.compare(normalised, stored), gone);
       ok = compared && !tooLong;
     } else if (scheme === 'argon2id') {
-      ok = await this.timed('argon2id', () => argon2.verify(stored, normalised));
+      ok = await this.timed('argon2id', () => argon2.verify(stored, normalised), gone);
     } else {
       // Legacy unsalted SHA-256 (import only). Spend a real hash's time too, so that legacy
       // accounts are not distinguishable by timing, and compare in constant time.
-      await this.verifyDummy(password);
+      await this.verifyDummy(password, gone);
       const digest = createHash('sha256').update(normalised, 'utf8').digest('hex');
       ok = safeEqual(`sha256:${digest}`, stored);
     }
@@ -82,14 +88,14 @@ export class PasswordService {
   }
 
   /** Unknown users cost the same as known ones: verify against a hash of the current policy. */
-  async verifyDummy(password: string): Promise<void> {
+  async verifyDummy(password: string, gone?: CallerGone): Promise<void> {
     this.dummyHash ??= this.hash('plinto-dummy-password-for-timing-parity');
     const dummy = await this.dummyHash;
     const input = normalisePassword(password.slice(0, MAX_PASSWORD_INPUT_BYTES));
     if (this.policy.scheme === 'argon2id') {
-      await this.timed('argon2id', () => argon2.verify(dummy, input));
+      await this.timed('argon2id', () => argon2.verify(dummy, input), gone);
     } else {
-      await this.timed('bcrypt', () => bcrypt.compare(input, dummy));
+      await this.timed('bcrypt', () => bcrypt.compare(input, dummy), gone);
     }
   }
 
@@ -102,7 +108,7 @@ export class PasswordService {
     return scheme === 'bcrypt' && bcryptCost(stored) < this.policy.bcryptCost;
   }
 
-  private async timed<T>(scheme: HashScheme, task: () => Promise<T>): Promise<T> {
+  private async timed<T>(scheme: HashScheme, task: () => Promise<T>, gone?: CallerGone): Promise<T> {
     return this.queue.run(async () => {
       const end = this.metrics.passwordHashDuration.startTimer({ scheme });
       try {
@@ -110,6 +116,6 @@ export class PasswordService {
       } finally {
         end();
       }
-    });
+    }, gone);
   }
 }

@@ -3,7 +3,7 @@ import { normaliseEmail, parseEmail } from '../../src/auth/email.js';
 import { ServiceUnavailableError } from '../../src/errors.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { randomToken, SecretBox, sha256Hex } from '../../src/security/crypto.js';
-import { HashQueue } from '../../src/security/hash-queue.js';
+import { AbandonedRequestError, HashQueue } from '../../src/security/hash-queue.js';
 import { hashScheme, PasswordService } from '../../src/security/password.service.js';
 import { checkPasswordPolicy } from '../../src/security/password-policy.js';
 
@@ -110,5 +110,61 @@ describe('HashQueue', () => {
     }
     await Promise.all(accepted);
     expect(peak).toBe(2);
+  });
+
+  it('drops a waiting caller whose client left before its turn, without running its task', async () => {
+    const queue = new HashQueue(1, 10);
+    let release!: () => void;
+    const started: string[] = [];
+    const first = queue.run(async () => {
+      started.push('first');
+      await new Promise<void>((resolve) => (release = resolve));
+    });
+    let leftGone = false;
+    const left = queue.run(
+      async () => started.push('left'),
+      () => leftGone,
+    );
+    const stayed = queue.run(
+      async () => started.push('stayed'),
+      () => false,
+    );
+    expect(queue.depth).toBe(2);
+    leftGone = true;
+    release();
+    await first;
+    await expect(left).rejects.toBeInstanceOf(AbandonedRequestError);
+    await stayed;
+    expect(started).toEqual(['first', 'stayed']);
+    expect(queue.abandoned).toBe(1);
+    expect(queue.inFlight).toBe(0);
+    expect(queue.depth).toBe(0);
+  });
+
+  it('refuses a caller that is already gone, and frees the slot when every waiter is gone', async () => {
+    const queue = new HashQueue(1, 10);
+    await expect(
+      queue.run(
+        async () => 'never',
+        () => true,
+      ),
+    ).rejects.toBeInstanceOf(AbandonedRequestError);
+    let release!: () => void;
+    const first = queue.run(() => new Promise<void>((resolve) => (release = resolve)));
+    let gone = false;
+    const waiters = [1, 2, 3].map(() =>
+      queue.run(
+        async () => 'ran',
+        () => gone,
+      ),
+    );
+    gone = true;
+    release();
+    await first;
+    for (const waiter of waiters) await expect(waiter).rejects.toBeInstanceOf(AbandonedRequestError);
+    expect(queue.abandoned).toBe(4);
+    expect(queue.inFlight).toBe(0);
+    // The slot is free again: the next caller runs at once.
+    await expect(queue.run(async () => 'next')).resolves.toBe('next');
   });
 });
