@@ -1,6 +1,7 @@
 import { toDate, toDateOrNull } from '../storage/db-values.js';
 import type { DbDate } from '../storage/db-values.js';
 import { inTransaction } from '../storage/transaction.js';
+import { randomUUID } from 'node:crypto';
 import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SecurityEvents } from '../observability/security-events.js';
@@ -8,7 +9,6 @@ import type { AccessTokenService } from '../security/access-tokens.js';
 import type { SecretBox } from '../security/crypto.js';
 import { randomToken, sha256Hex } from '../security/crypto.js';
 import { RefreshToken, Session } from '../storage/entities/index.js';
-import type { User } from '../storage/entities/index.js';
 import type { UserProfile } from './user.service.js';
 import type { ClientInfo } from './client-info.js';
 import type { SessionLivenessCache } from './liveness-cache.js';
@@ -91,30 +91,34 @@ export class SessionService {
     private readonly settings: SessionSettings,
   ) {}
 
-  async create(em: EntityManager, user: User, amr: string[], client: ClientInfo): Promise<SignedIn> {
+  async create(em: EntityManager, user: UserProfile, amr: string[], client: ClientInfo): Promise<SignedIn> {
     const now = new Date();
     const refreshTokenExpiresAt = new Date(now.getTime() + this.settings.refreshTokenTtlSeconds * 1000);
-    const session = em.create(Session, {
-      user,
-      amr: amr.join(','),
+    const session: SessionView = {
+      id: randomUUID(),
       createdAt: now,
       lastUsedAt: now,
       expiresAt: refreshTokenExpiresAt,
       ip: client.ip?.slice(0, 64) ?? null,
       userAgent: client.userAgent?.slice(0, 512) ?? null,
-    });
+    };
     const refreshToken = randomToken();
-    em.create(RefreshToken, {
-      tokenHash: sha256Hex(refreshToken),
-      session,
-      createdAt: now,
-      expiresAt: refreshTokenExpiresAt,
-    });
-    await em.flush();
+    // Two plain inserts, together or not at all, and no unit of work: this runs on every sign-in.
+    const write = async (tx: EntityManager) => {
+      await tx.insert(Session, { ...session, user: user.id, amr: amr.join(',') });
+      await tx.insert(RefreshToken, {
+        tokenHash: sha256Hex(refreshToken),
+        session: session.id,
+        createdAt: now,
+        expiresAt: refreshTokenExpiresAt,
+      });
+    };
+    if (em.isInTransaction()) await write(em);
+    else await inTransaction(em, write);
     const access = await this.accessTokens.issue({ userId: user.id, sessionId: session.id, amr }, now);
     await this.liveness.set(session.id, 'live', this.liveTtl(session.expiresAt));
     return {
-      user,
+      user: profileOf(user),
       session,
       tokens: {
         accessToken: access.token,
@@ -386,5 +390,16 @@ function unsealPair(pair: SealedPair): TokenPair {
     accessTokenExpiresAt: new Date(pair.accessTokenExpiresAt),
     refreshToken: pair.refreshToken,
     refreshTokenExpiresAt: new Date(pair.refreshTokenExpiresAt),
+  };
+}
+
+/** Only what a sign-in answer shows of the user, never the entity with its hash and secrets. */
+function profileOf(user: UserProfile): UserProfile {
+  return {
+    id: user.id,
+    email: user.email,
+    emailVerifiedAt: user.emailVerifiedAt,
+    totpEnabledAt: user.totpEnabledAt,
+    createdAt: user.createdAt,
   };
 }
