@@ -9,7 +9,8 @@ import { rateLimitOverrideNames } from './security/rate-limit-rules.js';
  * The only reader of process.env. Everything else receives a frozen, typed Config.
  */
 
-export type DatabaseConfig = { kind: 'postgresql'; url: string } | { kind: 'sqlite'; path: string };
+export type DatabaseConfig =
+  { kind: 'postgresql'; url: string; poolMax?: number } | { kind: 'sqlite'; path: string };
 
 export interface RateLimitRule {
   limit: number;
@@ -44,6 +45,8 @@ export interface Config {
   readonly refreshTokenTtlSeconds: number;
   readonly refreshGraceSeconds: number;
   readonly sessionLivenessCacheSeconds: number;
+  /** How stale the in-memory signing keys may get before they are re-read (in the background). */
+  readonly signingKeyReloadSeconds: number;
   readonly emailVerificationTtlSeconds: number;
   readonly passwordResetTtlSeconds: number;
   readonly magicLinkTtlSeconds: number;
@@ -122,6 +125,8 @@ const envSchema = z.object({
   REFRESH_TOKEN_TTL_SECONDS: intFromEnv(60, 31536000).optional(),
   REFRESH_GRACE_SECONDS: intFromEnv(0, 60).optional(),
   SESSION_LIVENESS_CACHE_SECONDS: intFromEnv(1, 3600).optional(),
+  SIGNING_KEY_RELOAD_SECONDS: intFromEnv(1, 3600).optional(),
+  DATABASE_POOL_MAX: intFromEnv(1, 100).optional(),
   EMAIL_VERIFICATION_TTL_SECONDS: intFromEnv(60, 604800).optional(),
   PASSWORD_RESET_TTL_SECONDS: intFromEnv(60, 86400).optional(),
   MAGIC_LINK_TTL_SECONDS: intFromEnv(60, 86400).optional(),
@@ -207,7 +212,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const production = e.NODE_ENV === 'production';
   const dataDir = resolve(e.DATA_DIR ?? './data');
   const databaseUrl = e.DATABASE_URL ?? `sqlite:${join(dataDir, 'plinto.sqlite')}`;
-  const database = parseDatabaseUrl(databaseUrl);
+  const parsedDatabase = parseDatabaseUrl(databaseUrl);
+  const database =
+    parsedDatabase?.kind === 'postgresql'
+      ? { ...parsedDatabase, poolMax: e.DATABASE_POOL_MAX ?? 10 }
+      : parsedDatabase;
   if (!database) problems.push('DATABASE_URL: must be postgres://… or sqlite:PATH');
   const authSecretBytes = e.AUTH_SECRET ? Buffer.byteLength(e.AUTH_SECRET, 'utf8') : 0;
 
@@ -281,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS ?? 30 * 86400,
     refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 10,
     sessionLivenessCacheSeconds: e.SESSION_LIVENESS_CACHE_SECONDS ?? 60,
+    signingKeyReloadSeconds: e.SIGNING_KEY_RELOAD_SECONDS ?? 60,
     emailVerificationTtlSeconds: e.EMAIL_VERIFICATION_TTL_SECONDS ?? 24 * 3600,
     passwordResetTtlSeconds: e.PASSWORD_RESET_TTL_SECONDS ?? 30 * 60,
     magicLinkTtlSeconds: e.MAGIC_LINK_TTL_SECONDS ?? 10 * 60,

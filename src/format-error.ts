@@ -22,6 +22,8 @@ function isOutage(error: unknown): boolean {
   const e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown };
   if (typeof e.code === 'string' && CONNECTION_ERROR_CODES.has(e.code)) return true;
   if (e.name === 'ConnectionException') return true;
+  // Every pooled connection stayed busy past the acquire timeout: overloaded, not broken.
+  if (e.name === 'KnexTimeoutError') return true;
   if (
     typeof e.message === 'string' &&
     /connect|timeout|terminat|pool/i.test(e.message) &&

@@ -110,7 +110,12 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const readiness = new Readiness([databaseCheck(orm), ...(redis ? [redisCheck(redis)] : [])]);
 
   const box = new SecretBox(config.authSecret);
-  const signingKeys = new SigningKeyStore(() => orm.em.fork(), box, config.accessTokenTtlSeconds);
+  const signingKeys = new SigningKeyStore(
+    () => orm.em.fork(),
+    box,
+    config.accessTokenTtlSeconds,
+    config.signingKeyReloadSeconds * 1000,
+  );
   await signingKeys.init();
   const accessTokens = new AccessTokenService(
     signingKeys,

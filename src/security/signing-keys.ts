@@ -63,8 +63,18 @@ export class SigningKeyStore {
     return kid;
   }
 
+  /**
+   * The key to sign with, never waiting for the database once one is loaded: a stale set is
+   * re-read in the background. Signing happens inside transactions (refresh rotation seals the new
+   * pair into its row), and a transaction that waited here for a second pooled connection could
+   * deadlock the pool once every connection is held by such a transaction.
+   */
   async signingKey(): Promise<LoadedKey> {
-    if (Date.now() - this.loadedAt > this.reloadIntervalMs) await this.reload();
+    if (!this.active) await this.reload();
+    else if (Date.now() - this.loadedAt > this.reloadIntervalMs) {
+      // A failed re-read keeps the loaded keys; the next signature tries again.
+      this.reload().catch(() => undefined);
+    }
     if (!this.active) throw new Error('no active signing key');
     return this.active;
   }

@@ -29,7 +29,8 @@ export function ormOptions(database: DatabaseConfig): Options {
       ...common,
       driver: PostgreSqlDriver,
       clientUrl: database.url,
-      pool: { min: 0, max: 10 },
+      // A request that cannot get a connection in 5 s is answered SERVICE_UNAVAILABLE, not held.
+      pool: { min: 0, max: database.poolMax ?? 10, acquireTimeoutMillis: 5000 },
       driverOptions: { connection: { connectionTimeoutMillis: 3000 } },
     } as Options;
   }

@@ -128,6 +128,23 @@ describe('configuration', () => {
     );
   });
 
+  it('sizes the PostgreSQL pool and the signing-key re-read from the environment, within bounds', () => {
+    const pg = { DATA_DIR: dataDir(), DATABASE_URL: 'postgres://db.internal/plinto' };
+    expect(loadConfig(pg)).toMatchObject({
+      database: { kind: 'postgresql', poolMax: 10 },
+      signingKeyReloadSeconds: 60,
+    });
+    expect(loadConfig({ ...pg, DATABASE_POOL_MAX: '25', SIGNING_KEY_RELOAD_SECONDS: '5' })).toMatchObject({
+      database: { kind: 'postgresql', poolMax: 25 },
+      signingKeyReloadSeconds: 5,
+    });
+    const problems = problemsOf({ ...pg, DATABASE_POOL_MAX: '0', SIGNING_KEY_RELOAD_SECONDS: 'soon' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'DATABASE_POOL_MAX',
+      'SIGNING_KEY_RELOAD_SECONDS',
+    ]);
+  });
+
   it('refuses to start in production with missing configuration: non-zero exit, every problem listed', async () => {
     const result = await run('node_modules/.bin/tsx', ['src/main.ts'], {
       env: { PATH: process.env.PATH, NODE_ENV: 'production', DATA_DIR: dataDir() },
