@@ -2,7 +2,6 @@ import { toDate, toDateOrNull } from '../storage/db-values.js';
 import type { DbDate } from '../storage/db-values.js';
 import { inTransaction } from '../storage/transaction.js';
 import { randomUUID } from 'node:crypto';
-import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { AccessTokenService } from '../security/access-tokens.js';
@@ -59,6 +58,26 @@ const REFRESH_READ = `select rt.session_id, rt.expires_at as token_expires_at, r
   u.id as user_id, u.email, u.email_verified_at, u.totp_enabled_at, u.created_at as user_created_at
   from refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
   where rt.token_hash = ? limit 1`;
+
+/** The rotation's writes, as plain SQL (portable to PostgreSQL and SQLite): no query building per refresh. */
+const CLAIM_TOKEN = 'update refresh_tokens set rotated_at = ? where token_hash = ? and rotated_at is null';
+const INSERT_TOKEN =
+  'insert into refresh_tokens (token_hash, session_id, created_at, expires_at) values (?, ?, ?, ?)';
+const TOUCH_SESSION = `update sessions set last_used_at = ?, expires_at = ?, rotation_count = rotation_count + 1,
+  ip = ? where id = ?`;
+const TOUCH_SESSION_WITH_GRACE = `update sessions set last_used_at = ?, expires_at = ?, rotation_count = rotation_count + 1,
+  ip = ?, grace_for_token_hash = ?, grace_until = ?, grace_pair_encrypted = ? where id = ?`;
+
+/** Runs one write inside the transaction; the number of rows it changed. */
+async function run(tx: EntityManager, sql: string, params: unknown[]): Promise<number> {
+  const result = await tx
+    .getConnection()
+    .execute<{ affectedRows: number }>(sql, params, 'run', tx.getTransactionContext());
+  return result.affectedRows;
+}
+
+/** A date as the database stores it (PostgreSQL: timestamptz; SQLite: epoch milliseconds). */
+const dbDate = (em: EntityManager, date: Date): unknown => em.getPlatform().processDateProperty(date);
 
 export type RefreshOutcome = { kind: 'success'; signedIn: SignedIn } | { kind: 'invalid-token' };
 
@@ -154,7 +173,7 @@ export class SessionService {
         return { kind: 'invalid-token' } as const;
       }
       if (row.rotated_at === null) {
-        const won = await tx.nativeUpdate(RefreshToken, { tokenHash, rotatedAt: null }, { rotatedAt: now });
+        const won = await run(tx, CLAIM_TOKEN, [dbDate(tx, now), tokenHash]);
         if (won === 1)
           return { kind: 'rotated', signedIn: await this.rotate(tx, row, tokenHash, client, now) } as const;
       }
@@ -213,12 +232,12 @@ export class SessionService {
   ): Promise<SignedIn> {
     const refreshTokenExpiresAt = new Date(now.getTime() + this.settings.refreshTokenTtlSeconds * 1000);
     const refreshToken = randomToken();
-    await tx.insert(RefreshToken, {
-      tokenHash: sha256Hex(refreshToken),
-      session: row.session_id,
-      createdAt: now,
-      expiresAt: refreshTokenExpiresAt,
-    });
+    await run(tx, INSERT_TOKEN, [
+      sha256Hex(refreshToken),
+      row.session_id,
+      dbDate(tx, now),
+      dbDate(tx, refreshTokenExpiresAt),
+    ]);
     const access = await this.accessTokens.issue(
       { userId: row.user_id, sessionId: row.session_id, amr: row.amr.split(',').filter(Boolean) },
       now,
@@ -230,27 +249,23 @@ export class SessionService {
       refreshTokenExpiresAt,
     };
     const ip = client.ip ? client.ip.slice(0, 64) : row.ip;
-    const grace =
-      this.settings.refreshGraceSeconds > 0
-        ? {
-            // The pair is kept only for the grace window, and only sealed with AUTH_SECRET.
-            graceForTokenHash: consumedHash,
-            graceUntil: new Date(now.getTime() + this.settings.refreshGraceSeconds * 1000),
-            gracePairEncrypted: this.box.seal(GRACE_SEAL_PURPOSE, JSON.stringify(sealPair(tokens))),
-          }
-        : {};
-    await tx.nativeUpdate(
-      Session,
-      { id: row.session_id },
-      {
-        lastUsedAt: now,
-        expiresAt: refreshTokenExpiresAt,
-        // An SQL increment, not a read-modify-write: exact even if something else touched the row.
-        rotationCount: raw('rotation_count + 1'),
+    // rotation_count is an SQL increment, not a read-modify-write: exact even if something else touched the row.
+    if (this.settings.refreshGraceSeconds > 0) {
+      // The pair is kept only for the grace window, and only sealed with AUTH_SECRET.
+      const graceUntil = new Date(now.getTime() + this.settings.refreshGraceSeconds * 1000);
+      const sealed = this.box.seal(GRACE_SEAL_PURPOSE, JSON.stringify(sealPair(tokens)));
+      await run(tx, TOUCH_SESSION_WITH_GRACE, [
+        dbDate(tx, now),
+        dbDate(tx, refreshTokenExpiresAt),
         ip,
-        ...grace,
-      },
-    );
+        consumedHash,
+        dbDate(tx, graceUntil),
+        sealed,
+        row.session_id,
+      ]);
+    } else {
+      await run(tx, TOUCH_SESSION, [dbDate(tx, now), dbDate(tx, refreshTokenExpiresAt), ip, row.session_id]);
+    }
     return {
       user: {
         id: row.user_id,
