@@ -8,14 +8,16 @@
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import argon2 from 'argon2';
 import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
+import { printProfile, summariseProfile } from './profile.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 15);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -30,6 +32,12 @@ const want = (name: string) => ONLY.size === 0 || ONLY.has(name);
 const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '--max-old-space-size=192')
   .split(' ')
   .filter(Boolean);
+/**
+ * BENCH_CPU_PROF=1: the server also runs under `node --cpu-prof`; its profile is summarised at
+ * the end (bench/profile.ts). Profile one scenario at a time: BENCH_SCENARIOS=me BENCH_CPU_PROF=1.
+ */
+const PROFILE_DIR = 'bench/results/profiles';
+const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
 
 interface Scenario {
   name: string;
@@ -242,11 +250,13 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'warn',
   };
   execFileSync('node', ['dist/src/cli/migrate.js'], { env, stdio: 'inherit' });
-  const server: ChildProcess = spawn('node', [...SERVER_NODE_FLAGS, 'dist/src/main.js'], {
+  const profileFlags = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
+  const server: ChildProcess = spawn('node', [...SERVER_NODE_FLAGS, ...profileFlags, 'dist/src/main.js'], {
     env,
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const results: Scenario[] = [];
+  let report: Record<string, unknown> = {};
   try {
     for (let i = 0; i < 100; i += 1) {
       const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
@@ -415,7 +425,7 @@ async function main(): Promise<void> {
       results.push(summarise('JWKS (20 connections, 5 s)', ...jwksRun));
     }
 
-    const report = {
+    report = {
       when: new Date().toISOString(),
       cores: CORES,
       durationSeconds: DURATION,
@@ -431,7 +441,7 @@ async function main(): Promise<void> {
     writeFileSync('bench/results/latest.json', `${JSON.stringify(report, null, 2)}\n`);
 
     console.log(
-      `\nhash limit (${CORES} in flight): bcrypt(12) ${report.hashLimit.bcrypt12PerSecond}/s, argon2id ${report.hashLimit.argon2idPerSecond}/s`,
+      `\nhash limit (${CORES} in flight): bcrypt(12) ${Math.round(bcryptLimit * 10) / 10}/s, argon2id ${Math.round(argonLimit * 10) / 10}/s`,
     );
     console.table(
       results.map((r) => ({
@@ -448,7 +458,7 @@ async function main(): Promise<void> {
         note: r.note ?? '',
       })),
     );
-    console.log(`server peak RSS: ${report.serverPeakRssMb} MB`);
+    console.log(`server peak RSS: ${String(report.serverPeakRssMb)} MB`);
     console.log('written to bench/results/latest.json');
   } finally {
     server.kill('SIGTERM');
@@ -456,6 +466,17 @@ async function main(): Promise<void> {
     smtp.close();
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();
+  }
+  if (CPU_PROF) {
+    // Written by the server as it exits; the newest one is this run's.
+    const newest = readdirSync(PROFILE_DIR)
+      .filter((f) => f.endsWith('.cpuprofile'))
+      .map((f) => join(PROFILE_DIR, f))
+      .sort((a, b) => statSync(b).mtimeMs - statSync(a).mtimeMs)[0];
+    if (!newest) throw new Error(`no .cpuprofile in ${PROFILE_DIR}`);
+    const profile = summariseProfile(newest);
+    printProfile(profile);
+    writeFileSync('bench/results/latest.json', `${JSON.stringify({ ...report, profile }, null, 2)}\n`);
   }
 }
 
