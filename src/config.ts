@@ -4,83 +4,16 @@ import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { rateLimitOverrideNames } from './security/rate-limit-rules.js';
+import { ConfigError } from './config/config-error.js';
+import type { Config, DatabaseConfig, RateLimitRule } from './config/config.types.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen, typed Config.
+ * Here: every variable (schema), its default, and the checks across variables; the parts live in config/.
  */
 
-export type DatabaseConfig =
-  { kind: 'postgresql'; url: string; poolMax?: number } | { kind: 'sqlite'; path: string };
-
-export interface RateLimitRule {
-  limit: number;
-  durationSeconds: number;
-}
-
-export interface Config {
-  readonly production: boolean;
-  readonly embeddedDefault: boolean;
-  readonly port: number;
-  readonly host: string;
-  readonly metricsPort: number | null;
-  readonly dataDir: string;
-  readonly database: DatabaseConfig;
-  readonly databaseUrl: string;
-  readonly redisUrl: string | null;
-  readonly redisKeyPrefix: string;
-  readonly smtpUrl: string | null;
-  readonly mailFrom: string;
-  readonly appUrl: string;
-  readonly authSecret: string;
-  readonly authSecretSource: 'environment' | 'generated-dev-file';
-  readonly trustProxy: boolean | number | string;
-  readonly passwordHash: 'bcrypt' | 'argon2id';
-  readonly bcryptCost: number;
-  readonly hashConcurrency: number;
-  readonly hashQueueLimit: number;
-  readonly signupMode: 'verify-first' | 'immediate';
-  readonly corsOrigins: readonly string[];
-  readonly jwtAudience: string;
-  readonly accessTokenTtlSeconds: number;
-  readonly refreshTokenTtlSeconds: number;
-  readonly refreshGraceSeconds: number;
-  readonly sessionLivenessCacheSeconds: number;
-  /** How stale the in-memory signing keys may get before they are re-read (in the background). */
-  readonly signingKeyReloadSeconds: number;
-  readonly emailVerificationTtlSeconds: number;
-  readonly passwordResetTtlSeconds: number;
-  readonly magicLinkTtlSeconds: number;
-  /** How often the mail sender looks for due outbox rows (it is also woken at once by new mail). */
-  readonly mailPollIntervalMs: number;
-  /** First retry delay after a failed delivery; doubles per attempt up to mailRetryMaxMs. */
-  readonly mailRetryBaseMs: number;
-  readonly mailRetryMaxMs: number;
-  /** Connect, greeting and socket timeout of one SMTP delivery attempt. */
-  readonly mailSendTimeoutMs: number;
-  readonly rateLimitsEnabled: boolean;
-  readonly rateLimitOverrides: Readonly<Record<string, RateLimitRule>>;
-  readonly logLevel: string;
-  readonly shutdownTimeoutSeconds: number;
-  /** After SIGTERM, how long /ready says 503 while still serving, before the listener closes. */
-  readonly shutdownDrainSeconds: number;
-  readonly totpIssuer: string;
-  readonly mfaChallengeTtlSeconds: number;
-  /** How often the expired-row sweeper runs; 0 turns it off (another replica or a cron job does it). */
-  readonly cleanupIntervalSeconds: number;
-  /** Days a session (and its refresh tokens) is kept after it expired or was revoked. */
-  readonly sessionRetentionDays: number;
-  /** Days an MFA challenge or emailed one-time token is kept after it expired. */
-  readonly tokenRetentionDays: number;
-  /** Days a mail that the SMTP server refused for good stays in the outbox. */
-  readonly failedMailRetentionDays: number;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
+export { ConfigError } from './config/config-error.js';
+export type { Config, DatabaseConfig, RateLimitRule } from './config/config.types.js';
 
 const intFromEnv = (min: number, max: number) =>
   z
