@@ -3,9 +3,16 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { rateLimitOverrideNames } from './security/rate-limit-rules.js';
 import { ConfigError } from './config/config-error.js';
-import type { Config, DatabaseConfig, RateLimitRule } from './config/config.types.js';
+import type { Config, DatabaseConfig } from './config/config.types.js';
+import {
+  boolFromEnv,
+  intFromEnv,
+  parseCorsOrigins,
+  parseDatabaseUrl,
+  parseRateLimits,
+  parseTrustProxy,
+} from './config/env-parsers.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen, typed Config.
@@ -14,18 +21,6 @@ import type { Config, DatabaseConfig, RateLimitRule } from './config/config.type
 
 export { ConfigError } from './config/config-error.js';
 export type { Config, DatabaseConfig, RateLimitRule } from './config/config.types.js';
-
-const intFromEnv = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const boolFromEnv = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
@@ -80,50 +75,6 @@ const envSchema = z.object({
   FAILED_MAIL_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
 });
 
-function parseDatabaseUrl(url: string): DatabaseConfig | null {
-  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgresql', url };
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
-    return path ? { kind: 'sqlite', path } : null;
-  }
-  return null;
-}
-
-function parseTrustProxy(value: string | undefined): boolean | number | string {
-  if (value === undefined || value === '' || value === 'false') return false;
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value; // Express syntax: 'loopback', '10.0.0.0/8, 127.0.0.1', ...
-}
-
-/** `signIn=5/60,signIn.account=10/60`: limit per window in seconds, by field name (see rate-limit-rules.ts). */
-function parseRateLimits(value: string | undefined, problems: string[]): Record<string, RateLimitRule> {
-  const rules: Record<string, RateLimitRule> = {};
-  if (!value) return rules;
-  const known = new Set(rateLimitOverrideNames());
-  for (const part of value
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const match = /^([A-Za-z][A-Za-z0-9]*(?:\.account)?)=(\d+)\/(\d+)$/.exec(part);
-    if (!match) {
-      problems.push(`RATE_LIMITS: "${part}" is not of the form field=limit/seconds`);
-      continue;
-    }
-    // A typo must not silently leave a flow on its default limit.
-    if (!known.has(match[1]!)) {
-      problems.push(`RATE_LIMITS: "${match[1]}" is not a rate-limited field (${[...known].join(', ')})`);
-      continue;
-    }
-    if (Number(match[2]) < 1 || Number(match[3]) < 1) {
-      problems.push(`RATE_LIMITS: "${part}" needs a limit and a window of at least 1`);
-      continue;
-    }
-    rules[match[1]!] = { limit: Number(match[2]), durationSeconds: Number(match[3]) };
-  }
-  return rules;
-}
-
 /** Development only: a secret generated once and kept under the data dir, so restarts keep tokens valid. */
 function devSecret(dataDir: string): string {
   const file = join(dataDir, 'dev-secret');
@@ -167,13 +118,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('AUTH_SECRET: at least 32 bytes');
   }
   const rateLimitOverrides = parseRateLimits(e.RATE_LIMITS, problems);
-  const corsOrigins = (e.CORS_ORIGINS ?? '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
-  for (const origin of corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an origin`);
-  }
+  const corsOrigins = parseCorsOrigins(e.CORS_ORIGINS, problems);
   // Production waits a few seconds for load balancers to see the 503 before it stops accepting.
   const shutdownTimeoutSeconds = e.SHUTDOWN_TIMEOUT_SECONDS ?? 25;
   const shutdownDrainSeconds = e.SHUTDOWN_DRAIN_SECONDS ?? (production ? 5 : 0);
