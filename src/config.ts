@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { ConfigError } from './config/config-error.js';
 import type { Config, DatabaseConfig } from './config/config.types.js';
+import { devSecret } from './config/dev-secret.js';
 import {
   boolFromEnv,
   intFromEnv,
@@ -74,16 +74,6 @@ const envSchema = z.object({
   TOKEN_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
   FAILED_MAIL_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
 });
-
-/** Development only: a secret generated once and kept under the data dir, so restarts keep tokens valid. */
-function devSecret(dataDir: string): string {
-  const file = join(dataDir, 'dev-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
-}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
