@@ -1,98 +1,26 @@
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { z } from 'zod';
-import { rateLimitOverrideNames } from './security/rate-limit-rules.js';
+import { ConfigError } from './config/config-error.js';
+import type { Config, DatabaseConfig } from './config/config.types.js';
+import { devSecret } from './config/dev-secret.js';
+import {
+  boolFromEnv,
+  intFromEnv,
+  parseCorsOrigins,
+  parseDatabaseUrl,
+  parseRateLimits,
+  parseTrustProxy,
+} from './config/env-parsers.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen, typed Config.
+ * Here: every variable (schema), its default, and the checks across variables; the parts live in config/.
  */
 
-export type DatabaseConfig =
-  { kind: 'postgresql'; url: string; poolMax?: number } | { kind: 'sqlite'; path: string };
-
-export interface RateLimitRule {
-  limit: number;
-  durationSeconds: number;
-}
-
-export interface Config {
-  readonly production: boolean;
-  readonly embeddedDefault: boolean;
-  readonly port: number;
-  readonly host: string;
-  readonly metricsPort: number | null;
-  readonly dataDir: string;
-  readonly database: DatabaseConfig;
-  readonly databaseUrl: string;
-  readonly redisUrl: string | null;
-  readonly redisKeyPrefix: string;
-  readonly smtpUrl: string | null;
-  readonly mailFrom: string;
-  readonly appUrl: string;
-  readonly authSecret: string;
-  readonly authSecretSource: 'environment' | 'generated-dev-file';
-  readonly trustProxy: boolean | number | string;
-  readonly passwordHash: 'bcrypt' | 'argon2id';
-  readonly bcryptCost: number;
-  readonly hashConcurrency: number;
-  readonly hashQueueLimit: number;
-  readonly signupMode: 'verify-first' | 'immediate';
-  readonly corsOrigins: readonly string[];
-  readonly jwtAudience: string;
-  readonly accessTokenTtlSeconds: number;
-  readonly refreshTokenTtlSeconds: number;
-  readonly refreshGraceSeconds: number;
-  readonly sessionLivenessCacheSeconds: number;
-  /** How stale the in-memory signing keys may get before they are re-read (in the background). */
-  readonly signingKeyReloadSeconds: number;
-  readonly emailVerificationTtlSeconds: number;
-  readonly passwordResetTtlSeconds: number;
-  readonly magicLinkTtlSeconds: number;
-  /** How often the mail sender looks for due outbox rows (it is also woken at once by new mail). */
-  readonly mailPollIntervalMs: number;
-  /** First retry delay after a failed delivery; doubles per attempt up to mailRetryMaxMs. */
-  readonly mailRetryBaseMs: number;
-  readonly mailRetryMaxMs: number;
-  /** Connect, greeting and socket timeout of one SMTP delivery attempt. */
-  readonly mailSendTimeoutMs: number;
-  readonly rateLimitsEnabled: boolean;
-  readonly rateLimitOverrides: Readonly<Record<string, RateLimitRule>>;
-  readonly logLevel: string;
-  readonly shutdownTimeoutSeconds: number;
-  /** After SIGTERM, how long /ready says 503 while still serving, before the listener closes. */
-  readonly shutdownDrainSeconds: number;
-  readonly totpIssuer: string;
-  readonly mfaChallengeTtlSeconds: number;
-  /** How often the expired-row sweeper runs; 0 turns it off (another replica or a cron job does it). */
-  readonly cleanupIntervalSeconds: number;
-  /** Days a session (and its refresh tokens) is kept after it expired or was revoked. */
-  readonly sessionRetentionDays: number;
-  /** Days an MFA challenge or emailed one-time token is kept after it expired. */
-  readonly tokenRetentionDays: number;
-  /** Days a mail that the SMTP server refused for good stays in the outbox. */
-  readonly failedMailRetentionDays: number;
-}
-
-export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
-    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
-    this.name = 'ConfigError';
-  }
-}
-
-const intFromEnv = (min: number, max: number) =>
-  z
-    .string()
-    .trim()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(min).max(max));
-
-const boolFromEnv = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+export { ConfigError } from './config/config-error.js';
+export type { Config, DatabaseConfig, RateLimitRule } from './config/config.types.js';
 
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
@@ -147,60 +75,6 @@ const envSchema = z.object({
   FAILED_MAIL_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
 });
 
-function parseDatabaseUrl(url: string): DatabaseConfig | null {
-  if (/^postgres(ql)?:\/\//.test(url)) return { kind: 'postgresql', url };
-  if (url.startsWith('sqlite:')) {
-    const path = url.slice('sqlite:'.length).replace(/^\/\//, '');
-    return path ? { kind: 'sqlite', path } : null;
-  }
-  return null;
-}
-
-function parseTrustProxy(value: string | undefined): boolean | number | string {
-  if (value === undefined || value === '' || value === 'false') return false;
-  if (value === 'true') return true;
-  if (/^\d+$/.test(value)) return Number(value);
-  return value; // Express syntax: 'loopback', '10.0.0.0/8, 127.0.0.1', ...
-}
-
-/** `signIn=5/60,signIn.account=10/60`: limit per window in seconds, by field name (see rate-limit-rules.ts). */
-function parseRateLimits(value: string | undefined, problems: string[]): Record<string, RateLimitRule> {
-  const rules: Record<string, RateLimitRule> = {};
-  if (!value) return rules;
-  const known = new Set(rateLimitOverrideNames());
-  for (const part of value
-    .split(',')
-    .map((p) => p.trim())
-    .filter(Boolean)) {
-    const match = /^([A-Za-z][A-Za-z0-9]*(?:\.account)?)=(\d+)\/(\d+)$/.exec(part);
-    if (!match) {
-      problems.push(`RATE_LIMITS: "${part}" is not of the form field=limit/seconds`);
-      continue;
-    }
-    // A typo must not silently leave a flow on its default limit.
-    if (!known.has(match[1]!)) {
-      problems.push(`RATE_LIMITS: "${match[1]}" is not a rate-limited field (${[...known].join(', ')})`);
-      continue;
-    }
-    if (Number(match[2]) < 1 || Number(match[3]) < 1) {
-      problems.push(`RATE_LIMITS: "${part}" needs a limit and a window of at least 1`);
-      continue;
-    }
-    rules[match[1]!] = { limit: Number(match[2]), durationSeconds: Number(match[3]) };
-  }
-  return rules;
-}
-
-/** Development only: a secret generated once and kept under the data dir, so restarts keep tokens valid. */
-function devSecret(dataDir: string): string {
-  const file = join(dataDir, 'dev-secret');
-  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
-  const secret = randomBytes(48).toString('base64url');
-  writeFileSync(file, `${secret}\n`, { mode: 0o600 });
-  return secret;
-}
-
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const problems: string[] = [];
   const parsed = envSchema.safeParse(env);
@@ -234,13 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     problems.push('AUTH_SECRET: at least 32 bytes');
   }
   const rateLimitOverrides = parseRateLimits(e.RATE_LIMITS, problems);
-  const corsOrigins = (e.CORS_ORIGINS ?? '')
-    .split(',')
-    .map((o) => o.trim())
-    .filter(Boolean);
-  for (const origin of corsOrigins) {
-    if (!/^https?:\/\/[^/\s]+$/.test(origin)) problems.push(`CORS_ORIGINS: "${origin}" is not an origin`);
-  }
+  const corsOrigins = parseCorsOrigins(e.CORS_ORIGINS, problems);
   // Production waits a few seconds for load balancers to see the 503 before it stops accepting.
   const shutdownTimeoutSeconds = e.SHUTDOWN_TIMEOUT_SECONDS ?? 25;
   const shutdownDrainSeconds = e.SHUTDOWN_DRAIN_SECONDS ?? (production ? 5 : 0);

@@ -1,0 +1,67 @@
+/** What loadConfig returns: a frozen, typed view of the environment. */
+
+export type DatabaseConfig =
+  { kind: 'postgresql'; url: string; poolMax?: number } | { kind: 'sqlite'; path: string };
+
+export interface RateLimitRule {
+  limit: number;
+  durationSeconds: number;
+}
+
+export interface Config {
+  readonly production: boolean;
+  readonly embeddedDefault: boolean;
+  readonly port: number;
+  readonly host: string;
+  readonly metricsPort: number | null;
+  readonly dataDir: string;
+  readonly database: DatabaseConfig;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | null;
+  readonly redisKeyPrefix: string;
+  readonly smtpUrl: string | null;
+  readonly mailFrom: string;
+  readonly appUrl: string;
+  readonly authSecret: string;
+  readonly authSecretSource: 'environment' | 'generated-dev-file';
+  readonly trustProxy: boolean | number | string;
+  readonly passwordHash: 'bcrypt' | 'argon2id';
+  readonly bcryptCost: number;
+  readonly hashConcurrency: number;
+  readonly hashQueueLimit: number;
+  readonly signupMode: 'verify-first' | 'immediate';
+  readonly corsOrigins: readonly string[];
+  readonly jwtAudience: string;
+  readonly accessTokenTtlSeconds: number;
+  readonly refreshTokenTtlSeconds: number;
+  readonly refreshGraceSeconds: number;
+  readonly sessionLivenessCacheSeconds: number;
+  /** How stale the in-memory signing keys may get before they are re-read (in the background). */
+  readonly signingKeyReloadSeconds: number;
+  readonly emailVerificationTtlSeconds: number;
+  readonly passwordResetTtlSeconds: number;
+  readonly magicLinkTtlSeconds: number;
+  /** How often the mail sender looks for due outbox rows (it is also woken at once by new mail). */
+  readonly mailPollIntervalMs: number;
+  /** First retry delay after a failed delivery; doubles per attempt up to mailRetryMaxMs. */
+  readonly mailRetryBaseMs: number;
+  readonly mailRetryMaxMs: number;
+  /** Connect, greeting and socket timeout of one SMTP delivery attempt. */
+  readonly mailSendTimeoutMs: number;
+  readonly rateLimitsEnabled: boolean;
+  readonly rateLimitOverrides: Readonly<Record<string, RateLimitRule>>;
+  readonly logLevel: string;
+  readonly shutdownTimeoutSeconds: number;
+  /** After SIGTERM, how long /ready says 503 while still serving, before the listener closes. */
+  readonly shutdownDrainSeconds: number;
+  readonly totpIssuer: string;
+  readonly mfaChallengeTtlSeconds: number;
+  /** How often the expired-row sweeper runs; 0 turns it off (another replica or a cron job does it). */
+  readonly cleanupIntervalSeconds: number;
+  /** Days a session (and its refresh tokens) is kept after it expired or was revoked. */
+  readonly sessionRetentionDays: number;
+  /** Days an MFA challenge or emailed one-time token is kept after it expired. */
+  readonly tokenRetentionDays: number;
+  /** Days a mail that the SMTP server refused for good stays in the outbox. */
+  readonly failedMailRetentionDays: number;
+}
