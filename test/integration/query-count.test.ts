@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
+import { bearer, gql, ME, SIGN_IN, SIGN_UP, STRONG_PASSWORD } from '../helpers/graphql.js';
+import { startServer } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
+
+const SESSIONS = `query { sessions { id current createdAt lastUsedAt expiresAt ip userAgent } }`;
+const AUDIT_LOG = `query($first: Int!) {
+  auditLog(first: $first) {
+    edges { cursor node { id kind result sessionId ip userAgent createdAt } }
+    pageInfo { hasNextPage endCursor }
+  }
+}`;
+
+/**
+ * No N+1: what a query costs in SQL statements does not grow with the rows it returns. The
+ * statements are counted at MikroORM's query hook, on a real server and a real database.
+ */
+describe('SQL statements per operation', () => {
+  let database: TestDatabase;
+  let server: TestServer;
+  let accessToken: string;
+  let statements = 0;
+  const email = 'queries@example.com';
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgresql');
+    server = await startServer(database);
+    const signUp = await gql(server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    accessToken = signUp.body.data?.signUp.tokens.accessToken as string;
+    server.app.services.orm.config.set('onQuery', (sql: string) => {
+      statements += 1;
+      return sql;
+    });
+  });
+  afterAll(async () => {
+    await server?.close();
+    await database?.drop();
+  });
+
+  /** Runs the operation twice (the second is the steady state: caches warm) and counts the second. */
+  const statementsOf = async (query: string, variables: Record<string, unknown> = {}) => {
+    const first = await gql(server.url, query, variables, bearer(accessToken));
+    expect(first.body.errors).toBeUndefined();
+    statements = 0;
+    const second = await gql(server.url, query, variables, bearer(accessToken));
+    expect(second.body.errors).toBeUndefined();
+    return { count: statements, data: second.body.data };
+  };
+
+  it('answers me with one statement once the session liveness is cached', async () => {
+    const { count, data } = await statementsOf(ME);
+    expect(data?.me.email).toBe(email);
+    expect(count).toBe(1);
+  });
+
+  it('lists 1 or 21 sessions, and 1 or 40-odd audit events, with the same number of statements', async () => {
+    const fewSessions = await statementsOf(SESSIONS);
+    const fewEvents = await statementsOf(AUDIT_LOG, { first: 100 });
+    expect(fewSessions.data?.sessions).toHaveLength(1);
+
+    for (let i = 0; i < 20; i += 1) {
+      const signIn = await gql(server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
+      expect(signIn.body.data?.signIn.__typename).toBe('SignInSuccess');
+    }
+    const manySessions = await statementsOf(SESSIONS);
+    const manyEvents = await statementsOf(AUDIT_LOG, { first: 100 });
+    expect(manySessions.data?.sessions).toHaveLength(21);
+    expect(manyEvents.data?.auditLog.edges.length).toBeGreaterThan(
+      fewEvents.data?.auditLog.edges.length + 19,
+    );
+
+    expect(manySessions.count).toBe(fewSessions.count);
+    expect(manyEvents.count).toBe(fewEvents.count);
+    // And small in absolute terms: the list itself plus at most the caller's profile.
+    expect(manySessions.count).toBeLessThanOrEqual(2);
+    expect(manyEvents.count).toBeLessThanOrEqual(2);
+  });
+});
