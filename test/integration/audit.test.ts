@@ -1,12 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { inTransaction } from '../../src/storage/transaction.js';
 import { User } from '../../src/storage/entities/index.js';
-import { BACKENDS, createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { BACKENDS } from '../helpers/database.js';
 import { bearer, gql, SIGN_IN, signUpUser } from '../helpers/graphql.js';
 import type { SignedInUser } from '../helpers/graphql.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const AUDIT_LOG = `query AuditLog($first: Int, $after: String) {
   auditLog(first: $first, after: $after) {
@@ -27,14 +25,13 @@ interface AuditNode {
 }
 
 describe.each(BACKENDS)('audit trail (%s)', (backend) => {
-  let database: TestDatabase;
-  let server: TestServer;
+  const ctx = useServer(backend);
   let alice: SignedInUser;
   let bob: SignedInUser;
   let aliceSecondSession: string;
 
   async function auditLog(user: SignedInUser, variables: Record<string, unknown> = {}) {
-    return gql(server.url, AUDIT_LOG, variables, bearer(user.accessToken));
+    return gql(ctx.server.url, AUDIT_LOG, variables, bearer(user.accessToken));
   }
 
   async function allEvents(user: SignedInUser): Promise<AuditNode[]> {
@@ -43,30 +40,34 @@ describe.each(BACKENDS)('audit trail (%s)', (backend) => {
   }
 
   beforeAll(async () => {
-    database = await createTestDatabase(backend);
-    server = await startServer(database);
-    alice = await signUpUser(server.url);
-    bob = await signUpUser(server.url);
+    alice = await signUpUser(ctx.server.url);
+    bob = await signUpUser(ctx.server.url);
     const agent = { 'user-agent': 'AuditTest/1.0 (alice laptop)' };
-    const wrong = await gql(server.url, SIGN_IN, { email: alice.email, password: 'not it at all 42' }, agent);
+    const wrong = await gql(
+      ctx.server.url,
+      SIGN_IN,
+      { email: alice.email, password: 'not it at all 42' },
+      agent,
+    );
     expect(wrong.body.data?.signIn.__typename).toBe('InvalidCredentials');
-    const second = await gql(server.url, SIGN_IN, { email: alice.email, password: alice.password }, agent);
+    const second = await gql(
+      ctx.server.url,
+      SIGN_IN,
+      { email: alice.email, password: alice.password },
+      agent,
+    );
     const tokens = second.body.data?.signIn.tokens;
     aliceSecondSession = second.body.data?.signIn.session.id;
     const signOut = await gql(
-      server.url,
+      ctx.server.url,
       'mutation { signOut }',
       {},
       { ...bearer(tokens.accessToken), ...agent },
     );
     expect(signOut.body.data).toEqual({ signOut: true });
     // Bob's own activity, including a failure on his account, must never reach Alice's log.
-    await gql(server.url, SIGN_IN, { email: bob.email, password: 'not it at all 43' });
-    await gql(server.url, SIGN_IN, { email: bob.email, password: bob.password });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
+    await gql(ctx.server.url, SIGN_IN, { email: bob.email, password: 'not it at all 43' });
+    await gql(ctx.server.url, SIGN_IN, { email: bob.email, password: bob.password });
   });
 
   it("returns the user's own security events, newest first, with ip and user agent", async () => {
@@ -133,12 +134,12 @@ describe.each(BACKENDS)('audit trail (%s)', (backend) => {
     expect(forged.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     const tooMany = await auditLog(alice, { first: 1000 });
     expect(tooMany.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const anonymous = await gql(server.url, AUDIT_LOG, {});
+    const anonymous = await gql(ctx.server.url, AUDIT_LOG, {});
     expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('stores any event kind, also when a flow records it inside its own transaction', async () => {
-    const { orm, events } = server.app.services;
+    const { orm, events } = ctx.server.app.services;
     await inTransaction(orm.em.fork(), async (tx) => {
       // A write first, so the transaction holds its lock when the event is recorded.
       await tx.nativeUpdate(User, { id: alice.userId }, { updatedAt: new Date() });
@@ -161,7 +162,7 @@ describe.each(BACKENDS)('audit trail (%s)', (backend) => {
   });
 
   it('is append-only in the database itself', async () => {
-    const connection = server.app.services.orm.em.getConnection();
+    const connection = ctx.server.app.services.orm.em.getConnection();
     await expect(connection.execute(`update audit_events set kind = 'forged'`)).rejects.toThrow(
       /append-only/,
     );

@@ -1,34 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { PlintoClient } from '../../client/src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
-import { startMailServer } from '../helpers/email-documents.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
 import { codeAt, withinOneStep } from '../helpers/mfa.js';
-import type { TestServer } from '../helpers/server.js';
-import { linkIn, startSmtpServer } from '../helpers/smtp.js';
-import type { TestSmtpServer } from '../helpers/smtp.js';
+import { linkIn } from '../helpers/smtp.js';
+import { useMailServer } from '../helpers/use-server.js';
 
 /** The email and second-factor flows driven through the typed client (verify-first, real SMTP). */
 describe('the typed client through email verification, TOTP and password reset', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-  let smtp: TestSmtpServer;
-
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-    database = await createTestDatabase('postgresql');
-    server = await startMailServer(database, smtp.url);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await smtp?.close();
-    await database?.drop();
-  });
+  const ctx = useMailServer('postgresql');
 
   it('verifies, enrolls TOTP, signs in with the code, resets the password and reads the audit log', async () => {
     await withinOneStep(20);
-    const client = new PlintoClient({ url: `${server.url}/graphql` });
+    const client = new PlintoClient({ url: `${ctx.server.url}/graphql` });
     const email = uniqueEmail('client-flow');
 
     expect(await client.signUp({ email, password: STRONG_PASSWORD })).toEqual({
@@ -36,7 +19,7 @@ describe('the typed client through email verification, TOTP and password reset',
       email,
     });
     expect((await client.signIn({ email, password: STRONG_PASSWORD })).__typename).toBe('EmailNotVerified');
-    const verification = linkIn(await smtp.waitFor(email, /Confirm your email/), '/verify-email');
+    const verification = linkIn(await ctx.smtp.waitFor(email, /Confirm your email/), '/verify-email');
     const verified = await client.verifyEmail(verification.token);
     expect(verified.__typename).toBe('SignInSuccess');
     expect((await client.me()).emailVerified).toBe(true);
@@ -56,7 +39,7 @@ describe('the typed client through email verification, TOTP and password reset',
     expect((await client.me()).mfaEnabled).toBe(true);
 
     expect(await client.requestPasswordReset(email)).toBe(true);
-    const reset = linkIn(await smtp.waitFor(email, /Reset your password/), '/reset-password');
+    const reset = linkIn(await ctx.smtp.waitFor(email, /Reset your password/), '/reset-password');
     const newPassword = 'client flow new passphrase 5';
     expect(await client.resetPassword(reset.token, newPassword)).toEqual({
       __typename: 'PasswordChanged',

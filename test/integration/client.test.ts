@@ -1,11 +1,10 @@
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { MeDocument, PlintoClient, PlintoError } from '../../client/src/index.js';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 async function refreshCount(server: TestServer): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -16,20 +15,10 @@ async function refreshCount(server: TestServer): Promise<number> {
 }
 
 describe('the typed client against a real server (PostgreSQL + Redis)', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    server = await startServer(database);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer('postgresql');
 
   const newClient = (options: Partial<ConstructorParameters<typeof PlintoClient>[0]> = {}) =>
-    new PlintoClient({ url: `${server.url}/graphql`, ...options });
+    new PlintoClient({ url: `${ctx.server.url}/graphql`, ...options });
 
   it('signs up, signs in, reads me and sessions, refreshes and signs out', async () => {
     const client = newClient();
@@ -73,12 +62,12 @@ describe('the typed client against a real server (PostgreSQL + Redis)', () => {
     const signUp = await client.signUp({ email: uniqueEmail('expired'), password: STRONG_PASSWORD });
     if (signUp.__typename !== 'SignInSuccess') throw new Error('sign-up failed');
     // The same session's token, signed by the server's key but already expired.
-    const key = await server.app.services.signingKeys.signingKey();
+    const key = await ctx.server.app.services.signingKeys.signingKey();
     const now = Math.floor(Date.now() / 1000);
     const expired = await new SignJWT({ sid: signUp.session.id, amr: ['pwd'] })
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
       .setSubject(signUp.user.id)
-      .setIssuer(server.app.config.appUrl)
+      .setIssuer(ctx.server.app.config.appUrl)
       .setAudience('plinto')
       .setIssuedAt(now - 1000)
       .setExpirationTime(now - 100)
@@ -89,15 +78,18 @@ describe('the typed client against a real server (PostgreSQL + Redis)', () => {
       tokens: { ...signUp.tokens, accessToken: expired, refreshToken: stored!.refreshToken },
     });
 
-    const serverRefreshesBefore = await refreshCount(server);
+    const serverRefreshesBefore = await refreshCount(ctx.server);
     const results = await Promise.all(Array.from({ length: 10 }, () => client.request(MeDocument)));
     expect(results.map((r) => r.me.id)).toEqual(Array(10).fill(signUp.user.id));
     expect(refreshes).toEqual([true]);
-    expect((await refreshCount(server)) - serverRefreshesBefore).toBe(1);
+    expect((await refreshCount(ctx.server)) - serverRefreshesBefore).toBe(1);
   });
 
   it('surfaces RATE_LIMITED with its retryAfter', async () => {
-    const limited = await startServer(database, { RATE_LIMITS_ENABLED: 'true', RATE_LIMITS: 'signIn=1/60' });
+    const limited = await startServer(ctx.database, {
+      RATE_LIMITS_ENABLED: 'true',
+      RATE_LIMITS: 'signIn=1/60',
+    });
     try {
       const client = new PlintoClient({ url: `${limited.url}/graphql` });
       await client.signIn({ email: uniqueEmail('rl'), password: 'wrong password 77' });

@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { describe, expect, it } from 'vitest';
 import { bearer, gql, ME, REFRESH, SIGN_IN, SIGN_UP, STRONG_PASSWORD } from '../helpers/graphql.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const CHANGE_PASSWORD = `mutation($c: String!, $n: String!) {
   changePassword(currentPassword: $c, newPassword: $n, signOutOtherSessions: true) {
@@ -20,46 +17,36 @@ const keysGoStale = () => new Promise((resolve) => setTimeout(resolve, 1_100));
  * fails here at once (the acquire times out), however light the load.
  */
 describe('with a single pooled database connection', () => {
-  let database: TestDatabase;
-  let server: TestServer;
+  const ctx = useServer('postgresql', { DATABASE_POOL_MAX: '1', SIGNING_KEY_RELOAD_SECONDS: '1' });
   const email = 'pool@example.com';
 
-  beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    server = await startServer(database, { DATABASE_POOL_MAX: '1', SIGNING_KEY_RELOAD_SECONDS: '1' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
-
   it('signs up, signs in and rotates refresh tokens concurrently while the signing keys are re-read', async () => {
-    const signUp = await gql(server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    const signUp = await gql(ctx.server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
     expect(signUp.body.data?.signUp.__typename).toBe('SignInSuccess');
     const signIns = await Promise.all(
-      Array.from({ length: 5 }, () => gql(server.url, SIGN_IN, { email, password: STRONG_PASSWORD })),
+      Array.from({ length: 5 }, () => gql(ctx.server.url, SIGN_IN, { email, password: STRONG_PASSWORD })),
     );
     const refreshTokens = signIns.map((r) => r.body.data?.signIn.tokens?.refreshToken as string);
     expect(refreshTokens.every((t) => typeof t === 'string' && t.length > 20)).toBe(true);
 
     await keysGoStale();
     const rotated = await Promise.all(
-      refreshTokens.map((t) => gql(server.url, REFRESH, { refreshToken: t })),
+      refreshTokens.map((t) => gql(ctx.server.url, REFRESH, { refreshToken: t })),
     );
     expect(rotated.map((r) => r.body.errors ?? r.body.data?.refreshSession.__typename)).toEqual(
       Array(5).fill('SignInSuccess'),
     );
     const access = rotated[0]!.body.data?.refreshSession.tokens.accessToken as string;
-    const me = await gql(server.url, ME, {}, bearer(access));
+    const me = await gql(ctx.server.url, ME, {}, bearer(access));
     expect(me.body.data?.me.email).toBe(email);
   });
 
   it('changes a password and signs the other sessions out in one transaction', async () => {
-    const signIn = await gql(server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
+    const signIn = await gql(ctx.server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
     const access = signIn.body.data?.signIn.tokens.accessToken as string;
     await keysGoStale();
     const changed = await gql(
-      server.url,
+      ctx.server.url,
       CHANGE_PASSWORD,
       { c: STRONG_PASSWORD, n: `${STRONG_PASSWORD} changed` },
       bearer(access),

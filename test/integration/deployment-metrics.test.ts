@@ -1,15 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   alertExpressions,
   dashboardExpressions,
   exposedMetricNames,
   metricNamesIn,
 } from '../helpers/promql.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const RULES = 'deployment/monitoring/alerts/plinto.rules.yml';
 const DASHBOARD = 'deployment/monitoring/grafana/dashboards/plinto.json';
@@ -17,20 +14,13 @@ const DASHBOARD = 'deployment/monitoring/grafana/dashboards/plinto.json';
 const PROMETHEUS_SYNTHETIC = new Set(['up']);
 
 describe('monitoring uses only metrics the app exports', () => {
-  let database: TestDatabase;
-  let server: TestServer;
+  const ctx = useServer('postgresql');
   let exposed: Set<string>;
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    server = await startServer(database);
-    const response = await fetch(`${server.url}/metrics`);
+    const response = await fetch(`${ctx.server.url}/metrics`);
     expect(response.status).toBe(200);
     exposed = exposedMetricNames(await response.text());
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
   });
 
   const expressions = [...alertExpressions(RULES), ...dashboardExpressions(DASHBOARD)];

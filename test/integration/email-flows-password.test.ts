@@ -1,40 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/database.js';
 import {
   CHANGE_PASSWORD,
   emailFlowHelpers,
   REQUEST_PASSWORD_RESET,
   RESET_PASSWORD,
-  startMailServer,
 } from '../helpers/email-documents.js';
 import { bearer, gql, ME, REFRESH, STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
 import { drainOutbox } from '../helpers/mail-outbox.js';
-import type { TestServer } from '../helpers/server.js';
-import { startSmtpServer } from '../helpers/smtp.js';
-import type { TestSmtpServer } from '../helpers/smtp.js';
+import { useMailServer } from '../helpers/use-server.js';
 
 const NEW_PASSWORD = 'a brand new passphrase 77';
 
 describe.each(BACKENDS)('password flows with a real SMTP server (%s)', (backend) => {
-  let database: TestDatabase;
-  let server: TestServer;
-  let smtp: TestSmtpServer;
-
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-    database = await createTestDatabase(backend);
-    server = await startMailServer(database, smtp.url);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await smtp?.close();
-    await database?.drop();
-  });
+  const ctx = useMailServer(backend);
 
   const { signIn, verifiedUser, mailedToken } = emailFlowHelpers(
-    () => server,
-    () => smtp,
+    () => ctx.server,
+    () => ctx.smtp,
   );
 
   it('resets a password: kills every refresh and access token, does not sign in, works once', async () => {
@@ -46,7 +29,9 @@ describe.each(BACKENDS)('password flows with a real SMTP server (%s)', (backend)
       refreshToken: string;
     }>;
     for (const pair of pairs) {
-      expect((await gql(server.url, ME, {}, bearer(pair.accessToken))).body.data?.me.email).toBe(user.email);
+      expect((await gql(ctx.server.url, ME, {}, bearer(pair.accessToken))).body.data?.me.email).toBe(
+        user.email,
+      );
     }
 
     const token = await mailedToken(
@@ -55,34 +40,37 @@ describe.each(BACKENDS)('password flows with a real SMTP server (%s)', (backend)
       /Reset your password/,
       '/reset-password',
     );
-    const weak = await gql(server.url, RESET_PASSWORD, { token, newPassword: 'password' });
+    const weak = await gql(ctx.server.url, RESET_PASSWORD, { token, newPassword: 'password' });
     expect(weak.body.data?.resetPassword.__typename).toBe('PasswordRejected');
 
-    const reset = await gql(server.url, RESET_PASSWORD, { token, newPassword: NEW_PASSWORD });
+    const reset = await gql(ctx.server.url, RESET_PASSWORD, { token, newPassword: NEW_PASSWORD });
     expect(reset.body.data?.resetPassword).toEqual({ __typename: 'PasswordChanged', signedOutSessions: 3 });
     expect(reset.text).not.toMatch(/accessToken|refreshToken/);
 
     for (const pair of pairs) {
-      const me = await gql(server.url, ME, {}, bearer(pair.accessToken));
+      const me = await gql(ctx.server.url, ME, {}, bearer(pair.accessToken));
       expect(me.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-      const refresh = await gql(server.url, REFRESH, { refreshToken: pair.refreshToken });
+      const refresh = await gql(ctx.server.url, REFRESH, { refreshToken: pair.refreshToken });
       expect(refresh.body.data?.refreshSession.__typename).toBe('InvalidToken');
     }
     expect((await signIn(user.email, STRONG_PASSWORD)).__typename).toBe('InvalidCredentials');
     expect((await signIn(user.email, NEW_PASSWORD)).__typename).toBe('SignInSuccess');
 
-    const reused = await gql(server.url, RESET_PASSWORD, { token, newPassword: 'yet another passphrase 5' });
+    const reused = await gql(ctx.server.url, RESET_PASSWORD, {
+      token,
+      newPassword: 'yet another passphrase 5',
+    });
     expect(reused.body.data?.resetPassword.__typename).toBe('InvalidToken');
     expect((await signIn(user.email, NEW_PASSWORD)).__typename).toBe('SignInSuccess');
-    await smtp.waitFor(user.email, /password was reset/);
+    await ctx.smtp.waitFor(user.email, /password was reset/);
   });
 
   it('sends no mail for a reset of an unknown address', async () => {
     const unknown = uniqueEmail('unknown');
-    const response = await gql(server.url, REQUEST_PASSWORD_RESET, { email: unknown });
+    const response = await gql(ctx.server.url, REQUEST_PASSWORD_RESET, { email: unknown });
     expect(response.body.data).toEqual({ requestPasswordReset: true });
-    await drainOutbox(server);
-    expect(smtp.mailsTo(unknown)).toEqual([]);
+    await drainOutbox(ctx.server);
+    expect(ctx.smtp.mailsTo(unknown)).toEqual([]);
   });
 
   it('changes a password with the current one and signs out the other sessions', async () => {
@@ -90,20 +78,20 @@ describe.each(BACKENDS)('password flows with a real SMTP server (%s)', (backend)
     const other = await signIn(user.email, STRONG_PASSWORD);
     const auth = bearer(user.tokens.accessToken);
 
-    const anonymous = await gql(server.url, CHANGE_PASSWORD, {
+    const anonymous = await gql(ctx.server.url, CHANGE_PASSWORD, {
       current: STRONG_PASSWORD,
       next: NEW_PASSWORD,
     });
     expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const wrong = await gql(
-      server.url,
+      ctx.server.url,
       CHANGE_PASSWORD,
       { current: 'wrong password 12', next: NEW_PASSWORD },
       auth,
     );
     expect(wrong.body.data?.changePassword.__typename).toBe('InvalidCredentials');
     const weak = await gql(
-      server.url,
+      ctx.server.url,
       CHANGE_PASSWORD,
       { current: STRONG_PASSWORD, next: 'password1' },
       auth,
@@ -111,7 +99,7 @@ describe.each(BACKENDS)('password flows with a real SMTP server (%s)', (backend)
     expect(weak.body.data?.changePassword.__typename).toBe('PasswordRejected');
 
     const changed = await gql(
-      server.url,
+      ctx.server.url,
       CHANGE_PASSWORD,
       { current: STRONG_PASSWORD, next: NEW_PASSWORD },
       auth,
@@ -120,14 +108,14 @@ describe.each(BACKENDS)('password flows with a real SMTP server (%s)', (backend)
       __typename: 'PasswordChanged',
       signedOutSessions: 1,
     });
-    expect((await gql(server.url, ME, {}, auth)).body.data?.me.email).toBe(user.email);
-    const otherMe = await gql(server.url, ME, {}, bearer(other.tokens.accessToken));
+    expect((await gql(ctx.server.url, ME, {}, auth)).body.data?.me.email).toBe(user.email);
+    const otherMe = await gql(ctx.server.url, ME, {}, bearer(other.tokens.accessToken));
     expect(otherMe.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expect((await signIn(user.email, NEW_PASSWORD)).__typename).toBe('SignInSuccess');
-    await smtp.waitFor(user.email, /password was changed/);
+    await ctx.smtp.waitFor(user.email, /password was changed/);
 
     const keep = await gql(
-      server.url,
+      ctx.server.url,
       CHANGE_PASSWORD,
       { current: NEW_PASSWORD, next: STRONG_PASSWORD, others: false },
       auth,

@@ -1,19 +1,15 @@
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import {
   REQUEST_EMAIL_VERIFICATION,
   REQUEST_MAGIC_LINK,
   REQUEST_PASSWORD_RESET,
-  startMailServer,
   VERIFY_EMAIL,
 } from '../helpers/email-documents.js';
 import { gql, SIGN_UP, STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
 import type { GraphQLResponse } from '../helpers/graphql.js';
-import type { TestServer } from '../helpers/server.js';
-import { linkIn, startSmtpServer } from '../helpers/smtp.js';
-import type { TestSmtpServer } from '../helpers/smtp.js';
+import { linkIn } from '../helpers/smtp.js';
+import { useMailServer } from '../helpers/use-server.js';
 
 const CALLS = 30;
 
@@ -34,40 +30,30 @@ function visible(response: GraphQLResponse): string {
 }
 
 describe('registered and unknown addresses look the same (postgresql + redis + smtp)', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-  let smtp: TestSmtpServer;
+  const ctx = useMailServer('postgresql');
   let verified: string;
   let unverified: string;
 
   beforeAll(async () => {
-    smtp = await startSmtpServer();
-    database = await createTestDatabase('postgresql');
-    server = await startMailServer(database, smtp.url);
     verified = uniqueEmail('known');
     unverified = uniqueEmail('pending');
-    await gql(server.url, SIGN_UP, { email: verified, password: STRONG_PASSWORD });
-    await gql(server.url, SIGN_UP, { email: unverified, password: STRONG_PASSWORD });
-    const { token } = linkIn(await smtp.waitFor(verified, /Confirm your email/), '/verify-email');
-    await gql(server.url, VERIFY_EMAIL, { token });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await smtp?.close();
-    await database?.drop();
+    await gql(ctx.server.url, SIGN_UP, { email: verified, password: STRONG_PASSWORD });
+    await gql(ctx.server.url, SIGN_UP, { email: unverified, password: STRONG_PASSWORD });
+    const { token } = linkIn(await ctx.smtp.waitFor(verified, /Confirm your email/), '/verify-email');
+    await gql(ctx.server.url, VERIFY_EMAIL, { token });
   });
 
   it('answers signUp byte for byte the same for a new and a registered address', async () => {
     const email = uniqueEmail('same');
-    const asNew = await gql(server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
-    const asRegistered = await gql(server.url, SIGN_UP, { email, password: 'another password 123' });
+    const asNew = await gql(ctx.server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    const asRegistered = await gql(ctx.server.url, SIGN_UP, { email, password: 'another password 123' });
     expect(asNew.body.data?.signUp).toEqual({ __typename: 'VerificationRequired', email });
     expect(visible(asRegistered)).toBe(visible(asNew));
 
     // A verified account and a brand-new address of the same length: identical up to the echoed address.
     const fresh = verified.replace(/^known/, 'fresh');
-    const known = await gql(server.url, SIGN_UP, { email: verified, password: STRONG_PASSWORD });
-    const unknown = await gql(server.url, SIGN_UP, { email: fresh, password: STRONG_PASSWORD });
+    const known = await gql(ctx.server.url, SIGN_UP, { email: verified, password: STRONG_PASSWORD });
+    const unknown = await gql(ctx.server.url, SIGN_UP, { email: fresh, password: STRONG_PASSWORD });
     expect(visible(known).replace(verified, '<email>')).toBe(visible(unknown).replace(fresh, '<email>'));
   });
 
@@ -76,10 +62,10 @@ describe('registered and unknown addresses look the same (postgresql + redis + s
     ['requestMagicLink', REQUEST_MAGIC_LINK],
     ['requestEmailVerification', REQUEST_EMAIL_VERIFICATION],
   ])('answers %s byte for byte the same for registered and unknown addresses', async (field, document) => {
-    const unknown = await gql(server.url, document, { email: uniqueEmail('nobody') });
+    const unknown = await gql(ctx.server.url, document, { email: uniqueEmail('nobody') });
     expect(unknown.body.data).toEqual({ [field]: true });
     for (const email of [verified, unverified]) {
-      expect(visible(await gql(server.url, document, { email }))).toBe(visible(unknown));
+      expect(visible(await gql(ctx.server.url, document, { email }))).toBe(visible(unknown));
     }
   });
 
@@ -95,7 +81,7 @@ describe('registered and unknown addresses look the same (postgresql + redis + s
   ): Promise<{ registered: number; unknown: number }> {
     const time = async (email: string) => {
       const started = performance.now();
-      const response = await gql(server.url, document, password ? { email, password } : { email });
+      const response = await gql(ctx.server.url, document, password ? { email, password } : { email });
       const elapsed = performance.now() - started;
       expect(response.status).toBe(200);
       expect(response.body.errors).toBeUndefined();

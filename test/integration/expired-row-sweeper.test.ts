@@ -21,6 +21,7 @@ import type { TestDatabase } from '../helpers/database.js';
 import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -111,24 +112,14 @@ function rows(em: EntityManager, userId: string) {
 const idsOf = <T>(list: T[], key: (row: T) => string) => list.map(key).sort();
 
 describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
-  let database: TestDatabase;
-  let server: TestServer;
+  const ctx = useServer(backend);
 
-  beforeAll(async () => {
-    database = await createTestDatabase(backend);
-    server = await startServer(database);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
-
-  const fork = () => server.app.services.orm.em.fork();
+  const fork = () => ctx.server.app.services.orm.em.fork();
 
   it('deletes exactly the rows past their retention and keeps live, recent, audit, user and key rows', async () => {
-    const live = await signUpUser(server.url);
+    const live = await signUpUser(ctx.server.url);
     // A real rotation: the live session now has a rotated (still unexpired) token and a new one.
-    const rotated = await gql(server.url, REFRESH, { refreshToken: live.refreshToken });
+    const rotated = await gql(ctx.server.url, REFRESH, { refreshToken: live.refreshToken });
     expect(rotated.body.data?.refreshSession.__typename).toBe('SignInSuccess');
     const liveRefreshToken = rotated.body.data?.refreshSession.tokens.refreshToken as string;
 
@@ -178,7 +169,7 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
     const refreshBefore = await check.count(RefreshToken, {});
     expect(auditBefore.length).toBeGreaterThan(0);
 
-    const report = await server.app.services.expiredRowSweeper.sweepOnce();
+    const report = await ctx.server.app.services.expiredRowSweeper.sweepOnce();
 
     const goneTokens = [...expiredLongAgoTokens, revokedLongAgoToken, expiredRecentlyToken, oldRotatedToken];
     expect(report).toEqual({
@@ -220,12 +211,12 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
     expect(await after.count(SigningKey, {})).toBe(keysBefore);
 
     // The live session still works end to end: its access token, then a refresh.
-    const me = await gql(server.url, ME, {}, bearer(live.accessToken));
+    const me = await gql(ctx.server.url, ME, {}, bearer(live.accessToken));
     expect(me.body.data?.me.id).toBe(live.userId);
-    const again = await gql(server.url, REFRESH, { refreshToken: liveRefreshToken });
+    const again = await gql(ctx.server.url, REFRESH, { refreshToken: liveRefreshToken });
     expect(again.body.data?.refreshSession.__typename).toBe('SignInSuccess');
 
-    const { values } = await server.app.services.metrics.expiredRowsDeleted.get();
+    const { values } = await ctx.server.app.services.metrics.expiredRowsDeleted.get();
     const counted = Object.fromEntries(values.map((v) => [v.labels.table, v.value]));
     expect(counted).toEqual({
       one_time_tokens: 3,
@@ -234,23 +225,23 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       sessions: 2,
       mail_outbox: 1,
     });
-    const exposed = await (await fetch(`${server.url}/metrics`)).text();
+    const exposed = await (await fetch(`${ctx.server.url}/metrics`)).text();
     expect(exposed).toContain('plinto_expired_rows_deleted_total{table="sessions"} 2');
 
     // A second pass finds nothing more.
-    const second = await server.app.services.expiredRowSweeper.sweepOnce();
+    const second = await ctx.server.app.services.expiredRowSweeper.sweepOnce();
     expect(Object.values(second).map((t) => t.rows)).toEqual([0, 0, 0, 0, 0]);
   });
 
   it('deletes a backlog larger than one batch, at most 1000 rows per statement', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const em = fork();
     const make = rows(em, user.userId);
     for (let i = 0; i < 2100; i++) make.oneTimeToken('magic-link', ago(3 * DAY));
     const keep = make.oneTimeToken('magic-link', fromNow(HOUR));
     await em.flush();
 
-    const report = await server.app.services.expiredRowSweeper.sweepOnce();
+    const report = await ctx.server.app.services.expiredRowSweeper.sweepOnce();
     expect(report.one_time_tokens).toEqual({ rows: 2100, batches: 3 });
     expect(idsOf(await fork().find(OneTimeToken, { user: user.userId }), (t) => t.tokenHash)).toEqual([
       keep.tokenHash,
@@ -258,7 +249,7 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
   });
 
   it('stops after a short batch and deletes ended sessions with many tokens in bounded statements', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const em = fork();
     const make = rows(em, user.userId);
     const ended = Array.from({ length: 7 }, () =>
@@ -286,7 +277,7 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
   });
 
   it('lets several replicas sweep at once: every expired row is deleted exactly once, without errors', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const em = fork();
     const make = rows(em, user.userId);
     for (let i = 0; i < 60; i++) make.mfaChallenge(ago(3 * DAY));

@@ -1,7 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { User } from '../../src/storage/entities/index.js';
-import { BACKENDS, createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { BACKENDS } from '../helpers/database.js';
 import {
   bearer,
   gql,
@@ -13,29 +12,18 @@ import {
   STRONG_PASSWORD,
   uniqueEmail,
 } from '../helpers/graphql.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(backend);
-    server = await startServer(database);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer(backend);
 
   it('signs up, signs in, reads me, refreshes and signs out', async () => {
     const email = uniqueEmail('flow');
-    const signUp = await gql(server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    const signUp = await gql(ctx.server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
     expect(signUp.body.data?.signUp.__typename).toBe('SignInSuccess');
     expect(signUp.body.data?.signUp.user.email).toBe(email);
 
-    const signIn = await gql(server.url, SIGN_IN, {
+    const signIn = await gql(ctx.server.url, SIGN_IN, {
       email: `  ${email.toUpperCase()} `,
       password: STRONG_PASSWORD,
     });
@@ -44,11 +32,11 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
     expect(success.tokens.tokenType).toBe('Bearer');
     expect(success.session.current).toBe(true);
 
-    const me = await gql(server.url, ME, {}, bearer(success.tokens.accessToken));
+    const me = await gql(ctx.server.url, ME, {}, bearer(success.tokens.accessToken));
     expect(me.body.data?.me).toMatchObject({ email, emailVerified: false, mfaEnabled: false });
 
     const sessions = await gql(
-      server.url,
+      ctx.server.url,
       '{ sessions { id current } }',
       {},
       bearer(success.tokens.accessToken),
@@ -58,27 +46,27 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
       { id: success.session.id, current: true },
     ]);
 
-    const refreshed = await gql(server.url, REFRESH, { refreshToken: success.tokens.refreshToken });
+    const refreshed = await gql(ctx.server.url, REFRESH, { refreshToken: success.tokens.refreshToken });
     const pair = refreshed.body.data?.refreshSession;
     expect(pair.__typename).toBe('SignInSuccess');
     expect(pair.tokens.refreshToken).not.toBe(success.tokens.refreshToken);
     expect(pair.session.id).toBe(success.session.id);
 
-    const signOut = await gql(server.url, 'mutation { signOut }', {}, bearer(pair.tokens.accessToken));
+    const signOut = await gql(ctx.server.url, 'mutation { signOut }', {}, bearer(pair.tokens.accessToken));
     expect(signOut.body.data).toEqual({ signOut: true });
-    const after = await gql(server.url, ME, {}, bearer(pair.tokens.accessToken));
+    const after = await gql(ctx.server.url, ME, {}, bearer(pair.tokens.accessToken));
     expect(after.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    const refreshAfter = await gql(server.url, REFRESH, { refreshToken: pair.tokens.refreshToken });
+    const refreshAfter = await gql(ctx.server.url, REFRESH, { refreshToken: pair.tokens.refreshToken });
     expect(refreshAfter.body.data?.refreshSession.__typename).toBe('InvalidToken');
   });
 
   it('answers an unknown email and a wrong password identically', async () => {
-    const user = await signUpUser(server.url);
-    const unknown = await gql(server.url, SIGN_IN, {
+    const user = await signUpUser(ctx.server.url);
+    const unknown = await gql(ctx.server.url, SIGN_IN, {
       email: uniqueEmail('nobody'),
       password: 'wrong password 1',
     });
-    const wrong = await gql(server.url, SIGN_IN, { email: user.email, password: 'wrong password 1' });
+    const wrong = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: 'wrong password 1' });
     expect(unknown.status).toBe(200);
     expect(unknown.text).toBe(wrong.text);
     expect(wrong.body.data?.signIn).toEqual({
@@ -94,24 +82,24 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
       i % 3 === 0 ? email.toUpperCase() : i % 3 === 1 ? ` ${email} ` : email,
     );
     const responses = await Promise.all(
-      variants.map((variant) => gql(server.url, SIGN_UP, { email: variant, password: STRONG_PASSWORD })),
+      variants.map((variant) => gql(ctx.server.url, SIGN_UP, { email: variant, password: STRONG_PASSWORD })),
     );
     const kinds = responses.map((r) => r.body.data?.signUp.__typename);
     expect(kinds.filter((k) => k === 'SignInSuccess')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'EmailTaken')).toHaveLength(19);
-    const count = await server.app.services.orm.em.fork().count(User, { email });
+    const count = await ctx.server.app.services.orm.em.fork().count(User, { email });
     expect(count).toBe(1);
   });
 
   it('refuses a 73-byte password under bcrypt with a clear reason and accepts 72 bytes', async () => {
-    const tooLong = await gql(server.url, SIGN_UP, {
+    const tooLong = await gql(ctx.server.url, SIGN_UP, {
       email: uniqueEmail(),
       password: 'a1b2c3d4e5'.repeat(7) + 'xyz',
     });
     expect(tooLong.body.data?.signUp.__typename).toBe('PasswordRejected');
     expect(tooLong.body.data?.signUp.reasons.join(' ')).toMatch(/too long for bcrypt/);
     // 72 bytes with multi-byte characters: 24 × "é" (2 bytes) + 24 ASCII = 72 bytes.
-    const exact = await gql(server.url, SIGN_UP, {
+    const exact = await gql(ctx.server.url, SIGN_UP, {
       email: uniqueEmail(),
       password: 'é'.repeat(24) + 'q'.repeat(24),
     });
@@ -119,13 +107,13 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
   });
 
   it('rejects short and common passwords with reasons', async () => {
-    const short = await gql(server.url, SIGN_UP, { email: uniqueEmail(), password: 'Ab1!' });
+    const short = await gql(ctx.server.url, SIGN_UP, { email: uniqueEmail(), password: 'Ab1!' });
     expect(short.body.data?.signUp).toMatchObject({
       __typename: 'PasswordRejected',
       code: 'PASSWORD_REJECTED',
     });
     expect(short.body.data?.signUp.reasons).toEqual(['Password must have at least 8 characters.']);
-    const common = await gql(server.url, SIGN_UP, { email: uniqueEmail(), password: 'password123' });
+    const common = await gql(ctx.server.url, SIGN_UP, { email: uniqueEmail(), password: 'password123' });
     expect(common.body.data?.signUp.reasons).toContain('Password is too common.');
   });
 
@@ -145,7 +133,7 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
       ['{ nope }', {}],
     ];
     for (const [query, variables] of cases) {
-      const response = await gql(server.url, query, variables);
+      const response = await gql(ctx.server.url, query, variables);
       expect(response.status, response.text).toBeLessThan(500);
       const errorCode = response.body.errors?.[0]?.extensions?.code;
       const data = response.body.data ? Object.values(response.body.data)[0] : null;
@@ -162,7 +150,7 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
   });
 
   it('answers malformed JSON and oversized bodies with a stable code, no stack', async () => {
-    const malformed = await fetch(`${server.url}/graphql`, {
+    const malformed = await fetch(`${ctx.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"query": "{ me { id } }"',
@@ -171,7 +159,7 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
     expect(await malformed.json()).toEqual({
       errors: [{ message: 'The request could not be processed.', extensions: { code: 'BAD_REQUEST' } }],
     });
-    const huge = await fetch(`${server.url}/graphql`, {
+    const huge = await fetch(`${ctx.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ me { id } }', variables: { pad: 'x'.repeat(1_000_000) } }),
@@ -183,28 +171,28 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
   });
 
   it('lists only live sessions and revokes only the caller’s own', async () => {
-    const alice = await signUpUser(server.url);
-    const bob = await signUpUser(server.url);
+    const alice = await signUpUser(ctx.server.url);
+    const bob = await signUpUser(ctx.server.url);
     const foreign = await gql(
-      server.url,
+      ctx.server.url,
       'mutation($id: ID!) { revokeSession(id: $id) }',
       { id: bob.sessionId },
       bearer(alice.accessToken),
     );
     expect(foreign.body.data).toEqual({ revokeSession: false });
-    const bobMe = await gql(server.url, ME, {}, bearer(bob.accessToken));
+    const bobMe = await gql(ctx.server.url, ME, {}, bearer(bob.accessToken));
     expect(bobMe.body.data?.me.email).toBe(bob.email);
 
-    const second = await gql(server.url, SIGN_IN, { email: alice.email, password: alice.password });
+    const second = await gql(ctx.server.url, SIGN_IN, { email: alice.email, password: alice.password });
     const everywhere = await gql(
-      server.url,
+      ctx.server.url,
       'mutation { signOutEverywhere }',
       {},
       bearer(second.body.data?.signIn.tokens.accessToken),
     );
     expect(everywhere.body.data).toEqual({ signOutEverywhere: 2 });
     for (const token of [alice.accessToken, second.body.data?.signIn.tokens.accessToken]) {
-      const me = await gql(server.url, ME, {}, bearer(token));
+      const me = await gql(ctx.server.url, ME, {}, bearer(token));
       expect(me.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     }
   });

@@ -1,12 +1,9 @@
 import { request } from 'node:http';
 import type { ClientRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { gql, SIGN_IN, SIGN_UP, STRONG_PASSWORD } from '../helpers/graphql.js';
 import { passwordChecks } from '../helpers/metrics.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 /**
  * One hashing slot and a bcrypt cost high enough (about 0.4 s a hash here) that callers queue
@@ -15,23 +12,16 @@ import type { TestServer } from '../helpers/server.js';
 const ENV = { HASH_CONCURRENCY: '1', HASH_QUEUE_LIMIT: '3', BCRYPT_COST: '13' };
 
 describe('the password-hashing queue', () => {
-  let database: TestDatabase;
-  let server: TestServer;
+  const ctx = useServer('postgresql', ENV);
   const email = 'queue@example.com';
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    server = await startServer(database, ENV);
-    const signUp = await gql(server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    const signUp = await gql(ctx.server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
     expect(signUp.body.data?.signUp.__typename).toBe('SignInSuccess');
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
   });
 
   const scrape = async () => {
-    const text = await (await fetch(`${server.url}/metrics`)).text();
+    const text = await (await fetch(`${ctx.server.url}/metrics`)).text();
     const value = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
     return {
       depth: value('plinto_password_hash_queue_depth'),
@@ -51,7 +41,7 @@ describe('the password-hashing queue', () => {
 
   /** A sign-in on its own connection, so that the test can hang up on it. */
   const rawSignIn = (): ClientRequest => {
-    const url = new URL(`${server.url}/graphql`);
+    const url = new URL(`${ctx.server.url}/graphql`);
     const req = request({
       host: url.hostname,
       port: url.port,
@@ -67,12 +57,12 @@ describe('the password-hashing queue', () => {
 
   it('answers past the queue limit with SERVICE_UNAVAILABLE at once, and serves the queued callers', async () => {
     const queued = Array.from({ length: 4 }, () =>
-      gql(server.url, SIGN_IN, { email, password: STRONG_PASSWORD }),
+      gql(ctx.server.url, SIGN_IN, { email, password: STRONG_PASSWORD }),
     );
     // One hashing, three waiting: the queue is full.
     const full = await waitFor((m) => m.inFlight === 1 && m.depth === 3);
     expect(full).toMatchObject({ inFlight: 1, depth: 3 });
-    const refused = await gql(server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
+    const refused = await gql(ctx.server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
     expect(refused.status).toBe(200);
     expect(refused.body.errors?.[0]?.message).toBe('The server is busy; retry shortly.');
     expect(refused.body.errors?.[0]?.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
@@ -83,9 +73,9 @@ describe('the password-hashing queue', () => {
   });
 
   it('does not spend a hash on a caller whose client hung up while waiting', async () => {
-    const checksBefore = await passwordChecks(server.app.services.metrics);
+    const checksBefore = await passwordChecks(ctx.server.app.services.metrics);
     const { abandoned: abandonedBefore } = await scrape();
-    const first = gql(server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
+    const first = gql(ctx.server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
     await waitFor((m) => m.inFlight === 1);
     const hungUp = [rawSignIn(), rawSignIn(), rawSignIn()];
     await waitFor((m) => m.depth === 3);
@@ -95,10 +85,10 @@ describe('the password-hashing queue', () => {
     const after = await waitFor((m) => m.depth === 0 && m.inFlight === 0);
     expect(after.abandoned - abandonedBefore).toBe(3);
     // Only the sign-in whose client stayed cost a hash.
-    expect((await passwordChecks(server.app.services.metrics)) - checksBefore).toBe(1);
+    expect((await passwordChecks(ctx.server.app.services.metrics)) - checksBefore).toBe(1);
 
     // A later caller is served at once: the abandoned callers gave their slot back.
-    const next = await gql(server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
+    const next = await gql(ctx.server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
     expect(next.body.data?.signIn.__typename).toBe('SignInSuccess');
   });
 });

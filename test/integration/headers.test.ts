@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { describe, expect, it } from 'vitest';
 import { gql, ME } from '../helpers/graphql.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
 
@@ -24,32 +21,22 @@ function expectSecurityHeaders(headers: Headers, what: string): void {
 }
 
 describe('security headers and CORS', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    server = await startServer(database, { CORS_ORIGINS: `${ALLOWED_ORIGIN},http://localhost:3000` });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer('sqlite', { CORS_ORIGINS: `${ALLOWED_ORIGIN},http://localhost:3000` });
 
   it('sends the header set on /graphql, /health, a 404 and an error response', async () => {
-    const graphql = await gql(server.url, ME);
+    const graphql = await gql(ctx.server.url, ME);
     expect(graphql.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     expectSecurityHeaders(graphql.headers, '/graphql');
 
-    const health = await fetch(`${server.url}/health`);
+    const health = await fetch(`${ctx.server.url}/health`);
     expect(health.status).toBe(200);
     expectSecurityHeaders(health.headers, '/health');
 
-    const missing = await fetch(`${server.url}/no/such/page`);
+    const missing = await fetch(`${ctx.server.url}/no/such/page`);
     expect(missing.status).toBe(404);
     expectSecurityHeaders(missing.headers, 'a 404');
 
-    const malformed = await fetch(`${server.url}/graphql`, {
+    const malformed = await fetch(`${ctx.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{"query": ',
@@ -57,7 +44,7 @@ describe('security headers and CORS', () => {
     expect(malformed.status).toBe(400);
     expectSecurityHeaders(malformed.headers, 'an error response');
 
-    const tooLarge = await fetch(`${server.url}/graphql`, {
+    const tooLarge = await fetch(`${ctx.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ query: '{ me { id } }', variables: { pad: 'x'.repeat(200_000) } }),
@@ -67,16 +54,16 @@ describe('security headers and CORS', () => {
   });
 
   it('marks GraphQL responses no-store, including errors', async () => {
-    const ok = await gql(server.url, '{ __typename }');
+    const ok = await gql(ctx.server.url, '{ __typename }');
     expect(ok.body.data).toEqual({ __typename: 'Query' });
     expect(ok.headers.get('cache-control')).toBe('no-store');
-    const failed = await gql(server.url, '{ nope }');
+    const failed = await gql(ctx.server.url, '{ nope }');
     expect(failed.status).toBe(400);
     expect(failed.headers.get('cache-control')).toBe('no-store');
   });
 
   it('echoes a listed origin exactly, with credentials and Vary: Origin', async () => {
-    const response = await gql(server.url, '{ __typename }', {}, { origin: ALLOWED_ORIGIN });
+    const response = await gql(ctx.server.url, '{ __typename }', {}, { origin: ALLOWED_ORIGIN });
     expect(response.headers.get('access-control-allow-origin')).toBe(ALLOWED_ORIGIN);
     expect(response.headers.get('access-control-allow-credentials')).toBe('true');
     expect(response.headers.get('vary')).toMatch(/\bOrigin\b/);
@@ -84,7 +71,7 @@ describe('security headers and CORS', () => {
 
   it('gives an unlisted origin no CORS grant, never *', async () => {
     for (const origin of ['https://evil.example', 'https://app.example.com.evil.example', 'null']) {
-      const response = await gql(server.url, '{ __typename }', {}, { origin });
+      const response = await gql(ctx.server.url, '{ __typename }', {}, { origin });
       expect(response.headers.get('access-control-allow-origin'), origin).toBeNull();
       expect(response.headers.get('access-control-allow-credentials'), origin).toBeNull();
       expect(response.headers.get('vary')).toMatch(/\bOrigin\b/);
@@ -93,7 +80,7 @@ describe('security headers and CORS', () => {
 
   it('answers a preflight from a listed origin and refuses one from elsewhere', async () => {
     const preflight = (origin: string) =>
-      fetch(`${server.url}/graphql`, {
+      fetch(`${ctx.server.url}/graphql`, {
         method: 'OPTIONS',
         headers: {
           origin,

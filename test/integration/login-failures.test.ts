@@ -1,32 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { describe, expect, it } from 'vitest';
 import { gql, SIGN_IN, signUpUser, uniqueEmail } from '../helpers/graphql.js';
 import { passwordChecks } from '../helpers/metrics.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const WRONG = 'not the password 123';
 
 describe('per-email sign-in failure counter (PostgreSQL + Redis)', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    // Rate limits off: only the failure counter is under test here.
-    server = await startServer(database, { RATE_LIMITS_ENABLED: 'false' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  // Rate limits off: only the failure counter is under test here.
+  const ctx = useServer('postgresql', { RATE_LIMITS_ENABLED: 'false' });
 
   const signIn = async (email: string, password: string) =>
-    (await gql(server.url, SIGN_IN, { email, password })).body.data?.signIn;
+    (await gql(ctx.server.url, SIGN_IN, { email, password })).body.data?.signIn;
 
   it('answers TooManyAttempts after 5 failures, alike for a registered and an unknown email', async () => {
-    const registered = await signUpUser(server.url);
+    const registered = await signUpUser(ctx.server.url);
     const unknown = uniqueEmail('nobody');
     const answers: Record<string, unknown[]> = { registered: [], unknown: [] };
     for (let i = 0; i < 5; i += 1) {
@@ -36,11 +23,11 @@ describe('per-email sign-in failure counter (PostgreSQL + Redis)', () => {
     expect(answers.registered).toEqual(Array(5).fill('InvalidCredentials'));
     expect(answers.unknown).toEqual(answers.registered);
 
-    const before = await passwordChecks(server.app.services.metrics);
+    const before = await passwordChecks(ctx.server.app.services.metrics);
     // Even the right password waits: the lock is checked before any password check.
     const lockedRegistered = await signIn(registered.email, registered.password);
     const lockedUnknown = await signIn(unknown, WRONG);
-    expect(await passwordChecks(server.app.services.metrics)).toBe(before);
+    expect(await passwordChecks(ctx.server.app.services.metrics)).toBe(before);
     for (const locked of [lockedRegistered, lockedUnknown]) {
       expect(locked).toMatchObject({ __typename: 'TooManyAttempts', code: 'TOO_MANY_ATTEMPTS' });
       expect(locked.retryAfterSeconds).toBeGreaterThanOrEqual(29);
@@ -50,7 +37,7 @@ describe('per-email sign-in failure counter (PostgreSQL + Redis)', () => {
   });
 
   it('counts only consecutive failures: a success starts the count over', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     for (let i = 0; i < 4; i += 1)
       expect((await signIn(user.email, WRONG)).__typename).toBe('InvalidCredentials');
     expect((await signIn(user.email, user.password)).__typename).toBe('SignInSuccess');
@@ -60,10 +47,10 @@ describe('per-email sign-in failure counter (PostgreSQL + Redis)', () => {
   });
 
   it('is cleared by clear(email), the hook the password-reset flow calls', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     for (let i = 0; i < 5; i += 1) await signIn(user.email, WRONG);
     expect((await signIn(user.email, user.password)).__typename).toBe('TooManyAttempts');
-    await server.app.services.loginFailures.clear(` ${user.email.toUpperCase()}`);
+    await ctx.server.app.services.loginFailures.clear(` ${user.email.toUpperCase()}`);
     expect((await signIn(user.email, user.password)).__typename).toBe('SignInSuccess');
   });
 });

@@ -5,6 +5,7 @@ import type { TestDatabase } from '../helpers/database.js';
 import { gql, SIGN_IN, signUpUser } from '../helpers/graphql.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 async function scrape(url: string): Promise<string> {
   const response = await fetch(`${url}/metrics`);
@@ -34,28 +35,18 @@ const SIGN_IN_FAILURE = 'plinto_auth_events_total{event="sign_in",result="failur
 const SIGN_IN_SUCCESS = 'plinto_auth_events_total{event="sign_in",result="success"}';
 
 describe('Prometheus metrics from the running service', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    server = await startServer(database);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer('postgresql');
 
   it('counts one failed and one successful sign-in exactly once each', async () => {
-    const user = await signUpUser(server.url);
-    const before = await scrape(server.url);
+    const user = await signUpUser(ctx.server.url);
+    const before = await scrape(ctx.server.url);
 
-    const failed = await gql(server.url, SIGN_IN, { email: user.email, password: 'not the password 1' });
+    const failed = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: 'not the password 1' });
     expect(failed.body.data?.signIn.__typename).toBe('InvalidCredentials');
-    const succeeded = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
+    const succeeded = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(succeeded.body.data?.signIn.__typename).toBe('SignInSuccess');
 
-    const after = await scrape(server.url);
+    const after = await scrape(ctx.server.url);
     expect(sample(after, SIGN_IN_FAILURE) - sample(before, SIGN_IN_FAILURE)).toBe(1);
     expect(sample(after, SIGN_IN_SUCCESS) - sample(before, SIGN_IN_SUCCESS)).toBe(1);
 
@@ -69,11 +60,11 @@ describe('Prometheus metrics from the running service', () => {
   });
 
   it('labels HTTP requests by a fixed route set and status, never by raw URL', async () => {
-    const before = await scrape(server.url);
-    await fetch(`${server.url}/health`);
-    await fetch(`${server.url}/secret-path-${Date.now()}?token=abc`);
-    await gql(server.url, '{ nope }');
-    const after = await scrape(server.url);
+    const before = await scrape(ctx.server.url);
+    await fetch(`${ctx.server.url}/health`);
+    await fetch(`${ctx.server.url}/secret-path-${Date.now()}?token=abc`);
+    await gql(ctx.server.url, '{ nope }');
+    const after = await scrape(ctx.server.url);
 
     const health = 'plinto_http_requests_total{method="GET",route="/health",status="200"}';
     expect(sample(after, health) - sample(before, health)).toBe(1);
@@ -90,10 +81,10 @@ describe('Prometheus metrics from the running service', () => {
   });
 
   it('counts an unauthenticated query as an operation error and exports default process metrics', async () => {
-    const before = await scrape(server.url);
-    const me = await gql(server.url, 'query Me { me { id } }');
+    const before = await scrape(ctx.server.url);
+    const me = await gql(ctx.server.url, 'query Me { me { id } }');
     expect(me.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    const after = await scrape(server.url);
+    const after = await scrape(ctx.server.url);
     const errors = 'plinto_graphql_operations_total{operation="Me",type="query",outcome="error"}';
     expect(sample(after, errors) - sample(before, errors)).toBe(1);
     expect(sample(after, 'plinto_process_cpu_user_seconds_total')).toBeGreaterThan(0);

@@ -1,7 +1,6 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BACKENDS, createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { describe, expect, it } from 'vitest';
+import { BACKENDS } from '../helpers/database.js';
 import { bearer, gql, ME, SIGN_IN, signUpUser } from '../helpers/graphql.js';
 import {
   accessTokenAmr,
@@ -16,24 +15,13 @@ import {
   withinOneStep,
   wrongCode,
 } from '../helpers/mfa.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(backend);
-    server = await startServer(database);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer(backend);
 
   async function userRow(id: string): Promise<Record<string, any>> {
-    const rows = await server.app.services.orm.em
+    const rows = await ctx.server.app.services.orm.em
       .fork()
       .getConnection()
       .execute('select * from users where id = ?', [id]);
@@ -41,15 +29,15 @@ describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
   }
 
   async function sql(statement: string, params: unknown[]): Promise<void> {
-    await server.app.services.orm.em.fork().getConnection().execute(statement, params, 'run');
+    await ctx.server.app.services.orm.em.fork().getConnection().execute(statement, params, 'run');
   }
 
   it('enrolls with a code from the returned secret, then signs in with password and code', async () => {
     await withinOneStep();
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const auth = bearer(user.accessToken);
 
-    const begin = await gql(server.url, BEGIN, {}, auth);
+    const begin = await gql(ctx.server.url, BEGIN, {}, auth);
     const { secret, otpauthUri } = begin.body.data!.beginTotpEnrollment;
     expect(secret).toMatch(/^[A-Z2-7]{32}$/);
     const uri = new URL(otpauthUri);
@@ -59,31 +47,31 @@ describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
     expect(uri.searchParams.get('issuer')).toBe('Plinto');
 
     // Nothing is on until confirmed; the pending secret is stored sealed, never in clear.
-    expect((await gql(server.url, ME, {}, auth)).body.data?.me.mfaEnabled).toBe(false);
+    expect((await gql(ctx.server.url, ME, {}, auth)).body.data?.me.mfaEnabled).toBe(false);
     const pending = await userRow(user.userId);
     expect(pending.totp_secret_encrypted).toBeNull();
     expect(pending.totp_pending_secret_encrypted).toBeTruthy();
     expect(pending.totp_pending_secret_encrypted).not.toContain(secret);
-    const early = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
+    const early = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(early.body.data?.signIn.__typename).toBe('SignInSuccess');
 
-    const wrong = await gql(server.url, CONFIRM, { code: wrongCode(secret) }, auth);
+    const wrong = await gql(ctx.server.url, CONFIRM, { code: wrongCode(secret) }, auth);
     expect(wrong.body.data?.confirmTotpEnrollment.__typename).toBe('InvalidMfaCode');
-    const twoStepsOld = await gql(server.url, CONFIRM, { code: codeAt(secret, -60) }, auth);
+    const twoStepsOld = await gql(ctx.server.url, CONFIRM, { code: codeAt(secret, -60) }, auth);
     expect(twoStepsOld.body.data?.confirmTotpEnrollment.__typename).toBe('InvalidMfaCode');
 
-    const confirm = await gql(server.url, CONFIRM, { code: codeAt(secret) }, auth);
+    const confirm = await gql(ctx.server.url, CONFIRM, { code: codeAt(secret) }, auth);
     const codes = confirm.body.data?.confirmTotpEnrollment.codes as string[];
     expect(confirm.body.data?.confirmTotpEnrollment.__typename).toBe('RecoveryCodes');
     expect(new Set(codes).size).toBe(10);
-    expect((await gql(server.url, ME, {}, auth)).body.data?.me.mfaEnabled).toBe(true);
+    expect((await gql(ctx.server.url, ME, {}, auth)).body.data?.me.mfaEnabled).toBe(true);
 
     const stored = await userRow(user.userId);
     expect(stored.totp_secret_encrypted).toBeTruthy();
     expect(stored.totp_secret_encrypted).not.toBe(secret);
     expect(stored.totp_secret_encrypted).not.toContain(secret);
     expect(stored.totp_pending_secret_encrypted).toBeNull();
-    const hashes = await server.app.services.orm.em
+    const hashes = await ctx.server.app.services.orm.em
       .fork()
       .getConnection()
       .execute('select code_hash from recovery_codes where user_id = ?', [user.userId]);
@@ -91,187 +79,184 @@ describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
     expect(hashes.map((r: { code_hash: string }) => r.code_hash)).not.toContain(codes[0]);
 
     // The code that confirmed the enrollment is spent: it cannot finish a sign-in.
-    const challengeToken = await challengeFor(server.url, user.email, user.password);
-    expect(await complete(server.url, challengeToken, codeAt(secret))).toMatchObject({
+    const challengeToken = await challengeFor(ctx.server.url, user.email, user.password);
+    expect(await complete(ctx.server.url, challengeToken, codeAt(secret))).toMatchObject({
       __typename: 'InvalidMfaCode',
     });
     const next = codeAt(secret, 30);
-    const success = await complete(server.url, challengeToken, next);
+    const success = await complete(ctx.server.url, challengeToken, next);
     expect(success.__typename).toBe('SignInSuccess');
     expect(success.user.mfaEnabled).toBe(true);
     expect(accessTokenAmr(success.tokens.accessToken).sort()).toEqual(['mfa', 'otp', 'pwd']);
-    expect((await gql(server.url, ME, {}, bearer(success.tokens.accessToken))).body.data?.me.id).toBe(
+    expect((await gql(ctx.server.url, ME, {}, bearer(success.tokens.accessToken))).body.data?.me.id).toBe(
       user.userId,
     );
 
     // The same code a second time, on a new challenge, is a replay.
-    const again = await challengeFor(server.url, user.email, user.password);
-    expect(await complete(server.url, again, next)).toMatchObject({ __typename: 'InvalidMfaCode' });
+    const again = await challengeFor(ctx.server.url, user.email, user.password);
+    expect(await complete(ctx.server.url, again, next)).toMatchObject({ __typename: 'InvalidMfaCode' });
     // The token of a finished challenge is spent too.
-    expect(await complete(server.url, challengeToken, next)).toMatchObject({ __typename: 'InvalidToken' });
+    expect(await complete(ctx.server.url, challengeToken, next)).toMatchObject({
+      __typename: 'InvalidToken',
+    });
   });
 
   it('refuses a code two steps old at sign-in, and accepts one step old', async () => {
     await withinOneStep();
-    const user = await enrolledUser(server.url);
+    const user = await enrolledUser(ctx.server.url);
     // Forget the step spent by the enrollment, so that only the ±1 window decides.
     await sql('update users set totp_last_used_step = null where id = ?', [user.userId]);
-    const challengeToken = await challengeFor(server.url, user.email, user.password);
-    expect(await complete(server.url, challengeToken, codeAt(user.secret, -60))).toMatchObject({
+    const challengeToken = await challengeFor(ctx.server.url, user.email, user.password);
+    expect(await complete(ctx.server.url, challengeToken, codeAt(user.secret, -60))).toMatchObject({
       __typename: 'InvalidMfaCode',
     });
-    expect(await complete(server.url, challengeToken, codeAt(user.secret, -30))).toMatchObject({
+    expect(await complete(ctx.server.url, challengeToken, codeAt(user.secret, -30))).toMatchObject({
       __typename: 'SignInSuccess',
     });
   });
 
   it('ends the challenge after five wrong codes, even if the sixth is right', async () => {
     await withinOneStep();
-    const user = await enrolledUser(server.url);
-    const challengeToken = await challengeFor(server.url, user.email, user.password);
+    const user = await enrolledUser(ctx.server.url);
+    const challengeToken = await challengeFor(ctx.server.url, user.email, user.password);
     for (let attempt = 1; attempt <= 5; attempt += 1) {
-      expect(await complete(server.url, challengeToken, wrongCode(user.secret))).toMatchObject({
+      expect(await complete(ctx.server.url, challengeToken, wrongCode(user.secret))).toMatchObject({
         __typename: 'InvalidMfaCode',
       });
     }
     const right = codeAt(user.secret);
-    expect(await complete(server.url, challengeToken, right)).toMatchObject({ __typename: 'InvalidToken' });
-    expect(await complete(server.url, challengeToken, user.recoveryCodes[0]!)).toMatchObject({
+    expect(await complete(ctx.server.url, challengeToken, right)).toMatchObject({
+      __typename: 'InvalidToken',
+    });
+    expect(await complete(ctx.server.url, challengeToken, user.recoveryCodes[0]!)).toMatchObject({
       __typename: 'InvalidToken',
     });
     // The refused right code was not spent: a new sign-in can still use it.
-    const fresh = await challengeFor(server.url, user.email, user.password);
-    expect(await complete(server.url, fresh, right)).toMatchObject({ __typename: 'SignInSuccess' });
+    const fresh = await challengeFor(ctx.server.url, user.email, user.password);
+    expect(await complete(ctx.server.url, fresh, right)).toMatchObject({ __typename: 'SignInSuccess' });
   });
 
   it('stops guessing across challenges: 15 wrong codes in 15 minutes block the user', async () => {
     await withinOneStep();
-    const user = await enrolledUser(server.url);
+    const user = await enrolledUser(ctx.server.url);
     for (let round = 0; round < 3; round += 1) {
-      const challengeToken = await challengeFor(server.url, user.email, user.password);
-      for (let attempt = 0; attempt < 5; attempt += 1) await complete(server.url, challengeToken, '000000');
+      const challengeToken = await challengeFor(ctx.server.url, user.email, user.password);
+      for (let attempt = 0; attempt < 5; attempt += 1)
+        await complete(ctx.server.url, challengeToken, '000000');
     }
-    const challengeToken = await challengeFor(server.url, user.email, user.password);
-    const blocked = await complete(server.url, challengeToken, codeAt(user.secret));
+    const challengeToken = await challengeFor(ctx.server.url, user.email, user.password);
+    const blocked = await complete(ctx.server.url, challengeToken, codeAt(user.secret));
     expect(blocked.__typename).toBe('TooManyAttempts');
     expect(blocked.retryAfterSeconds).toBeGreaterThan(800);
   });
 
   it('accepts a recovery code once, regenerates codes and disables TOTP', async () => {
     await withinOneStep();
-    const user = await enrolledUser(server.url);
+    const user = await enrolledUser(ctx.server.url);
     const [first, second] = user.recoveryCodes as [string, string];
 
     const withRecovery = await complete(
-      server.url,
-      await challengeFor(server.url, user.email, user.password),
+      ctx.server.url,
+      await challengeFor(ctx.server.url, user.email, user.password),
       first,
     );
     expect(withRecovery.__typename).toBe('SignInSuccess');
     expect(accessTokenAmr(withRecovery.tokens.accessToken).sort()).toEqual(['mfa', 'otp', 'pwd']);
     const reused = await complete(
-      server.url,
-      await challengeFor(server.url, user.email, user.password),
+      ctx.server.url,
+      await challengeFor(ctx.server.url, user.email, user.password),
       first,
     );
     expect(reused.__typename).toBe('InvalidMfaCode');
     // Case, spaces and dashes do not matter.
     const other = await complete(
-      server.url,
-      await challengeFor(server.url, user.email, user.password),
+      ctx.server.url,
+      await challengeFor(ctx.server.url, user.email, user.password),
       ` ${second.toUpperCase().replaceAll('-', ' ')} `,
     );
     expect(other.__typename).toBe('SignInSuccess');
 
     const auth = bearer(other.tokens.accessToken);
-    const badRegenerate = await gql(server.url, REGENERATE, { code: wrongCode(user.secret) }, auth);
+    const badRegenerate = await gql(ctx.server.url, REGENERATE, { code: wrongCode(user.secret) }, auth);
     expect(badRegenerate.body.data?.regenerateRecoveryCodes.__typename).toBe('InvalidMfaCode');
-    const regenerated = await gql(server.url, REGENERATE, { code: codeAt(user.secret) }, auth);
+    const regenerated = await gql(ctx.server.url, REGENERATE, { code: codeAt(user.secret) }, auth);
     const fresh = regenerated.body.data?.regenerateRecoveryCodes.codes as string[];
     expect(fresh).toHaveLength(10);
     // Earlier codes stop working once new ones are issued.
-    expect((await gql(server.url, DISABLE, { code: user.recoveryCodes[2] }, auth)).body.data).toEqual({
+    expect((await gql(ctx.server.url, DISABLE, { code: user.recoveryCodes[2] }, auth)).body.data).toEqual({
       disableTotp: false,
     });
-    expect((await gql(server.url, DISABLE, { code: fresh[0] }, auth)).body.data).toEqual({
+    expect((await gql(ctx.server.url, DISABLE, { code: fresh[0] }, auth)).body.data).toEqual({
       disableTotp: true,
     });
-    expect((await gql(server.url, ME, {}, auth)).body.data?.me.mfaEnabled).toBe(false);
+    expect((await gql(ctx.server.url, ME, {}, auth)).body.data?.me.mfaEnabled).toBe(false);
     const row = await userRow(user.userId);
     expect(row.totp_secret_encrypted).toBeNull();
-    const plain = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
+    const plain = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(plain.body.data?.signIn.__typename).toBe('SignInSuccess');
     expect(accessTokenAmr(plain.body.data?.signIn.tokens.accessToken)).toEqual(['pwd']);
   });
 
   it('lets only one of two concurrent uses of a code through', async () => {
     await withinOneStep();
-    const user = await enrolledUser(server.url);
+    const user = await enrolledUser(ctx.server.url);
     const tokens = [
-      await challengeFor(server.url, user.email, user.password),
-      await challengeFor(server.url, user.email, user.password),
+      await challengeFor(ctx.server.url, user.email, user.password),
+      await challengeFor(ctx.server.url, user.email, user.password),
     ];
     const code = codeAt(user.secret);
-    const results = await Promise.all(tokens.map((token) => complete(server.url, token, code)));
+    const results = await Promise.all(tokens.map((token) => complete(ctx.server.url, token, code)));
     expect(results.map((r) => r.__typename).sort()).toEqual(['InvalidMfaCode', 'SignInSuccess']);
   });
 
   it('keeps the second factor when the password hash changes (re-hash and direct update)', async () => {
     await withinOneStep();
-    const user = await enrolledUser(server.url);
+    const user = await enrolledUser(ctx.server.url);
     // The import path: a legacy SHA-256 hash, upgraded to bcrypt by the next sign-in.
     const legacy = `sha256:${createHash('sha256').update(user.password, 'utf8').digest('hex')}`;
     await sql('update users set password_hash = ? where id = ?', [legacy, user.userId]);
-    await challengeFor(server.url, user.email, user.password);
+    await challengeFor(ctx.server.url, user.email, user.password);
     const upgraded = await userRow(user.userId);
     expect(upgraded.password_hash).toMatch(/^\$2[aby]\$/);
     expect(upgraded.totp_enabled_at).toBeTruthy();
 
     // A new password written straight into the row, as any reset or change would.
     const newPassword = 'a brand new passphrase 99';
-    const newHash = await server.app.services.passwords.hash(newPassword);
+    const newHash = await ctx.server.app.services.passwords.hash(newPassword);
     await sql('update users set password_hash = ? where id = ?', [newHash, user.userId]);
-    const challengeToken = await challengeFor(server.url, user.email, newPassword);
-    const success = await complete(server.url, challengeToken, codeAt(user.secret));
+    const challengeToken = await challengeFor(ctx.server.url, user.email, newPassword);
+    const success = await complete(ctx.server.url, challengeToken, codeAt(user.secret));
     expect(success.__typename).toBe('SignInSuccess');
     expect(success.user.mfaEnabled).toBe(true);
   });
 
   it('refuses enrollment mutations without a live access token', async () => {
-    const user = await signUpUser(server.url);
-    const anonymous = await gql(server.url, BEGIN);
+    const user = await signUpUser(ctx.server.url);
+    const anonymous = await gql(ctx.server.url, BEGIN);
     expect(anonymous.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    const disable = await gql(server.url, DISABLE, { code: '123456' });
+    const disable = await gql(ctx.server.url, DISABLE, { code: '123456' });
     expect(disable.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     // Without TOTP on, disabling does nothing and says so.
-    expect((await gql(server.url, DISABLE, { code: '123456' }, bearer(user.accessToken))).body.data).toEqual({
+    expect(
+      (await gql(ctx.server.url, DISABLE, { code: '123456' }, bearer(user.accessToken))).body.data,
+    ).toEqual({
       disableTotp: false,
     });
   });
 });
 
 describe('an expired MFA challenge (postgresql)', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    server = await startServer(database, { MFA_CHALLENGE_TTL_SECONDS: '1' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer('postgresql', { MFA_CHALLENGE_TTL_SECONDS: '1' });
 
   it('is refused even with a valid code', async () => {
     await withinOneStep();
-    const user = await enrolledUser(server.url);
-    const signIn = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
+    const user = await enrolledUser(ctx.server.url);
+    const signIn = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     const challenge = signIn.body.data?.signIn;
     expect(challenge.__typename).toBe('MfaChallenge');
     expect(new Date(challenge.expiresAt).getTime() - Date.now()).toBeLessThanOrEqual(1000);
     await new Promise((resolve) => setTimeout(resolve, 1200));
-    expect(await complete(server.url, challenge.challengeToken, codeAt(user.secret))).toMatchObject({
+    expect(await complete(ctx.server.url, challenge.challengeToken, codeAt(user.secret))).toMatchObject({
       __typename: 'InvalidToken',
     });
   });

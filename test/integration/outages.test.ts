@@ -6,6 +6,7 @@ import { bearer, gql, ME, REFRESH, SIGN_IN, signUpUser, uniqueEmail } from '../h
 import { PrivateRedis, sparePort } from '../helpers/private-redis.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const SIGN_OUT = `mutation { signOut }`;
 const WRONG = 'not the password 123';
@@ -16,33 +17,27 @@ async function eventually(condition: () => Promise<boolean>): Promise<void> {
 }
 
 describe('GraphQL while PostgreSQL is unreachable', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    server = await startServer(database);
-  });
+  const ctx = useServer('postgresql');
+  // Runs before useServer's teardown (vitest runs afterAll hooks last registered, first): a test
+  // that failed mid-outage must not leave the database refusing the server's close.
   afterAll(async () => {
-    await restoreDatabase(database).catch(() => undefined);
-    await server?.close();
-    await database?.drop();
+    await restoreDatabase(ctx.database).catch(() => undefined);
   });
 
   it('answers SERVICE_UNAVAILABLE without driver text, and serves again once PostgreSQL is back', async () => {
-    const user = await signUpUser(server.url);
-    await cutOffDatabase(database);
+    const user = await signUpUser(ctx.server.url);
+    await cutOffDatabase(ctx.database);
 
-    const down = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
+    const down = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(down.body.data?.signIn ?? null).toBeNull();
     expect(down.body.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
     // An outage is never the client's fault, and never described: no host, database, SQL or stack.
     expect(down.text).not.toMatch(/postgres|plinto_test|allow|terminat|ECONN|select |stack|\.ts:/i);
     expect(down.body.errors?.[0]?.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
 
-    await restoreDatabase(database);
+    await restoreDatabase(ctx.database);
     await eventually(async () => {
-      const up = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
+      const up = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
       return up.body.data?.signIn?.__typename === 'SignInSuccess';
     });
   });

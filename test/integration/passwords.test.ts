@@ -6,13 +6,12 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import argon2 from 'argon2';
 import bcrypt from 'bcrypt';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { User } from '../../src/storage/entities/index.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
 import { gql, SIGN_IN, signUpUser, STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
 import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const run = promisify(execFile);
 
@@ -31,56 +30,46 @@ async function importUsers(env: Record<string, string>, lines: string[]) {
 }
 
 describe.each(BACKENDS)('password storage and migration (%s)', (backend) => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(backend);
-    server = await startServer(database);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer(backend);
 
   const storedHash = async (email: string) =>
-    (await server.app.services.orm.em.fork().findOneOrFail(User, { email })).passwordHash;
+    (await ctx.server.app.services.orm.em.fork().findOneOrFail(User, { email })).passwordHash;
 
   it('re-hashes bcrypt to argon2id at the next sign-in after the policy changes', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     expect(await storedHash(user.email)).toMatch(/^\$2b\$04\$/);
-    await server.close();
-    server = await startServer(database, { PASSWORD_HASH: 'argon2id' });
-    const signIn = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
+    await ctx.server.close();
+    ctx.server = await startServer(ctx.database, { PASSWORD_HASH: 'argon2id' });
+    const signIn = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(signIn.body.data?.signIn.__typename).toBe('SignInSuccess');
     expect(await storedHash(user.email)).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
-    const again = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
+    const again = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(again.body.data?.signIn.__typename).toBe('SignInSuccess');
-    const wrong = await gql(server.url, SIGN_IN, { email: user.email, password: `${user.password}!` });
+    const wrong = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: `${user.password}!` });
     expect(wrong.body.data?.signIn.__typename).toBe('InvalidCredentials');
-    await server.close();
-    server = await startServer(database);
+    await ctx.server.close();
+    ctx.server = await startServer(ctx.database);
   });
 
   it('upgrades a weaker bcrypt cost, but only after a correct password', async () => {
-    const user = await signUpUser(server.url);
-    await server.close();
-    server = await startServer(database, { BCRYPT_COST: '5' });
-    await gql(server.url, SIGN_IN, { email: user.email, password: 'not the password 1' });
+    const user = await signUpUser(ctx.server.url);
+    await ctx.server.close();
+    ctx.server = await startServer(ctx.database, { BCRYPT_COST: '5' });
+    await gql(ctx.server.url, SIGN_IN, { email: user.email, password: 'not the password 1' });
     expect(await storedHash(user.email)).toMatch(/^\$2b\$04\$/);
-    await gql(server.url, SIGN_IN, { email: user.email, password: user.password });
+    await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(await storedHash(user.email)).toMatch(/^\$2b\$05\$/);
-    await server.close();
-    server = await startServer(database);
+    await ctx.server.close();
+    ctx.server = await startServer(ctx.database);
   });
 
   it('imports legacy SHA-256, bcrypt and argon2id users and upgrades the legacy hash at first sign-in', async () => {
     const legacy = { email: uniqueEmail('legacy'), password: 'legacy password 2019' };
     const bcryptUser = { email: uniqueEmail('bcrypt'), password: 'old bcrypt password' };
     const argonUser = { email: uniqueEmail('argon'), password: 'old argon password' };
-    const existing = await signUpUser(server.url);
+    const existing = await signUpUser(ctx.server.url);
     const sha = createHash('sha256').update(legacy.password).digest('hex');
-    const result = await importUsers(server.env, [
+    const result = await importUsers(ctx.server.env, [
       JSON.stringify({ email: legacy.email.toUpperCase(), passwordHash: sha }),
       JSON.stringify({
         email: bcryptUser.email,
@@ -95,17 +84,20 @@ describe.each(BACKENDS)('password storage and migration (%s)', (backend) => {
     expect(result.output).toContain('imported 3, skipped 1 duplicate(s) in the file, 1 already registered');
     expect(await storedHash(legacy.email)).toBe(`sha256:${sha}`);
 
-    const wrong = await gql(server.url, SIGN_IN, { email: legacy.email, password: 'legacy password 2018' });
+    const wrong = await gql(ctx.server.url, SIGN_IN, {
+      email: legacy.email,
+      password: 'legacy password 2018',
+    });
     expect(wrong.body.data?.signIn.__typename).toBe('InvalidCredentials');
-    const signIn = await gql(server.url, SIGN_IN, { email: legacy.email, password: legacy.password });
+    const signIn = await gql(ctx.server.url, SIGN_IN, { email: legacy.email, password: legacy.password });
     expect(signIn.body.data?.signIn.__typename).toBe('SignInSuccess');
     expect(await storedHash(legacy.email)).toMatch(/^\$2b\$04\$/);
-    const bcryptSignIn = await gql(server.url, SIGN_IN, {
+    const bcryptSignIn = await gql(ctx.server.url, SIGN_IN, {
       email: bcryptUser.email,
       password: bcryptUser.password,
     });
     expect(bcryptSignIn.body.data?.signIn.user.emailVerified).toBe(true);
-    const argonSignIn = await gql(server.url, SIGN_IN, {
+    const argonSignIn = await gql(ctx.server.url, SIGN_IN, {
       email: argonUser.email,
       password: argonUser.password,
     });
@@ -115,7 +107,7 @@ describe.each(BACKENDS)('password storage and migration (%s)', (backend) => {
   it('refuses a whole import file that has one bad line, naming the line', async () => {
     const emails = [uniqueEmail('batch'), uniqueEmail('batch')];
     const hash = createHash('sha256').update('whatever password').digest('hex');
-    const result = await importUsers(server.env, [
+    const result = await importUsers(ctx.server.env, [
       JSON.stringify({ email: emails[0], passwordHash: hash }),
       JSON.stringify({ email: emails[1], passwordHash: 'md5:abc' }),
       '{ not json',
@@ -123,7 +115,7 @@ describe.each(BACKENDS)('password storage and migration (%s)', (backend) => {
     expect(result.code).toBe(1);
     expect(result.output).toContain('line 2: "passwordHash" is not a bcrypt, argon2id or SHA-256 hex hash');
     expect(result.output).toContain('line 3: not valid JSON');
-    expect(await server.app.services.orm.em.fork().count(User, { email: { $in: emails } })).toBe(0);
+    expect(await ctx.server.app.services.orm.em.fork().count(User, { email: { $in: emails } })).toBe(0);
   });
 });
 

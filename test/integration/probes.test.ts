@@ -1,9 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, cutOffDatabase, restoreDatabase } from '../helpers/database.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cutOffDatabase, restoreDatabase } from '../helpers/database.js';
 import { signUpUser } from '../helpers/graphql.js';
-import type { TestDatabase } from '../helpers/database.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 async function readiness(url: string): Promise<{ status: number; text: string; body: any }> {
   const response = await fetch(`${url}/ready`);
@@ -22,65 +20,49 @@ async function readinessBecomes(url: string, status: number, attempts = 50) {
 }
 
 describe('health and readiness probes (PostgreSQL + Redis)', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    server = await startServer(database);
-  });
+  const ctx = useServer('postgresql');
+  // Runs before useServer's teardown (vitest runs afterAll hooks last registered, first): a test
+  // that failed mid-outage must not leave the database refusing the server's close.
   afterAll(async () => {
-    await restoreDatabase(database).catch(() => undefined);
-    await server?.close();
-    await database?.drop();
+    await restoreDatabase(ctx.database).catch(() => undefined);
   });
 
   it('reports alive on /health and ready on /ready with both checks passing', async () => {
-    const health = await fetch(`${server.url}/health`);
+    const health = await fetch(`${ctx.server.url}/health`);
     expect(health.status).toBe(200);
     expect(await health.json()).toEqual({ status: 'ok' });
-    const ready = await readiness(server.url);
+    const ready = await readiness(ctx.server.url);
     expect(ready.status).toBe(200);
     expect(ready.body).toEqual({ status: 'ready', failed: [] });
   });
 
   it('turns 503 naming the database while PostgreSQL is unreachable, and 200 again without a restart', async () => {
     // The database refuses new connections and its open ones are cut: to this server, PostgreSQL is gone.
-    await cutOffDatabase(database);
-    const down = await readinessBecomes(server.url, 503);
+    await cutOffDatabase(ctx.database);
+    const down = await readinessBecomes(ctx.server.url, 503);
     expect(down.status).toBe(503);
     expect(down.body).toEqual({ status: 'unavailable', failed: ['database'] });
     // Names only: no driver text, host, database name or error message.
     expect(down.text).not.toMatch(/connect|terminat|allow|refused|postgres|plinto_test|error/i);
     // /health checks nothing else: the process is still alive.
-    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await fetch(`${ctx.server.url}/health`)).status).toBe(200);
 
-    await restoreDatabase(database);
-    const up = await readinessBecomes(server.url, 200);
+    await restoreDatabase(ctx.database);
+    const up = await readinessBecomes(ctx.server.url, 200);
     expect(up.status).toBe(200);
     expect(up.body).toEqual({ status: 'ready', failed: [] });
     // The pool reconnected for real work too, not just for the probe.
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     expect(user.accessToken).toBeTruthy();
   });
 });
 
 describe('readiness with Redis unreachable', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    // Nothing listens on port 1: every Redis command fails at once (no offline queue).
-    server = await startServer(database, { REDIS_URL: 'redis://127.0.0.1:1' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  // Nothing listens on port 1: every Redis command fails at once (no offline queue).
+  const ctx = useServer('postgresql', { REDIS_URL: 'redis://127.0.0.1:1' });
 
   it('names only the failing check', async () => {
-    const ready = await readiness(server.url);
+    const ready = await readiness(ctx.server.url);
     expect(ready.status).toBe(503);
     expect(ready.body).toEqual({ status: 'unavailable', failed: ['redis'] });
     expect(ready.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1|closed/i);
@@ -88,27 +70,17 @@ describe('readiness with Redis unreachable', () => {
 });
 
 describe('readiness while shutting down', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    server = await startServer(database, { SHUTDOWN_DRAIN_SECONDS: '1' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer('sqlite', { SHUTDOWN_DRAIN_SECONDS: '1' });
 
   it('answers 503 draining as soon as shutdown begins', async () => {
-    expect((await readiness(server.url)).status).toBe(200);
-    const closing = server.app.close();
-    const draining = await readiness(server.url);
+    expect((await readiness(ctx.server.url)).status).toBe(200);
+    const closing = ctx.server.app.close();
+    const draining = await readiness(ctx.server.url);
     expect(draining.status).toBe(503);
     expect(draining.body).toEqual({ status: 'draining', failed: [] });
     // Liveness is unaffected: the process is healthy, only leaving.
-    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+    expect((await fetch(`${ctx.server.url}/health`)).status).toBe(200);
     await closing;
-    await expect(fetch(`${server.url}/health`)).rejects.toThrow();
+    await expect(fetch(`${ctx.server.url}/health`)).rejects.toThrow();
   });
 });

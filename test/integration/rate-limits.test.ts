@@ -8,6 +8,7 @@ import { gqlFrom } from '../helpers/local-address.js';
 import { passwordChecks, rateLimitRejections } from '../helpers/metrics.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const LIMITS_ON = { RATE_LIMITS_ENABLED: 'true' };
 
@@ -156,29 +157,19 @@ describe('rate limits over a real Redis', () => {
 });
 
 describe('rate limits in the embedded mode (SQLite, no Redis)', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    server = await startServer(database, LIMITS_ON);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer('sqlite', LIMITS_ON);
 
   it('still limits, in process', async () => {
-    expect(server.app.services.redis).toBeNull();
+    expect(ctx.server.app.services.redis).toBeNull();
     for (let i = 0; i < 3; i += 1) {
-      const ok = await gql(server.url, SIGN_UP, {
+      const ok = await gql(ctx.server.url, SIGN_UP, {
         email: uniqueEmail('embedded'),
         password: STRONG_PASSWORD,
       });
       expect(ok.body.data?.signUp.__typename).toBe('SignInSuccess');
     }
     expectRateLimited(
-      await gql(server.url, SIGN_UP, { email: uniqueEmail('embedded'), password: STRONG_PASSWORD }),
+      await gql(ctx.server.url, SIGN_UP, { email: uniqueEmail('embedded'), password: STRONG_PASSWORD }),
     );
   });
 });

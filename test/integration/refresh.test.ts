@@ -1,42 +1,30 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Session } from '../../src/storage/entities/index.js';
-import { BACKENDS, createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { BACKENDS } from '../helpers/database.js';
 import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(backend);
-    server = await startServer(database, { REFRESH_GRACE_SECONDS: '1' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer(backend, { REFRESH_GRACE_SECONDS: '1' });
 
   async function refresh(refreshToken: string) {
-    return (await gql(server.url, REFRESH, { refreshToken })).body.data?.refreshSession;
+    return (await gql(ctx.server.url, REFRESH, { refreshToken })).body.data?.refreshSession;
   }
 
   it('rotates the refresh token on every use', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const first = await refresh(user.refreshToken);
     const second = await refresh(first.tokens.refreshToken);
     expect(new Set([user.refreshToken, first.tokens.refreshToken, second.tokens.refreshToken]).size).toBe(3);
     expect(second.session.id).toBe(user.sessionId);
-    const me = await gql(server.url, ME, {}, bearer(second.tokens.accessToken));
+    const me = await gql(ctx.server.url, ME, {}, bearer(second.tokens.accessToken));
     expect(me.body.data?.me.id).toBe(user.userId);
   });
 
   it('revokes the whole session when a rotated token is presented after the grace window', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const rotated = await refresh(user.refreshToken);
     expect(rotated.__typename).toBe('SignInSuccess');
     await sleep(1200);
@@ -45,14 +33,14 @@ describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
     // The legitimate holder's newer tokens die with the session: the thief and the victim are both out.
     const newer = await refresh(rotated.tokens.refreshToken);
     expect(newer.__typename).toBe('InvalidToken');
-    const me = await gql(server.url, ME, {}, bearer(rotated.tokens.accessToken));
+    const me = await gql(ctx.server.url, ME, {}, bearer(rotated.tokens.accessToken));
     expect(me.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    const row = await server.app.services.orm.em.fork().findOneOrFail(Session, user.sessionId);
+    const row = await ctx.server.app.services.orm.em.fork().findOneOrFail(Session, user.sessionId);
     expect(row.revokedReason).toBe('refresh-reuse');
   });
 
   it('gives concurrent refreshes with one token the same new pair (two tabs)', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const results = await Promise.all(Array.from({ length: 5 }, () => refresh(user.refreshToken)));
     expect(results.map((r) => r.__typename)).toEqual(Array(5).fill('SignInSuccess'));
     expect(new Set(results.map((r) => r.tokens.refreshToken)).size).toBe(1);
@@ -60,7 +48,7 @@ describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
     // The pair they share is live, and the session was rotated exactly once.
     const next = await refresh(results[0].tokens.refreshToken);
     expect(next.__typename).toBe('SignInSuccess');
-    const row = await server.app.services.orm.em.fork().findOneOrFail(Session, user.sessionId);
+    const row = await ctx.server.app.services.orm.em.fork().findOneOrFail(Session, user.sessionId);
     expect(row.rotationCount).toBe(2);
     expect(row.revokedAt).toBeNull();
   });
@@ -71,38 +59,40 @@ describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
   });
 
   it('refuses the access token right after signOut and revokeSession', async () => {
-    const user = await signUpUser(server.url);
-    expect((await gql(server.url, ME, {}, bearer(user.accessToken))).body.data?.me.id).toBe(user.userId);
-    await gql(server.url, 'mutation { signOut }', {}, bearer(user.accessToken));
-    expect((await gql(server.url, ME, {}, bearer(user.accessToken))).body.errors?.[0]?.extensions?.code).toBe(
-      'UNAUTHENTICATED',
-    );
+    const user = await signUpUser(ctx.server.url);
+    expect((await gql(ctx.server.url, ME, {}, bearer(user.accessToken))).body.data?.me.id).toBe(user.userId);
+    await gql(ctx.server.url, 'mutation { signOut }', {}, bearer(user.accessToken));
+    expect(
+      (await gql(ctx.server.url, ME, {}, bearer(user.accessToken))).body.errors?.[0]?.extensions?.code,
+    ).toBe('UNAUTHENTICATED');
 
-    const other = await signUpUser(server.url);
+    const other = await signUpUser(ctx.server.url);
     const second = await gql(
-      server.url,
+      ctx.server.url,
       'mutation($e: String!, $p: String!) { signIn(input: {email: $e, password: $p}) { ... on SignInSuccess { tokens { accessToken } } } }',
       { e: other.email, p: other.password },
     );
     const secondToken = second.body.data?.signIn.tokens.accessToken as string;
-    expect((await gql(server.url, ME, {}, bearer(other.accessToken))).body.data?.me.id).toBe(other.userId);
+    expect((await gql(ctx.server.url, ME, {}, bearer(other.accessToken))).body.data?.me.id).toBe(
+      other.userId,
+    );
     const revoked = await gql(
-      server.url,
+      ctx.server.url,
       'mutation($id: ID!) { revokeSession(id: $id) }',
       { id: other.sessionId },
       bearer(secondToken),
     );
     expect(revoked.body.data).toEqual({ revokeSession: true });
     expect(
-      (await gql(server.url, ME, {}, bearer(other.accessToken))).body.errors?.[0]?.extensions?.code,
+      (await gql(ctx.server.url, ME, {}, bearer(other.accessToken))).body.errors?.[0]?.extensions?.code,
     ).toBe('UNAUTHENTICATED');
-    expect((await gql(server.url, ME, {}, bearer(secondToken))).body.data?.me.id).toBe(other.userId);
+    expect((await gql(ctx.server.url, ME, {}, bearer(secondToken))).body.data?.me.id).toBe(other.userId);
     expect((await refresh(other.refreshToken)).__typename).toBe('InvalidToken');
   });
 
   it('delivers the refresh token as an HttpOnly cookie when the browser asks, and refreshes from it', async () => {
-    const user = await signUpUser(server.url);
-    const signIn = await fetch(`${server.url}/graphql`, {
+    const user = await signUpUser(ctx.server.url);
+    const signIn = await fetch(`${ctx.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-refresh-token-transport': 'cookie' },
       body: JSON.stringify({
@@ -120,7 +110,12 @@ describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
     expect(setCookie).toMatch(/SameSite=Strict/);
     expect(setCookie).toMatch(/Path=\/graphql/);
     const cookie = setCookie.split(';')[0]!;
-    const refreshed = await gql(server.url, REFRESH, {}, { cookie, 'x-refresh-token-transport': 'cookie' });
+    const refreshed = await gql(
+      ctx.server.url,
+      REFRESH,
+      {},
+      { cookie, 'x-refresh-token-transport': 'cookie' },
+    );
     expect(refreshed.body.data?.refreshSession.__typename).toBe('SignInSuccess');
     expect(refreshed.body.data?.refreshSession.tokens.refreshToken).toBeNull();
     expect(refreshed.headers.get('set-cookie')).toMatch(/^plinto_refresh=/);

@@ -1,40 +1,18 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
-import {
-  emailFlowHelpers,
-  REQUEST_PASSWORD_RESET,
-  RESET_PASSWORD,
-  startMailServer,
-} from '../helpers/email-documents.js';
+import { describe, expect, it } from 'vitest';
+import { emailFlowHelpers, REQUEST_PASSWORD_RESET, RESET_PASSWORD } from '../helpers/email-documents.js';
 import { bearer, gql } from '../helpers/graphql.js';
 import { BEGIN, codeAt, complete, CONFIRM, withinOneStep } from '../helpers/mfa.js';
-import type { TestServer } from '../helpers/server.js';
-import { startSmtpServer } from '../helpers/smtp.js';
-import type { TestSmtpServer } from '../helpers/smtp.js';
+import { useMailServer } from '../helpers/use-server.js';
 
 const NEW_PASSWORD = 'reset interplay passphrase 31';
 
 /** Where the email, lockout and second-factor flows meet (PostgreSQL, Redis, real SMTP). */
 describe('password reset against the lockout and the second factor', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-  let smtp: TestSmtpServer;
-
-  beforeAll(async () => {
-    smtp = await startSmtpServer();
-    database = await createTestDatabase('postgresql');
-    server = await startMailServer(database, smtp.url);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await smtp?.close();
-    await database?.drop();
-  });
+  const ctx = useMailServer('postgresql');
 
   const { signIn, verifiedUser, mailedToken } = emailFlowHelpers(
-    () => server,
-    () => smtp,
+    () => ctx.server,
+    () => ctx.smtp,
   );
 
   it('lets a locked-out user reset, and the reset clears the failure counter', async () => {
@@ -46,7 +24,7 @@ describe('password reset against the lockout and the second factor', () => {
 
     // The attacker's failures cannot lock the owner out of the reset flow.
     const token = await mailedToken(REQUEST_PASSWORD_RESET, email, /reset/i, '/reset-password');
-    const reset = await gql(server.url, RESET_PASSWORD, { token, newPassword: NEW_PASSWORD });
+    const reset = await gql(ctx.server.url, RESET_PASSWORD, { token, newPassword: NEW_PASSWORD });
     expect(reset.body.data?.resetPassword.__typename).toBe('PasswordChanged');
 
     const after = await signIn(email, NEW_PASSWORD);
@@ -56,10 +34,10 @@ describe('password reset against the lockout and the second factor', () => {
   it('keeps the second factor on across a password reset', async () => {
     await withinOneStep();
     const { email, tokens } = await verifiedUser();
-    const begin = await gql(server.url, BEGIN, {}, bearer(tokens.accessToken));
+    const begin = await gql(ctx.server.url, BEGIN, {}, bearer(tokens.accessToken));
     const secret = begin.body.data?.beginTotpEnrollment.secret as string;
     const confirmed = await gql(
-      server.url,
+      ctx.server.url,
       CONFIRM,
       { code: codeAt(secret, -30) },
       bearer(tokens.accessToken),
@@ -67,12 +45,12 @@ describe('password reset against the lockout and the second factor', () => {
     expect(confirmed.body.data?.confirmTotpEnrollment.__typename).toBe('RecoveryCodes');
 
     const token = await mailedToken(REQUEST_PASSWORD_RESET, email, /reset/i, '/reset-password');
-    const reset = await gql(server.url, RESET_PASSWORD, { token, newPassword: NEW_PASSWORD });
+    const reset = await gql(ctx.server.url, RESET_PASSWORD, { token, newPassword: NEW_PASSWORD });
     expect(reset.body.data?.resetPassword.__typename).toBe('PasswordChanged');
 
     const challenge = await signIn(email, NEW_PASSWORD);
     expect(challenge.__typename).toBe('MfaChallenge');
-    const done = await complete(server.url, challenge.challengeToken, codeAt(secret));
+    const done = await complete(ctx.server.url, challenge.challengeToken, codeAt(secret));
     expect(done.__typename).toBe('SignInSuccess');
     expect(done.user.mfaEnabled).toBe(true);
   });

@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { describe, expect, it } from 'vitest';
 import { gql, SIGN_IN, signUpUser, uniqueEmail } from '../helpers/graphql.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -11,28 +8,18 @@ const median = (values: number[]) => {
 };
 
 describe('sign-in timing', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    // A real cost, so that a skipped hash would show as a gap of tens of milliseconds.
-    server = await startServer(database, { BCRYPT_COST: '10' });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  // A real cost, so that a skipped hash would show as a gap of tens of milliseconds.
+  const ctx = useServer('postgresql', { BCRYPT_COST: '10' });
 
   it('takes the same time for an unknown email as for a wrong password (dummy verify)', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const timed = async (email: string) => {
       const started = performance.now();
-      const response = await gql(server.url, SIGN_IN, { email, password: 'not the password 9' });
+      const response = await gql(ctx.server.url, SIGN_IN, { email, password: 'not the password 9' });
       const elapsed = performance.now() - started;
       expect(response.body.data?.signIn.__typename).toBe('InvalidCredentials');
       // Keep the per-account failure counter from locking the account: this measures the hash path.
-      await server.app.services.loginFailures.clear(email);
+      await ctx.server.app.services.loginFailures.clear(email);
       return elapsed;
     };
     const known: number[] = [];

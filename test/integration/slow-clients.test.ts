@@ -1,10 +1,7 @@
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { describe, expect, it } from 'vitest';
+import { useServer } from '../helpers/use-server.js';
 
 /**
  * A client that opens a connection, writes `first`, then trickles one byte of `rest` per second
@@ -42,17 +39,7 @@ function slowClient(url: string, first: string, rest: string): Promise<{ answer:
 }
 
 describe('slow clients (slowloris)', () => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('sqlite');
-    server = await startServer(database);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer('sqlite');
 
   it(
     'drops a client whose headers take over 10 s, and one whose body takes over 30 s, with 408',
@@ -62,13 +49,13 @@ describe('slow clients (slowloris)', () => {
       const [headers, request] = await Promise.all([
         // Headers that never end: one more header byte per second.
         slowClient(
-          server.url,
+          ctx.server.url,
           'POST /graphql HTTP/1.1\r\nHost: plinto.test\r\n',
           'X-Slow: ' + 'a'.repeat(60),
         ),
         // Complete headers, then the body one byte per second (each byte keeps the socket busy).
         slowClient(
-          server.url,
+          ctx.server.url,
           `POST /graphql HTTP/1.1\r\nHost: plinto.test\r\nContent-Type: application/json\r\nContent-Length: ${
             body.length + 60
           }\r\n\r\n`,

@@ -1,30 +1,19 @@
 import { RequestContext, TransactionContext } from '@mikro-orm/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Session, User } from '../../src/storage/entities/index.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
 import { bearer, gql, REFRESH, signUpUser } from '../helpers/graphql.js';
 import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 describe.each(BACKENDS)('storage (%s)', (backend) => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(backend);
-    server = await startServer(database);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer(backend);
 
   // A loaded row must not look modified: a spurious change set would write stale values back at
   // the next flush and undo a concurrent conditional update (e.g. disabling a second factor).
   it('sees no changes in freshly loaded rows, dates included', async () => {
-    const user = await signUpUser(server.url);
-    const em = server.app.services.orm.em.fork();
+    const user = await signUpUser(ctx.server.url);
+    const em = ctx.server.app.services.orm.em.fork();
     await em.findOneOrFail(User, user.userId);
     await em.findOneOrFail(Session, user.sessionId);
     em.getUnitOfWork().computeChangeSets();
@@ -37,15 +26,15 @@ describe.each(BACKENDS)('storage (%s)', (backend) => {
   });
 
   it('reads a profile for `me` with the same dates and flags as the ORM entity', async () => {
-    const user = await signUpUser(server.url);
-    const em = server.app.services.orm.em.fork();
+    const user = await signUpUser(ctx.server.url);
+    const em = ctx.server.app.services.orm.em.fork();
     await em.nativeUpdate(
       User,
       { id: user.userId },
       { emailVerifiedAt: new Date('2026-01-02T03:04:05.678Z') },
     );
     const entity = await em.fork().findOneOrFail(User, user.userId);
-    const profile = await server.app.services.users.profile(em.fork(), user.userId);
+    const profile = await ctx.server.app.services.users.profile(em.fork(), user.userId);
     expect(profile).toEqual({
       id: entity.id,
       email: entity.email,
@@ -53,16 +42,16 @@ describe.each(BACKENDS)('storage (%s)', (backend) => {
       totpEnabledAt: null,
       createdAt: entity.createdAt,
     });
-    const me = await gql(server.url, '{ me { emailVerified createdAt } }', {}, bearer(user.accessToken));
+    const me = await gql(ctx.server.url, '{ me { emailVerified createdAt } }', {}, bearer(user.accessToken));
     expect(me.body.data?.me).toEqual({ emailVerified: true, createdAt: entity.createdAt.toISOString() });
-    expect(await server.app.services.users.profile(em.fork(), crypto.randomUUID())).toBeNull();
+    expect(await ctx.server.app.services.users.profile(em.fork(), crypto.randomUUID())).toBeNull();
   });
 
   it('stores emails normalised under a unique index', async () => {
-    const user = await signUpUser(server.url, `  MiXeD.${Date.now()}@Example.COM `);
-    const row = await server.app.services.orm.em.fork().findOneOrFail(User, user.userId);
+    const user = await signUpUser(ctx.server.url, `  MiXeD.${Date.now()}@Example.COM `);
+    const row = await ctx.server.app.services.orm.em.fork().findOneOrFail(User, user.userId);
     expect(row.email).toBe(row.email.trim().toLowerCase());
-    const em = server.app.services.orm.em.fork();
+    const em = ctx.server.app.services.orm.em.fork();
     await expect(
       em.insert(User, {
         id: crypto.randomUUID(),

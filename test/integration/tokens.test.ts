@@ -1,41 +1,30 @@
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
 import { SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { AccessTokenService } from '../../src/security/access-tokens.js';
 import { SecretBox } from '../../src/security/crypto.js';
 import { SigningKeyStore } from '../../src/security/signing-keys.js';
 import { migrate, openOrm } from '../../src/storage/orm.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
 import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
 import { startServer, testEnv } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const parts = (token: string) => token.split('.') as [string, string, string];
 const decode = (segment: string) => JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
 
 describe.each(BACKENDS)('access tokens and signing keys (%s)', (backend) => {
-  let database: TestDatabase;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(backend);
-    server = await startServer(database);
-  });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
+  const ctx = useServer(backend);
 
   async function meCode(token: string): Promise<string | undefined> {
-    const response = await gql(server.url, ME, {}, bearer(token));
+    const response = await gql(ctx.server.url, ME, {}, bearer(token));
     return response.body.data?.me ? 'OK' : String(response.body.errors?.[0]?.extensions?.code);
   }
 
   it('issues EdDSA tokens with the documented claims, verifiable from the JWKS with plain node:crypto', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const [header, payload, signature] = parts(user.accessToken);
     const claims = decode(payload);
     expect(decode(header)).toMatchObject({ alg: 'EdDSA', typ: 'at+jwt' });
@@ -48,7 +37,7 @@ describe.each(BACKENDS)('access tokens and signing keys (%s)', (backend) => {
     });
     expect(claims.exp - claims.iat).toBe(900);
 
-    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as { keys: any[] };
+    const jwks = (await (await fetch(`${ctx.server.url}/.well-known/jwks.json`)).json()) as { keys: any[] };
     const jwk = jwks.keys.find((k) => k.kid === decode(header).kid);
     expect(jwk).toMatchObject({ kty: 'OKP', crv: 'Ed25519', alg: 'EdDSA', use: 'sig' });
     expect(jwk.d).toBeUndefined();
@@ -67,7 +56,7 @@ describe.each(BACKENDS)('access tokens and signing keys (%s)', (backend) => {
   });
 
   it('refuses tampered, alg:none, expired and wrong-audience tokens', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     expect(await meCode(user.accessToken)).toBe('OK');
     const [header, payload, signature] = parts(user.accessToken);
     const claims = decode(payload);
@@ -86,7 +75,7 @@ describe.each(BACKENDS)('access tokens and signing keys (%s)', (backend) => {
       .sign(new TextEncoder().encode('guess'));
     expect(await meCode(hs256)).toBe('UNAUTHENTICATED');
 
-    const key = await server.app.services.signingKeys.signingKey();
+    const key = await ctx.server.app.services.signingKeys.signingKey();
     const resign = (overrides: Record<string, unknown>) =>
       new SignJWT({ ...claims, ...overrides })
         .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
@@ -101,30 +90,30 @@ describe.each(BACKENDS)('access tokens and signing keys (%s)', (backend) => {
   });
 
   it('keeps tokens valid across a restart (keys in the database, sealed with AUTH_SECRET)', async () => {
-    const user = await signUpUser(server.url);
-    await server.close();
-    server = await startServer(database);
+    const user = await signUpUser(ctx.server.url);
+    await ctx.server.close();
+    ctx.server = await startServer(ctx.database);
     expect(await meCode(user.accessToken)).toBe('OK');
-    const refreshed = await gql(server.url, REFRESH, { refreshToken: user.refreshToken });
+    const refreshed = await gql(ctx.server.url, REFRESH, { refreshToken: user.refreshToken });
     expect(refreshed.body.data?.refreshSession.__typename).toBe('SignInSuccess');
   });
 
   it('rotates the signing key while the previous one stays published and accepted', async () => {
-    const user = await signUpUser(server.url);
+    const user = await signUpUser(ctx.server.url);
     const oldKid = decode(parts(user.accessToken)[0]).kid;
-    const newKid = await server.app.services.signingKeys.rotate();
+    const newKid = await ctx.server.app.services.signingKeys.rotate();
     expect(newKid).not.toBe(oldKid);
-    const jwks = (await (await fetch(`${server.url}/.well-known/jwks.json`)).json()) as {
+    const jwks = (await (await fetch(`${ctx.server.url}/.well-known/jwks.json`)).json()) as {
       keys: Array<{ kid: string }>;
     };
     expect(jwks.keys.map((k) => k.kid).sort()).toEqual([oldKid, newKid].sort());
     expect(await meCode(user.accessToken)).toBe('OK');
-    const next = await gql(server.url, REFRESH, { refreshToken: user.refreshToken });
+    const next = await gql(ctx.server.url, REFRESH, { refreshToken: user.refreshToken });
     expect(decode(parts(next.body.data?.refreshSession.tokens.accessToken)[0]).kid).toBe(newKid);
   });
 
   it('stores signing keys only sealed', async () => {
-    const rows = await server.app.services.orm.em
+    const rows = await ctx.server.app.services.orm.em
       .fork()
       .getConnection()
       .execute('select private_key_encrypted from signing_keys');
