@@ -1,9 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase } from '../helpers/database.js';
-import type { TestDatabase } from '../helpers/database.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, gql, ME, SIGN_IN, SIGN_UP, STRONG_PASSWORD } from '../helpers/graphql.js';
-import { startServer } from '../helpers/server.js';
-import type { TestServer } from '../helpers/server.js';
+import { useServer } from '../helpers/use-server.js';
 
 const SESSIONS = `query { sessions { id current createdAt lastUsedAt expiresAt ip userAgent } }`;
 const AUDIT_LOG = `query($first: Int!) {
@@ -18,33 +15,26 @@ const AUDIT_LOG = `query($first: Int!) {
  * statements are counted at MikroORM's query hook, on a real server and a real database.
  */
 describe('SQL statements per operation', () => {
-  let database: TestDatabase;
-  let server: TestServer;
+  const ctx = useServer('postgresql');
   let accessToken: string;
   let statements = 0;
   const email = 'queries@example.com';
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
-    server = await startServer(database);
-    const signUp = await gql(server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    const signUp = await gql(ctx.server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
     accessToken = signUp.body.data?.signUp.tokens.accessToken as string;
-    server.app.services.orm.config.set('onQuery', (sql: string) => {
+    ctx.server.app.services.orm.config.set('onQuery', (sql: string) => {
       statements += 1;
       return sql;
     });
   });
-  afterAll(async () => {
-    await server?.close();
-    await database?.drop();
-  });
 
   /** Runs the operation twice (the second is the steady state: caches warm) and counts the second. */
   const statementsOf = async (query: string, variables: Record<string, unknown> = {}) => {
-    const first = await gql(server.url, query, variables, bearer(accessToken));
+    const first = await gql(ctx.server.url, query, variables, bearer(accessToken));
     expect(first.body.errors).toBeUndefined();
     statements = 0;
-    const second = await gql(server.url, query, variables, bearer(accessToken));
+    const second = await gql(ctx.server.url, query, variables, bearer(accessToken));
     expect(second.body.errors).toBeUndefined();
     return { count: statements, data: second.body.data };
   };
@@ -61,7 +51,7 @@ describe('SQL statements per operation', () => {
     expect(fewSessions.data?.sessions).toHaveLength(1);
 
     for (let i = 0; i < 20; i += 1) {
-      const signIn = await gql(server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
+      const signIn = await gql(ctx.server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
       expect(signIn.body.data?.signIn.__typename).toBe('SignInSuccess');
     }
     const manySessions = await statementsOf(SESSIONS);
