@@ -120,6 +120,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   const app = express();
   app.disable('x-powered-by');
+  // No ETags: GraphQL answers are POSTs marked no-store, and hashing every body costs CPU per request.
+  app.set('etag', false);
   // Only proxies named by TRUST_PROXY may set the client IP through X-Forwarded-For.
   app.set('trust proxy', config.trustProxy);
   // First, so that every response (404s and errors included) carries the headers and is counted and logged.

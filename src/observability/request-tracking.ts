@@ -44,6 +44,8 @@ export function requestTracking(logger: Logger, metrics: Metrics): RequestHandle
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, seconds);
       const quiet = QUIET_ROUTES.has(route) && res.statusCode < 400;
+      // The line is built only if it will be written (LOG_LEVEL=warn skips it entirely).
+      if (!logger.isLevelEnabled(quiet ? 'debug' : 'info')) return;
       const line = {
         requestId,
         method: req.method,

@@ -57,6 +57,8 @@ describe('security headers and CORS', () => {
     const ok = await gql(ctx.server.url, '{ __typename }');
     expect(ok.body.data).toEqual({ __typename: 'Query' });
     expect(ok.headers.get('cache-control')).toBe('no-store');
+    // Nothing to revalidate, so no body hash per answer.
+    expect(ok.headers.get('etag')).toBeNull();
     const failed = await gql(ctx.server.url, '{ nope }');
     expect(failed.status).toBe(400);
     expect(failed.headers.get('cache-control')).toBe('no-store');
