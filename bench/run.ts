@@ -38,6 +38,8 @@ const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '--max-old-space-si
  */
 const PROFILE_DIR = 'bench/results/profiles';
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+/** BENCH_LOG_LEVEL=info measures with the per-request access log on (production's default level). */
+const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
 interface Scenario {
   name: string;
@@ -247,13 +249,14 @@ async function main(): Promise<void> {
     RATE_LIMITS_ENABLED: 'false',
     ...(process.env.HASH_CONCURRENCY ? { HASH_CONCURRENCY: process.env.HASH_CONCURRENCY } : {}),
     SIGNUP_MODE: 'immediate',
-    LOG_LEVEL: 'warn',
+    LOG_LEVEL: LOG_LEVEL,
   };
   execFileSync('node', ['dist/src/cli/migrate.js'], { env, stdio: 'inherit' });
   const profileFlags = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const server: ChildProcess = spawn('node', [...SERVER_NODE_FLAGS, ...profileFlags, 'dist/src/main.js'], {
     env,
-    stdio: ['ignore', 'inherit', 'inherit'],
+    // At info the access log (one JSON line a request) is written for real, to /dev/null.
+    stdio: ['ignore', LOG_LEVEL === 'warn' ? 'inherit' : 'ignore', 'inherit'],
   });
   const results: Scenario[] = [];
   let report: Record<string, unknown> = {};
@@ -266,7 +269,9 @@ async function main(): Promise<void> {
       if (ready) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
-    console.log('rate limits: OFF for this run (RATE_LIMITS_ENABLED=false); bcrypt cost 12; production mode');
+    console.log(
+      `rate limits: OFF for this run (RATE_LIMITS_ENABLED=false); bcrypt cost 12; production mode; LOG_LEVEL=${LOG_LEVEL}`,
+    );
 
     console.log('measuring the hash limit…');
     const bcryptLimit = await hashesPerSecond(() => bcrypt.hash(PASSWORD, 12), 6);
