@@ -94,7 +94,7 @@ export class SessionService {
     client: ClientInfo | null = null,
   ): Promise<boolean> {
     const count = await this.revokeWhere(em, { id: sessionId, user: userId }, reason);
-    if (count > 0) await this.recordRevocation(reason, userId, sessionId, client);
+    if (count > 0) await this.recordRevocation(em, reason, userId, sessionId, client);
     return count > 0;
   }
 
@@ -108,21 +108,26 @@ export class SessionService {
       ? { user: userId, id: { $ne: options.exceptSessionId } }
       : { user: userId };
     const count = await this.revokeWhere(em, where, reason);
-    if (count > 0) await this.recordRevocation(reason, userId, null, options.client ?? null);
+    if (count > 0) await this.recordRevocation(em, reason, userId, null, options.client ?? null);
     return count;
   }
 
-  /** Password flows record their own event; sign-out and explicit revocation are recorded here. */
+  /**
+   * Password flows record their own event; sign-out and explicit revocation are recorded here, on
+   * the caller's EntityManager: inside a transaction the audit row joins it instead of waiting for
+   * a second pooled connection.
+   */
   private async recordRevocation(
+    em: EntityManager,
     reason: RevokeReason,
     userId: string,
     sessionId: string | null,
     client: ClientInfo | null,
   ): Promise<void> {
     if (reason === 'sign-out' || reason === 'sign-out-everywhere') {
-      await this.events.record({ kind: 'sign_out', result: 'success', userId, sessionId, client });
+      await this.events.record({ kind: 'sign_out', result: 'success', userId, sessionId, client, em });
     } else if (reason === 'revoked') {
-      await this.events.record({ kind: 'session_revoked', result: 'success', userId, sessionId, client });
+      await this.events.record({ kind: 'session_revoked', result: 'success', userId, sessionId, client, em });
     }
   }
 
