@@ -38,6 +38,11 @@ const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '--max-old-space-si
  */
 const PROFILE_DIR = 'bench/results/profiles';
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+/**
+ * BENCH_STRICT=1 (CI's smoke run): exit non-zero if any scenario saw an error, a non-2xx answer or
+ * no completed request at all. It checks that the benchmark works, not how fast it is.
+ */
+const STRICT = process.env.BENCH_STRICT === '1';
 /** BENCH_LOG_LEVEL=info measures with the per-request access log on (production's default level). */
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
@@ -274,10 +279,11 @@ async function main(): Promise<void> {
     );
 
     console.log('measuring the hash limit…');
-    const bcryptLimit = await hashesPerSecond(() => bcrypt.hash(PASSWORD, 12), 6);
+    const limitSeconds = Math.min(6, Math.max(2, DURATION));
+    const bcryptLimit = await hashesPerSecond(() => bcrypt.hash(PASSWORD, 12), limitSeconds);
     const argonLimit = await hashesPerSecond(
       () => argon2.hash(PASSWORD, { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 }),
-      4,
+      Math.min(4, limitSeconds),
     );
 
     console.log('creating users…');
@@ -465,6 +471,11 @@ async function main(): Promise<void> {
     );
     console.log(`server peak RSS: ${String(report.serverPeakRssMb)} MB`);
     console.log('written to bench/results/latest.json');
+    const failed = results.filter((r) => r.errors > 0 || r.non2xx > 0 || r.requestsPerSecond === 0);
+    if (STRICT && failed.length > 0) {
+      console.error(`bench: ${failed.map((r) => r.name).join(', ')} had errors or no answers`);
+      process.exitCode = 1;
+    }
   } finally {
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
