@@ -43,7 +43,8 @@ export default tseslint.config(
             'Use inTransaction (src/storage/transaction.ts): em.transactional enables AsyncLocalStorage.',
         },
         {
-          selector: "CallExpression[callee.property.name=/^(flush|persistAndFlush|commit)$/][callee.object.name=/^(em|tx)$/]",
+          selector:
+            'CallExpression[callee.property.name=/^(flush|persistAndFlush|commit)$/][callee.object.name=/^(em|tx)$/]',
           message:
             'Write with native statements (insert, nativeUpdate, nativeDelete): a unit-of-work flush enters an AsyncLocalStorage (promise hooks on for the whole process on Node 20), and inTransaction never flushes.',
         },
