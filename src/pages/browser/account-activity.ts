@@ -102,6 +102,7 @@ export class ActivitySection {
   private item(event: AuditEvent): HTMLLIElement {
     const item = document.createElement('li');
     item.className = ATTENTION.has(event.result) ? 'event attention' : 'event';
+    item.dataset.eventId = event.id;
     item.dataset.kind = event.kind;
     item.dataset.result = event.result;
     const what = document.createElement('p');
