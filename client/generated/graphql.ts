@@ -29,7 +29,7 @@ export type AuditLogQueryVariables = Exact<{
 }>;
 
 
-export type AuditLogQuery = { auditLog: { __typename: 'AuditLogConnection', edges: Array<{ __typename: 'AuditLogEdge', cursor: string, node: { __typename: 'AuditEvent', id: string, kind: string, result: string, ip: string | null, userAgent: string | null, createdAt: string } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
+export type AuditLogQuery = { auditLog: { __typename: 'AuditLogConnection', edges: Array<{ __typename: 'AuditLogEdge', cursor: string, node: { __typename: 'AuditEvent', id: string, kind: string, result: string, sessionId: string | null, ip: string | null, userAgent: string | null, createdAt: string } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
 
 type TokenSignInResultFields_InvalidToken_Fragment = { __typename: 'InvalidToken', code: UserErrorCode, message: string };
 
@@ -347,6 +347,7 @@ export const AuditLogDocument = new TypedDocumentString(`
         id
         kind
         result
+        sessionId
         ip
         userAgent
         createdAt

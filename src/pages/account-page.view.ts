@@ -1,7 +1,8 @@
 import { errorSummary, field, statusRegion } from './html.js';
 
 /**
- * The account page: profile, sessions, password change and two-step verification. It renders
+ * The account page: profile, sessions, recent security activity, password change and two-step
+ * verification. It renders
  * signed out; the script asks the API (refresh cookie -> access token) and fills it in.
  */
 export function accountView(): string {
@@ -25,6 +26,14 @@ export function accountView(): string {
 <h2 id="sessions-title">Where you are signed in</h2>
 <p>Sign out any device you do not recognise, then change your password.</p>
 <ul class="sessions" id="sessions-list"></ul>
+</section>
+
+<section aria-labelledby="activity-title">
+<h2 id="activity-title">Recent security activity</h2>
+<p>Sign-ins, sign-outs and changes to your password or two-step verification, newest first. If you do not recognise one, sign out that device and change your password.</p>
+<ol class="activity" id="activity-list"></ol>
+<p id="activity-empty" hidden>Nothing yet.</p>
+<div class="actions"><button type="button" class="secondary" id="activity-more" hidden>Show older activity</button></div>
 </section>
 
 <section aria-labelledby="change-password-title">

@@ -87,6 +87,9 @@ export function pageRoutes(options: PageRoutesOptions): Router {
   );
 
   for (const page of PAGES) router.get(page.path, renderPage(page, origins));
+  // The entry: the account page itself asks the API whether there is a session and, if not, says so
+  // with a link to sign in. The server cannot tell here: the refresh cookie is only sent to /graphql.
+  router.get('/', (_req: Request, res: Response) => res.redirect(302, '/account'));
   return router;
 }
 

@@ -7,8 +7,8 @@ import { buildPageAssets } from '../../pages.build.js';
 import { focusedId, launchChromium, screenshot, watchProblems } from '../helpers/browser.js';
 import { createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
-import { startMailServer } from '../helpers/email-documents.js';
-import { uniqueEmail } from '../helpers/graphql.js';
+import { emailFlowHelpers, startMailServer } from '../helpers/email-documents.js';
+import { gql, SIGN_IN, STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
 import { codeAt, withinOneStep, wrongCode } from '../helpers/mfa.js';
 import { freePort } from '../helpers/replicas.js';
 import type { TestServer } from '../helpers/server.js';
@@ -253,6 +253,89 @@ describe('hosted pages in a browser', () => {
     // The sessions from before the reset are gone: this one is the only one left.
     expect(await page.locator('#sessions-list li').count()).toBe(1);
     expect(await page.textContent('#sessions-list li')).toContain('This device');
+  });
+
+  it('shows the recent security activity on the account page, in plain words, with show more', async () => {
+    const { verifiedUser } = emailFlowHelpers(
+      () => server,
+      () => smtp,
+    );
+    const owner = await verifiedUser(uniqueEmail('activity'));
+    // More than a page (20) of events before the browser's own: sign-ins from a script, one of
+    // them with a user agent that would be markup if the page ever put it in as HTML.
+    const hostileAgent = '<img src=x id=injected>';
+    for (let i = 0; i < 20; i += 1) {
+      const agent = i === 0 ? hostileAgent : 'Plinto test script';
+      const signedIn = await gql(
+        server.url,
+        SIGN_IN,
+        { email: owner.email, password: STRONG_PASSWORD },
+        {
+          'user-agent': agent,
+        },
+      );
+      expect(signedIn.body.data?.signIn.__typename).toBe('SignInSuccess');
+    }
+
+    const desktop = await browser.newContext({ viewport: { width: 960, height: 640 } });
+    try {
+      const tab = await desktop.newPage();
+      const tabProblems = watchProblems(tab);
+      await tab.goto(`${server.url}/sign-in`);
+      await tab.fill('#sign-in-email', owner.email);
+      await tab.fill('#sign-in-password', 'not the password');
+      await tab.press('#sign-in-password', 'Enter');
+      await tab.waitForSelector('#sign-in-form-errors:not([hidden])');
+      await tab.fill('#sign-in-password', STRONG_PASSWORD);
+      await tab.press('#sign-in-password', 'Enter');
+      await tab.waitForURL(`${server.url}/account`);
+      await tab.waitForSelector('#account:not([hidden])');
+
+      const events = tab.locator('#activity-list > li');
+      expect(await events.count()).toBe(20);
+      // Newest first: this browser's sign-in, marked as this session, then the failed attempt.
+      const newest = events.nth(0);
+      expect(await newest.locator('.what').innerText()).toBe('Signed in with your password');
+      expect(await newest.locator('.current').innerText()).toBe('This session');
+      expect(await newest.locator('.details').innerText()).toContain('HeadlessChrome');
+      expect(await newest.locator('.details').innerText()).toMatch(/127\.0\.0\.1/);
+      const failedAttempt = events.nth(1);
+      expect(await failedAttempt.locator('.what').innerText()).toBe('Failed sign-in: wrong password');
+      expect(await failedAttempt.getAttribute('class')).toBe('event attention');
+      expect(await failedAttempt.locator('.current').count()).toBe(0);
+      // The script's sign-ins are other sessions: only one event says "This session".
+      expect(await events.nth(2).innerText()).toContain('Plinto test script');
+      expect(await tab.locator('#activity-list .current').count()).toBe(1);
+      await screenshot(tab, 'account-activity.png');
+
+      // The first page ends inside the script's sign-ins; the older events are one click away.
+      const more = tab.locator('#activity-more');
+      expect(await more.isVisible()).toBe(true);
+      expect(await more.innerText()).toBe('Show older activity');
+      await more.click();
+      await tab.waitForFunction(() => document.querySelectorAll('#activity-list > li').length > 20);
+      const all = await events.locator('.what').allInnerTexts();
+      // The 20 script sign-ins and the browser's, then the verification and, oldest, the sign-up.
+      expect(all.filter((what) => what === 'Signed in with your password')).toHaveLength(21);
+      expect(all).toContain('Email address confirmed');
+      expect(all.at(-1)).toBe('Account created');
+      // The second page follows the cursor: no event twice.
+      const ids = await events.evaluateAll((items) => items.map((item) => item.dataset.eventId));
+      expect(new Set(ids).size).toBe(all.length);
+      // Nothing older is left: the button goes, and focus is on the first event it added.
+      expect(await more.isHidden()).toBe(true);
+      expect(
+        await tab.evaluate(() => document.activeElement?.matches('#activity-list > li:nth-child(21)')),
+      ).toBe(true);
+      expect(await tab.textContent('#status')).toMatch(/^\d+ older events? shown\.$/);
+
+      // The hostile user agent is shown as text, never turned into an element.
+      expect(await tab.locator('#activity-list').innerText()).toContain(hostileAgent);
+      expect(await tab.locator('#injected').count()).toBe(0);
+      expect(tabProblems).toEqual([]);
+    } finally {
+      await desktop.close();
+    }
   });
 
   it('ran without a script error or a Content-Security-Policy violation', () => {

@@ -65,6 +65,40 @@ describe('hosted pages over HTTP', () => {
     }
   });
 
+  it('redirects / to the account page with the security headers, and leaves the API routes alone', async () => {
+    const api = await gql(server.url, ME);
+    for (const method of ['GET', 'HEAD']) {
+      const response = await fetch(`${server.url}/?redirect=${encodeURIComponent(APP_ORIGIN)}`, {
+        method,
+        redirect: 'manual',
+      });
+      expect(response.status, method).toBe(302);
+      // A fixed, same-origin address: nothing from the request (query, Host) goes into it.
+      expect(response.headers.get('location'), method).toBe('/account');
+      for (const name of SECURITY_HEADERS) {
+        expect(response.headers.get(name), `${name} on ${method} /`).not.toBeNull();
+        expect(response.headers.get(name), `${name} on ${method} /`).toBe(api.headers.get(name));
+      }
+    }
+    // The browser lands on the account page, which decides signed in or out by asking the API.
+    const followed = await fetch(`${server.url}/`);
+    expect(followed.url).toBe(`${server.url}/account`);
+    expect(await followed.text()).toContain('id="signed-out"');
+
+    expect(api.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    for (const [path, type] of [
+      ['/health', /json/],
+      ['/ready', /json/],
+      ['/metrics', /^text\/plain/],
+      ['/.well-known/jwks.json', /json/],
+    ] as const) {
+      const response = await fetch(`${server.url}${path}`, { redirect: 'manual' });
+      expect(response.status, path).toBe(200);
+      expect(response.headers.get('content-type'), path).toMatch(type);
+    }
+    expect((await fetch(`${server.url}/no/such/page`, { redirect: 'manual' })).status).toBe(404);
+  });
+
   it('renders the landing of an email link without putting its token in the page', async () => {
     const token = 'tok_0123456789abcdef';
     const html = await (await fetch(`${server.url}/verify-email?token=${token}`)).text();

@@ -2,10 +2,9 @@ import type { MeQuery, SessionsQuery } from '../../../client/src/index.js';
 import { PlintoError } from '../../../client/src/index.js';
 import { announce, byId, FormController, requireValue } from './forms.js';
 import type { FormProblem } from './forms.js';
+import { ActivitySection, describeDevice } from './account-activity.js';
 import { TotpSection } from './account-totp.js';
 import { createClient, describeError } from './session.js';
-
-type Session = SessionsQuery['sessions'][number];
 
 const client = createClient();
 const accountView = byId('account');
@@ -33,10 +32,6 @@ function renderProfile(me: MeQuery['me']): void {
   totp.render(me.mfaEnabled);
 }
 
-function describeDevice(session: Session): string {
-  return session.userAgent ? session.userAgent.slice(0, 120) : 'Unknown device';
-}
-
 function renderSessions(sessions: SessionsQuery['sessions']): void {
   const list = byId<HTMLUListElement>('sessions-list');
   list.replaceChildren(
@@ -46,7 +41,7 @@ function renderSessions(sessions: SessionsQuery['sessions']): void {
       item.dataset.sessionId = session.id;
       const device = document.createElement('p');
       device.className = 'device';
-      device.textContent = describeDevice(session);
+      device.textContent = describeDevice(session.userAgent);
       const details = document.createElement('p');
       details.className = 'details';
       const lastUsed = new Date(session.lastUsedAt).toLocaleString();
@@ -63,7 +58,10 @@ function renderSessions(sessions: SessionsQuery['sessions']): void {
         revoke.className = 'secondary';
         revoke.textContent = 'Sign out this device';
         // The visible text is the same on every row: the accessible name says which device.
-        revoke.setAttribute('aria-label', `Sign out ${describeDevice(session)}, last active ${lastUsed}`);
+        revoke.setAttribute(
+          'aria-label',
+          `Sign out ${describeDevice(session.userAgent)}, last active ${lastUsed}`,
+        );
         revoke.addEventListener('click', () => void revokeSession(session.id));
         item.append(revoke);
       }
@@ -72,8 +70,10 @@ function renderSessions(sessions: SessionsQuery['sessions']): void {
   );
 }
 
+/** Sessions and activity together: every action on them also writes a new event. */
 async function refreshSessions(): Promise<void> {
-  renderSessions(await client.sessions());
+  const [sessions] = await Promise.all([client.sessions(), activity.reload()]);
+  renderSessions(sessions);
 }
 
 async function revokeSession(id: string): Promise<void> {
@@ -89,7 +89,10 @@ async function revokeSession(id: string): Promise<void> {
 
 const totp = new TotpSection(client, failed, (enabled) => {
   byId('profile-mfa').textContent = enabled ? 'On' : 'Off';
+  void activity.reload().catch((error: unknown) => failed(error));
 });
+
+const activity = new ActivitySection(client, failed);
 
 const changePassword = new FormController('change-password-form');
 changePassword.onSubmit(async () => {
@@ -138,6 +141,7 @@ async function load(): Promise<void> {
     const [me, sessions] = await Promise.all([client.me(), client.sessions()]);
     renderProfile(me);
     renderSessions(sessions);
+    await activity.reload(sessions.find((session) => session.current)?.id ?? null);
     signedOutView.hidden = true;
     accountView.hidden = false;
     announce(`Signed in as ${me.email}.`);
