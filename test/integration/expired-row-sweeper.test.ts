@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Writable } from 'node:stream';
 import type { EntityManager } from '@mikro-orm/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/observability/logger.js';
@@ -22,6 +21,7 @@ import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { useServer } from '../helpers/use-server.js';
+import { CapturedLog } from '../helpers/captured-log.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -32,21 +32,6 @@ const hash = () => randomBytes(32).toString('hex');
 /** Polls a condition (no timing assertion: the test timeout is the only bound). */
 async function eventually(condition: () => Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 100));
-}
-
-/** Every log line the app writes, parsed. */
-class CapturedLog extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-  get lines(): Array<Record<string, any>> {
-    return this.text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, any>);
-  }
 }
 
 /** Realistic rows with backdated times, written the way the flows write them. */

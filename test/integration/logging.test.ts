@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import type { PlintoApp } from '../../src/app.js';
@@ -8,21 +7,7 @@ import { createTestDatabase, cutOffDatabase, restoreDatabase } from '../helpers/
 import type { TestDatabase } from '../helpers/database.js';
 import { bearer, gql, REFRESH, SIGN_IN, signUpUser } from '../helpers/graphql.js';
 import { testEnv } from '../helpers/server.js';
-
-/** Every log line the app writes, parsed. */
-class CapturedLog extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
-    this.text += chunk.toString();
-    callback();
-  }
-  get lines(): Array<Record<string, any>> {
-    return this.text
-      .split('\n')
-      .filter(Boolean)
-      .map((line) => JSON.parse(line) as Record<string, any>);
-  }
-}
+import { CapturedLog } from '../helpers/captured-log.js';
 
 describe('request logs', () => {
   let database: TestDatabase;
