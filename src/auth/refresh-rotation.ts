@@ -3,7 +3,7 @@ import type { SecurityEvents } from '../observability/security-events.js';
 import type { AccessTokenService } from '../security/access-tokens.js';
 import type { SecretBox } from '../security/crypto.js';
 import { randomToken, sha256Hex } from '../security/crypto.js';
-import { toDate, toDateOrNull } from '../storage/db-values.js';
+import { toDate, toDateOrNull, toDbDate } from '../storage/db-values.js';
 import type { DbDate } from '../storage/db-values.js';
 import { Session } from '../storage/entities/index.js';
 import { inTransaction } from '../storage/transaction.js';
@@ -50,9 +50,6 @@ async function run(tx: EntityManager, sql: string, params: unknown[]): Promise<n
     .execute<{ affectedRows: number }>(sql, params, 'run', tx.getTransactionContext());
   return result.affectedRows;
 }
-
-/** A date as the database stores it (PostgreSQL: timestamptz; SQLite: epoch milliseconds). */
-const dbDate = (em: EntityManager, date: Date): unknown => em.getPlatform().processDateProperty(date);
 
 export type RefreshOutcome = { kind: 'success'; signedIn: SignedIn } | { kind: 'invalid-token' };
 
@@ -109,7 +106,7 @@ export class RefreshRotation {
         return { kind: 'invalid-token' } as const;
       }
       if (row.rotated_at === null) {
-        const won = await run(tx, CLAIM_TOKEN, [dbDate(tx, now), tokenHash]);
+        const won = await run(tx, CLAIM_TOKEN, [toDbDate(tx, now), tokenHash]);
         if (won === 1)
           return { kind: 'rotated', signedIn: await this.rotate(tx, row, tokenHash, client, now) } as const;
       }
@@ -171,8 +168,8 @@ export class RefreshRotation {
     await run(tx, INSERT_TOKEN, [
       sha256Hex(refreshToken),
       row.session_id,
-      dbDate(tx, now),
-      dbDate(tx, refreshTokenExpiresAt),
+      toDbDate(tx, now),
+      toDbDate(tx, refreshTokenExpiresAt),
     ]);
     const access = await this.accessTokens.issue(
       { userId: row.user_id, sessionId: row.session_id, amr: row.amr.split(',').filter(Boolean) },
@@ -191,16 +188,21 @@ export class RefreshRotation {
       const graceUntil = new Date(now.getTime() + this.settings.refreshGraceSeconds * 1000);
       const sealed = this.box.seal(GRACE_SEAL_PURPOSE, JSON.stringify(sealPair(tokens)));
       await run(tx, TOUCH_SESSION_WITH_GRACE, [
-        dbDate(tx, now),
-        dbDate(tx, refreshTokenExpiresAt),
+        toDbDate(tx, now),
+        toDbDate(tx, refreshTokenExpiresAt),
         ip,
         consumedHash,
-        dbDate(tx, graceUntil),
+        toDbDate(tx, graceUntil),
         sealed,
         row.session_id,
       ]);
     } else {
-      await run(tx, TOUCH_SESSION, [dbDate(tx, now), dbDate(tx, refreshTokenExpiresAt), ip, row.session_id]);
+      await run(tx, TOUCH_SESSION, [
+        toDbDate(tx, now),
+        toDbDate(tx, refreshTokenExpiresAt),
+        ip,
+        row.session_id,
+      ]);
     }
     return {
       user: {

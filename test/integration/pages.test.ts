@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -157,5 +158,20 @@ describe('hosted pages over HTTP', () => {
     expect(css.headers.get('content-type')).toMatch(/^text\/css/);
     expect((await fetch(`${server.url}/assets/%2e%2e/package.json`)).status).toBe(404);
     expect((await fetch(`${server.url}/assets/missing.js`)).status).toBe(404);
+  });
+
+  it('lets the browser revalidate the unhashed assets: ETag and no-cache, then 304 while unchanged', async () => {
+    const first = await fetch(`${server.url}/assets/pages.css`);
+    const etag = first.headers.get('etag');
+    expect(etag).toBeTruthy();
+    expect(first.headers.get('cache-control')).toBe('no-cache');
+    // node:http, not fetch: fetch adds Cache-Control: no-cache to a conditional request, as the spec says.
+    const status = await new Promise<number | undefined>((resolve, reject) =>
+      get(`${server.url}/assets/pages.css`, { headers: { 'if-none-match': etag! } }, (response) => {
+        response.resume();
+        resolve(response.statusCode);
+      }).on('error', reject),
+    );
+    expect(status).toBe(304);
   });
 });
