@@ -2,19 +2,23 @@
 # Validates the deployment files with the real tools, offline:
 #   promtool check config / check rules / test rules   (Debian package: prometheus)
 #   nginx -t on nginx/nginx-ssl.conf with a throwaway self-signed certificate (nginx, openssl)
-#   docker-compose config on both compose files, when docker-compose is installed
+#   docker-compose config on both compose files (Debian package: docker-compose)
 #   the Kubernetes manifests against the Kubernetes schemas (kubernetes-models, via tsx)
-# Exits non-zero on the first failure. CI installs the tools first (see .ci/run).
+# Exits non-zero on the first failure. `npm run test:tools` (run by npm test's global setup and by
+# .ci/run) installs the missing tools as root through apt-get.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/.." && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+# nginx lives in /usr/sbin, which is not on an ordinary user's PATH.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
-need() { command -v "$1" >/dev/null 2>&1 || { echo "validate.sh: $1 is missing ($2)"; exit 1; }; }
-need promtool "apt-get install prometheus"
-need nginx "apt-get install nginx"
-need openssl "apt-get install openssl"
+need() { command -v "$1" >/dev/null 2>&1 || { echo "validate.sh: $1 is missing (apt-get install $2, or npm run test:tools as root)"; exit 1; }; }
+need promtool prometheus
+need nginx nginx
+need openssl openssl
+need docker-compose docker-compose
 
 echo "== promtool: Prometheus configuration and alert rules"
 promtool check config "$here/monitoring/prometheus.yml"
@@ -39,20 +43,16 @@ if ! grep -q "$work/nginx/certs/fullchain.pem" "$work/nginx/nginx.conf"; then
 fi
 nginx -t -p "$work/nginx" -c "$work/nginx/nginx.conf"
 
-if command -v docker-compose >/dev/null 2>&1; then
-  echo "== docker-compose config: both compose files"
-  docker-compose -f "$here/docker-compose.yml" config -q
-  # The production file reads env files that are never committed: validate with the examples.
-  mkdir -p "$work/production"
-  cp "$here/production/docker-compose.production.yml" "$work/production/"
-  for example in "$here"/production/*.env.example; do
-    name="$(basename "$example" .example)"
-    cp "$example" "$work/production/$name"
-  done
-  docker-compose -f "$work/production/docker-compose.production.yml" config -q
-else
-  echo "== docker-compose not installed: compose files checked by the vitest suite only"
-fi
+echo "== docker-compose config: both compose files"
+docker-compose -f "$here/docker-compose.yml" config -q
+# The production file reads env files that are never committed: validate with the examples.
+mkdir -p "$work/production"
+cp "$here/production/docker-compose.production.yml" "$work/production/"
+for example in "$here"/production/*.env.example; do
+  name="$(basename "$example" .example)"
+  cp "$example" "$work/production/$name"
+done
+docker-compose -f "$work/production/docker-compose.production.yml" config -q
 
 echo "== Kubernetes manifests against the Kubernetes schemas (kustomization included)"
 (cd "$root" && node --import tsx deployment/validate-kubernetes.ts deployment/kubernetes)

@@ -2,17 +2,18 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { requireTool } from './tools.js';
 
-export const CHROMIUM = '/usr/bin/chromium';
 export const ARTIFACTS_DIR = join(process.cwd(), 'test', 'artifacts');
 
 /**
- * Debian's headless Chromium driven by playwright-core. Playwright gives every launch a fresh
+ * Debian's headless Chromium (/usr/bin/chromium; the suite's global setup installs it when it can,
+ * and a missing one fails the test saying how to install it) driven by playwright-core. Playwright gives every launch a fresh
  * temporary profile of its own (it refuses a --user-data-dir argument), removed on close.
  */
 export function launchChromium(): Promise<Browser> {
   return chromium.launch({
-    executablePath: CHROMIUM,
+    executablePath: requireTool('chromium'),
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
   });

@@ -1,8 +1,16 @@
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { ensureTools } from './tools.js';
 
-/** Fails fast, with a clear message, when the real services the suite needs are not running. */
+/**
+ * Fails fast, with a clear message, when the real services the suite needs are not running, and
+ * installs the programs some tests drive (Chromium, nginx, promtool, docker-compose) when they are
+ * missing and it can (see tools.ts); a test whose tool is still missing fails saying how to get it.
+ */
 export async function setup(): Promise<void> {
+  // The runtime under test: npm scripts put node_modules/.bin (the pinned `node` package) first on PATH.
+  console.log(`tests run on Node.js ${process.version}`);
+  ensureTools();
   const client = new pg.Client({ connectionString: postgresAdminUrl() });
   try {
     await client.connect();

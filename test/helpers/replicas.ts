@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool } from './tools.js';
 
 /** A free loopback port (bound, read, released). */
 export async function freePort(): Promise<number> {
@@ -83,6 +84,7 @@ export interface Balancer {
  * served each request in X-Plinto-Upstream ("a, b" when it retried a refused connection).
  */
 export async function startBalancer(upstreamPorts: number[]): Promise<Balancer> {
+  const nginx = requireTool('nginx');
   const prefix = mkdtempSync(join(tmpdir(), 'plinto-nginx-'));
   mkdirSync(join(prefix, 'logs'));
   const port = await freePort();
@@ -121,7 +123,7 @@ ${servers}
 `;
   const file = join(prefix, 'nginx.conf');
   writeFileSync(file, config);
-  const child = spawn('nginx', ['-p', prefix, '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(nginx, ['-p', prefix, '-c', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { requireTool } from '../helpers/tools.js';
 
 /** Runs deployment/validate.sh: promtool, nginx -t, docker-compose config and the Kubernetes schemas. */
 function validate(script: string): { status: number | null; output: string } {
@@ -11,6 +12,11 @@ function validate(script: string): { status: number | null; output: string } {
 }
 
 describe('deployment files pass their real tools', () => {
+  // Each missing tool fails the suite naming the tool and how to install it (never a skip).
+  beforeAll(() => {
+    for (const tool of ['promtool', 'nginx', 'openssl', 'docker-compose'] as const) requireTool(tool);
+  });
+
   it('promtool, nginx -t, docker-compose and the Kubernetes schemas accept them', () => {
     const { status, output } = validate('deployment/validate.sh');
     // promtool must find every alert the rules file declares, not just parse some of it.
@@ -21,6 +27,7 @@ describe('deployment files pass their real tools', () => {
     expect(output).toContain(`SUCCESS: ${declared?.length} rules found`);
     expect(output).toMatch(/Unit Testing: {2}tests\/plinto\.rules\.test\.yml\s+SUCCESS/);
     expect(output).toMatch(/nginx\.conf test is successful/);
+    expect(output).toContain('== docker-compose config: both compose files');
     expect(output).toMatch(/kubernetes: 10 objects valid/);
     expect(output, output).toMatch(/deployment files: all valid/);
     expect(status).toBe(0);
