@@ -257,6 +257,9 @@ async function main(): Promise<void> {
     LOG_LEVEL: LOG_LEVEL,
   };
   execFileSync('node', ['dist/src/cli/migrate.js'], { env, stdio: 'inherit' });
+  // The runtime the server runs on: under npm run bench, the pinned `node` package (node_modules/.bin).
+  const serverNode = execFileSync('node', ['--version'], { env, encoding: 'utf8' }).trim();
+  console.log(`server runs on Node.js ${serverNode}`);
   const profileFlags = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
   const server: ChildProcess = spawn('node', [...SERVER_NODE_FLAGS, ...profileFlags, 'dist/src/main.js'], {
     env,
@@ -439,6 +442,7 @@ async function main(): Promise<void> {
     report = {
       when: new Date().toISOString(),
       cores: CORES,
+      node: serverNode,
       durationSeconds: DURATION,
       rateLimits: 'off (RATE_LIMITS_ENABLED=false)',
       hashLimit: {
