@@ -51,4 +51,43 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // GraphQL errors are made only where GraphQL is spoken: resolvers, the error formatter and the
+    // host that builds the schema and serves it. Domain code throws src/domain-errors.ts instead.
+    files: ['src/**/*.ts'],
+    ignores: [
+      'src/resolvers/**',
+      'src/format-error.ts',
+      'src/errors.ts',
+      'src/app.ts',
+      'src/http-server.ts',
+      'src/build-schema.ts',
+    ],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: 'graphql',
+              importNames: ['GraphQLError'],
+              message: 'GraphQL errors belong in src/resolvers; throw a domain error (src/domain-errors.ts).',
+            },
+          ],
+          patterns: [
+            {
+              group: ['**/errors.js', '**/errors'],
+              importNames: [
+                'UnauthenticatedError',
+                'BadUserInputError',
+                'ServiceUnavailableError',
+                'RateLimitedError',
+              ],
+              message: 'GraphQL errors belong in src/resolvers; throw a domain error (src/domain-errors.ts).',
+            },
+          ],
+        },
+      ],
+    },
+  },
 );

@@ -12,6 +12,7 @@ import { buildPlintoSchema } from './build-schema.js';
 import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
 import type { AuthState, Context } from './context.js';
+import { RateLimitedError } from './errors.js';
 import { errorLoggingPlugin, formatError } from './format-error.js';
 import { listenOn, stopAccepting } from './http-server.js';
 import { graphqlMetricsPlugin } from './observability/graphql-metrics.plugin.js';
@@ -94,7 +95,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const annotated = await buildPlintoSchema(container, resolveRateLimits(config.rateLimitOverrides));
   // RATE_LIMITS_ENABLED=false keeps the directives visible but enforces none (tests, or limits done upstream).
   const schema = config.rateLimitsEnabled
-    ? applyRateLimits(annotated, { redis, keyPrefix: config.redisKeyPrefix, metrics })
+    ? applyRateLimits(annotated, {
+        redis,
+        keyPrefix: config.redisKeyPrefix,
+        metrics,
+        refusal: (retryAfterSeconds) => new RateLimitedError(retryAfterSeconds),
+      })
     : annotated;
   const limits = graphqlLimits({ production: config.production });
 

@@ -5,6 +5,7 @@ import { buildSchema } from 'type-graphql';
 import type { ContainerType, NonEmptyArray, ResolverData } from 'type-graphql';
 import type { Context } from './context.js';
 import { UnauthenticatedError } from './errors.js';
+import { mapDomainErrors } from './resolvers/domain-errors.js';
 import { resolverClasses } from './resolvers/index.js';
 import type { FieldRateLimits } from './security/rate-limit-rules.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
@@ -38,7 +39,7 @@ export async function buildPlintoSchema(
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
   });
-  return annotateRateLimits(schema, rateLimits);
+  return annotateRateLimits(mapDomainErrors(schema), rateLimits);
 }
 
 export const SCHEMA_HEADER =

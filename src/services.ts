@@ -5,7 +5,7 @@ import { LoginFailureCounter } from './auth/login-failure-counter.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
 import { EmailVerificationService } from './auth/email-verification.service.js';
 import { MagicLinkService } from './auth/magic-link.service.js';
-import { MfaChallengeService } from './auth/mfa-challenge.service.js';
+import { MfaChallengeIssuer, MfaChallengeService } from './auth/mfa-challenge.service.js';
 import { OneTimeTokenService } from './auth/one-time-token.service.js';
 import { PasswordChangeService } from './auth/password-change.service.js';
 import { PasswordResetService } from './auth/password-reset.service.js';
@@ -13,8 +13,9 @@ import { SecondFactorService } from './auth/second-factor.service.js';
 import { AuditLogService } from './auth/audit-log.service.js';
 import { SessionService } from './auth/session.service.js';
 import { SignInService } from './auth/sign-in.service.js';
+import { CompleteSignIn } from './auth/sign-in/complete-sign-in.js';
+import { PasswordMethod } from './auth/sign-in/password.method.js';
 import { SignUpService } from './auth/sign-up.service.js';
-import { TokenSignIn } from './auth/token-sign-in.js';
 import { TotpEnrollmentService } from './auth/totp-enrollment.service.js';
 import { UserService } from './auth/user.service.js';
 import type { Config } from './config.js';
@@ -71,7 +72,8 @@ export interface Services {
   mailOutbox: MailOutbox;
   mailSender: MailSender;
   expiredRowSweeper: ExpiredRowSweeper;
-  tokenSignIn: TokenSignIn;
+  /** The one completion step every sign-in method goes through (docs/ARCHITECTURE.md). */
+  signInCompletion: CompleteSignIn;
   emailVerification: EmailVerificationService;
   magicLinks: MagicLinkService;
   passwordReset: PasswordResetService;
@@ -172,29 +174,19 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const signUp = new SignUpService(passwords, sessions, events, config.signupMode, mailOutbox);
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
-  const mfaChallenges = new MfaChallengeService(
-    sessions,
-    secondFactor,
-    events,
-    config.mfaChallengeTtlSeconds,
-  );
   const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
   const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger);
-  const signIn = new SignInService(
-    passwords,
-    sessions,
-    events,
-    loginFailures,
-    mfaChallenges,
-    config.signupMode === 'verify-first',
-  );
   const users = new UserService();
-  // An emailed link is one factor: users with TOTP get a challenge from it, never a session.
-  const tokenSignIn = new TokenSignIn(sessions, {
-    challenge: (em, user, amr) => mfaChallenges.create(em, user, amr),
-  });
-  const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, tokenSignIn, events);
-  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, tokenSignIn, events);
+  const signInCompletion = new CompleteSignIn(
+    sessions,
+    new MfaChallengeIssuer(config.mfaChallengeTtlSeconds),
+    events,
+    { requireVerifiedEmail: config.signupMode === 'verify-first' },
+  );
+  const signIn = new SignInService(new PasswordMethod(passwords, loginFailures), signInCompletion);
+  const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
+  const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, signInCompletion);
+  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, signInCompletion);
   // A reset proves the mailbox: it clears the sign-in failure counter, so a lockout never outlives it.
   const passwordReset = new PasswordResetService(passwords, sessions, oneTimeTokens, mailOutbox, events, {
     onPasswordReset: (email) => loginFailures.clear(email),
@@ -222,7 +214,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     mailOutbox,
     mailSender,
     expiredRowSweeper,
-    tokenSignIn,
+    signInCompletion,
     emailVerification,
     magicLinks,
     passwordReset,

@@ -1,3 +1,5 @@
+import { InvalidInputError } from '../domain-errors.js';
+
 /** Email identity: NFKC, trimmed, lower-cased, so that visually equal addresses are one account. */
 export function normaliseEmail(raw: string): string {
   return raw.normalize('NFKC').trim().toLowerCase();
@@ -12,5 +14,12 @@ export function parseEmail(raw: string): string | null {
   if (email.length > 254 || !EMAIL_SHAPE.test(email)) return null;
   // Control and invisible format characters have no place in an address.
   if (/[\p{Cc}\p{Cf}]/u.test(email)) return null;
+  return email;
+}
+
+/** parseEmail for flows that cannot go on without an address: the one "not an address" error. */
+export function requireEmail(raw: string): string {
+  const email = parseEmail(raw);
+  if (!email) throw new InvalidInputError('Enter a valid email address.', 'email');
   return email;
 }

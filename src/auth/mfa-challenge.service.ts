@@ -1,12 +1,17 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { raw } from '@mikro-orm/core';
-import type { SecurityEvents } from '../observability/security-events.js';
 import { randomToken, sha256Hex } from '../security/crypto.js';
 import { MfaChallenge } from '../storage/entities/index.js';
-import type { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import type { SecondFactorService } from './second-factor.service.js';
-import type { SessionService, SignedIn } from './session.service.js';
+import type {
+  CompleteSignIn,
+  CompletedSignIn,
+  IssuedChallenge,
+  SecondFactorChallenger,
+} from './sign-in/complete-sign-in.js';
+import type { SignInMethod, SignInProof } from './sign-in/sign-in-method.js';
+import type { UserProfile } from './user.service.js';
 
 /** Five codes per challenge: enough for typos, too few to guess a 6-digit code. */
 export const MAX_CHALLENGE_ATTEMPTS = 5;
@@ -14,32 +19,27 @@ export const MAX_CHALLENGE_ATTEMPTS = 5;
 export const USER_ATTEMPT_WINDOW_SECONDS = 15 * 60;
 export const MAX_USER_ATTEMPTS_IN_WINDOW = 15;
 
-export interface IssuedChallenge {
+export type { IssuedChallenge } from './sign-in/complete-sign-in.js';
+
+export interface MfaCodeInput {
   challengeToken: string;
-  expiresAt: Date;
+  code: string;
 }
 
-export type CompleteMfaOutcome =
-  | { kind: 'signed-in'; signedIn: SignedIn }
-  | { kind: 'invalid-code' }
-  | { kind: 'invalid-token' }
-  | { kind: 'challenge-ended' }
-  | { kind: 'too-many-attempts'; retryAfterSeconds: number };
+export type MfaCodeRefusal =
+  | { kind: 'invalid-code'; audit?: 'failure'; accountId?: string }
+  | { kind: 'invalid-token'; audit?: 'rejected'; accountId?: string }
+  | { kind: 'challenge-ended'; audit: 'rejected'; accountId: string }
+  | { kind: 'too-many-attempts'; audit: 'rejected'; accountId: string; retryAfterSeconds: number };
 
-/**
- * The second step of a sign-in: a first factor (password, magic link) that succeeded for a user
- * with TOTP on yields a challenge instead of a session; completing it with a code signs in.
- */
-export class MfaChallengeService {
-  constructor(
-    private readonly sessions: SessionService,
-    private readonly secondFactor: SecondFactorService,
-    private readonly events: SecurityEvents,
-    private readonly ttlSeconds: number,
-  ) {}
+export type CompleteMfaOutcome = CompletedSignIn | MfaCodeRefusal;
 
-  /** Call after the first factor succeeded; `amr` names it (`['pwd']`, `['email']`). */
-  async create(em: EntityManager, user: User, amr: string[]): Promise<IssuedChallenge> {
+/** Issues the challenge that CompleteSignIn hands out when a proof lacks the second factor. */
+export class MfaChallengeIssuer implements SecondFactorChallenger {
+  constructor(private readonly ttlSeconds: number) {}
+
+  /** `amr` names the first factor (`['pwd']`, `['email']`); the session gets it with the code's. */
+  async create(em: EntityManager, user: Pick<UserProfile, 'id'>, amr: string[]): Promise<IssuedChallenge> {
     const challengeToken = randomToken();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + this.ttlSeconds * 1000);
@@ -55,6 +55,22 @@ export class MfaChallengeService {
     });
     return { challengeToken, expiresAt };
   }
+}
+
+/**
+ * The second step of a sign-in: a first factor (password, magic link) that succeeded for a user
+ * with TOTP on yields a challenge instead of a session; completing it with a code signs in.
+ * The code is a sign-in method of its own (`mfa`): it proves the first factor's amr plus `otp`
+ * and `mfa`, and CompleteSignIn makes the session.
+ */
+export class MfaChallengeService implements SignInMethod<MfaCodeInput, MfaCodeRefusal> {
+  readonly name = 'mfa-code';
+  readonly auditKind = 'mfa' as const;
+
+  constructor(
+    private readonly secondFactor: SecondFactorService,
+    private readonly completion: CompleteSignIn,
+  ) {}
 
   async complete(
     em: EntityManager,
@@ -62,6 +78,14 @@ export class MfaChallengeService {
     code: string,
     client: ClientInfo,
   ): Promise<CompleteMfaOutcome> {
+    return this.completion.run(em, this, { challengeToken, code }, client);
+  }
+
+  async prove(
+    em: EntityManager,
+    { challengeToken, code }: MfaCodeInput,
+    client: ClientInfo,
+  ): Promise<SignInProof | MfaCodeRefusal> {
     if (challengeToken.length === 0 || challengeToken.length > 512) return { kind: 'invalid-token' };
     if (code.length > 64) return { kind: 'invalid-code' };
     const tokenHash = sha256Hex(challengeToken);
@@ -72,8 +96,7 @@ export class MfaChallengeService {
 
     const retryAfterSeconds = await this.userRetryAfter(em, user.id, now);
     if (retryAfterSeconds > 0) {
-      await this.events.record({ kind: 'mfa', result: 'rejected', userId: user.id, client });
-      return { kind: 'too-many-attempts', retryAfterSeconds };
+      return { kind: 'too-many-attempts', audit: 'rejected', accountId: user.id, retryAfterSeconds };
     }
     // Claim an attempt before checking the code: concurrent guesses cannot exceed the limit.
     const claimed = await em.nativeUpdate(
@@ -82,17 +105,13 @@ export class MfaChallengeService {
       { attempts: raw('attempts + 1') },
     );
     if (claimed !== 1) {
-      await this.events.record({ kind: 'mfa', result: 'rejected', userId: user.id, client });
       return challenge.attempts >= MAX_CHALLENGE_ATTEMPTS
-        ? { kind: 'challenge-ended' }
-        : { kind: 'invalid-token' };
+        ? { kind: 'challenge-ended', audit: 'rejected', accountId: user.id }
+        : { kind: 'invalid-token', audit: 'rejected', accountId: user.id };
     }
 
     const check = await this.secondFactor.verify(em, user, code, client);
-    if (check.kind === 'invalid') {
-      await this.events.record({ kind: 'mfa', result: 'failure', userId: user.id, client });
-      return { kind: 'invalid-code' };
-    }
+    if (check.kind === 'invalid') return { kind: 'invalid-code', audit: 'failure', accountId: user.id };
     const consumed = await em.nativeUpdate(
       MfaChallenge,
       { tokenHash, consumedAt: null },
@@ -101,15 +120,7 @@ export class MfaChallengeService {
     if (consumed !== 1) return { kind: 'invalid-token' };
 
     const amr = [...new Set([...challenge.amr.split(',').filter(Boolean), 'otp', 'mfa'])];
-    const signedIn = await this.sessions.create(em, user, amr, client);
-    await this.events.record({
-      kind: 'mfa',
-      result: 'success',
-      userId: user.id,
-      sessionId: signedIn.session.id,
-      client,
-    });
-    return { kind: 'signed-in', signedIn };
+    return { kind: 'proven', userId: user.id, amr, user };
   }
 
   /** Seconds until the user may try codes again, or 0: counts unfinished challenges' attempts. */

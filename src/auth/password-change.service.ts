@@ -5,7 +5,7 @@ import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
 import { checkPasswordPolicy, MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
-import { User } from '../storage/entities/index.js';
+import { Session, User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { SessionService } from './session.service.js';
@@ -21,6 +21,25 @@ export interface ChangePasswordInput {
   signOutOtherSessions: boolean;
 }
 
+/**
+ * May this session give a password to an account that has none? There is no current password to
+ * ask for, and a stolen access token must still not be enough to take the account.
+ * STEP-UP HOOK: the account-integrity issue replaces the default with a real step-up check.
+ */
+export type SetPasswordGuard = (em: EntityManager, auth: AuthState) => Promise<boolean>;
+
+/** Until then: only a session made in the last five minutes (the user has just proven who they are). */
+export const SET_PASSWORD_SESSION_MAX_AGE_SECONDS = 300;
+const recentSessionOnly: SetPasswordGuard = async (em, auth) => {
+  const since = new Date(Date.now() - SET_PASSWORD_SESSION_MAX_AGE_SECONDS * 1000);
+  const session = await em.findOne(
+    Session,
+    { id: auth.sessionId, user: auth.userId, revokedAt: null, createdAt: { $gte: since } },
+    { fields: ['id'] },
+  );
+  return session !== null;
+};
+
 export class PasswordChangeService {
   constructor(
     private readonly passwords: PasswordService,
@@ -28,6 +47,7 @@ export class PasswordChangeService {
     private readonly tokens: OneTimeTokenService,
     private readonly outbox: MailOutbox,
     private readonly events: SecurityEvents,
+    private readonly maySetPassword: SetPasswordGuard = recentSessionOnly,
   ) {}
 
   async change(
@@ -39,12 +59,7 @@ export class PasswordChangeService {
     const check = checkPasswordPolicy(input.newPassword, this.passwords.scheme);
     if (!check.ok) return { kind: 'password-rejected', reasons: check.reasons };
     const user = await em.findOne(User, { id: auth.userId });
-    // A stolen access token alone must not be enough to take the account: the current password is required.
-    const verified =
-      user && Buffer.byteLength(input.currentPassword, 'utf8') <= MAX_PASSWORD_INPUT_BYTES
-        ? await this.passwords.verify(input.currentPassword, user.passwordHash)
-        : { ok: false };
-    if (!user || !verified.ok) {
+    if (!user || !(await this.currentProofHolds(em, auth, user, input.currentPassword))) {
       await this.events.record({
         kind: 'password_changed',
         result: 'failure',
@@ -81,5 +96,20 @@ export class PasswordChangeService {
       client,
     });
     return { kind: 'password-changed', signedOutSessions };
+  }
+
+  /**
+   * A stolen access token alone must not be enough to take the account: the current password is
+   * required; an account without one ("set a password") needs the step-up guard instead.
+   */
+  private async currentProofHolds(
+    em: EntityManager,
+    auth: AuthState,
+    user: User,
+    currentPassword: string,
+  ): Promise<boolean> {
+    if (user.passwordHash === null) return this.maySetPassword(em, auth);
+    if (Buffer.byteLength(currentPassword, 'utf8') > MAX_PASSWORD_INPUT_BYTES) return false;
+    return (await this.passwords.verify(currentPassword, user.passwordHash)).ok;
   }
 }

@@ -7,7 +7,7 @@ import { checkPasswordPolicy } from '../security/password-policy.js';
 import { sha256Hex } from '../security/crypto.js';
 import { OneTimeToken, User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
-import { requireEmail } from './email-verification.service.js';
+import { requireEmail } from './email.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { SessionService } from './session.service.js';
 

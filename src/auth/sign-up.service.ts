@@ -1,14 +1,13 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import { BadUserInputError } from '../errors.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
 import { checkPasswordPolicy } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
-import { parseEmail } from './email.js';
+import { requireEmail } from './email.js';
 import type { SessionService, SignedIn } from './session.service.js';
 
 export type SignUpOutcome =
@@ -32,8 +31,7 @@ export class SignUpService {
   ) {}
 
   async execute(em: EntityManager, input: SignUpInputData, client: ClientInfo): Promise<SignUpOutcome> {
-    const email = parseEmail(input.email);
-    if (!email) throw new BadUserInputError('Enter a valid email address.', 'email');
+    const email = requireEmail(input.email);
     const check = checkPasswordPolicy(input.password, this.passwords.scheme);
     if (!check.ok) {
       await this.events.record({ kind: 'sign_up', result: 'rejected', client });

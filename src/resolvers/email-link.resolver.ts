@@ -1,12 +1,11 @@
 import { Arg, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { EmailVerificationService } from '../auth/email-verification.service.js';
 import type { MagicLinkService } from '../auth/magic-link.service.js';
-import type { TokenSignInOutcome } from '../auth/token-sign-in.js';
+import type { TokenSignInOutcome } from '../auth/email-verification.service.js';
 import type { Context } from '../context.js';
-import { MfaChallenge } from '../schema/payloads.type.js';
 import { TokenSignInResult } from '../schema/results.type.js';
 import { InvalidToken } from '../schema/user-error.type.js';
-import { toSignInSuccess } from './mappers.js';
+import { toMfaChallenge, toSignInSuccess } from './mappers.js';
 
 /** Verification and magic-link mutations: both sign in with a token that came by mail. */
 @Resolver()
@@ -56,11 +55,11 @@ function toTokenSignInResult(outcome: TokenSignInOutcome, context: Context): typ
     case 'signed-in':
       return toSignInSuccess(outcome.signedIn, context);
     case 'mfa-required':
-      return Object.assign(new MfaChallenge(), {
-        challengeToken: outcome.challengeToken,
-        expiresAt: outcome.expiresAt,
-      });
+      return toMfaChallenge(outcome.challenge);
     case 'invalid-token':
       return new InvalidToken();
+    case 'email-not-verified':
+      // Unreachable: following an emailed link verifies the address before the policy is applied.
+      throw new Error('an emailed link left the address unverified');
   }
 }

@@ -1,4 +1,4 @@
-import type { IssuedChallenge } from '../auth/mfa-challenge.service.js';
+import type { IssuedChallenge } from '../auth/sign-in/complete-sign-in.js';
 import type { SessionView, SignedIn } from '../auth/session.service.js';
 import type { Context } from '../context.js';
 import { AuthTokensType } from '../schema/auth-tokens.type.js';

@@ -40,6 +40,10 @@ export class MfaResolver {
         return new InvalidToken('Too many wrong codes: this sign-in has ended. Sign in again.');
       case 'too-many-attempts':
         return new TooManyAttempts(outcome.retryAfterSeconds);
+      case 'mfa-required':
+      case 'email-not-verified':
+        // Unreachable: the code adds the second factor, and the first factor already passed the policy.
+        throw new Error(`completeMfaSignIn ended in ${outcome.kind}`);
     }
   }
 

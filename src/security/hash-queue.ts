@@ -1,4 +1,4 @@
-import { ServiceUnavailableError } from '../errors.js';
+import { ServiceBusyError } from '../domain-errors.js';
 
 /** Has the caller gone away (the client closed its connection)? Asked before any hash starts. */
 export type CallerGone = () => boolean;
@@ -7,7 +7,7 @@ export type CallerGone = () => boolean;
  * The client closed its connection while its hash waited: nobody will read the answer, so the
  * hash is not spent. Clients that time out and retry under load then cost one hash, not two.
  */
-export class AbandonedRequestError extends ServiceUnavailableError {
+export class AbandonedRequestError extends ServiceBusyError {
   constructor() {
     super('The request was abandoned by its client.');
   }
@@ -57,7 +57,7 @@ export class HashQueue {
     }
     if (this.running >= this.concurrency) {
       if (this.waiting.length >= this.queueLimit) {
-        throw new ServiceUnavailableError('The server is busy; retry shortly.');
+        throw new ServiceBusyError('The server is busy; retry shortly.');
       }
       // The slot is handed over by the caller that frees it: `running` stays counted for us.
       await new Promise<void>((start, reject) =>

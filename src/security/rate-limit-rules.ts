@@ -1,7 +1,9 @@
 import type { RateLimitRule } from '../config.js';
+import { FLOWS, isUnlimited } from '../flows.js';
+import type { FlowEntry } from '../flows.js';
 
 /**
- * The one table of rate limits, keyed by Mutation field name. A field named here gets the
+ * Rate limits, keyed by Mutation field name (each flow names its own in src/flows.ts). A field named here gets the
  * `@rateLimit` directive (and `@rateLimitPerAccount` when it has an account rule) automatically,
  * whichever resolver declares it. `RATE_LIMITS=signIn=5/60,signIn.account=10/60` overrides a rule.
  */
@@ -16,28 +18,14 @@ export interface FieldRateLimits {
   account?: RateLimitRule;
 }
 
-const MINUTE = 60;
-const HOUR = 3600;
-const rule = (limit: number, durationSeconds: number): RateLimitRule => ({ limit, durationSeconds });
-
-export const DEFAULT_RATE_LIMITS: Readonly<Record<string, FieldRateLimits>> = Object.freeze({
-  signUp: { client: rule(3, MINUTE), account: rule(3, HOUR) },
-  signIn: { client: rule(5, MINUTE), account: rule(10, MINUTE) },
-  completeMfaSignIn: { client: rule(10, MINUTE) },
-  // A client refreshes every ~15 minutes; many users behind one NAT still fit.
-  refreshSession: { client: rule(120, MINUTE) },
-  requestEmailVerification: { client: rule(5, HOUR), account: rule(5, HOUR) },
-  verifyEmail: { client: rule(10, MINUTE) },
-  requestPasswordReset: { client: rule(3, HOUR), account: rule(3, HOUR) },
-  resetPassword: { client: rule(10, MINUTE) },
-  changePassword: { client: rule(5, MINUTE), account: rule(10, HOUR) },
-  requestMagicLink: { client: rule(5, HOUR), account: rule(5, HOUR) },
-  signInWithMagicLink: { client: rule(10, MINUTE) },
-  beginTotpEnrollment: { client: rule(10, MINUTE) },
-  confirmTotpEnrollment: { client: rule(10, MINUTE), account: rule(10, MINUTE) },
-  disableTotp: { client: rule(10, MINUTE), account: rule(10, MINUTE) },
-  regenerateRecoveryCodes: { client: rule(10, MINUTE), account: rule(10, MINUTE) },
-});
+/** The limited mutations, from the flows registry (src/flows.ts), where each flow names its rule. */
+export const DEFAULT_RATE_LIMITS: Readonly<Record<string, FieldRateLimits>> = Object.freeze(
+  Object.fromEntries(
+    Object.entries(FLOWS as Record<string, FlowEntry>).flatMap(([field, flow]) =>
+      isUnlimited(flow.rateLimit) ? [] : [[field, flow.rateLimit]],
+    ),
+  ),
+);
 
 /** Every name RATE_LIMITS accepts: `field` for the client rule, `field.account` for the account rule. */
 export function rateLimitOverrideNames(): string[] {

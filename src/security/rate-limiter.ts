@@ -7,7 +7,7 @@ import { RateLimiterMemory, RateLimiterRedis } from 'rate-limiter-flexible';
 import type { IRateLimiterRedisOptions, RateLimiterAbstract } from 'rate-limiter-flexible';
 import { normaliseEmail } from '../auth/email.js';
 import type { Context } from '../context.js';
-import { ErrorCode, RateLimitedError } from '../errors.js';
+import { ErrorCode } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { clientRateLimitKey } from './client-key.js';
@@ -19,6 +19,8 @@ export interface RateLimitDeps {
   redis: Redis | null;
   keyPrefix: string;
   metrics: Metrics;
+  /** The error a refused call throws (the GraphQL host's RATE_LIMITED error, with retryAfter seconds). */
+  refusal: (retryAfterSeconds: number) => Error;
 }
 
 /**
@@ -62,10 +64,10 @@ function accountTarget(args: Record<string, unknown>, context: Context): string 
 const accountKey: RateLimitKeyGenerator<Context> = (_directiveArgs, _source, args, context, info) =>
   `${info.fieldName}:acct:${sha256Hex(accountTarget(args, context) ?? '')}`;
 
-function onLimit(metrics: Metrics): RateLimitOnLimit<Context> {
+function onLimit({ metrics, refusal }: RateLimitDeps): RateLimitOnLimit<Context> {
   return (response, _directiveArgs, _source, _args, _context, info: GraphQLResolveInfo) => {
     metrics.rateLimitRejections.inc({ field: info.fieldName });
-    throw new RateLimitedError(Math.max(1, Math.ceil(response.msBeforeNext / 1000)));
+    throw refusal(Math.max(1, Math.ceil(response.msBeforeNext / 1000)));
   };
 }
 
@@ -81,14 +83,14 @@ export function applyRateLimits(schema: GraphQLSchema, deps: RateLimitDeps): Gra
     keyGenerator: accountKey,
     // Nothing to key on (no email, not signed in): only the client limit applies.
     pointsCalculator: (_directiveArgs, _source, args, context) => (accountTarget(args, context) ? 1 : 0),
-    onLimit: onLimit(deps.metrics),
+    onLimit: onLimit(deps),
     limiterClass,
     limiterOptions: { keyPrefix: `${deps.keyPrefix}rl-account` },
   });
   const perClient = rateLimitDirective<Context>({
     name: CLIENT_RATE_LIMIT_DIRECTIVE,
     keyGenerator: clientKey,
-    onLimit: onLimit(deps.metrics),
+    onLimit: onLimit(deps),
     limiterClass,
     limiterOptions: { keyPrefix: `${deps.keyPrefix}rl-client` },
   });

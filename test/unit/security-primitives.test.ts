@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { normaliseEmail, parseEmail } from '../../src/auth/email.js';
-import { ServiceUnavailableError } from '../../src/errors.js';
+import { ServiceBusyError } from '../../src/domain-errors.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { randomToken, SecretBox, sha256Hex } from '../../src/security/crypto.js';
 import { AbandonedRequestError, HashQueue } from '../../src/security/hash-queue.js';
@@ -102,7 +102,7 @@ describe('HashQueue', () => {
         running -= 1;
       });
     const accepted = Array.from({ length: 5 }, task);
-    await expect(task()).rejects.toBeInstanceOf(ServiceUnavailableError);
+    await expect(task()).rejects.toBeInstanceOf(ServiceBusyError);
     expect(queue.depth).toBe(3);
     while (releases.length || queue.depth) {
       releases.shift()?.();

@@ -26,6 +26,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'password_changed:failure': 'Password change failed: wrong current password',
   'password_reset:success': 'Password reset with an email link',
   'email_verified:success': 'Email address confirmed',
+  'email_verified:challenge': 'Email address confirmed, two-step code asked for',
   'mfa_enabled:success': 'Two-step verification turned on',
   'mfa_enabled:failure': 'Two-step verification not turned on: wrong code',
   'mfa_disabled:success': 'Two-step verification turned off',

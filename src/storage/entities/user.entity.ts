@@ -4,6 +4,7 @@ import { Entity, OptionalProps, PrimaryKey, Property, DateTimeType } from '@mikr
 @Entity({ tableName: 'users' })
 export class User {
   [OptionalProps]?:
+    | 'passwordHash'
     | 'emailVerifiedAt'
     | 'totpSecretEncrypted'
     | 'totpPendingSecretEncrypted'
@@ -19,9 +20,12 @@ export class User {
   @Property({ type: 'string', length: 320, unique: true })
   email!: string;
 
-  /** Self-describing hash: `$2b$12$…` (bcrypt), `$argon2id$…`, or `sha256:<hex>` (legacy, import only). */
-  @Property({ type: 'string', length: 255 })
-  passwordHash!: string;
+  /**
+   * Self-describing hash: `$2b$12$…` (bcrypt), `$argon2id$…`, or `sha256:<hex>` (legacy, import only).
+   * Null: the user has no password (signs in another way); a password sign-in is InvalidCredentials.
+   */
+  @Property({ type: 'string', length: 255, nullable: true })
+  passwordHash: string | null = null;
 
   @Property({ type: DateTimeType, nullable: true })
   emailVerifiedAt: Date | null = null;
