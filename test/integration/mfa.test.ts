@@ -117,6 +117,31 @@ describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
     });
   });
 
+  it('refuses a TOTP step at or before the last accepted one, which the service stores', async () => {
+    await withinOneStep();
+    const step = Math.floor(Date.now() / 30_000);
+    // Enrolled with the previous step's code (step − 1); now sign in with the next step's (step + 1).
+    const user = await enrolledUser(ctx.server.url);
+    expect((await userRow(user.userId)).totp_last_used_step).toBe(step - 1);
+    const challenge = () => challengeFor(ctx.server.url, user.email, user.password);
+    expect((await complete(ctx.server.url, await challenge(), codeAt(user.secret, 30))).__typename).toBe(
+      'SignInSuccess',
+    );
+    expect((await userRow(user.userId)).totp_last_used_step).toBe(step + 1);
+    // At the last accepted step (a replay), and before it (never used, but older), both refused.
+    expect((await complete(ctx.server.url, await challenge(), codeAt(user.secret, 30))).__typename).toBe(
+      'InvalidMfaCode',
+    );
+    expect((await complete(ctx.server.url, await challenge(), codeAt(user.secret))).__typename).toBe(
+      'InvalidMfaCode',
+    );
+    // Nor does a replayed code regenerate recovery codes.
+    const auth = bearer(user.accessToken);
+    const regenerate = await gql(ctx.server.url, REGENERATE, { code: codeAt(user.secret, 30) }, auth);
+    expect(regenerate.body.data?.regenerateRecoveryCodes.__typename).toBe('InvalidMfaCode');
+    expect((await userRow(user.userId)).totp_last_used_step).toBe(step + 1);
+  });
+
   it('ends the challenge after five wrong codes, even if the sixth is right', async () => {
     await withinOneStep();
     const user = await enrolledUser(ctx.server.url);
