@@ -1,5 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
+import type { SecretBox } from '../security/crypto.js';
 import { sha256Hex } from '../security/crypto.js';
 import { RecoveryCode } from '../storage/entities/index.js';
 
@@ -21,15 +22,36 @@ export function normaliseRecoveryCode(input: string): string | null {
   return code.length === CODE_LENGTH && [...code].every((c) => ALPHABET.includes(c)) ? code : null;
 }
 
-export function hashRecoveryCode(normalised: string): string {
+const RECOVERY_CODE_MAC_PURPOSE = 'recovery-code';
+
+/**
+ * The stored form of a recovery code: HMAC-SHA256 of `userId:normalised` under a key derived from
+ * AUTH_SECRET. 60 random bits are too few for a plain hash (a copy of the table could be searched
+ * offline); the key makes that impossible without AUTH_SECRET, and the user id binds the row to
+ * its owner, so a row copied to another user matches nothing.
+ */
+export function hashRecoveryCode(box: SecretBox, userId: string, normalised: string): string {
+  return box.mac(RECOVERY_CODE_MAC_PURPOSE, `${userId}:${normalised}`);
+}
+
+/**
+ * How codes issued before 0.2 were stored (unkeyed SHA-256 of the normalised code). Such a code
+ * still works, once, so nobody is locked out by the upgrade; it is gone when used or when the
+ * user regenerates codes (docs/SECURITY.md recommends regenerating).
+ */
+export function legacyRecoveryCodeHash(normalised: string): string {
   return sha256Hex(normalised);
 }
 
 /**
  * Replaces every recovery code of the user with ten new ones and returns them in clear, once.
- * Only hashes are stored. Call inside the transaction that also changes the user's TOTP state.
+ * Only keyed hashes are stored. Call inside the transaction that also changes the user's TOTP state.
  */
-export async function replaceRecoveryCodes(em: EntityManager, userId: string): Promise<string[]> {
+export async function replaceRecoveryCodes(
+  em: EntityManager,
+  box: SecretBox,
+  userId: string,
+): Promise<string[]> {
   const codes = Array.from({ length: RECOVERY_CODE_COUNT }, newCode);
   const now = new Date();
   await em.nativeDelete(RecoveryCode, { user: userId });
@@ -38,7 +60,7 @@ export async function replaceRecoveryCodes(em: EntityManager, userId: string): P
     codes.map((code) => ({
       id: randomUUID(),
       user: userId,
-      codeHash: hashRecoveryCode(normaliseRecoveryCode(code)!),
+      codeHash: hashRecoveryCode(box, userId, normaliseRecoveryCode(code)!),
       createdAt: now,
       usedAt: null,
     })),

@@ -5,7 +5,7 @@ import type { Totp } from '../security/totp.js';
 import { normaliseTotpCode } from '../security/totp.js';
 import { RecoveryCode, User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
-import { hashRecoveryCode, normaliseRecoveryCode } from './recovery-codes.js';
+import { hashRecoveryCode, legacyRecoveryCodeHash, normaliseRecoveryCode } from './recovery-codes.js';
 
 /** Pending and active secrets share one purpose: confirming moves the sealed value between columns. */
 export const TOTP_SEAL_PURPOSE = 'totp-secret';
@@ -64,7 +64,13 @@ export class SecondFactorService {
     // Single use: the first request to stamp used_at wins, every later one finds nothing to update.
     const won = await em.nativeUpdate(
       RecoveryCode,
-      { user: user.id, codeHash: hashRecoveryCode(normalised), usedAt: null },
+      {
+        user: user.id,
+        codeHash: {
+          $in: [hashRecoveryCode(this.box, user.id, normalised), legacyRecoveryCodeHash(normalised)],
+        },
+        usedAt: null,
+      },
       { usedAt: new Date() },
     );
     if (won !== 1) return { kind: 'invalid' };

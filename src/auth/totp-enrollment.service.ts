@@ -66,7 +66,7 @@ export class TotpEnrollmentService {
           updatedAt: now,
         },
       );
-      return won === 1 ? replaceRecoveryCodes(tx, userId) : null;
+      return won === 1 ? replaceRecoveryCodes(tx, this.box, userId) : null;
     });
     if (!codes) return this.confirmRefused(userId, client);
     await this.events.record({ kind: 'mfa_enabled', result: 'success', userId, client });
@@ -116,7 +116,7 @@ export class TotpEnrollmentService {
       await this.events.record({ kind: 'mfa', result: 'failure', userId, client });
       return { kind: 'invalid-code' };
     }
-    const codes = await inTransaction(em, (tx) => replaceRecoveryCodes(tx, userId));
+    const codes = await inTransaction(em, (tx) => replaceRecoveryCodes(tx, this.box, userId));
     return { kind: 'codes', codes };
   }
 

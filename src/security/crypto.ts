@@ -2,6 +2,7 @@ import {
   createCipheriv,
   createDecipheriv,
   createHash,
+  createHmac,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
@@ -35,6 +36,7 @@ export function safeEqual(a: string, b: string): boolean {
  */
 export class SecretBox {
   private readonly keys = new Map<string, Buffer>();
+  private readonly macKeys = new Map<string, Buffer>();
 
   constructor(private readonly secret: string) {}
 
@@ -45,6 +47,20 @@ export class SecretBox {
       this.keys.set(purpose, key);
     }
     return key;
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA256, hex) for values that are stored only to be recognised again
+   * (recovery codes): without AUTH_SECRET a copy of the table cannot be searched offline. Its
+   * key is derived for `purpose` under an HKDF salt of its own, never one of the sealing keys.
+   */
+  mac(purpose: string, value: string): string {
+    let key = this.macKeys.get(purpose);
+    if (!key) {
+      key = Buffer.from(hkdfSync('sha256', this.secret, 'plinto/keyed-hash/v1', purpose, 32));
+      this.macKeys.set(purpose, key);
+    }
+    return createHmac('sha256', key).update(value, 'utf8').digest('hex');
   }
 
   seal(purpose: string, plaintext: string): string {

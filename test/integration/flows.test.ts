@@ -98,6 +98,15 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
     });
     expect(tooLong.body.data?.signUp.__typename).toBe('PasswordRejected');
     expect(tooLong.body.data?.signUp.reasons.join(' ')).toMatch(/too long for bcrypt/);
+    // 73 bytes in 49 characters: the limit is counted in UTF-8 bytes, so this is refused too.
+    const multiByte = 'é'.repeat(24) + 'q'.repeat(25);
+    expect([multiByte.length, Buffer.byteLength(multiByte, 'utf8')]).toEqual([49, 73]);
+    const tooLongMultiByte = await gql(ctx.server.url, SIGN_UP, {
+      email: uniqueEmail(),
+      password: multiByte,
+    });
+    expect(tooLongMultiByte.body.data?.signUp.__typename).toBe('PasswordRejected');
+    expect(tooLongMultiByte.body.data?.signUp.reasons.join(' ')).toMatch(/too long for bcrypt/);
     // 72 bytes with multi-byte characters: 24 × "é" (2 bytes) + 24 ASCII = 72 bytes.
     const exact = await gql(ctx.server.url, SIGN_UP, {
       email: uniqueEmail(),

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac, hkdfSync, randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/database.js';
 import { bearer, gql, ME, SIGN_IN, signUpUser } from '../helpers/graphql.js';
@@ -15,7 +15,9 @@ import {
   withinOneStep,
   wrongCode,
 } from '../helpers/mfa.js';
+import { TEST_AUTH_SECRET } from '../helpers/server.js';
 import { useServer } from '../helpers/use-server.js';
+import { RecoveryCode } from '../../src/storage/entities/index.js';
 
 describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
   const ctx = useServer(backend);
@@ -115,6 +117,31 @@ describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
     });
   });
 
+  it('refuses a TOTP step at or before the last accepted one, which the service stores', async () => {
+    await withinOneStep();
+    const step = Math.floor(Date.now() / 30_000);
+    // Enrolled with the previous step's code (step − 1); now sign in with the next step's (step + 1).
+    const user = await enrolledUser(ctx.server.url);
+    expect((await userRow(user.userId)).totp_last_used_step).toBe(step - 1);
+    const challenge = () => challengeFor(ctx.server.url, user.email, user.password);
+    expect((await complete(ctx.server.url, await challenge(), codeAt(user.secret, 30))).__typename).toBe(
+      'SignInSuccess',
+    );
+    expect((await userRow(user.userId)).totp_last_used_step).toBe(step + 1);
+    // At the last accepted step (a replay), and before it (never used, but older), both refused.
+    expect((await complete(ctx.server.url, await challenge(), codeAt(user.secret, 30))).__typename).toBe(
+      'InvalidMfaCode',
+    );
+    expect((await complete(ctx.server.url, await challenge(), codeAt(user.secret))).__typename).toBe(
+      'InvalidMfaCode',
+    );
+    // Nor does a replayed code regenerate recovery codes.
+    const auth = bearer(user.accessToken);
+    const regenerate = await gql(ctx.server.url, REGENERATE, { code: codeAt(user.secret, 30) }, auth);
+    expect(regenerate.body.data?.regenerateRecoveryCodes.__typename).toBe('InvalidMfaCode');
+    expect((await userRow(user.userId)).totp_last_used_step).toBe(step + 1);
+  });
+
   it('ends the challenge after five wrong codes, even if the sixth is right', async () => {
     await withinOneStep();
     const user = await enrolledUser(ctx.server.url);
@@ -195,6 +222,77 @@ describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
     const plain = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(plain.body.data?.signIn.__typename).toBe('SignInSuccess');
     expect(accessTokenAmr(plain.body.data?.signIn.tokens.accessToken)).toEqual(['pwd']);
+  });
+
+  /** Every row of every table as text (PostgreSQL or SQLite): what a copy of the database holds. */
+  async function dumpAllTables(): Promise<string> {
+    const connection = ctx.server.app.services.orm.em.fork().getConnection();
+    const tables: { name: string }[] =
+      backend === 'postgresql'
+        ? await connection.execute(
+            `select table_name as name from information_schema.tables where table_schema = current_schema() and table_type = 'BASE TABLE'`,
+          )
+        : await connection.execute(`select name from sqlite_master where type = 'table'`);
+    const rows = await Promise.all(
+      tables.map(({ name }) => connection.execute(`select * from "${name}"`) as Promise<unknown[]>),
+    );
+    return JSON.stringify(rows).toLowerCase();
+  }
+
+  it('stores recovery codes only as a keyed hash of the normalised code, bound to the user', async () => {
+    await withinOneStep();
+    const user = await enrolledUser(ctx.server.url);
+    // HMAC-SHA256 of "userId:normalised code" under HKDF(AUTH_SECRET, salt plinto/keyed-hash/v1, info recovery-code).
+    const key = Buffer.from(
+      hkdfSync('sha256', TEST_AUTH_SECRET, 'plinto/keyed-hash/v1', 'recovery-code', 32),
+    );
+    const keyed = (userId: string, code: string) =>
+      createHmac('sha256', key)
+        .update(`${userId}:${code.replaceAll('-', '')}`)
+        .digest('hex');
+    const stored = await ctx.server.app.services.orm.em
+      .fork()
+      .getConnection()
+      .execute('select code_hash from recovery_codes where user_id = ?', [user.userId]);
+    expect(stored.map((r: { code_hash: string }) => r.code_hash).sort()).toEqual(
+      user.recoveryCodes.map((code) => keyed(user.userId, code)).sort(),
+    );
+    // No form of a code is anywhere in the database: as displayed, normalised, or its plain SHA-256.
+    const everything = await dumpAllTables();
+    for (const code of user.recoveryCodes) {
+      const normalised = code.replaceAll('-', '');
+      expect(normalised).toMatch(/^[a-z2-9]{12}$/);
+      expect(everything).not.toContain(code);
+      expect(everything).not.toContain(normalised);
+      expect(everything).not.toContain(createHash('sha256').update(normalised).digest('hex'));
+    }
+
+    // Bound to its owner: the row of one of this user's codes, moved to another user, matches nothing.
+    const other = await enrolledUser(ctx.server.url);
+    const [moved, legacy] = user.recoveryCodes as [string, string];
+    await sql('update recovery_codes set user_id = ? where code_hash = ?', [
+      other.userId,
+      keyed(user.userId, moved),
+    ]);
+    const withMoved = await complete(
+      ctx.server.url,
+      await challengeFor(ctx.server.url, other.email, other.password),
+      moved,
+    );
+    expect(withMoved.__typename).toBe('InvalidMfaCode');
+
+    // A code stored before the keyed hash (unkeyed SHA-256 of the normalised code) still works, once.
+    const em = ctx.server.app.services.orm.em.fork();
+    await em.insert(RecoveryCode, {
+      id: randomUUID(),
+      user: other.userId,
+      codeHash: createHash('sha256').update(legacy.replaceAll('-', '')).digest('hex'),
+      createdAt: new Date(),
+      usedAt: null,
+    });
+    const challenge = () => challengeFor(ctx.server.url, other.email, other.password);
+    expect((await complete(ctx.server.url, await challenge(), legacy)).__typename).toBe('SignInSuccess');
+    expect((await complete(ctx.server.url, await challenge(), legacy)).__typename).toBe('InvalidMfaCode');
   });
 
   it('lets only one of two concurrent uses of a code through', async () => {

@@ -7,7 +7,8 @@ import { useServer } from '../helpers/use-server.js';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
-  const ctx = useServer(backend, { REFRESH_GRACE_SECONDS: '1' });
+  // A 1 s liveness cache lets a test reach the database fallback of the liveness check without an outage.
+  const ctx = useServer(backend, { REFRESH_GRACE_SECONDS: '1', SESSION_LIVENESS_CACHE_SECONDS: '1' });
 
   async function refresh(refreshToken: string) {
     return (await gql(ctx.server.url, REFRESH, { refreshToken })).body.data?.refreshSession;
@@ -37,6 +38,23 @@ describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
     expect(me.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const row = await ctx.server.app.services.orm.em.fork().findOneOrFail(Session, user.sessionId);
     expect(row.revokedReason).toBe('refresh-reuse');
+  });
+
+  it('revokes the session when an old token is replayed during a later rotation’s grace window', async () => {
+    // T0 → T1, then past T0's window T1 → T2: T2's grace window is open, but it is for T1, not T0.
+    const user = await signUpUser(ctx.server.url);
+    const t1 = await refresh(user.refreshToken);
+    expect(t1.__typename).toBe('SignInSuccess');
+    await sleep(1200);
+    const t2 = await refresh(t1.tokens.refreshToken);
+    expect(t2.__typename).toBe('SignInSuccess');
+    const replay = await refresh(user.refreshToken);
+    expect(replay).toMatchObject({ __typename: 'InvalidToken', code: 'INVALID_TOKEN' });
+    const row = await ctx.server.app.services.orm.em.fork().findOneOrFail(Session, user.sessionId);
+    expect(row.revokedReason).toBe('refresh-reuse');
+    const me = await gql(ctx.server.url, ME, {}, bearer(t2.tokens.accessToken));
+    expect(me.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await refresh(t2.tokens.refreshToken)).__typename).toBe('InvalidToken');
   });
 
   it('gives concurrent refreshes with one token the same new pair (two tabs)', async () => {
@@ -88,6 +106,20 @@ describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
     ).toBe('UNAUTHENTICATED');
     expect((await gql(ctx.server.url, ME, {}, bearer(secondToken))).body.data?.me.id).toBe(other.userId);
     expect((await refresh(other.refreshToken)).__typename).toBe('InvalidToken');
+
+    // Without the cache's word (its entry has expired), the database decides: a session revoked
+    // there — by another replica, a password reset, an operator — is refused, not assumed live.
+    const third = await signUpUser(ctx.server.url);
+    expect((await gql(ctx.server.url, ME, {}, bearer(third.accessToken))).body.data?.me.id).toBe(
+      third.userId,
+    );
+    await sleep(1200);
+    await ctx.server.app.services.orm.em
+      .fork()
+      .nativeUpdate(Session, { id: third.sessionId }, { revokedAt: new Date(), revokedReason: 'revoked' });
+    expect(
+      (await gql(ctx.server.url, ME, {}, bearer(third.accessToken))).body.errors?.[0]?.extensions?.code,
+    ).toBe('UNAUTHENTICATED');
   });
 
   it('delivers the refresh token as an HttpOnly cookie when the browser asks, and refreshes from it', async () => {

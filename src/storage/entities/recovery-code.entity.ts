@@ -11,8 +11,9 @@ import {
 import { User } from './user.entity.js';
 
 /**
- * One-time recovery codes, stored only as SHA-256: each code is 60 random bits shown once, so a
- * leaked table yields nothing usable and a fast hash is enough (no password-style stretching).
+ * One-time recovery codes, stored only as a keyed hash (HMAC-SHA256 under a key derived from
+ * AUTH_SECRET, bound to the user: see recovery-codes.ts). Each code is 60 random bits shown once:
+ * with the key, a leaked table yields nothing searchable, and no password-style stretching is needed.
  */
 @Entity({ tableName: 'recovery_codes' })
 @Unique({ properties: ['user', 'codeHash'] })
