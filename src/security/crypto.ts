@@ -28,17 +28,72 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
+/** A sealed value that neither AUTH_SECRET nor AUTH_SECRET_PREVIOUS opens (or that is malformed). */
+export class SealedValueError extends Error {
+  constructor(readonly purpose: string) {
+    super(`a sealed ${purpose} value cannot be opened with AUTH_SECRET (or AUTH_SECRET_PREVIOUS)`);
+    this.name = 'SealedValueError';
+  }
+}
+
+/** Which secret opened a value: `previous` means it still needs `npm run reseal`. */
+export interface Opened {
+  plaintext: string;
+  sealedWith: 'current' | 'previous';
+}
+
 /**
- * Authenticated encryption of secrets at rest (signing keys, TOTP secrets, the refresh grace pair).
- * One key per purpose, derived from AUTH_SECRET with HKDF; the purpose is also the AAD, so a
- * ciphertext cannot be moved from one column to another.
+ * Authenticated encryption of secrets at rest (signing keys, TOTP secrets, the refresh grace pair,
+ * waiting mail). One key per purpose, derived from AUTH_SECRET with HKDF; the purpose is also the
+ * AAD, so a ciphertext cannot be moved from one column to another.
+ *
+ * Rotation: new values are always sealed with the current secret; a value opens with the current
+ * secret, else with AUTH_SECRET_PREVIOUS, until `npm run reseal` has re-sealed everything and the
+ * previous secret is removed.
  */
 export class SecretBox {
+  private readonly current: KeyRing;
+  private readonly previous: KeyRing | null;
+
+  constructor(secret: string, previousSecret: string | null = null) {
+    this.current = new KeyRing(secret);
+    this.previous = previousSecret ? new KeyRing(previousSecret) : null;
+  }
+
+  get hasPrevious(): boolean {
+    return this.previous !== null;
+  }
+
+  seal(purpose: string, plaintext: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key(purpose), iv);
+    cipher.setAAD(Buffer.from(purpose, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    return ['v1', iv.toString('base64url'), body.toString('base64url'), tag.toString('base64url')].join('.');
+  }
+
+  /** The plain text; throws SealedValueError when no configured secret opens it. */
+  open(purpose: string, sealed: string): string {
+    return this.openDetailed(purpose, sealed).plaintext;
+  }
+
+  openDetailed(purpose: string, sealed: string): Opened {
+    const current = tryOpen(this.current, purpose, sealed);
+    if (current !== null) return { plaintext: current, sealedWith: 'current' };
+    const previous = this.previous ? tryOpen(this.previous, purpose, sealed) : null;
+    if (previous !== null) return { plaintext: previous, sealedWith: 'previous' };
+    throw new SealedValueError(purpose);
+  }
+}
+
+/** The per-purpose keys derived from one secret. */
+class KeyRing {
   private readonly keys = new Map<string, Buffer>();
 
   constructor(private readonly secret: string) {}
 
-  private key(purpose: string): Buffer {
+  key(purpose: string): Buffer {
     let key = this.keys.get(purpose);
     if (!key) {
       key = Buffer.from(hkdfSync('sha256', this.secret, 'plinto/secret-box/v1', purpose, 32));
@@ -46,24 +101,20 @@ export class SecretBox {
     }
     return key;
   }
+}
 
-  seal(purpose: string, plaintext: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key(purpose), iv);
-    cipher.setAAD(Buffer.from(purpose, 'utf8'));
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    const tag = cipher.getAuthTag();
-    return ['v1', iv.toString('base64url'), body.toString('base64url'), tag.toString('base64url')].join('.');
-  }
-
-  open(purpose: string, sealed: string): string {
-    const [version, iv, body, tag] = sealed.split('.');
-    if (version !== 'v1' || !iv || body === undefined || !tag) throw new Error('sealed value is malformed');
-    const decipher = createDecipheriv('aes-256-gcm', this.key(purpose), Buffer.from(iv, 'base64url'));
+function tryOpen(ring: KeyRing, purpose: string, sealed: string): string | null {
+  const [version, iv, body, tag] = sealed.split('.');
+  if (version !== 'v1' || !iv || body === undefined || !tag) return null;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', ring.key(purpose), Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(purpose, 'utf8'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
       'utf8',
     );
+  } catch {
+    // GCM authentication failed: another secret (or a tampered value).
+    return null;
   }
 }
