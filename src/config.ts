@@ -41,6 +41,8 @@ const envSchema = z.object({
   MAIL_FROM: z.string().min(3).optional(),
   APP_URL: z.url({ message: 'must be an absolute URL' }).optional(),
   AUTH_SECRET: z.string().optional(),
+  AUTH_SECRET_PREVIOUS: z.string().optional(),
+  MIGRATE_ON_START: boolFromEnv.optional(),
   TRUST_PROXY: z.string().optional(),
   PASSWORD_HASH: z.enum(['bcrypt', 'argon2id']).optional(),
   BCRYPT_COST: intFromEnv(4, 15).optional(),
@@ -107,6 +109,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   } else if (e.AUTH_SECRET !== undefined && authSecretBytes < 32) {
     problems.push('AUTH_SECRET: at least 32 bytes');
   }
+  // The secret being rotated away from: sealed values still open with it until `npm run reseal`.
+  if (e.AUTH_SECRET_PREVIOUS !== undefined) {
+    if (Buffer.byteLength(e.AUTH_SECRET_PREVIOUS, 'utf8') < 32)
+      problems.push('AUTH_SECRET_PREVIOUS: at least 32 bytes (the old AUTH_SECRET, while re-sealing)');
+    else if (e.AUTH_SECRET_PREVIOUS === e.AUTH_SECRET)
+      problems.push(
+        'AUTH_SECRET_PREVIOUS: must differ from AUTH_SECRET (it is the secret being rotated away from)',
+      );
+    else if (!e.AUTH_SECRET)
+      problems.push('AUTH_SECRET_PREVIOUS: needs AUTH_SECRET (the new secret) as well');
+  }
   const rateLimitOverrides = parseRateLimits(e.RATE_LIMITS, problems);
   const corsOrigins = parseCorsOrigins(e.CORS_ORIGINS, problems);
   // Production waits a few seconds for load balancers to see the 503 before it stops accepting.
@@ -145,6 +158,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     appUrl: (e.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
     authSecret,
     authSecretSource,
+    authSecretPrevious: e.AUTH_SECRET_PREVIOUS ?? null,
+    // Off in production: replicas starting together would each run the migrations at once.
+    migrateOnStart: e.MIGRATE_ON_START ?? !production,
     trustProxy: parseTrustProxy(e.TRUST_PROXY),
     passwordHash: e.PASSWORD_HASH ?? 'bcrypt',
     bcryptCost: e.BCRYPT_COST ?? 12,

@@ -1,6 +1,9 @@
 import { createApp } from './app.js';
+import type { PlintoApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
+import { createLogger } from './observability/logger.js';
+import { listenRefusal, StartupRefusal, unexpectedRefusal } from './startup-refusal.js';
 
 function banner(config: Config, port: number): string {
   const lines = [
@@ -33,9 +36,20 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  const app = await createApp(config);
-  const port = await app.listen();
-  console.log(banner(config, port));
+  const logger = createLogger(config.logLevel);
+  let app: PlintoApp;
+  try {
+    app = await createApp(config, { logger });
+    const port = await app.listen();
+    console.log(banner(config, port));
+  } catch (error) {
+    // One line on stderr that says what is wrong and what to do; the stack only in the debug log.
+    const refusal =
+      error instanceof StartupRefusal ? error : (listenRefusal(config, error) ?? unexpectedRefusal(error));
+    logger.debug({ err: error, reason: refusal.reason }, 'start-up failed');
+    console.error(`Plinto cannot start: ${refusal.message}`);
+    process.exit(1);
+  }
 
   let stopping = false;
   const stop = (signal: string) => {

@@ -25,7 +25,13 @@ import { MailSender } from './mail/mail-sender.js';
 import type { MailTransport } from './mail/mail-transport.js';
 import { ConsoleTransport, SmtpTransport } from './mail/mail-transport.js';
 import { AuditEventSink } from './observability/audit.sink.js';
-import { databaseCheck, Readiness, redisCheck } from './observability/health.js';
+import {
+  databaseCheck,
+  Readiness,
+  redisCheck,
+  schemaCheck,
+  sealedValuesCheck,
+} from './observability/health.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -39,10 +45,10 @@ import { SigningKeyStore } from './security/signing-keys.js';
 import { Totp } from './security/totp.js';
 import { ExpiredRowSweeper } from './storage/expired-row-sweeper.js';
 import type { Orm } from './storage/orm.js';
-import { migrate, openOrm } from './storage/orm.js';
+import { openDatabase, verifyDatabase, verifyRedis, verifySealedValues } from './startup-checks.js';
 
 export interface AppOptions {
-  /** Apply pending migrations at start (the development mode does; production runs `npm run migrate`). */
+  /** Apply pending migrations at start (default MIGRATE_ON_START: development yes, production no). */
   migrate?: boolean;
   logger?: Logger;
   /** Replaces the transport chosen from SMTP_URL (console when absent). */
@@ -104,14 +110,34 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
   const events = new SecurityEvents([new MetricsEventSink(metrics)], logger);
-  const orm = await openOrm(config.database);
-  if (options.migrate ?? !config.production) await migrate(orm);
+  const orm = await openDatabase(config);
+  const box = new SecretBox(config.authSecret, config.authSecretPrevious);
+  // Refusals before anything serves: each names what is wrong and what to do (startup-checks.ts).
+  try {
+    await verifyDatabase(orm, config, options.migrate ?? config.migrateOnStart, logger);
+    await verifySealedValues(orm, box, logger);
+  } catch (error) {
+    await orm.close(true).catch(() => undefined);
+    throw error;
+  }
   events.addSink(new AuditEventSink(orm));
   const redis = createRedis(config, logger);
+  if (redis && config.production) {
+    await verifyRedis(redis, config.redisUrl as string).catch(async (error: unknown) => {
+      await orm.close(true).catch(() => undefined);
+      throw error;
+    });
+  }
   const stopRedisWatch = redis ? watchRedisHealth(redis, metrics, logger) : () => undefined;
-  const readiness = new Readiness([databaseCheck(orm), ...(redis ? [redisCheck(redis)] : [])]);
+  // Named checks; each failing one is a reason in /ready's JSON and in plinto_not_ready{reason}.
+  const readiness = new Readiness([
+    databaseCheck(orm),
+    schemaCheck(orm),
+    sealedValuesCheck(orm, box),
+    ...(redis ? [redisCheck(redis)] : []),
+  ]);
+  metrics.observeReadiness(readiness);
 
-  const box = new SecretBox(config.authSecret);
   const signingKeys = new SigningKeyStore(
     () => orm.em.fork(),
     box,

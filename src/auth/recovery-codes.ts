@@ -34,6 +34,11 @@ export function hashRecoveryCode(box: SecretBox, userId: string, normalised: str
   return box.mac(RECOVERY_CODE_MAC_PURPOSE, `${userId}:${normalised}`);
 }
 
+/** Every stored form the code may have while AUTH_SECRET is being rotated (current first). */
+export function recoveryCodeHashCandidates(box: SecretBox, userId: string, normalised: string): string[] {
+  return box.macCandidates(RECOVERY_CODE_MAC_PURPOSE, `${userId}:${normalised}`);
+}
+
 /**
  * How codes issued before 0.2 were stored (unkeyed SHA-256 of the normalised code). Such a code
  * still works, once, so nobody is locked out by the upgrade; it is gone when used or when the

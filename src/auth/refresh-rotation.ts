@@ -53,7 +53,7 @@ async function run(tx: EntityManager, sql: string, params: unknown[]): Promise<n
 
 export type RefreshOutcome = { kind: 'success'; signedIn: SignedIn } | { kind: 'invalid-token' };
 
-const GRACE_SEAL_PURPOSE = 'refresh-grace-pair';
+export const GRACE_SEAL_PURPOSE = 'refresh-grace-pair';
 
 interface SealedPair {
   accessToken: string;

@@ -9,7 +9,7 @@ const orm = await openOrm(config.database);
 try {
   const store = new SigningKeyStore(
     () => orm.em.fork(),
-    new SecretBox(config.authSecret),
+    new SecretBox(config.authSecret, config.authSecretPrevious),
     config.accessTokenTtlSeconds,
   );
   await store.init();

@@ -24,6 +24,10 @@ export interface Config {
   readonly appUrl: string;
   readonly authSecret: string;
   readonly authSecretSource: 'environment' | 'generated-dev-file';
+  /** The secret being rotated away from: sealed values open with it until `npm run reseal`. */
+  readonly authSecretPrevious: string | null;
+  /** Apply pending migrations at start (default: development yes, production no). */
+  readonly migrateOnStart: boolean;
   readonly trustProxy: boolean | number | string;
   readonly passwordHash: 'bcrypt' | 'argon2id';
   readonly bcryptCost: number;

@@ -5,8 +5,8 @@ import { MailOutboxEntry } from '../storage/entities/index.js';
 import type { MailJob } from './mail-jobs.js';
 import type { MailMessage } from './templates.js';
 
-const JOB_PURPOSE = 'mail-outbox-job';
-const MESSAGE_PURPOSE = 'mail-outbox-message';
+export const JOB_PURPOSE = 'mail-outbox-job';
+export const MESSAGE_PURPOSE = 'mail-outbox-message';
 
 /**
  * The write side of the outbox: requests call `enqueue` and return; they never wait for SMTP.

@@ -1,5 +1,8 @@
 import { Router } from 'express';
 import type { Redis } from 'ioredis';
+import type { SecretBox } from '../security/crypto.js';
+import { SEALED_COLUMNS, scanSealedValues } from '../security/sealed-values.js';
+import { pendingMigrations } from '../storage/schema-status.js';
 import type { Orm } from '../storage/orm.js';
 
 /** One named dependency check; `run` rejects (or outlives its timeout) when the dependency is down. */
@@ -7,15 +10,53 @@ export interface ReadinessCheck {
   name: string;
   timeoutMs: number;
   run(): Promise<unknown>;
+  /** A check this one reads through: while that one fails, this one's failure is not reported twice. */
+  needs?: string;
 }
+
+/** A check's failure with a reason in our own words (safe to show: never driver text). */
+export class NotReady extends Error {}
 
 export interface ReadinessReport {
   status: 'ready' | 'unavailable' | 'draining';
   failed: string[];
+  /** Per failed check, why (only when something failed). */
+  reasons?: Record<string, string>;
 }
 
 export function databaseCheck(orm: Orm, timeoutMs = 1500): ReadinessCheck {
   return { name: 'database', timeoutMs, run: () => orm.em.getConnection().execute('select 1') };
+}
+
+/** The schema is at this build's latest migration (a database restored from an old backup is not). */
+export function schemaCheck(orm: Orm, timeoutMs = 1500): ReadinessCheck {
+  return {
+    name: 'schema',
+    timeoutMs,
+    needs: 'database',
+    run: async () => {
+      const pending = await pendingMigrations(orm);
+      if (pending.length > 0) {
+        throw new NotReady(`${pending.length} pending migration(s): run the migration command`);
+      }
+    },
+  };
+}
+
+/** AUTH_SECRET (or AUTH_SECRET_PREVIOUS) opens the stored signing keys (a database sealed elsewhere does not). */
+export function sealedValuesCheck(orm: Orm, box: SecretBox, timeoutMs = 1500): ReadinessCheck {
+  const signingKeys = SEALED_COLUMNS.filter((c) => c.label === 'signing keys');
+  return {
+    name: 'secrets',
+    timeoutMs,
+    needs: 'database',
+    run: async () => {
+      const [scan] = await scanSealedValues(() => orm.em.fork(), box, { columns: signingKeys });
+      if (scan && scan.unopenable > 0) {
+        throw new NotReady('AUTH_SECRET cannot open the stored signing keys');
+      }
+    },
+  };
 }
 
 export function redisCheck(redis: Redis, timeoutMs = 1000): ReadinessCheck {
@@ -40,25 +81,41 @@ export class Readiness {
     this.draining = true;
   }
 
+  /** The names of the checks (and `draining`): every reason `plinto_not_ready` can carry. */
+  get reasonNames(): string[] {
+    return [...this.checks.map((check) => check.name), 'draining'];
+  }
+
   async report(): Promise<ReadinessReport> {
     if (this.draining) return { status: 'draining', failed: [] };
     const results = await Promise.all(
-      this.checks.map(async (check) => ((await passes(check)) ? null : check.name)),
+      this.checks.map(async (check) => [check.name, await failure(check)] as const),
     );
-    const failed = results.filter((name): name is string => name !== null);
-    return { status: failed.length ? 'unavailable' : 'ready', failed };
+    const failedNames = new Set(results.filter((r) => r[1] !== null).map(([name]) => name));
+    const failures = results.filter(
+      (r, i): r is readonly [string, string] =>
+        r[1] !== null && !failedNames.has(this.checks[i]?.needs ?? ''),
+    );
+    if (failures.length === 0) return { status: 'ready', failed: [] };
+    return {
+      status: 'unavailable',
+      failed: failures.map(([name]) => name),
+      reasons: Object.fromEntries(failures),
+    };
   }
 }
 
-async function passes(check: ReadinessCheck): Promise<boolean> {
+/** Null when the check passes, else why it failed. */
+async function failure(check: ReadinessCheck): Promise<string | null> {
   let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), check.timeoutMs);
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve(`no answer within ${check.timeoutMs} ms`), check.timeoutMs);
   });
   try {
-    return await Promise.race([check.run().then(() => true as const), timeout]);
-  } catch {
-    return false;
+    return await Promise.race([check.run().then(() => null), timeout]);
+  } catch (error) {
+    // Only our own words: a driver's error text could reveal hosts, users or versions.
+    return error instanceof NotReady ? error.message : 'unreachable';
   } finally {
     clearTimeout(timer);
   }
@@ -74,7 +131,7 @@ export function probeRoutes(readiness: Readiness): Router {
   router.get('/ready', async (_req, res) => {
     const report = await readiness.report();
     res.set('Cache-Control', 'no-store');
-    // Only the names of failing checks: driver error text could reveal hosts, users or versions.
+    // Names of failing checks and reasons in our own words: driver error text could reveal hosts, users or versions.
     res.status(report.status === 'ready' ? 200 : 503).json(report);
   });
   return router;

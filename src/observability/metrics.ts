@@ -12,9 +12,16 @@ export interface HashQueueReadings {
   readonly abandoned: number;
 }
 
+/** What readiness tells at scrape time: every reason it knows, and the ones failing now. */
+export interface ReadinessReadings {
+  readonly reasonNames: readonly string[];
+  report(): Promise<{ status: string; failed: readonly string[] }>;
+}
+
 export class Metrics {
   readonly registry = new Registry();
   private hashQueue: HashQueueReadings | null = null;
+  private readiness: ReadinessReadings | null = null;
 
   readonly httpRequests = new Counter({
     name: 'plinto_http_requests_total',
@@ -130,11 +137,30 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly notReady: Gauge = new Gauge({
+    name: 'plinto_not_ready',
+    help: '1 for each reason /ready answers 503 now (a failing check: database, schema, secrets, …; or draining)',
+    labelNames: ['reason'] as const,
+    registers: [this.registry],
+    // The same checks as /ready, run at scrape time: an alert needs no probe to have run.
+    collect: async (): Promise<void> => {
+      if (!this.readiness) return;
+      const report = await this.readiness.report();
+      const failing = new Set(report.status === 'draining' ? ['draining'] : report.failed);
+      for (const reason of this.readiness.reasonNames)
+        this.notReady.set({ reason }, failing.has(reason) ? 1 : 0);
+    },
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'plinto_' });
   }
 
   observeHashQueue(queue: HashQueueReadings): void {
     this.hashQueue = queue;
+  }
+
+  observeReadiness(readiness: ReadinessReadings): void {
+    this.readiness = readiness;
   }
 }

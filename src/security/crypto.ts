@@ -29,18 +29,94 @@ export function safeEqual(a: string, b: string): boolean {
   return timingSafeEqual(left, right);
 }
 
+/** A sealed value that neither AUTH_SECRET nor AUTH_SECRET_PREVIOUS opens (or that is malformed). */
+export class SealedValueError extends Error {
+  constructor(readonly purpose: string) {
+    super(`a sealed ${purpose} value cannot be opened with AUTH_SECRET (or AUTH_SECRET_PREVIOUS)`);
+    this.name = 'SealedValueError';
+  }
+}
+
+/** Which secret opened a value: `previous` means it still needs `npm run reseal`. */
+export interface Opened {
+  plaintext: string;
+  sealedWith: 'current' | 'previous';
+}
+
 /**
- * Authenticated encryption of secrets at rest (signing keys, TOTP secrets, the refresh grace pair).
- * One key per purpose, derived from AUTH_SECRET with HKDF; the purpose is also the AAD, so a
- * ciphertext cannot be moved from one column to another.
+ * Authenticated encryption of secrets at rest (signing keys, TOTP secrets, the refresh grace pair,
+ * waiting mail). One key per purpose, derived from AUTH_SECRET with HKDF; the purpose is also the
+ * AAD, so a ciphertext cannot be moved from one column to another.
+ *
+ * Rotation: new values are always sealed with the current secret; a value opens with the current
+ * secret, else with AUTH_SECRET_PREVIOUS, until `npm run reseal` has re-sealed everything and the
+ * previous secret is removed.
  */
 export class SecretBox {
+  private readonly current: KeyRing;
+  private readonly previous: KeyRing | null;
+
+  constructor(secret: string, previousSecret: string | null = null) {
+    this.current = new KeyRing(secret);
+    this.previous = previousSecret ? new KeyRing(previousSecret) : null;
+  }
+
+  get hasPrevious(): boolean {
+    return this.previous !== null;
+  }
+
+  seal(purpose: string, plaintext: string): string {
+    const iv = randomBytes(12);
+    const cipher = createCipheriv('aes-256-gcm', this.current.key(purpose), iv);
+    cipher.setAAD(Buffer.from(purpose, 'utf8'));
+    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
+    const tag = cipher.getAuthTag();
+    return ['v1', iv.toString('base64url'), body.toString('base64url'), tag.toString('base64url')].join('.');
+  }
+
+  /** The plain text; throws SealedValueError when no configured secret opens it. */
+  open(purpose: string, sealed: string): string {
+    return this.openDetailed(purpose, sealed).plaintext;
+  }
+
+  /**
+   * A keyed hash (HMAC-SHA256, hex) for values that are stored only to be recognised again
+   * (recovery codes): without AUTH_SECRET a copy of the table cannot be searched offline. Its
+   * key is derived for `purpose` under an HKDF salt of its own, never one of the sealing keys.
+   * New values are always hashed under the current secret.
+   */
+  mac(purpose: string, value: string): string {
+    return this.current.mac(purpose, value);
+  }
+
+  /**
+   * Every form a stored keyed hash may have while a rotation is under way (current first): a keyed
+   * hash cannot be re-keyed without its input, so values hashed under AUTH_SECRET_PREVIOUS are
+   * recognised until that secret is removed (docs/SECURITY.md, secret rotation).
+   */
+  macCandidates(purpose: string, value: string): string[] {
+    const candidates = [this.current.mac(purpose, value)];
+    if (this.previous) candidates.push(this.previous.mac(purpose, value));
+    return candidates;
+  }
+
+  openDetailed(purpose: string, sealed: string): Opened {
+    const current = tryOpen(this.current, purpose, sealed);
+    if (current !== null) return { plaintext: current, sealedWith: 'current' };
+    const previous = this.previous ? tryOpen(this.previous, purpose, sealed) : null;
+    if (previous !== null) return { plaintext: previous, sealedWith: 'previous' };
+    throw new SealedValueError(purpose);
+  }
+}
+
+/** The per-purpose keys derived from one secret. */
+class KeyRing {
   private readonly keys = new Map<string, Buffer>();
   private readonly macKeys = new Map<string, Buffer>();
 
   constructor(private readonly secret: string) {}
 
-  private key(purpose: string): Buffer {
+  key(purpose: string): Buffer {
     let key = this.keys.get(purpose);
     if (!key) {
       key = Buffer.from(hkdfSync('sha256', this.secret, 'plinto/secret-box/v1', purpose, 32));
@@ -49,11 +125,6 @@ export class SecretBox {
     return key;
   }
 
-  /**
-   * A keyed hash (HMAC-SHA256, hex) for values that are stored only to be recognised again
-   * (recovery codes): without AUTH_SECRET a copy of the table cannot be searched offline. Its
-   * key is derived for `purpose` under an HKDF salt of its own, never one of the sealing keys.
-   */
   mac(purpose: string, value: string): string {
     let key = this.macKeys.get(purpose);
     if (!key) {
@@ -62,24 +133,20 @@ export class SecretBox {
     }
     return createHmac('sha256', key).update(value, 'utf8').digest('hex');
   }
+}
 
-  seal(purpose: string, plaintext: string): string {
-    const iv = randomBytes(12);
-    const cipher = createCipheriv('aes-256-gcm', this.key(purpose), iv);
-    cipher.setAAD(Buffer.from(purpose, 'utf8'));
-    const body = Buffer.concat([cipher.update(plaintext, 'utf8'), cipher.final()]);
-    const tag = cipher.getAuthTag();
-    return ['v1', iv.toString('base64url'), body.toString('base64url'), tag.toString('base64url')].join('.');
-  }
-
-  open(purpose: string, sealed: string): string {
-    const [version, iv, body, tag] = sealed.split('.');
-    if (version !== 'v1' || !iv || body === undefined || !tag) throw new Error('sealed value is malformed');
-    const decipher = createDecipheriv('aes-256-gcm', this.key(purpose), Buffer.from(iv, 'base64url'));
+function tryOpen(ring: KeyRing, purpose: string, sealed: string): string | null {
+  const [version, iv, body, tag] = sealed.split('.');
+  if (version !== 'v1' || !iv || body === undefined || !tag) return null;
+  try {
+    const decipher = createDecipheriv('aes-256-gcm', ring.key(purpose), Buffer.from(iv, 'base64url'));
     decipher.setAAD(Buffer.from(purpose, 'utf8'));
     decipher.setAuthTag(Buffer.from(tag, 'base64url'));
     return Buffer.concat([decipher.update(Buffer.from(body, 'base64url')), decipher.final()]).toString(
       'utf8',
     );
+  } catch {
+    // GCM authentication failed: another secret (or a tampered value).
+    return null;
   }
 }

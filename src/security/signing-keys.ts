@@ -7,7 +7,7 @@ import { SigningKey } from '../storage/entities/index.js';
 import type { SecretBox } from './crypto.js';
 
 const ALGORITHM = 'EdDSA';
-const SEAL_PURPOSE = 'signing-key';
+export const SIGNING_KEY_SEAL_PURPOSE = 'signing-key';
 
 export interface LoadedKey {
   kid: string;
@@ -114,7 +114,7 @@ export class SigningKeyStore {
       kid,
       algorithm: ALGORITHM,
       publicJwk: JSON.stringify(await exportJWK(publicKey)),
-      privateKeyEncrypted: this.box.seal(SEAL_PURPOSE, await exportPKCS8(privateKey)),
+      privateKeyEncrypted: this.box.seal(SIGNING_KEY_SEAL_PURPOSE, await exportPKCS8(privateKey)),
       createdAt: new Date(),
       retiredAt: null,
     });
@@ -147,7 +147,7 @@ export class SigningKeyStore {
       if (!row.retiredAt && !active) {
         key.privateKey =
           existing?.privateKey ??
-          (await importPKCS8(this.box.open(SEAL_PURPOSE, row.privateKeyEncrypted), ALGORITHM));
+          (await importPKCS8(this.box.open(SIGNING_KEY_SEAL_PURPOSE, row.privateKeyEncrypted), ALGORITHM));
         active = key;
       }
       keys.set(row.kid, key);
