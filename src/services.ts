@@ -24,7 +24,8 @@ import { MailSender } from './mail/mail-sender.js';
 import type { MailTransport } from './mail/mail-transport.js';
 import { ConsoleTransport, SmtpTransport } from './mail/mail-transport.js';
 import { AuditEventSink } from './observability/audit.sink.js';
-import { databaseCheck, Readiness, redisCheck } from './observability/health.js';
+import { Readiness, readinessChecks } from './observability/health.js';
+import { LiveSessionsGauge } from './observability/live-sessions.gauge.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -78,6 +79,7 @@ export interface Services {
   passwordChange: PasswordChangeService;
   auditLog: AuditLogService;
   readiness: Readiness;
+  liveSessionsGauge: LiveSessionsGauge;
   /** Stops the Redis health watch (before the deliberate disconnect at shutdown). */
   stopRedisWatch: () => void;
 }
@@ -107,7 +109,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   events.addSink(new AuditEventSink(orm));
   const redis = createRedis(config, logger);
   const stopRedisWatch = redis ? watchRedisHealth(redis, metrics, logger) : () => undefined;
-  const readiness = new Readiness([databaseCheck(orm), ...(redis ? [redisCheck(redis)] : [])]);
+  const readiness = new Readiness(readinessChecks(orm));
 
   const box = new SecretBox(config.authSecret);
   const signingKeys = new SigningKeyStore(
@@ -201,6 +203,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   });
   const passwordChange = new PasswordChangeService(passwords, sessions, oneTimeTokens, mailOutbox, events);
   const auditLog = new AuditLogService();
+  const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {
     orm,
     redis,
@@ -229,6 +232,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     passwordChange,
     auditLog,
     readiness,
+    liveSessionsGauge,
     stopRedisWatch,
   };
   return services;

@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
 import type { Orm } from '../storage/orm.js';
 
 /** One named dependency check; `run` rejects (or outlives its timeout) when the dependency is down. */
@@ -18,8 +17,14 @@ export function databaseCheck(orm: Orm, timeoutMs = 1500): ReadinessCheck {
   return { name: 'database', timeoutMs, run: () => orm.em.getConnection().execute('select 1') };
 }
 
-export function redisCheck(redis: Redis, timeoutMs = 1000): ReadinessCheck {
-  return { name: 'redis', timeoutMs, run: () => redis.ping() };
+/**
+ * The checks `/ready` runs, by name. Only what the app cannot serve without: PostgreSQL. Redis is
+ * deliberately not here: without it every replica still serves (insurance limiter, liveness from
+ * PostgreSQL), and a Redis outage must not take every pod out of the load balancer at once. It
+ * shows as `plinto_redis_degraded` and its alert instead.
+ */
+export function readinessChecks(orm: Orm): ReadinessCheck[] {
+  return [databaseCheck(orm)];
 }
 
 /**
