@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cookieParser from 'cookie-parser';
 import express from 'express';
@@ -42,7 +43,7 @@ export interface PlintoApp {
   services: Services;
   express: express.Express;
   server: Server;
-  /** The separate metrics listener when METRICS_PORT is set (then /metrics is not on the main port). */
+  /** The separate metrics listener when METRICS_PORT is set (production: always, 9464 by default). */
   metricsServer: Server | null;
   listen(port?: number, host?: string): Promise<number>;
   close(): Promise<void>;
@@ -63,6 +64,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     sessions,
     mailSender,
     expiredRowSweeper,
+    liveSessionsGauge,
     signUp,
     signIn,
     users,
@@ -108,6 +110,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     schema,
     introspection: !config.production,
     includeStacktraceInErrorResponses: false,
+    // main.ts owns SIGTERM: Apollo's own handler would stop GraphQL at once (500s during the drain
+    // window, while /ready still tells the load balancer to stop sending). app.close() stops it last.
+    stopOnTerminationSignals: false,
     // Mutations only from requests a browser cannot forge cross-site (JSON or a custom header).
     csrfPrevention: true,
     // One operation per HTTP request: a JSON array batch would multiply work behind one request.
@@ -115,6 +120,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
     plugins: [
+      // No landing page in production: GET /graphql in a browser shows nothing about the server.
+      ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
       ...limits.plugins,
       retryAfterPlugin(),
       graphqlMetricsPlugin(metrics),
@@ -136,11 +143,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.use(cors(config.corsOrigins));
   app.use(probeRoutes(readiness));
 
-  const serveMetrics = metricsHandler(metrics, async () => {
-    metrics.liveSessions.set(await sessions.countLive(orm.em.fork()));
-  });
-  // With METRICS_PORT the numbers are only on that (internal) port, not on the public one.
-  if (config.metricsPort === null) app.get('/metrics', serveMetrics);
+  const serveMetrics = metricsHandler(metrics);
+  // Production serves the numbers only on METRICS_PORT: on the public port they are an oracle
+  // (sign-up and mail counters move differently for registered and new addresses).
+  if (config.metricsOnMainPort) app.get('/metrics', serveMetrics);
 
   app.get('/.well-known/jwks.json', async (_req, res) => {
     res.set('Cache-Control', 'public, max-age=300');
@@ -167,6 +173,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           req,
           res,
           cookieTransport: req.get('x-refresh-token-transport')?.toLowerCase() === 'cookie',
+          refreshCookieName: config.refreshCookieName,
         };
       },
     }),
@@ -233,6 +240,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   mailSender.start();
   expiredRowSweeper.start();
+  liveSessionsGauge.start();
 
   let closing: Promise<void> | null = null;
   const shutdown = async () => {
@@ -245,6 +253,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await apollo.stop();
     // Mail still waiting stays in the outbox for the next start (or another instance); an
     // unfinished sweep stops after its current batch and the next run (or replica) goes on.
+    liveSessionsGauge.stop();
     await Promise.all([mailSender.stop(), expiredRowSweeper.stop()]);
     await orm.close(true);
     stopRedisWatch();

@@ -20,13 +20,18 @@ import {
  */
 
 export { ConfigError } from './config/config-error.js';
+
+/** The refresh cookie's name before 0.2 (and over http:// development); still read for one release. */
+export const LEGACY_REFRESH_COOKIE = 'plinto_refresh';
 export type { Config, DatabaseConfig, RateLimitRule } from './config/config.types.js';
 
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
   PORT: intFromEnv(0, 65535).optional(),
   HOST: z.string().min(1).optional(),
-  METRICS_PORT: intFromEnv(1, 65535).optional(),
+  // 0: any free port (tests read the one chosen from the listener).
+  METRICS_PORT: intFromEnv(0, 65535).optional(),
+  METRICS_ON_MAIN_PORT: boolFromEnv.optional(),
   DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   REDIS_URL: z
@@ -128,9 +133,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (shutdownDrainSeconds >= shutdownTimeoutSeconds) {
     problems.push('SHUTDOWN_DRAIN_SECONDS: must be shorter than SHUTDOWN_TIMEOUT_SECONDS');
   }
+  if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === (e.PORT ?? 4000)) {
+    problems.push('METRICS_PORT: must differ from PORT (metrics have their own listener)');
+  }
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = e.PORT ?? 4000;
+  // Production: /metrics on its own listener only, unless METRICS_ON_MAIN_PORT says otherwise.
+  // Development without METRICS_PORT keeps it on the main port, where `npm start` users look.
+  const metricsPort = e.METRICS_PORT ?? (production ? 9464 : null);
+  const metricsOnMainPort = e.METRICS_ON_MAIN_PORT ?? metricsPort === null;
+  const appUrl = (e.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, '');
   const embeddedDefault = !production && (database as DatabaseConfig).kind === 'sqlite';
   let authSecret = e.AUTH_SECRET;
   let authSecretSource: Config['authSecretSource'] = 'environment';
@@ -147,7 +160,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     embeddedDefault,
     port,
     host: e.HOST ?? '0.0.0.0',
-    metricsPort: e.METRICS_PORT ?? null,
+    metricsPort,
+    metricsOnMainPort,
     dataDir,
     database: database as DatabaseConfig,
     databaseUrl,
@@ -155,7 +169,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisKeyPrefix: e.REDIS_KEY_PREFIX ?? 'plinto:',
     smtpUrl: e.SMTP_URL ?? null,
     mailFrom: e.MAIL_FROM ?? 'Plinto <no-reply@localhost>',
-    appUrl: (e.APP_URL ?? `http://localhost:${port}`).replace(/\/+$/, ''),
+    appUrl,
+    // The __Secure- prefix makes browsers refuse a cookie not set Secure over https (no http
+    // page, subdomain or network attacker can plant or overwrite it). Over http:// (local
+    // development) browsers would drop a __Secure- cookie, so there it keeps the plain name.
+    refreshCookieName: appUrl.startsWith('https://') ? '__Secure-plinto_refresh' : LEGACY_REFRESH_COOKIE,
     authSecret,
     authSecretSource,
     authSecretPrevious: e.AUTH_SECRET_PREVIOUS ?? null,
@@ -172,7 +190,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: e.JWT_AUDIENCE ?? 'plinto',
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS ?? 900,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS ?? 30 * 86400,
-    refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 10,
+    // Long enough for two tabs or a mobile retry, short enough that a copied token is rarely in time.
+    refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 2,
     sessionLivenessCacheSeconds: e.SESSION_LIVENESS_CACHE_SECONDS ?? 60,
     signingKeyReloadSeconds: e.SIGNING_KEY_RELOAD_SECONDS ?? 60,
     emailVerificationTtlSeconds: e.EMAIL_VERIFICATION_TTL_SECONDS ?? 24 * 3600,

@@ -17,6 +17,8 @@ export interface Context {
   res: Response;
   /** The browser asked for the refresh token as an HttpOnly cookie instead of in the payload. */
   cookieTransport: boolean;
+  /** The refresh cookie's name (config.refreshCookieName). */
+  refreshCookieName: string;
 }
 
 /** The authenticated part of a context, for resolvers guarded by @Authorized(). */

@@ -25,13 +25,8 @@ import { MailSender } from './mail/mail-sender.js';
 import type { MailTransport } from './mail/mail-transport.js';
 import { ConsoleTransport, SmtpTransport } from './mail/mail-transport.js';
 import { AuditEventSink } from './observability/audit.sink.js';
-import {
-  databaseCheck,
-  Readiness,
-  redisCheck,
-  schemaCheck,
-  sealedValuesCheck,
-} from './observability/health.js';
+import { Readiness, readinessChecks } from './observability/health.js';
+import { LiveSessionsGauge } from './observability/live-sessions.gauge.js';
 import type { Logger } from './observability/logger.js';
 import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
@@ -86,6 +81,7 @@ export interface Services {
   passwordChange: PasswordChangeService;
   auditLog: AuditLogService;
   readiness: Readiness;
+  liveSessionsGauge: LiveSessionsGauge;
   /** Stops the Redis health watch (before the deliberate disconnect at shutdown). */
   stopRedisWatch: () => void;
 }
@@ -130,12 +126,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   }
   const stopRedisWatch = redis ? watchRedisHealth(redis, metrics, logger) : () => undefined;
   // Named checks; each failing one is a reason in /ready's JSON and in plinto_not_ready{reason}.
-  const readiness = new Readiness([
-    databaseCheck(orm),
-    schemaCheck(orm),
-    sealedValuesCheck(orm, box),
-    ...(redis ? [redisCheck(redis)] : []),
-  ]);
+  const readiness = new Readiness(readinessChecks(orm, box));
   metrics.observeReadiness(readiness);
 
   const signingKeys = new SigningKeyStore(
@@ -219,6 +210,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   });
   const passwordChange = new PasswordChangeService(passwords, sessions, oneTimeTokens, mailOutbox, events);
   const auditLog = new AuditLogService();
+  const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {
     orm,
     redis,
@@ -247,6 +239,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     passwordChange,
     auditLog,
     readiness,
+    liveSessionsGauge,
     stopRedisWatch,
   };
   return services;

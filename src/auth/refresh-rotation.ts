@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { AccessTokenService } from '../security/access-tokens.js';
+import { clientNetwork } from '../security/client-key.js';
 import type { SecretBox } from '../security/crypto.js';
 import { randomToken, sha256Hex } from '../security/crypto.js';
 import { toDate, toDateOrNull, toDbDate } from '../storage/db-values.js';
@@ -60,6 +61,17 @@ interface SealedPair {
   accessTokenExpiresAt: string;
   refreshToken: string;
   refreshTokenExpiresAt: string;
+  /** Who rotated: the grace pair goes back only to the same client (see sameClient). */
+  client?: string;
+}
+
+/**
+ * "The same client" for the grace window: the same user agent from the same network (IPv4 /24,
+ * IPv6 /64). A retry or a second tab matches; a thief replaying a copied token from elsewhere does
+ * not, and gets reuse detection instead of the live pair.
+ */
+function clientFingerprint(client: ClientInfo): string {
+  return sha256Hex(`${clientNetwork(client.ip) ?? 'no-address'}\n${client.userAgent ?? ''}`);
 }
 
 export interface RotationSettings {
@@ -120,10 +132,14 @@ export class RefreshRotation {
         !fresh.revokedAt
       ) {
         const pair = JSON.parse(this.box.open(GRACE_SEAL_PURPOSE, fresh.gracePairEncrypted)) as SealedPair;
-        return {
-          kind: 'grace',
-          signedIn: { user: fresh.user, session: fresh, tokens: unsealPair(pair) },
-        } as const;
+        // Only the client that rotated gets the pair again. The same token from anywhere else inside
+        // the window is a copy racing its owner: reuse (a pair sealed without a client fails closed).
+        if (pair.client !== undefined && pair.client === clientFingerprint(client)) {
+          return {
+            kind: 'grace',
+            signedIn: { user: fresh.user, session: fresh, tokens: unsealPair(pair) },
+          } as const;
+        }
       }
       await this.revokeForReuse(tx, row.session_id);
       return { kind: 'reuse', userId: row.user_id, sessionId: row.session_id } as const;
@@ -133,7 +149,8 @@ export class RefreshRotation {
       case 'grace': {
         const { user, session } = outcome.signedIn;
         await this.events.record({
-          kind: 'refresh',
+          // Every grace hit is audited: the same pair handed out twice is worth a trace.
+          kind: outcome.kind === 'grace' ? 'refresh_grace' : 'refresh',
           result: 'success',
           userId: user.id,
           sessionId: session.id,
@@ -186,7 +203,10 @@ export class RefreshRotation {
     if (this.settings.refreshGraceSeconds > 0) {
       // The pair is kept only for the grace window, and only sealed with AUTH_SECRET.
       const graceUntil = new Date(now.getTime() + this.settings.refreshGraceSeconds * 1000);
-      const sealed = this.box.seal(GRACE_SEAL_PURPOSE, JSON.stringify(sealPair(tokens)));
+      const sealed = this.box.seal(
+        GRACE_SEAL_PURPOSE,
+        JSON.stringify({ ...sealPair(tokens), client: clientFingerprint(client) }),
+      );
       await run(tx, TOUCH_SESSION_WITH_GRACE, [
         toDbDate(tx, now),
         toDbDate(tx, refreshTokenExpiresAt),

@@ -13,7 +13,10 @@ export interface Config {
   readonly embeddedDefault: boolean;
   readonly port: number;
   readonly host: string;
+  /** The separate /metrics listener: METRICS_PORT, 9464 by default in production, else none. */
   readonly metricsPort: number | null;
+  /** /metrics also on the main port: METRICS_ON_MAIN_PORT, by default only when there is no metrics port. */
+  readonly metricsOnMainPort: boolean;
   readonly dataDir: string;
   readonly database: DatabaseConfig;
   readonly databaseUrl: string;
@@ -22,6 +25,11 @@ export interface Config {
   readonly smtpUrl: string | null;
   readonly mailFrom: string;
   readonly appUrl: string;
+  /**
+   * The refresh cookie's name: `__Secure-plinto_refresh` when APP_URL is https (the browser then
+   * refuses the cookie unless it is Secure and set over https), `plinto_refresh` for http:// development.
+   */
+  readonly refreshCookieName: string;
   readonly authSecret: string;
   readonly authSecretSource: 'environment' | 'generated-dev-file';
   /** The secret being rotated away from: sealed values open with it until `npm run reseal`. */

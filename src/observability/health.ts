@@ -1,5 +1,4 @@
 import { Router } from 'express';
-import type { Redis } from 'ioredis';
 import type { SecretBox } from '../security/crypto.js';
 import { SEALED_COLUMNS, scanSealedValues } from '../security/sealed-values.js';
 import { pendingMigrations } from '../storage/schema-status.js';
@@ -59,8 +58,15 @@ export function sealedValuesCheck(orm: Orm, box: SecretBox, timeoutMs = 1500): R
   };
 }
 
-export function redisCheck(redis: Redis, timeoutMs = 1000): ReadinessCheck {
-  return { name: 'redis', timeoutMs, run: () => redis.ping() };
+/**
+ * The checks `/ready` runs, by name. Only what the app cannot serve without: PostgreSQL, at this
+ * build's schema, with signing keys AUTH_SECRET opens. Redis is deliberately not here: without it
+ * every replica still serves (insurance limiter, liveness from PostgreSQL), and a Redis outage must
+ * not take every pod out of the load balancer at once. It shows as `plinto_redis_degraded` and its
+ * alert instead.
+ */
+export function readinessChecks(orm: Orm, box: SecretBox): ReadinessCheck[] {
+  return [databaseCheck(orm), schemaCheck(orm), sealedValuesCheck(orm, box)];
 }
 
 /**

@@ -4,16 +4,11 @@ import { securityHeaders } from '../security/headers.js';
 import type { Metrics } from './metrics.js';
 
 /**
- * `GET /metrics`: the registry as Prometheus text. Gauges that mirror the database are read at
- * scrape time, so the number is the service's current truth, not a stale estimate.
+ * `GET /metrics`: the registry as Prometheus text. A scrape costs no database work: gauges that
+ * mirror the database are kept current on a timer (LiveSessionsGauge).
  */
-export function metricsHandler(metrics: Metrics, refreshGauges: () => Promise<void>): RequestHandler {
+export function metricsHandler(metrics: Metrics): RequestHandler {
   return async (_req, res) => {
-    try {
-      await refreshGauges();
-    } catch {
-      // The gauges keep their last value while the database is unreachable; /ready tells that story.
-    }
     res.set('Content-Type', metrics.registry.contentType);
     res.set('Cache-Control', 'no-store');
     res.send(await metrics.registry.metrics());

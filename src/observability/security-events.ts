@@ -9,6 +9,7 @@ export type SecurityEventKind =
   | 'sign_out'
   | 'session_revoked'
   | 'refresh'
+  | 'refresh_grace'
   | 'refresh_reuse_detected'
   | 'password_changed'
   | 'password_reset'

@@ -6,8 +6,7 @@ import { MfaChallenge, SignInSuccess } from '../schema/payloads.type.js';
 import { SessionType } from '../schema/session.type.js';
 import { UserType } from '../schema/user.type.js';
 import type { UserProfile } from '../auth/user.service.js';
-
-export const REFRESH_COOKIE = 'plinto_refresh';
+import { LEGACY_REFRESH_COOKIE } from '../config.js';
 
 export function toUser(user: UserProfile): UserType {
   return Object.assign(new UserType(), {
@@ -31,21 +30,36 @@ export function toSession(session: SessionView, currentSessionId: string | null)
   });
 }
 
+const COOKIE_OPTIONS = { httpOnly: true, secure: true, sameSite: 'strict', path: '/graphql' } as const;
+
+/**
+ * The refresh token the browser's cookie carries: the current name first, then the pre-0.2 name
+ * (`plinto_refresh`, still read for one release so that signed-in browsers stay signed in).
+ */
+export function refreshTokenFromCookie(context: Context): string | undefined {
+  const cookies = context.req.cookies as Record<string, string | undefined> | undefined;
+  const value = cookies?.[context.refreshCookieName] || cookies?.[LEGACY_REFRESH_COOKIE];
+  return value || undefined;
+}
+
 /**
  * Browsers that ask for it get the refresh token as an HttpOnly, Secure, SameSite=Strict cookie
  * scoped to /graphql: script on the page (XSS) can never read it. Mobile clients get it in the payload.
+ * `fromCookie`: the presented token came from the cookie, so the new one goes back only there,
+ * whatever the headers say; otherwise a script could trade the unreadable cookie for a readable token.
  */
-export function toSignInSuccess(signedIn: SignedIn, context: Context): SignInSuccess {
+export function toSignInSuccess(signedIn: SignedIn, context: Context, fromCookie = false): SignInSuccess {
   const { tokens } = signedIn;
   let refreshToken: string | null = tokens.refreshToken;
-  if (context.cookieTransport) {
-    context.res.cookie(REFRESH_COOKIE, tokens.refreshToken, {
-      httpOnly: true,
-      secure: true,
-      sameSite: 'strict',
-      path: '/graphql',
+  if (context.cookieTransport || fromCookie) {
+    context.res.cookie(context.refreshCookieName, tokens.refreshToken, {
+      ...COOKIE_OPTIONS,
       expires: tokens.refreshTokenExpiresAt,
     });
+    // A browser still holding the pre-0.2 cookie moves to the new name: the old one goes.
+    if (context.refreshCookieName !== LEGACY_REFRESH_COOKIE && hasCookie(context, LEGACY_REFRESH_COOKIE)) {
+      context.res.clearCookie(LEGACY_REFRESH_COOKIE, COOKIE_OPTIONS);
+    }
     refreshToken = null;
   }
   return Object.assign(new SignInSuccess(), {
@@ -62,14 +76,13 @@ export function toSignInSuccess(signedIn: SignedIn, context: Context): SignInSuc
 }
 
 export function clearRefreshCookie(context: Context): void {
-  if (context.req.cookies?.[REFRESH_COOKIE] !== undefined) {
-    context.res.clearCookie(REFRESH_COOKIE, {
-      httpOnly: true,
-      secure: true,
-      sameSite: 'strict',
-      path: '/graphql',
-    });
+  for (const name of new Set([context.refreshCookieName, LEGACY_REFRESH_COOKIE])) {
+    if (hasCookie(context, name)) context.res.clearCookie(name, COOKIE_OPTIONS);
   }
+}
+
+function hasCookie(context: Context, name: string): boolean {
+  return (context.req.cookies as Record<string, unknown> | undefined)?.[name] !== undefined;
 }
 
 export function toMfaChallenge(challenge: IssuedChallenge): MfaChallenge {

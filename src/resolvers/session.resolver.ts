@@ -5,7 +5,7 @@ import { requireAuth } from '../context.js';
 import { RefreshResult } from '../schema/results.type.js';
 import { SessionType } from '../schema/session.type.js';
 import { InvalidToken } from '../schema/user-error.type.js';
-import { clearRefreshCookie, REFRESH_COOKIE, toSession, toSignInSuccess } from './mappers.js';
+import { clearRefreshCookie, refreshTokenFromCookie, toSession, toSignInSuccess } from './mappers.js';
 
 @Resolver()
 export class SessionResolver {
@@ -19,14 +19,15 @@ export class SessionResolver {
     @Arg('refreshToken', () => String, { nullable: true }) refreshToken: string | null | undefined,
     @Ctx() context: Context,
   ): Promise<typeof RefreshResult> {
-    const presented = refreshToken ?? (context.req.cookies?.[REFRESH_COOKIE] as string | undefined);
+    const fromCookie = refreshToken === null || refreshToken === undefined;
+    const presented = fromCookie ? refreshTokenFromCookie(context) : refreshToken;
     if (!presented) return new InvalidToken('No refresh token was presented.');
     const outcome = await this.sessionsService.refresh(context.em, presented, context.client);
     if (outcome.kind === 'invalid-token') {
       clearRefreshCookie(context);
       return new InvalidToken();
     }
-    return toSignInSuccess(outcome.signedIn, context);
+    return toSignInSuccess(outcome.signedIn, context, fromCookie);
   }
 
   @Authorized()

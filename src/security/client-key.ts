@@ -15,6 +15,18 @@ export function clientRateLimitKey(ip: string | null | undefined): string {
   return `${expandIPv6(bare).slice(0, 4).join(':')}::/64`;
 }
 
+/**
+ * The network a client address belongs to: IPv4 by its /24, IPv6 by its /64. Used to tell "the
+ * same client" across two requests a moment apart (a mobile retry may change its last octet behind
+ * carrier NAT, but not its network); null when there is no usable address.
+ */
+export function clientNetwork(ip: string | null | undefined): string | null {
+  const key = clientRateLimitKey(ip);
+  if (key === 'unknown') return null;
+  if (isIPv4(key)) return `${key.split('.').slice(0, 3).join('.')}.0/24`;
+  return key;
+}
+
 function expandIPv6(ip: string): string[] {
   const [head = '', tail] = ip.split('::') as [string, string | undefined];
   const parse = (part: string) => (part ? part.split(':') : []);

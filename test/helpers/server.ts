@@ -66,6 +66,8 @@ export function testEnv(
     ...(backend === 'postgresql'
       ? { REDIS_URL: redisUrl(), REDIS_KEY_PREFIX: `plinto-test-${randomBytes(4).toString('hex')}:` }
       : {}),
+    // Production listens for /metrics on its own port (9464 by default): any free one here.
+    ...(overrides.NODE_ENV === 'production' ? { METRICS_PORT: '0' } : {}),
     ...overrides,
   };
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));

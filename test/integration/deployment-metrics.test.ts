@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+import { loadConfig } from '../../src/config.js';
 import {
   alertExpressions,
   dashboardExpressions,
@@ -10,17 +12,42 @@ import { useServer } from '../helpers/use-server.js';
 
 const RULES = 'deployment/monitoring/alerts/plinto.rules.yml';
 const DASHBOARD = 'deployment/monitoring/grafana/dashboards/plinto.json';
+/** The rest of a valid production configuration (values only shaped right; nothing connects). */
+const PRODUCTION_ENV = {
+  DATABASE_URL: 'postgres://plinto@db/plinto',
+  REDIS_URL: 'redis://redis:6379',
+  SMTP_URL: 'smtps://mail.example:465',
+  APP_URL: 'https://auth.example',
+  AUTH_SECRET: 'q8Xv2Lr9Tz4Wm6Np1Ks7Hd3Jf5Gb0Yc8Ve2Ua4Rt6',
+};
 /** Series Prometheus itself writes for every target; the app cannot export them. */
 const PROMETHEUS_SYNTHETIC = new Set(['up']);
 
 describe('monitoring uses only metrics the app exports', () => {
-  const ctx = useServer('postgresql');
+  // As deployed: production mode, where /metrics is only on the METRICS_PORT listener.
+  const ctx = useServer('postgresql', {
+    NODE_ENV: 'production',
+    SMTP_URL: 'smtp://127.0.0.1:2525',
+    BCRYPT_COST: undefined,
+  });
   let exposed: Set<string>;
 
   beforeAll(async () => {
-    const response = await fetch(`${ctx.server.url}/metrics`);
+    expect((await fetch(`${ctx.server.url}/metrics`)).status).toBe(404);
+    const { port } = ctx.server.app.metricsServer!.address() as { port: number };
+    const response = await fetch(`http://127.0.0.1:${port}/metrics`);
     expect(response.status).toBe(200);
     exposed = exposedMetricNames(await response.text());
+  });
+
+  it('scrapes the port the app serves /metrics on in production (9464), not the public one', () => {
+    const prometheus = parse(readFileSync('deployment/monitoring/prometheus.yml', 'utf8'));
+    const job = prometheus.scrape_configs.find((c: any) => c.job_name === 'plinto');
+    expect(job.metrics_path).toBe('/metrics');
+    expect(job.dns_sd_configs[0].port).toBe(9464);
+    expect(loadConfig({ NODE_ENV: 'production', ...PRODUCTION_ENV }).metricsPort).toBe(9464);
+    const compose = parse(readFileSync('deployment/production/docker-compose.production.yml', 'utf8'));
+    expect(compose.services.app.environment.METRICS_PORT).toBe('9464');
   });
 
   const expressions = [...alertExpressions(RULES), ...dashboardExpressions(DASHBOARD)];

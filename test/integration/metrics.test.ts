@@ -46,6 +46,8 @@ describe('Prometheus metrics from the running service', () => {
     const succeeded = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
     expect(succeeded.body.data?.signIn.__typename).toBe('SignInSuccess');
 
+    // The live-sessions gauge is recounted on a timer, not per scrape: recount now.
+    await ctx.server.app.services.liveSessionsGauge.refresh();
     const after = await scrape(ctx.server.url);
     expect(sample(after, SIGN_IN_FAILURE) - sample(before, SIGN_IN_FAILURE)).toBe(1);
     expect(sample(after, SIGN_IN_SUCCESS) - sample(before, SIGN_IN_SUCCESS)).toBe(1);
@@ -113,5 +115,60 @@ describe('metrics on METRICS_PORT', () => {
     expect(sample(text, 'plinto_auth_events_total{event="sign_up",result="success"}')).toBe(1);
     const publicPort = await fetch(`${server.url}/metrics`);
     expect(publicPort.status).toBe(404);
+  });
+});
+
+describe('metrics in production', () => {
+  let database: TestDatabase;
+  let production: TestServer;
+  let both: TestServer;
+  const productionEnv = {
+    NODE_ENV: 'production',
+    SMTP_URL: 'smtp://127.0.0.1:2525',
+    BCRYPT_COST: undefined,
+  };
+  const metricsUrl = (server: TestServer) =>
+    `http://127.0.0.1:${(server.app.metricsServer!.address() as { port: number }).port}`;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('postgresql');
+    production = await startServer(database, productionEnv);
+    both = await startServer(database, { ...productionEnv, METRICS_ON_MAIN_PORT: 'true' });
+  });
+  afterAll(async () => {
+    await production?.close();
+    await both?.close();
+    await database?.drop();
+  });
+
+  it('answers 404 for /metrics on the public port and serves it on METRICS_PORT only', async () => {
+    const publicPort = await fetch(`${production.url}/metrics`);
+    expect(publicPort.status).toBe(404);
+    expect(await publicPort.text()).not.toContain('plinto_');
+    expect(production.app.config.metricsPort).toBe(0);
+    const text = await scrape(metricsUrl(production));
+    expect(text).toContain('plinto_auth_events_total');
+    // The metrics listener serves nothing else.
+    expect((await fetch(`${metricsUrl(production)}/graphql`, { method: 'POST' })).status).toBe(404);
+    // METRICS_ON_MAIN_PORT=true puts it back on the public port, on purpose.
+    expect((await fetch(`${both.url}/metrics`)).status).toBe(200);
+  });
+
+  it('costs the database nothing per scrape: the live-sessions gauge is recounted on a timer', async () => {
+    let statements = 0;
+    production.app.services.orm.config.set('onQuery', (sql: string) => {
+      statements += 1;
+      return sql;
+    });
+    try {
+      for (let i = 0; i < 10; i += 1) await scrape(metricsUrl(production));
+      expect(statements).toBe(0);
+      // …and the timer's recount is one statement that gives the real number.
+      await production.app.services.liveSessionsGauge.refresh();
+      expect(statements).toBe(1);
+    } finally {
+      production.app.services.orm.config.set('onQuery', (sql: string) => sql);
+    }
+    expect(sample(await scrape(metricsUrl(production)), 'plinto_sessions_live')).toBe(0);
   });
 });

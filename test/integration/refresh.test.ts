@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { Session } from '../../src/storage/entities/index.js';
+import { AuditEvent, Session } from '../../src/storage/entities/index.js';
 import { BACKENDS } from '../helpers/database.js';
 import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
+import { gqlFrom } from '../helpers/local-address.js';
 import { useServer } from '../helpers/use-server.js';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -69,6 +70,71 @@ describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
     const row = await ctx.server.app.services.orm.em.fork().findOneOrFail(Session, user.sessionId);
     expect(row.rotationCount).toBe(2);
     expect(row.revokedAt).toBeNull();
+  });
+
+  it('serves the grace pair again only to the same client (user agent, IPv4 /24) and audits each grace hit', async () => {
+    const user = await signUpUser(ctx.server.url);
+    const phone = { 'user-agent': 'PlintoPhone/1.0' };
+    const first = await gqlFrom(
+      ctx.server.url,
+      '127.0.0.1',
+      REFRESH,
+      { refreshToken: user.refreshToken },
+      phone,
+    );
+    // The retry comes from another address in the same /24 (carrier NAT), same user agent.
+    const retry = await gqlFrom(
+      ctx.server.url,
+      '127.0.0.9',
+      REFRESH,
+      { refreshToken: user.refreshToken },
+      phone,
+    );
+    expect(retry.body.data?.refreshSession.__typename).toBe('SignInSuccess');
+    expect(retry.body.data?.refreshSession.tokens.refreshToken).toBe(
+      first.body.data?.refreshSession.tokens.refreshToken,
+    );
+    const em = ctx.server.app.services.orm.em.fork();
+    const graceHits = await em.find(AuditEvent, { userId: user.userId, kind: 'refresh_grace' });
+    expect(graceHits).toHaveLength(1);
+    expect(graceHits[0]).toMatchObject({ result: 'success', sessionId: user.sessionId, ip: '127.0.0.9' });
+    expect((await em.findOneOrFail(Session, user.sessionId)).revokedAt).toBeNull();
+  });
+
+  it('treats the just-rotated token from another client inside the grace window as reuse and revokes the session', async () => {
+    const phone = { 'user-agent': 'PlintoPhone/1.0' };
+    for (const [address, agent] of [
+      ['127.0.1.1', 'PlintoPhone/1.0'], // another network, same user agent
+      ['127.0.0.1', 'curl/8.0'], // same address, another user agent
+    ] as const) {
+      const user = await signUpUser(ctx.server.url);
+      const owner = await gqlFrom(
+        ctx.server.url,
+        '127.0.0.1',
+        REFRESH,
+        { refreshToken: user.refreshToken },
+        phone,
+      );
+      expect(owner.body.data?.refreshSession.__typename).toBe('SignInSuccess');
+      // Well inside the grace window: the thief is in time, and still gets nothing.
+      const thief = await gqlFrom(
+        ctx.server.url,
+        address,
+        REFRESH,
+        { refreshToken: user.refreshToken },
+        {
+          'user-agent': agent,
+        },
+      );
+      expect(thief.body.data?.refreshSession).toMatchObject({ __typename: 'InvalidToken' });
+      expect(thief.text).not.toContain(owner.body.data?.refreshSession.tokens.refreshToken);
+      // The session is gone: the owner's new pair dies with it.
+      expect((await refresh(owner.body.data?.refreshSession.tokens.refreshToken)).__typename).toBe(
+        'InvalidToken',
+      );
+      const row = await ctx.server.app.services.orm.em.fork().findOneOrFail(Session, user.sessionId);
+      expect(row.revokedReason).toBe('refresh-reuse');
+    }
   });
 
   it('refuses an unknown or empty refresh token', async () => {
@@ -152,5 +218,67 @@ describe.each(BACKENDS)('refresh rotation and revocation (%s)', (backend) => {
     expect(refreshed.body.data?.refreshSession.tokens.refreshToken).toBeNull();
     expect(refreshed.headers.get('set-cookie')).toMatch(/^plinto_refresh=/);
     expect(refreshed.headers.get('set-cookie')?.split(';')[0]).not.toBe(cookie);
+  });
+});
+
+describe('the refresh cookie behind https (APP_URL https://)', () => {
+  const ctx = useServer('sqlite', { APP_URL: 'https://auth.plinto.test' });
+
+  async function cookieSignIn(): Promise<{ cookie: string; setCookie: string }> {
+    const user = await signUpUser(ctx.server.url);
+    const signIn = await fetch(`${ctx.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-refresh-token-transport': 'cookie' },
+      body: JSON.stringify({
+        query:
+          'mutation($e: String!, $p: String!) { signIn(input: {email: $e, password: $p}) { ... on SignInSuccess { tokens { refreshToken } } } }',
+        variables: { e: user.email, p: user.password },
+      }),
+    });
+    const setCookie = signIn.headers.get('set-cookie') ?? '';
+    return { cookie: setCookie.split(';')[0]!, setCookie };
+  }
+
+  it('names the cookie __Secure-plinto_refresh, HttpOnly, Secure, SameSite=Strict, scoped to /graphql', async () => {
+    const { setCookie } = await cookieSignIn();
+    expect(setCookie).toMatch(/^__Secure-plinto_refresh=[^;]+;/);
+    expect(setCookie).toMatch(/HttpOnly/);
+    expect(setCookie).toMatch(/Secure/);
+    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).toMatch(/Path=\/graphql/);
+  });
+
+  it('answers a refresh from the cookie only through Set-Cookie, never in the body, whatever the headers say', async () => {
+    const { cookie } = await cookieSignIn();
+    // No X-Refresh-Token-Transport header: a script trying to read the HttpOnly cookie's token out.
+    const refreshed = await gql(ctx.server.url, REFRESH, {}, { cookie });
+    expect(refreshed.body.data?.refreshSession.__typename).toBe('SignInSuccess');
+    expect(refreshed.body.data?.refreshSession.tokens.refreshToken).toBeNull();
+    const next = refreshed.headers.get('set-cookie') ?? '';
+    expect(next).toMatch(/^__Secure-plinto_refresh=[^;]+;.*HttpOnly/);
+    const nextCookie = next.split(';')[0]!;
+    expect(nextCookie).not.toBe(cookie);
+    // The raw body carries no token at all, and the header asking for the body changes nothing.
+    expect(JSON.stringify(refreshed.body)).not.toContain(nextCookie.split('=')[1]);
+    const again = await gql(
+      ctx.server.url,
+      REFRESH,
+      {},
+      { cookie: nextCookie, 'x-refresh-token-transport': 'body' },
+    );
+    expect(again.body.data?.refreshSession.tokens.refreshToken).toBeNull();
+    expect(again.headers.get('set-cookie')).toMatch(/^__Secure-plinto_refresh=/);
+  });
+
+  it('still accepts the old cookie name for one release, and moves the browser to the new one', async () => {
+    const { cookie } = await cookieSignIn();
+    const legacy = `plinto_refresh=${cookie.split('=')[1]}`;
+    const refreshed = await gql(ctx.server.url, REFRESH, {}, { cookie: legacy });
+    expect(refreshed.body.data?.refreshSession.__typename).toBe('SignInSuccess');
+    expect(refreshed.body.data?.refreshSession.tokens.refreshToken).toBeNull();
+    const setCookies = refreshed.headers.getSetCookie();
+    expect(setCookies.some((c) => /^__Secure-plinto_refresh=[^;]+;/.test(c))).toBe(true);
+    // The old cookie is cleared (empty value, expired).
+    expect(setCookies.some((c) => /^plinto_refresh=;.*Expires=Thu, 01 Jan 1970/.test(c))).toBe(true);
   });
 });

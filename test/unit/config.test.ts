@@ -41,6 +41,18 @@ describe('configuration', () => {
     expect(Object.isFrozen(config)).toBe(true);
   });
 
+  it('keeps the refresh grace window at 2 seconds unless REFRESH_GRACE_SECONDS says otherwise', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }).refreshGraceSeconds).toBe(2);
+    expect(loadConfig({ DATA_DIR: dataDir(), REFRESH_GRACE_SECONDS: '5' }).refreshGraceSeconds).toBe(5);
+  });
+
+  it('names the refresh cookie __Secure-plinto_refresh under https, plinto_refresh for http development', () => {
+    expect(loadConfig({ DATA_DIR: dataDir(), APP_URL: 'https://auth.example' }).refreshCookieName).toBe(
+      '__Secure-plinto_refresh',
+    );
+    expect(loadConfig({ DATA_DIR: dataDir() }).refreshCookieName).toBe('plinto_refresh');
+  });
+
   it('lists every production problem at once', () => {
     const problems = problemsOf({
       NODE_ENV: 'production',

@@ -124,7 +124,11 @@ describe('Kubernetes manifests', () => {
       expect(labelsMatch(t.labelSelector.matchLabels, podLabels)).toBe(true);
     const annotations = deployment.spec.template.metadata.annotations;
     expect(annotations['prometheus.io/scrape']).toBe('true');
-    expect(Number(annotations['prometheus.io/port'])).toBe(container.ports[0].containerPort);
+    // Prometheus scrapes the metrics listener (METRICS_PORT), never the public port.
+    const metricsPort = container.ports.find((p: any) => p.name === 'metrics').containerPort;
+    expect(Number(annotations['prometheus.io/port'])).toBe(metricsPort);
+    expect(metricsPort).not.toBe(container.ports[0].containerPort);
+    expect(Number(find('ConfigMap', 'plinto-config').data.METRICS_PORT)).toBe(metricsPort);
     expect(annotations['prometheus.io/path']).toBe('/metrics');
   });
 
@@ -212,7 +216,11 @@ describe('Compose files', () => {
     expect(prod.networks.backend.internal).toBe(true);
     expect(services.app.read_only).toBe(true);
     expect(services.app.tmpfs).toEqual(['/tmp']);
-    expect(services.app.environment).toEqual({ NODE_ENV: 'production', TRUST_PROXY: '1' });
+    expect(services.app.environment).toEqual({
+      METRICS_PORT: '9464',
+      NODE_ENV: 'production',
+      TRUST_PROXY: '1',
+    });
     expect(services.app.ports).toBeUndefined();
     for (const name of ['postgres-data', 'redis-data', 'prometheus-data', 'grafana-data'])
       expect(prod.volumes).toHaveProperty(name);

@@ -21,6 +21,7 @@ const DESCRIPTIONS: Record<string, string> = {
   'recovery_code_used:success': 'A recovery code was used',
   'sign_out:success': 'Signed out',
   'session_revoked:success': 'A device was signed out from your account',
+  'refresh_grace:success': 'A sign-in was renewed twice at once by the same device (a retry)',
   'refresh_reuse_detected:detected': 'An old sign-in token was used again: that session was ended',
   'password_changed:success': 'Password changed',
   'password_changed:failure': 'Password change failed: wrong current password',
