@@ -94,7 +94,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const annotated = await buildPlintoSchema(container, resolveRateLimits(config.rateLimitOverrides));
   // RATE_LIMITS_ENABLED=false keeps the directives visible but enforces none (tests, or limits done upstream).
   const schema = config.rateLimitsEnabled
-    ? applyRateLimits(annotated, { redis, keyPrefix: config.redisKeyPrefix, metrics })
+    ? applyRateLimits(annotated, {
+        redis,
+        keyPrefix: config.redisKeyPrefix,
+        metrics,
+        emailHash: services.emailHash,
+      })
     : annotated;
   const limits = graphqlLimits({ production: config.production });
 

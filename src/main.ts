@@ -1,26 +1,7 @@
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
-
-function banner(config: Config, port: number): string {
-  const lines = [
-    `Plinto listening on http://localhost:${port}/graphql`,
-    `Pages (sign-in, sign-up, account) on http://localhost:${port}/sign-in`,
-  ];
-  if (config.metricsPort !== null) lines.push(`Metrics on http://localhost:${config.metricsPort}/metrics`);
-  if (config.embeddedDefault) {
-    lines.push(
-      '',
-      '  DEVELOPMENT MODE (embedded default) - not for production:',
-      `    database   SQLite at ${config.database.kind === 'sqlite' ? config.database.path : ''}`,
-      `    limiter    ${config.redisUrl ? 'Redis' : 'in-memory (this process only)'}`,
-      `    mail       ${config.smtpUrl ? 'SMTP' : 'console (links are printed here)'}`,
-      `    secret     ${config.authSecretSource === 'generated-dev-file' ? `generated, kept in ${config.dataDir}/dev-secret` : 'AUTH_SECRET'}`,
-      '  Set NODE_ENV=production with DATABASE_URL, REDIS_URL, SMTP_URL, APP_URL and AUTH_SECRET for real use.',
-    );
-  }
-  return lines.join('\n');
-}
+import { banner } from './startup-banner.js';
 
 async function main(): Promise<void> {
   let config: Config;

@@ -30,7 +30,7 @@ import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
 import { AccessTokenService } from './security/access-tokens.js';
-import { SecretBox } from './security/crypto.js';
+import { KeyedHash, REDIS_EMAIL_KEY_LABEL, SecretBox } from './security/crypto.js';
 import { HashQueue } from './security/hash-queue.js';
 import { PasswordService } from './security/password.service.js';
 import { watchRedisHealth } from './security/rate-limiter.js';
@@ -57,6 +57,8 @@ export interface Services {
   events: SecurityEvents;
   logger: Logger;
   box: SecretBox;
+  /** Hashes emails into Redis keys (rate limits, failure counters) under a key derived from AUTH_SECRET. */
+  emailHash: KeyedHash;
   signingKeys: SigningKeyStore;
   accessTokens: AccessTokenService;
   passwords: PasswordService;
@@ -110,6 +112,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const readiness = new Readiness([databaseCheck(orm), ...(redis ? [redisCheck(redis)] : [])]);
 
   const box = new SecretBox(config.authSecret);
+  const emailHash = new KeyedHash(config.authSecret, REDIS_EMAIL_KEY_LABEL);
   const signingKeys = new SigningKeyStore(
     () => orm.em.fork(),
     box,
@@ -144,7 +147,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const mailTransport: MailTransport =
     options.mailTransport ??
     (config.smtpUrl
-      ? new SmtpTransport(config.smtpUrl, config.mailFrom, config.mailSendTimeoutMs)
+      ? new SmtpTransport(config.smtpUrl, config.mailFrom, config.mailSendTimeoutMs, config.smtpRequireTls)
       : new ConsoleTransport(logger));
   const mailSender = new MailSender(
     () => orm.em.fork(),
@@ -179,7 +182,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     config.mfaChallengeTtlSeconds,
   );
   const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
-  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger);
+  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash);
   const signIn = new SignInService(
     passwords,
     sessions,
@@ -208,6 +211,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     events,
     logger,
     box,
+    emailHash,
     signingKeys,
     accessTokens,
     passwords,

@@ -11,7 +11,7 @@ import { ErrorCode, RateLimitedError } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { clientRateLimitKey } from './client-key.js';
-import { sha256Hex } from './crypto.js';
+import type { KeyedHash } from './crypto.js';
 import { ACCOUNT_RATE_LIMIT_DIRECTIVE, CLIENT_RATE_LIMIT_DIRECTIVE } from './rate-limit.directive.js';
 
 export interface RateLimitDeps {
@@ -19,6 +19,8 @@ export interface RateLimitDeps {
   redis: Redis | null;
   keyPrefix: string;
   metrics: Metrics;
+  /** Hashes the account part of a key (an email) under a key derived from AUTH_SECRET. */
+  emailHash: KeyedHash;
 }
 
 /**
@@ -58,9 +60,12 @@ function accountTarget(args: Record<string, unknown>, context: Context): string 
   return null;
 }
 
-// Hashed: Redis never holds the addresses, and a key's length does not depend on the input.
-const accountKey: RateLimitKeyGenerator<Context> = (_directiveArgs, _source, args, context, info) =>
-  `${info.fieldName}:acct:${sha256Hex(accountTarget(args, context) ?? '')}`;
+// Keyed hash: Redis never holds the addresses, nobody without AUTH_SECRET can test candidate
+// addresses against the keys, and a key's length does not depend on the input.
+const accountKey =
+  (emailHash: KeyedHash): RateLimitKeyGenerator<Context> =>
+  (_directiveArgs, _source, args, context, info) =>
+    `${info.fieldName}:acct:${emailHash.hex(accountTarget(args, context) ?? '')}`;
 
 function onLimit(metrics: Metrics): RateLimitOnLimit<Context> {
   return (response, _directiveArgs, _source, _args, _context, info: GraphQLResolveInfo) => {
@@ -78,7 +83,7 @@ export function applyRateLimits(schema: GraphQLSchema, deps: RateLimitDeps): Gra
   const limiterClass = deps.redis ? sharedLimiterClass(deps.redis) : RateLimiterMemory;
   const perAccount = rateLimitDirective<Context>({
     name: ACCOUNT_RATE_LIMIT_DIRECTIVE,
-    keyGenerator: accountKey,
+    keyGenerator: accountKey(deps.emailHash),
     // Nothing to key on (no email, not signed in): only the client limit applies.
     pointsCalculator: (_directiveArgs, _source, args, context) => (accountTarget(args, context) ? 1 : 0),
     onLimit: onLimit(deps.metrics),
