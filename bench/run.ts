@@ -249,6 +249,8 @@ async function main(): Promise<void> {
     REDIS_URL,
     REDIS_KEY_PREFIX: `plinto-bench-${randomBytes(4).toString('hex')}:`,
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    // The sink on loopback speaks no TLS; production otherwise requires it.
+    SMTP_INSECURE: 'true',
     APP_URL: `http://127.0.0.1:${port}`,
     AUTH_SECRET: randomBytes(48).toString('base64url'),
     RATE_LIMITS_ENABLED: 'false',

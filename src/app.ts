@@ -102,6 +102,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         keyPrefix: config.redisKeyPrefix,
         metrics,
         refusal: (retryAfterSeconds) => new RateLimitedError(retryAfterSeconds),
+        emailHash: services.emailHash,
       })
     : annotated;
   const limits = graphqlLimits({ production: config.production });

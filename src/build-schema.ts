@@ -10,6 +10,7 @@ import { resolverClasses } from './resolvers/index.js';
 import type { FieldRateLimits } from './security/rate-limit-rules.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
 import { annotateRateLimits } from './security/rate-limit.directive.js';
+import { validateIdArguments } from './resolvers/id-arguments.js';
 import { DateTimeScalar } from './schema/scalars.js';
 
 export type ResolverClass = abstract new (...args: never[]) => unknown;
@@ -39,7 +40,7 @@ export async function buildPlintoSchema(
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
   });
-  return annotateRateLimits(mapDomainErrors(schema), rateLimits);
+  return annotateRateLimits(validateIdArguments(mapDomainErrors(schema)), rateLimits);
 }
 
 export const SCHEMA_HEADER =

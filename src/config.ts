@@ -13,6 +13,7 @@ import {
   parseRateLimits,
   parseTrustProxy,
 } from './config/env-parsers.js';
+import { checkProductionSecret, checkTrustProxy, checkUrlPassword } from './config/secret-checks.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen, typed Config.
@@ -43,6 +44,7 @@ const envSchema = z.object({
     .string()
     .regex(/^smtps?:\/\//, 'must start with smtp:// or smtps://')
     .optional(),
+  SMTP_INSECURE: boolFromEnv.optional(),
   MAIL_FROM: z.string().min(3).optional(),
   APP_URL: z.url({ message: 'must be an absolute URL' }).optional(),
   AUTH_SECRET: z.string().optional(),
@@ -111,8 +113,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     if (authSecretBytes < 32) problems.push('AUTH_SECRET: required in production, at least 32 bytes');
     if (e.BCRYPT_COST !== undefined && e.BCRYPT_COST < 10)
       problems.push('BCRYPT_COST: below 10 is for tests only, never production');
-  } else if (e.AUTH_SECRET !== undefined && authSecretBytes < 32) {
-    problems.push('AUTH_SECRET: at least 32 bytes');
+    // Fail closed: a value copied from a template, or a guessable one, is no secret.
+    if (e.AUTH_SECRET && authSecretBytes >= 32) checkProductionSecret('AUTH_SECRET', e.AUTH_SECRET, problems);
+    checkUrlPassword('DATABASE_URL', e.DATABASE_URL, problems);
+    checkUrlPassword('REDIS_URL', e.REDIS_URL, problems);
+    checkUrlPassword('SMTP_URL', e.SMTP_URL, problems);
+  } else {
+    if (e.AUTH_SECRET !== undefined && authSecretBytes < 32) problems.push('AUTH_SECRET: at least 32 bytes');
+    // PostgreSQL outside production looks like a real deployment with NODE_ENV forgotten: the
+    // console transport would print live sign-in and reset links into its logs. The test suite
+    // (NODE_ENV=test) and the embedded SQLite default keep it.
+    if (database?.kind === 'postgresql' && !e.SMTP_URL && e.NODE_ENV !== 'test') {
+      problems.push(
+        'SMTP_URL: required with a PostgreSQL DATABASE_URL (the console transport is for the embedded SQLite default and tests)',
+      );
+    }
   }
   // The secret being rotated away from: sealed values still open with it until `npm run reseal`.
   if (e.AUTH_SECRET_PREVIOUS !== undefined) {
@@ -125,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     else if (!e.AUTH_SECRET)
       problems.push('AUTH_SECRET_PREVIOUS: needs AUTH_SECRET (the new secret) as well');
   }
+  checkTrustProxy(e.TRUST_PROXY, problems);
   const rateLimitOverrides = parseRateLimits(e.RATE_LIMITS, problems);
   const corsOrigins = parseCorsOrigins(e.CORS_ORIGINS, problems);
   // Production waits a few seconds for load balancers to see the 503 before it stops accepting.
@@ -168,6 +184,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     redisUrl: e.REDIS_URL ?? null,
     redisKeyPrefix: e.REDIS_KEY_PREFIX ?? 'plinto:',
     smtpUrl: e.SMTP_URL ?? null,
+    // Production mail goes over TLS (smtps://, or STARTTLS required on smtp://) unless SMTP_INSECURE=true.
+    smtpRequireTls: production && !(e.SMTP_INSECURE ?? false),
     mailFrom: e.MAIL_FROM ?? 'Plinto <no-reply@localhost>',
     appUrl,
     // The __Secure- prefix makes browsers refuse a cookie not set Secure over https (no http

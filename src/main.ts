@@ -3,27 +3,8 @@ import type { PlintoApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
 import { createLogger } from './observability/logger.js';
+import { banner } from './startup-banner.js';
 import { listenRefusal, StartupRefusal, unexpectedRefusal } from './startup-refusal.js';
-
-function banner(config: Config, port: number): string {
-  const lines = [
-    `Plinto listening on http://localhost:${port}/graphql`,
-    `Pages (sign-in, sign-up, account) on http://localhost:${port}/sign-in`,
-  ];
-  if (config.metricsPort !== null) lines.push(`Metrics on http://localhost:${config.metricsPort}/metrics`);
-  if (config.embeddedDefault) {
-    lines.push(
-      '',
-      '  DEVELOPMENT MODE (embedded default) - not for production:',
-      `    database   SQLite at ${config.database.kind === 'sqlite' ? config.database.path : ''}`,
-      `    limiter    ${config.redisUrl ? 'Redis' : 'in-memory (this process only)'}`,
-      `    mail       ${config.smtpUrl ? 'SMTP' : 'console (links are printed here)'}`,
-      `    secret     ${config.authSecretSource === 'generated-dev-file' ? `generated, kept in ${config.dataDir}/dev-secret` : 'AUTH_SECRET'}`,
-      '  Set NODE_ENV=production with DATABASE_URL, REDIS_URL, SMTP_URL, APP_URL and AUTH_SECRET for real use.',
-    );
-  }
-  return lines.join('\n');
-}
 
 async function main(): Promise<void> {
   let config: Config;

@@ -32,7 +32,7 @@ import { createLogger } from './observability/logger.js';
 import { Metrics } from './observability/metrics.js';
 import { MetricsEventSink, SecurityEvents } from './observability/security-events.js';
 import { AccessTokenService } from './security/access-tokens.js';
-import { SecretBox } from './security/crypto.js';
+import { KeyedHash, REDIS_EMAIL_KEY_LABEL, SecretBox } from './security/crypto.js';
 import { HashQueue } from './security/hash-queue.js';
 import { PasswordService } from './security/password.service.js';
 import { watchRedisHealth } from './security/rate-limiter.js';
@@ -59,6 +59,8 @@ export interface Services {
   events: SecurityEvents;
   logger: Logger;
   box: SecretBox;
+  /** Hashes emails into Redis keys (rate limits, failure counters) under a key derived from AUTH_SECRET. */
+  emailHash: KeyedHash;
   signingKeys: SigningKeyStore;
   accessTokens: AccessTokenService;
   passwords: PasswordService;
@@ -129,6 +131,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const readiness = new Readiness(readinessChecks(orm, box));
   metrics.observeReadiness(readiness);
 
+  const emailHash = new KeyedHash(config.authSecret, REDIS_EMAIL_KEY_LABEL);
   const signingKeys = new SigningKeyStore(
     () => orm.em.fork(),
     box,
@@ -163,7 +166,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const mailTransport: MailTransport =
     options.mailTransport ??
     (config.smtpUrl
-      ? new SmtpTransport(config.smtpUrl, config.mailFrom, config.mailSendTimeoutMs)
+      ? new SmtpTransport(config.smtpUrl, config.mailFrom, config.mailSendTimeoutMs, config.smtpRequireTls)
       : new ConsoleTransport(logger));
   const mailSender = new MailSender(
     () => orm.em.fork(),
@@ -192,7 +195,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
   const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
-  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger);
+  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash);
   const users = new UserService();
   const signInCompletion = new CompleteSignIn(
     sessions,
@@ -218,6 +221,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     events,
     logger,
     box,
+    emailHash,
     signingKeys,
     accessTokens,
     passwords,

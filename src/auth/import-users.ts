@@ -1,7 +1,8 @@
 import { inTransaction } from '../storage/transaction.js';
 import type { EntityManager } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
-import { hashScheme } from '../security/password.service.js';
+import { availableParallelism } from 'node:os';
+import { hashScheme, wrapCheapHash } from '../security/password.service.js';
 import { User } from '../storage/entities/index.js';
 import { parseEmail } from './email.js';
 
@@ -22,8 +23,9 @@ export type ParseResult = { ok: true; records: ImportRecord[] } | { ok: false; e
 
 /**
  * Accepts bcrypt (`$2a$`/`$2b$`/`$2y$`), argon2id (`$argon2id$…`) and legacy unsalted SHA-256
- * (64 hex digits, optionally `sha256:`-prefixed). Legacy hashes are stored as `sha256:<hex>`
- * and upgraded to the current policy at the user's first successful sign-in.
+ * (64 hex digits, optionally `sha256:`-prefixed), normalised to `sha256:<hex>`. importUsers wraps
+ * that and bcrypt below the floor before storing (wrapCheapHash); the user's first successful
+ * sign-in replaces the wrapped hash with one of the current policy.
  */
 export function normaliseImportedHash(raw: string): string | null {
   const trimmed = raw.trim();
@@ -70,7 +72,30 @@ export function parseImportFile(text: string): ParseResult {
   return { ok: true, records };
 }
 
-export async function importUsers(em: EntityManager, records: ImportRecord[]): Promise<ImportReport> {
+/** Wraps the cheap hashes of a batch (see wrapCheapHash), as many at once as there are cores. */
+async function wrapAll(hashes: string[], cost: number): Promise<string[]> {
+  const wrapped = [...hashes];
+  let next = 0;
+  const worker = async () => {
+    while (next < hashes.length) {
+      const index = next++;
+      wrapped[index] = await wrapCheapHash(hashes[index]!, cost);
+    }
+  };
+  await Promise.all(Array.from({ length: availableParallelism() }, worker));
+  return wrapped;
+}
+
+export interface ImportOptions {
+  /** bcrypt cost of the wrapping of cheap hashes (the configured BCRYPT_COST). */
+  wrapCost: number;
+}
+
+export async function importUsers(
+  em: EntityManager,
+  records: ImportRecord[],
+  options: ImportOptions,
+): Promise<ImportReport> {
   const report: ImportReport = { imported: 0, duplicatesInFile: [], alreadyRegistered: [] };
   const seen = new Set<string>();
   const unique: ImportRecord[] = [];
@@ -81,6 +106,13 @@ export async function importUsers(em: EntityManager, records: ImportRecord[]): P
       unique.push(record);
     }
   }
+  // Cheap hashes (unsalted SHA-256, bcrypt below the floor) never reach the table as they are.
+  // Wrapped before the transaction: hours of hashing for a large file must not hold a connection.
+  const wrapped = await wrapAll(
+    unique.map((record) => record.passwordHash),
+    options.wrapCost,
+  );
+  unique.forEach((record, index) => (record.passwordHash = wrapped[index]!));
   await inTransaction(em, async (tx) => {
     for (let start = 0; start < unique.length; start += 500) {
       const batch = unique.slice(start, start + 500);

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { sha256Hex } from '../security/crypto.js';
+import type { KeyedHash } from '../security/crypto.js';
 import { normaliseEmail } from './email.js';
 import type { FailurePolicy, FailureStore } from './login-failure-store.js';
 import { MemoryFailureStore, RedisFailureStore } from './login-failure-store.js';
@@ -46,6 +46,8 @@ export class LoginFailureCounter {
     private readonly keyPrefix: string,
     private readonly metrics: Metrics,
     private readonly logger: Logger,
+    /** HMAC under a key derived from AUTH_SECRET: see key(). */
+    private readonly emailHash: KeyedHash,
     options: LoginFailureCounterOptions = {},
   ) {
     this.shared = redis ? new RedisFailureStore(redis) : null;
@@ -78,9 +80,10 @@ export class LoginFailureCounter {
     await this.withStore((store) => store.delete(this.key(email)));
   }
 
-  // Hashed: Redis never holds the addresses; the prefix keeps instances and tests apart.
+  // Keyed hash: Redis never holds the addresses, and whoever reads Redis cannot test a list of
+  // candidate addresses against its keys without AUTH_SECRET. The prefix keeps instances apart.
   private key(email: string): string {
-    return `${this.keyPrefix}login-failures:${sha256Hex(normaliseEmail(email))}`;
+    return `${this.keyPrefix}login-failures:${this.emailHash.hex(normaliseEmail(email))}`;
   }
 
   /**

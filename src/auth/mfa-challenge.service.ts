@@ -119,7 +119,11 @@ export class MfaChallengeService implements SignInMethod<MfaCodeInput, MfaCodeRe
     );
     if (consumed !== 1) return { kind: 'invalid-token' };
 
-    const amr = [...new Set([...challenge.amr.split(',').filter(Boolean), 'otp', 'mfa'])];
+    // RFC 8176 `otp` for a TOTP code; a recovery code (a look-up secret, NIST 800-63B §5.1.2) is
+    // not an OTP device, so it gets its own value, `recovery-code`: relying services can tell the two apart
+    // (and ask for a new enrollment, or refuse step-up on a recovery code).
+    const secondFactor = check.kind === 'recovery-code' ? 'recovery-code' : 'otp';
+    const amr = [...new Set([...challenge.amr.split(',').filter(Boolean), secondFactor, 'mfa'])];
     return { kind: 'proven', userId: user.id, amr, user };
   }
 

@@ -189,7 +189,13 @@ export class RefreshRotation {
       toDbDate(tx, refreshTokenExpiresAt),
     ]);
     const access = await this.accessTokens.issue(
-      { userId: row.user_id, sessionId: row.session_id, amr: row.amr.split(',').filter(Boolean) },
+      {
+        userId: row.user_id,
+        sessionId: row.session_id,
+        amr: row.amr.split(',').filter(Boolean),
+        // A refresh is no authentication: auth_time stays the session's sign-in.
+        authTime: toDate(row.session_created_at),
+      },
       now,
     );
     const tokens: TokenPair = {

@@ -66,7 +66,11 @@ export class SessionService {
     };
     if (em.isInTransaction()) await write(em);
     else await inTransaction(em, write);
-    const access = await this.accessTokens.issue({ userId: user.id, sessionId: session.id, amr }, now);
+    const access = await this.accessTokens.issue(
+      // A new session is a primary authentication: auth_time is now.
+      { userId: user.id, sessionId: session.id, amr, authTime: now },
+      now,
+    );
     await this.liveness.set(session.id, 'live', this.liveTtl(session.expiresAt));
     return {
       user: profileOf(user),

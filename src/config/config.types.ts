@@ -23,6 +23,8 @@ export interface Config {
   readonly redisUrl: string | null;
   readonly redisKeyPrefix: string;
   readonly smtpUrl: string | null;
+  /** smtp:// must upgrade with STARTTLS (production, unless SMTP_INSECURE=true); smtps:// is TLS anyway. */
+  readonly smtpRequireTls: boolean;
   readonly mailFrom: string;
   readonly appUrl: string;
   /**

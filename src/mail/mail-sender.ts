@@ -87,8 +87,7 @@ export class MailSender {
       (full) => {
         more = full;
       },
-      (error: unknown) =>
-        this.logger.warn({ err: { message: (error as Error).message } }, 'mail sender tick failed'),
+      (error: unknown) => this.logger.warn({ err: error }, 'mail sender tick failed'),
     );
     await this.current;
     this.current = null;

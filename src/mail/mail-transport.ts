@@ -26,7 +26,7 @@ export class SmtpTransport implements MailTransport {
   readonly name = 'smtp';
   private readonly transporter: nodemailer.Transporter;
 
-  constructor(smtpUrl: string, from: string, timeoutMs: number) {
+  constructor(smtpUrl: string, from: string, timeoutMs: number, requireTls = false) {
     const url = new URL(smtpUrl);
     const secure = url.protocol === 'smtps:';
     this.transporter = nodemailer.createTransport(
@@ -34,6 +34,9 @@ export class SmtpTransport implements MailTransport {
         host: url.hostname,
         port: url.port ? Number(url.port) : secure ? 465 : 587,
         secure,
+        // Without TLS the mail (live links) and the SMTP password cross the network in clear:
+        // a server that offers no STARTTLS is refused rather than spoken to in plain text.
+        requireTLS: requireTls && !secure,
         auth: url.username
           ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
           : undefined,

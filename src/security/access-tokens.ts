@@ -1,10 +1,23 @@
+import { randomUUID } from 'node:crypto';
 import { SignJWT, decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
 import type { SigningKeyStore } from './signing-keys.js';
+
+/** The JWT `typ` of access tokens (RFC 9068): verification refuses any other JWT the keys might sign. */
+export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
 export interface AccessTokenClaims {
   userId: string;
   sessionId: string;
   amr: string[];
+  /** `auth_time`: the last primary authentication of the session (sign-in), for step-up decisions. */
+  authTime: Date;
+}
+
+export interface VerifiedAccessToken extends Omit<AccessTokenClaims, 'authTime'> {
+  /** Null only for a token issued before `auth_time` was added (at most one token lifetime after upgrading). */
+  authTime: Date | null;
+  /** `jti`: unique per token, for audit and for relying services' replay or deny lists. */
+  tokenId: string | null;
 }
 
 export interface IssuedAccessToken {
@@ -12,7 +25,7 @@ export interface IssuedAccessToken {
   expiresAt: Date;
 }
 
-/** EdDSA JWT access tokens (jose). Verification pins the algorithm, issuer and audience. */
+/** EdDSA JWT access tokens (jose). Verification pins the algorithm, `typ`, issuer and audience. */
 export class AccessTokenService {
   constructor(
     private readonly keys: SigningKeyStore,
@@ -25,19 +38,24 @@ export class AccessTokenService {
     const key = await this.keys.signingKey();
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + this.ttlSeconds;
-    const token = await new SignJWT({ sid: claims.sessionId, amr: claims.amr })
-      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' })
+    const token = await new SignJWT({
+      sid: claims.sessionId,
+      amr: claims.amr,
+      auth_time: Math.floor(claims.authTime.getTime() / 1000),
+    })
+      .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: ACCESS_TOKEN_TYPE })
       .setSubject(claims.userId)
       .setIssuer(this.issuer)
       .setAudience(this.audience)
       .setIssuedAt(iat)
       .setExpirationTime(exp)
+      .setJti(randomUUID())
       .sign(key.privateKey!);
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
-  /** The claims of a valid token, or null: tampered, expired, wrong audience, unknown key, `alg: none`… */
-  async verify(token: string): Promise<AccessTokenClaims | null> {
+  /** The claims of a valid token, or null: tampered, expired, wrong audience or `typ`, unknown or revoked key, `alg: none`… */
+  async verify(token: string): Promise<VerifiedAccessToken | null> {
     try {
       const header = decodeProtectedHeader(token);
       if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') return null;
@@ -45,6 +63,8 @@ export class AccessTokenService {
       if (!key) return null;
       const { payload } = await jwtVerify(token, key, {
         algorithms: ['EdDSA'],
+        // Another JWT signed with the same key (a future ID token, a hand-made `typ: JWT`) is no access token.
+        typ: ACCESS_TOKEN_TYPE,
         issuer: this.issuer,
         audience: this.audience,
         requiredClaims: ['sub', 'sid', 'exp', 'iat'],
@@ -54,7 +74,9 @@ export class AccessTokenService {
       const amr = Array.isArray(payload.amr)
         ? payload.amr.filter((m): m is string => typeof m === 'string')
         : [];
-      return { userId: payload.sub, sessionId: payload.sid, amr };
+      const authTime = typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : null;
+      const tokenId = typeof payload.jti === 'string' ? payload.jti : null;
+      return { userId: payload.sub, sessionId: payload.sid, amr, authTime, tokenId };
     } catch (error) {
       if (
         error instanceof joseErrors.JOSEError ||

@@ -18,6 +18,26 @@ export function sha256Hex(value: string): string {
   return createHash('sha256').update(value, 'utf8').digest('hex');
 }
 
+/**
+ * HMAC-SHA256 under a key derived from AUTH_SECRET with HKDF, one key per label. For identifiers
+ * that are hashed into lookup keys (an email in a Redis key): a plain SHA-256 of an address can be
+ * reversed by hashing a list of candidate addresses; without AUTH_SECRET this cannot.
+ */
+export class KeyedHash {
+  private readonly key: Buffer;
+
+  constructor(secret: string, label: string) {
+    this.key = Buffer.from(hkdfSync('sha256', secret, 'plinto/keyed-hash/v1', label, 32));
+  }
+
+  hex(value: string): string {
+    return createHmac('sha256', this.key).update(value, 'utf8').digest('hex');
+  }
+}
+
+/** HKDF label of the key that hashes emails into Redis keys (rate limits, failure counters). */
+export const REDIS_EMAIL_KEY_LABEL = 'redis-email-key';
+
 /** Constant-time comparison: response time must not reveal how many leading characters matched. */
 export function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a, 'utf8');

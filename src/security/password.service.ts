@@ -6,7 +6,10 @@ import { safeEqual } from './crypto.js';
 import type { CallerGone, HashQueue } from './hash-queue.js';
 import { BCRYPT_MAX_BYTES, MAX_PASSWORD_INPUT_BYTES, normalisePassword } from './password-policy.js';
 
-export type HashScheme = 'bcrypt' | 'argon2id' | 'sha256-legacy';
+export type HashScheme = 'bcrypt' | 'argon2id' | 'sha256-legacy' | 'wrapped-sha256' | 'wrapped-bcrypt';
+
+/** bcrypt costs below this are too cheap to keep at rest (production refuses BCRYPT_COST < 10 too). */
+export const BCRYPT_FLOOR = 10;
 
 export interface PasswordPolicy {
   scheme: 'bcrypt' | 'argon2id';
@@ -22,15 +25,46 @@ export interface VerifyResult {
 // OWASP Password Storage Cheat Sheet minimum for argon2id: m=19 MiB, t=2, p=1.
 const ARGON2_OPTIONS = { type: argon2.argon2id, memoryCost: 19456, timeCost: 2, parallelism: 1 } as const;
 
+const BCRYPT = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/;
+// A bcrypt hash's settings: version, cost and 22-character salt (the first 29 characters).
+const BCRYPT_SETTINGS = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{22}$/;
+
 export function hashScheme(stored: string): HashScheme | null {
-  if (/^\$2[aby]\$\d\d\$[./A-Za-z0-9]{53}$/.test(stored)) return 'bcrypt';
+  if (BCRYPT.test(stored)) return 'bcrypt';
   if (stored.startsWith('$argon2id$')) return 'argon2id';
   if (/^sha256:[0-9a-f]{64}$/.test(stored)) return 'sha256-legacy';
+  if (stored.startsWith('wrapped-sha256:') && BCRYPT.test(stored.slice(15))) return 'wrapped-sha256';
+  if (stored.startsWith('wrapped-bcrypt:')) {
+    const [settings, outer] = stored.slice(15).split(':');
+    if (settings && outer && BCRYPT_SETTINGS.test(settings) && BCRYPT.test(outer)) return 'wrapped-bcrypt';
+  }
   return null;
 }
 
+/** The bcrypt cost of a bcrypt or wrapped hash (the outer one: what a verification costs). */
 function bcryptCost(stored: string): number {
-  return Number(stored.slice(4, 6));
+  const outer = stored.slice(stored.lastIndexOf('$2') + 4);
+  return Number(outer.slice(0, 2));
+}
+
+const sha256Of = (normalised: string) => createHash('sha256').update(normalised, 'utf8').digest('hex');
+
+/**
+ * Import-time wrapping of a cheap legacy hash, so that no cheap hash stays at rest until its user
+ * returns: `bcrypt(cost, sha256hex)` for unsalted SHA-256, `bcrypt(cost, old bcrypt hash)` for a
+ * bcrypt hash below BCRYPT_FLOOR (its settings are kept to recompute it). Tagged `wrapped-…`, verified
+ * by recomputing the inner hash, and replaced by a plain hash of the current policy at the next
+ * successful sign-in. Any other hash is returned as it is.
+ */
+export async function wrapCheapHash(stored: string, cost: number): Promise<string> {
+  const scheme = hashScheme(stored);
+  if (scheme === 'sha256-legacy') return `wrapped-sha256:${await bcrypt.hash(stored.slice(7), cost)}`;
+  if (scheme === 'bcrypt' && bcryptCost(stored) < BCRYPT_FLOOR) {
+    // $2y$ (PHP) is $2b$ under another name, and the name the native binding knows.
+    const inner = stored.replace(/^\$2y\$/, '$2b$');
+    return `wrapped-bcrypt:${inner.slice(0, 29)}:${await bcrypt.hash(inner, cost)}`;
+  }
+  return stored;
 }
 
 export class PasswordService {
@@ -69,22 +103,47 @@ export class PasswordService {
       return { ok: false, needsRehash: false };
     }
     const normalised = normalisePassword(password);
+    // bcrypt would compare only the first 72 bytes: a longer input is never a match.
+    const tooLong = Buffer.byteLength(normalised, 'utf8') > BCRYPT_MAX_BYTES;
     let ok: boolean;
     if (scheme === 'bcrypt') {
-      // bcrypt would compare only the first 72 bytes: a longer input is never a match.
-      const tooLong = Buffer.byteLength(normalised, 'utf8') > BCRYPT_MAX_BYTES;
       const compared = await this.timed('bcrypt', () => bcrypt.compare(normalised, stored), gone);
       ok = compared && !tooLong;
     } else if (scheme === 'argon2id') {
       ok = await this.timed('argon2id', () => argon2.verify(stored, normalised), gone);
+    } else if (scheme === 'wrapped-sha256') {
+      const outer = stored.slice(15);
+      ok = await this.timed(scheme, () => bcrypt.compare(sha256Of(normalised), outer), gone);
+    } else if (scheme === 'wrapped-bcrypt') {
+      const [settings, outer] = stored.slice(15).split(':') as [string, string];
+      ok = await this.timed(
+        scheme,
+        async () => bcrypt.compare(await bcrypt.hash(normalised, settings), outer),
+        gone,
+      );
+      ok = ok && !tooLong;
     } else {
-      // Legacy unsalted SHA-256 (import only). Spend a real hash's time too, so that legacy
-      // accounts are not distinguishable by timing, and compare in constant time.
-      await this.verifyDummy(password, gone);
-      const digest = createHash('sha256').update(normalised, 'utf8').digest('hex');
-      ok = safeEqual(`sha256:${digest}`, stored);
+      // Legacy unsalted SHA-256 stored before import wrapped it: compared in constant time; the
+      // dummy below gives it a real hash's time.
+      ok = safeEqual(`sha256:${sha256Of(normalised)}`, stored);
     }
+    // Timing parity: a failure on a hash cheaper than the dummy (legacy, a low cost, another
+    // scheme) would answer faster than an unknown address, which costs one dummy verification.
+    // Run the dummy too, so every failure takes at least the dummy's time.
+    if (!ok && this.cheaperThanDummy(stored, scheme)) await this.verifyDummy(password, gone);
     return { ok, needsRehash: ok && this.needsRehash(stored, scheme) };
+  }
+
+  /** Whether verifying against this hash may take less time than verifying against the dummy. */
+  private cheaperThanDummy(stored: string, scheme: HashScheme): boolean {
+    if (scheme === 'sha256-legacy') return true;
+    if (this.policy.scheme === 'argon2id') {
+      // bcrypt at the floor or above costs more than the OWASP argon2id parameters.
+      return scheme === 'argon2id'
+        ? argon2.needsRehash(stored, ARGON2_OPTIONS)
+        : bcryptCost(stored) < BCRYPT_FLOOR;
+    }
+    return scheme === 'argon2id' || bcryptCost(stored) < this.policy.bcryptCost;
   }
 
   /** Unknown users cost the same as known ones: verify against a hash of the current policy. */
@@ -100,7 +159,7 @@ export class PasswordService {
   }
 
   needsRehash(stored: string, scheme = hashScheme(stored)): boolean {
-    if (scheme === 'sha256-legacy' || scheme === null) return true;
+    if (scheme === null || scheme === 'sha256-legacy' || scheme.startsWith('wrapped-')) return true;
     if (this.policy.scheme === 'argon2id') {
       return scheme !== 'argon2id' || argon2.needsRehash(stored, ARGON2_OPTIONS);
     }

@@ -11,7 +11,7 @@ import { ErrorCode } from '../errors.js';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { clientRateLimitKey } from './client-key.js';
-import { sha256Hex } from './crypto.js';
+import type { KeyedHash } from './crypto.js';
 import { ACCOUNT_RATE_LIMIT_DIRECTIVE, CLIENT_RATE_LIMIT_DIRECTIVE } from './rate-limit.directive.js';
 
 export interface RateLimitDeps {
@@ -21,6 +21,8 @@ export interface RateLimitDeps {
   metrics: Metrics;
   /** The error a refused call throws (the GraphQL host's RATE_LIMITED error, with retryAfter seconds). */
   refusal: (retryAfterSeconds: number) => Error;
+  /** Hashes the account part of a key (an email) under a key derived from AUTH_SECRET. */
+  emailHash: KeyedHash;
 }
 
 /**
@@ -60,9 +62,12 @@ function accountTarget(args: Record<string, unknown>, context: Context): string 
   return null;
 }
 
-// Hashed: Redis never holds the addresses, and a key's length does not depend on the input.
-const accountKey: RateLimitKeyGenerator<Context> = (_directiveArgs, _source, args, context, info) =>
-  `${info.fieldName}:acct:${sha256Hex(accountTarget(args, context) ?? '')}`;
+// Keyed hash: Redis never holds the addresses, nobody without AUTH_SECRET can test candidate
+// addresses against the keys, and a key's length does not depend on the input.
+const accountKey =
+  (emailHash: KeyedHash): RateLimitKeyGenerator<Context> =>
+  (_directiveArgs, _source, args, context, info) =>
+    `${info.fieldName}:acct:${emailHash.hex(accountTarget(args, context) ?? '')}`;
 
 function onLimit({ metrics, refusal }: RateLimitDeps): RateLimitOnLimit<Context> {
   return (response, _directiveArgs, _source, _args, _context, info: GraphQLResolveInfo) => {
@@ -80,7 +85,7 @@ export function applyRateLimits(schema: GraphQLSchema, deps: RateLimitDeps): Gra
   const limiterClass = deps.redis ? sharedLimiterClass(deps.redis) : RateLimiterMemory;
   const perAccount = rateLimitDirective<Context>({
     name: ACCOUNT_RATE_LIMIT_DIRECTIVE,
-    keyGenerator: accountKey,
+    keyGenerator: accountKey(deps.emailHash),
     // Nothing to key on (no email, not signed in): only the client limit applies.
     pointsCalculator: (_directiveArgs, _source, args, context) => (accountTarget(args, context) ? 1 : 0),
     onLimit: onLimit(deps),

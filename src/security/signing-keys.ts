@@ -64,6 +64,24 @@ export class SigningKeyStore {
   }
 
   /**
+   * A compromised key: deleted at once, so it leaves the JWKS and no replica accepts its tokens
+   * once it has re-read the keys (within the reload interval; a token with an unknown kid makes a
+   * replica re-read at once). If it was the signing key, a new one replaces it in the same
+   * transaction. Tokens it signed are refused from then on; their sessions stay, and clients get
+   * new access tokens by refreshing.
+   */
+  async revoke(kid: string): Promise<{ revoked: boolean; replacedBy: string | null }> {
+    const result = await inTransaction(this.em(), async (tx) => {
+      const deleted = await tx.nativeDelete(SigningKey, { kid });
+      if (deleted === 0) return { revoked: false, replacedBy: null };
+      const signing = await tx.count(SigningKey, { retiredAt: null });
+      return { revoked: true, replacedBy: signing === 0 ? await this.createKey(tx) : null };
+    });
+    await this.reload();
+    return result;
+  }
+
+  /**
    * The key to sign with, never waiting for the database once one is loaded: a stale set is
    * re-read in the background. Signing happens inside transactions (refresh rotation seals the new
    * pair into its row), and a transaction that waited here for a second pooled connection could
@@ -79,8 +97,14 @@ export class SigningKeyStore {
     return this.active;
   }
 
-  /** Key for a token's `kid`; an unknown kid triggers a reload at most once a second (another replica may have rotated). */
+  /**
+   * Key for a token's `kid`; an unknown kid triggers a reload at most once a second (another replica
+   * may have rotated). A set older than the reload interval is re-read first, so a key revoked on
+   * another replica (`rotate-keys --revoke`) stops verifying here within the interval; if that
+   * re-read fails (database down), the loaded keys answer.
+   */
   async verificationKey(kid: string): Promise<CryptoKey | null> {
+    if (Date.now() - this.loadedAt > this.reloadIntervalMs) await this.reload().catch(() => undefined);
     let key = this.keys.get(kid);
     if (!key && Date.now() - this.loadedAt > 1_000) {
       await this.reload();

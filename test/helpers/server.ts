@@ -10,7 +10,8 @@ import type { Logger } from '../../src/observability/logger.js';
 import type { Backend, TestDatabase } from './database.js';
 import { redisUrl } from './global-setup.js';
 
-export const TEST_AUTH_SECRET = 'test-secret-test-secret-test-secret-0123456789';
+// Fixed, so tests can recompute keyed hashes; random-looking, so production-mode tests accept it.
+export const TEST_AUTH_SECRET = 'Qm7t2Xv9LpR4kW8zN3cJ6hF1bY5dG0sAeU-tk_Zr';
 
 export interface TestServer {
   app: PlintoApp;
@@ -51,6 +52,8 @@ export function testEnv(
   overrides: Record<string, string | undefined> = {},
 ): Record<string, string> {
   const env: Record<string, string | undefined> = {
+    // Test mode: PostgreSQL with the console mail transport is allowed only here (see config.ts).
+    NODE_ENV: 'test',
     DATABASE_URL: databaseUrl,
     AUTH_SECRET: TEST_AUTH_SECRET,
     BCRYPT_COST: '4',

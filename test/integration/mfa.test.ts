@@ -188,7 +188,7 @@ describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
       first,
     );
     expect(withRecovery.__typename).toBe('SignInSuccess');
-    expect(accessTokenAmr(withRecovery.tokens.accessToken).sort()).toEqual(['mfa', 'otp', 'pwd']);
+    expect(accessTokenAmr(withRecovery.tokens.accessToken).sort()).toEqual(['mfa', 'pwd', 'recovery-code']);
     const reused = await complete(
       ctx.server.url,
       await challengeFor(ctx.server.url, user.email, user.password),

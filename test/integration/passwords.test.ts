@@ -63,7 +63,7 @@ describe.each(BACKENDS)('password storage and migration (%s)', (backend) => {
     ctx.server = await startServer(ctx.database);
   });
 
-  it('imports legacy SHA-256, bcrypt and argon2id users and upgrades the legacy hash at first sign-in', async () => {
+  it('imports legacy SHA-256, bcrypt and argon2id users, wrapping the cheap hashes, and upgrades them at first sign-in', async () => {
     const legacy = { email: uniqueEmail('legacy'), password: 'legacy password 2019' };
     const bcryptUser = { email: uniqueEmail('bcrypt'), password: 'old bcrypt password' };
     const argonUser = { email: uniqueEmail('argon'), password: 'old argon password' };
@@ -82,7 +82,13 @@ describe.each(BACKENDS)('password storage and migration (%s)', (backend) => {
     ]);
     expect(result.code, result.output).toBe(0);
     expect(result.output).toContain('imported 3, skipped 1 duplicate(s) in the file, 1 already registered');
-    expect(await storedHash(legacy.email)).toBe(`sha256:${sha}`);
+    // No cheap hash at rest: unsalted SHA-256 and bcrypt below cost 10 are wrapped in bcrypt at once.
+    expect(await storedHash(legacy.email)).toMatch(/^wrapped-sha256:\$2b\$04\$/);
+    expect(await storedHash(legacy.email)).not.toContain(sha);
+    expect(await storedHash(bcryptUser.email)).toMatch(
+      /^wrapped-bcrypt:\$2b\$04\$[./A-Za-z0-9]{22}:\$2b\$04\$/,
+    );
+    expect(await storedHash(argonUser.email)).toMatch(/^\$argon2id\$/);
 
     const wrong = await gql(ctx.server.url, SIGN_IN, {
       email: legacy.email,
@@ -97,6 +103,7 @@ describe.each(BACKENDS)('password storage and migration (%s)', (backend) => {
       password: bcryptUser.password,
     });
     expect(bcryptSignIn.body.data?.signIn.user.emailVerified).toBe(true);
+    expect(await storedHash(bcryptUser.email)).toMatch(/^\$2b\$04\$/);
     const argonSignIn = await gql(ctx.server.url, SIGN_IN, {
       email: argonUser.email,
       password: argonUser.password,

@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { createPublicKey, verify as verifySignature } from 'node:crypto';
+import { promisify } from 'node:util';
 import { SignJWT } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { AccessTokenService } from '../../src/security/access-tokens.js';
 import { SecretBox } from '../../src/security/crypto.js';
@@ -9,8 +11,10 @@ import { migrate, openOrm } from '../../src/storage/orm.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
 import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
 import { startServer, testEnv } from '../helpers/server.js';
+import type { TestServer } from '../helpers/server.js';
 import { useServer } from '../helpers/use-server.js';
 
+const run = promisify(execFile);
 const b64 = (value: object) => Buffer.from(JSON.stringify(value)).toString('base64url');
 const parts = (token: string) => token.split('.') as [string, string, string];
 const decode = (segment: string) => JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
@@ -78,7 +82,7 @@ describe.each(BACKENDS)('access tokens and signing keys (%s)', (backend) => {
     const key = await ctx.server.app.services.signingKeys.signingKey();
     const resign = (overrides: Record<string, unknown>) =>
       new SignJWT({ ...claims, ...overrides })
-        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid })
+        .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: 'at+jwt' })
         .sign(key.privateKey!);
     // Control: the same key and claims are accepted, so the refusals below are about the claim changed.
     expect(await meCode(await resign({}))).toBe('OK');
@@ -87,6 +91,36 @@ describe.each(BACKENDS)('access tokens and signing keys (%s)', (backend) => {
     expect(await meCode(await resign({ aud: 'another-service' }))).toBe('UNAUTHENTICATED');
     expect(await meCode(await resign({ iss: 'https://evil.example' }))).toBe('UNAUTHENTICATED');
     expect(await meCode('not.a.jwt')).toBe('UNAUTHENTICATED');
+  });
+
+  it('refuses a JWT signed by a published key whose typ is not at+jwt', async () => {
+    const user = await signUpUser(ctx.server.url);
+    const claims = decode(parts(user.accessToken)[1]);
+    const key = await ctx.server.app.services.signingKeys.signingKey();
+    const signed = (header: Record<string, unknown>) =>
+      new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', kid: key.kid, ...header }).sign(key.privateKey!);
+    expect(await meCode(await signed({ typ: 'at+jwt' }))).toBe('OK');
+    expect(await meCode(await signed({ typ: 'application/at+jwt' }))).toBe('OK');
+    for (const typ of [undefined, 'JWT', 'id+jwt', 'at+jwt2', 'logout+jwt']) {
+      expect(await meCode(await signed(typ === undefined ? {} : { typ })), String(typ)).toBe(
+        'UNAUTHENTICATED',
+      );
+    }
+  });
+
+  it('carries a unique jti and auth_time, which stays the sign-in time across refreshes', async () => {
+    const user = await signUpUser(ctx.server.url);
+    const first = decode(parts(user.accessToken)[1]);
+    expect(first.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(first.auth_time).toBeLessThanOrEqual(first.iat);
+    expect(first.iat - first.auth_time).toBeLessThan(5);
+    await new Promise((resolve) => setTimeout(resolve, 1100));
+    const refreshed = await gql(ctx.server.url, REFRESH, { refreshToken: user.refreshToken });
+    const second = decode(parts(refreshed.body.data?.refreshSession.tokens.accessToken)[1]);
+    expect(second.jti).toMatch(/^[0-9a-f-]{36}$/);
+    expect(second.jti).not.toBe(first.jti);
+    expect(second.iat).toBeGreaterThan(first.iat);
+    expect(second.auth_time).toBe(first.auth_time);
   });
 
   it('keeps tokens valid across a restart (keys in the database, sealed with AUTH_SECRET)', async () => {
@@ -140,14 +174,78 @@ describe.each(BACKENDS)('first boot of several replicas at once (%s)', (backend)
       const services = stores.map(
         (store) => new AccessTokenService(store, 'http://plinto.test', 'plinto', 900),
       );
-      const claims = { userId: crypto.randomUUID(), sessionId: crypto.randomUUID(), amr: ['pwd'] };
+      const claims = {
+        userId: crypto.randomUUID(),
+        sessionId: crypto.randomUUID(),
+        amr: ['pwd'],
+        authTime: new Date(Math.floor(Date.now() / 1000) * 1000),
+      };
       for (const signer of services) {
         const { token } = await signer.issue(claims);
-        for (const verifier of services) expect(await verifier.verify(token)).toEqual(claims);
+        for (const verifier of services) expect(await verifier.verify(token)).toMatchObject(claims);
       }
     } finally {
       await orm.close(true);
       await database.drop();
     }
+  });
+});
+
+describe('revoking a compromised signing key (two instances, one database)', () => {
+  const RELOAD_SECONDS = 2;
+  const ctx = useServer('postgresql', { SIGNING_KEY_RELOAD_SECONDS: String(RELOAD_SECONDS) });
+  let other: TestServer;
+  beforeAll(async () => {
+    other = await startServer(ctx.database, { SIGNING_KEY_RELOAD_SECONDS: String(RELOAD_SECONDS) });
+  });
+  afterAll(async () => {
+    await other?.close();
+  });
+
+  const kidsOf = async (url: string) => {
+    const jwks = (await (await fetch(`${url}/.well-known/jwks.json`)).json()) as {
+      keys: Array<{ kid: string }>;
+    };
+    return jwks.keys.map((k) => k.kid);
+  };
+  const meOn = async (url: string, token: string) => {
+    const response = await gql(url, ME, {}, bearer(token));
+    return response.body.data?.me ? 'OK' : String(response.body.errors?.[0]?.extensions?.code);
+  };
+
+  it('unpublishes the key at once and every instance refuses its tokens within SIGNING_KEY_RELOAD_SECONDS', async () => {
+    const user = await signUpUser(ctx.server.url);
+    const kid = decode(parts(user.accessToken)[0]).kid as string;
+    for (const server of [ctx.server, other]) expect(await meOn(server.url, user.accessToken)).toBe('OK');
+
+    const { stdout } = await run('node_modules/.bin/tsx', ['src/cli/rotate-keys.ts', '--revoke', kid], {
+      env: { ...process.env, ...ctx.server.env },
+    });
+    expect(stdout).toContain(`revoked signing key ${kid}`);
+    // No waiting for the JWKS: the key is gone from the database, and a JWKS older than the
+    // reload interval is re-read before it is served.
+    await new Promise((resolve) => setTimeout(resolve, (RELOAD_SECONDS + 1) * 1000));
+    for (const server of [ctx.server, other]) {
+      expect(await kidsOf(server.url)).not.toContain(kid);
+      expect(await meOn(server.url, user.accessToken)).toBe('UNAUTHENTICATED');
+    }
+    // The session survives: a refresh gets a token from the new key, accepted everywhere.
+    const refreshed = await gql(other.url, REFRESH, { refreshToken: user.refreshToken });
+    const token = refreshed.body.data?.refreshSession.tokens.accessToken as string;
+    expect(decode(parts(token)[0]).kid).not.toBe(kid);
+    for (const server of [ctx.server, other]) expect(await meOn(server.url, token)).toBe('OK');
+
+    const unknown = await run(
+      'node_modules/.bin/tsx',
+      ['src/cli/rotate-keys.ts', '--revoke', 'no-such-kid'],
+      {
+        env: { ...process.env, ...ctx.server.env },
+      },
+    ).then(
+      () => ({ code: 0, stderr: '' }),
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no signing key no-such-kid');
   });
 });

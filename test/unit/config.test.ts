@@ -75,7 +75,7 @@ describe('configuration', () => {
       REDIS_URL: 'redis://cache:6379',
       SMTP_URL: 'smtp://mail:25',
       APP_URL: 'https://auth.example.com/',
-      AUTH_SECRET: 'x'.repeat(32),
+      AUTH_SECRET: 'kV3q9Lm2Xz7Rt5Wp8Ny4Bc6Hd1Fg0Js-AeQu',
       TRUST_PROXY: '10.0.0.0/8',
       CORS_ORIGINS: 'https://app.example.com, https://admin.example.com',
       RATE_LIMITS: 'signIn=10/60',
@@ -141,7 +141,11 @@ describe('configuration', () => {
   });
 
   it('sizes the PostgreSQL pool and the signing-key re-read from the environment, within bounds', () => {
-    const pg = { DATA_DIR: dataDir(), DATABASE_URL: 'postgres://db.internal/plinto' };
+    const pg = {
+      DATA_DIR: dataDir(),
+      DATABASE_URL: 'postgres://db.internal/plinto',
+      SMTP_URL: 'smtp://mail.internal:587',
+    };
     expect(loadConfig(pg)).toMatchObject({
       database: { kind: 'postgresql', poolMax: 10 },
       signingKeyReloadSeconds: 60,

@@ -5,6 +5,7 @@ import { DEFAULT_FAILURE_POLICY, LoginFailureCounter } from '../../src/auth/logi
 import { lockSecondsAfter } from '../../src/auth/login-failure-store.js';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
+import { KeyedHash, REDIS_EMAIL_KEY_LABEL } from '../../src/security/crypto.js';
 import { redisUrl } from '../helpers/global-setup.js';
 
 describe('lockSecondsAfter', () => {
@@ -27,6 +28,7 @@ describe.each(['redis', 'memory'] as const)('LoginFailureCounter (%s store)', (s
       `plinto-test-${randomBytes(4).toString('hex')}:`,
       new Metrics(),
       createLogger('silent'),
+      new KeyedHash('a-test-secret-that-is-long-enough-0123', REDIS_EMAIL_KEY_LABEL),
       { now: () => now },
     );
     return { instance, advance: (seconds: number) => (now += seconds * 1000) };
