@@ -13,7 +13,7 @@ function banner(config: Config, port: number): string {
       '',
       '  DEVELOPMENT MODE (embedded default) - not for production:',
       `    database   SQLite at ${config.database.kind === 'sqlite' ? config.database.path : ''}`,
-      `    limiter    ${config.redisUrl ? 'Redis' : 'in-memory (this process only)'}`,
+      `    limiter    ${config.redis ? 'Redis' : 'in-memory (this process only)'}`,
       `    mail       ${config.smtpUrl ? 'SMTP' : 'console (links are printed here)'}`,
       `    secret     ${config.authSecretSource === 'generated-dev-file' ? `generated, kept in ${config.dataDir}/dev-secret` : 'AUTH_SECRET'}`,
       '  Set NODE_ENV=production with DATABASE_URL, REDIS_URL, SMTP_URL, APP_URL and AUTH_SECRET for real use.',
