@@ -75,7 +75,9 @@ describe('Redis behind three sentinels: the primary dies mid-traffic', () => {
     expect(await cluster.primaryPort()).toBe(cluster.primary.port);
 
     const user = await signUpUser(a.url);
-    const victim = (await gqlFrom(a.url, '127.0.1.1', SIGN_IN, { email: user.email, password: user.password })).body.data!.signIn;
+    const victim = (
+      await gqlFrom(a.url, '127.0.1.1', SIGN_IN, { email: user.email, password: user.password })
+    ).body.data!.signIn;
     const victimToken = victim.tokens.accessToken as string;
     // Both instances have now cached the session as live, and the replica has that entry.
     expect([await meFrom(a, victimToken), await meFrom(b, victimToken)]).toEqual(['User', 'User']);
@@ -114,7 +116,9 @@ describe('Redis behind three sentinels: the primary dies mid-traffic', () => {
     // No request lost or failed: during the outage the insurance limiter and the database answered.
     const failures = traffic.answers.filter((answer) => !['SignInSuccess', 'User'].includes(answer.outcome));
     expect(failures).toEqual([]);
-    expect(traffic.answers.filter((answer) => answer.at > killedAt && answer.at < promotedAt).length).toBeGreaterThan(0);
+    expect(
+      traffic.answers.filter((answer) => answer.at > killedAt && answer.at < promotedAt).length,
+    ).toBeGreaterThan(0);
     expect(traffic.answers.filter((answer) => answer.at > recoveredAt).length).toBeGreaterThanOrEqual(15);
 
     // The lost write is real: the new primary still holds the old `live` entry...
@@ -130,20 +134,28 @@ describe('Redis behind three sentinels: the primary dies mid-traffic', () => {
     // Limits are shared again: from a fresh address, five sign-ins split over both, then refused.
     const shared: string[] = [];
     for (const server of [a, b, a, b, a, b]) {
-      shared.push(outcome(await gqlFrom(server.url, '127.0.3.1', SIGN_IN, { email: user.email, password: user.password }), 'signIn'));
+      shared.push(
+        outcome(
+          await gqlFrom(server.url, '127.0.3.1', SIGN_IN, { email: user.email, password: user.password }),
+          'signIn',
+        ),
+      );
     }
     expect(shared).toEqual([...Array(5).fill('SignInSuccess'), 'RATE_LIMITED']);
 
     // A revocation after the failover is refused on both instances at once.
-    const later = (await gqlFrom(b.url, '127.0.3.2', SIGN_IN, { email: user.email, password: user.password })).body.data!.signIn;
+    const later = (await gqlFrom(b.url, '127.0.3.2', SIGN_IN, { email: user.email, password: user.password }))
+      .body.data!.signIn;
     const laterToken = later.tokens.accessToken as string;
     expect([await meFrom(a, laterToken), await meFrom(b, laterToken)]).toEqual(['User', 'User']);
-    expect((await gqlFrom(b.url, '127.0.0.1', SIGN_OUT, {}, bearer(laterToken))).body.data?.signOut).toBe(true);
+    expect((await gqlFrom(b.url, '127.0.0.1', SIGN_OUT, {}, bearer(laterToken))).body.data?.signOut).toBe(
+      true,
+    );
     expect([await meFrom(a, laterToken), await meFrom(b, laterToken)]).toEqual([
       'UNAUTHENTICATED',
       'UNAUTHENTICATED',
     ]);
     const newKey = `${prefix}${cacheNamespace(a)}:session:${later.session.id}`;
     expect(await redisCommand(cluster.replica.port, 'GET', newKey)).toBe('revoked');
-  });
+  }, 90_000);
 });

@@ -113,7 +113,8 @@ export class SentinelCluster {
     ]);
     await this.replica.start();
     await until(
-      async () => /master_link_status:up/.test(String(await redisCommand(replicaPort, 'INFO', 'replication'))),
+      async () =>
+        /master_link_status:up/.test(String(await redisCommand(replicaPort, 'INFO', 'replication'))),
       'the replica to sync',
     );
     for (let i = 0; i < 3; i += 1) {
@@ -165,7 +166,12 @@ export class SentinelCluster {
   async untilReplicaPromoted(): Promise<void> {
     await until(async () => {
       for (const sentinel of this.sentinels) {
-        const address = (await redisCommand(sentinel.port, 'SENTINEL', 'GET-MASTER-ADDR-BY-NAME', SENTINEL_NAME)) as string[];
+        const address = (await redisCommand(
+          sentinel.port,
+          'SENTINEL',
+          'GET-MASTER-ADDR-BY-NAME',
+          SENTINEL_NAME,
+        )) as string[];
         if (Number(address[1]) !== this.replica.port) return false;
       }
       return /role:master/.test(String(await redisCommand(this.replica.port, 'INFO', 'replication')));
