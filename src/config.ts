@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { ConfigError } from './config/config-error.js';
 import type { Config, DatabaseConfig } from './config/config.types.js';
 import { devSecret } from './config/dev-secret.js';
+import { parseRedisConfig } from './config/redis-config.js';
 import {
   boolFromEnv,
   intFromEnv,
@@ -24,7 +25,7 @@ export { ConfigError } from './config/config-error.js';
 
 /** The refresh cookie's name before 0.2 (and over http:// development); still read for one release. */
 export const LEGACY_REFRESH_COOKIE = 'plinto_refresh';
-export type { Config, DatabaseConfig, RateLimitRule } from './config/config.types.js';
+export type { Config, DatabaseConfig, RateLimitRule, RedisConfig } from './config/config.types.js';
 
 const envSchema = z.object({
   NODE_ENV: z.string().optional(),
@@ -35,10 +36,16 @@ const envSchema = z.object({
   METRICS_ON_MAIN_PORT: boolFromEnv.optional(),
   DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
+  // Redis topology: one address (TLS with rediss://) or Sentinel; see config/redis-config.ts.
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
     .optional(),
+  REDIS_TLS_CA: z.string().min(1).optional(),
+  REDIS_SENTINELS: z.string().min(1).optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).optional(),
+  REDIS_SENTINEL_PASSWORD: z.string().min(1).optional(),
+  REDIS_PASSWORD: z.string().min(1).optional(),
   REDIS_KEY_PREFIX: z.string().min(1).optional(),
   SMTP_URL: z
     .string()
@@ -101,12 +108,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       ? { ...parsedDatabase, poolMax: e.DATABASE_POOL_MAX ?? 10 }
       : parsedDatabase;
   if (!database) problems.push('DATABASE_URL: must be postgres://… or sqlite:PATH');
+  const redis = parseRedisConfig(e, problems);
   const authSecretBytes = e.AUTH_SECRET ? Buffer.byteLength(e.AUTH_SECRET, 'utf8') : 0;
 
   if (production) {
     if (!database || database.kind !== 'postgresql')
       problems.push('DATABASE_URL: production needs PostgreSQL (postgres://…)');
-    if (!e.REDIS_URL)
+    if (!e.REDIS_URL && !e.REDIS_SENTINELS)
       problems.push('REDIS_URL: required in production (rate limits shared by every replica)');
     if (!e.SMTP_URL) problems.push('SMTP_URL: required in production (verification and reset mails)');
     if (!e.APP_URL) problems.push('APP_URL: required in production (issuer and email links)');
@@ -181,7 +189,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     database: database as DatabaseConfig,
     databaseUrl,
-    redisUrl: e.REDIS_URL ?? null,
+    redis,
     redisKeyPrefix: e.REDIS_KEY_PREFIX ?? 'plinto:',
     smtpUrl: e.SMTP_URL ?? null,
     // Production mail goes over TLS (smtps://, or STARTTLS required on smtp://) unless SMTP_INSECURE=true.

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
-import { Redis } from 'ioredis';
-import { MemoryLivenessCache, RedisLivenessCache } from './auth/liveness-cache.js';
+import type { Redis } from 'ioredis';
+import { MemoryLivenessCache } from './auth/liveness-cache.js';
+import { PrimaryScopedLivenessCache } from './auth/primary-scoped-liveness.js';
 import { LoginFailureCounter } from './auth/login-failure-counter.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
 import { EmailVerificationService } from './auth/email-verification.service.js';
@@ -41,6 +42,7 @@ import { Totp } from './security/totp.js';
 import { ExpiredRowSweeper } from './storage/expired-row-sweeper.js';
 import type { Orm } from './storage/orm.js';
 import { openDatabase, verifyDatabase, verifyRedis, verifySealedValues } from './startup-checks.js';
+import { createRedisClient } from './storage/redis-client.js';
 
 export interface AppOptions {
   /** Apply pending migrations at start (default MIGRATE_ON_START: development yes, production no). */
@@ -88,21 +90,6 @@ export interface Services {
   stopRedisWatch: () => void;
 }
 
-function createRedis(config: Config, logger: Logger): Redis | null {
-  if (!config.redisUrl) return null;
-  // No offline queue: with Redis down a command fails at once instead of waiting, so no
-  // request ever hangs on a dead Redis; the callers fall back (database, insurance limiter).
-  const redis = new Redis(config.redisUrl, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 1,
-    connectTimeout: 2000,
-    commandTimeout: 1000,
-    retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
-  });
-  redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
-  return redis;
-}
-
 /** The composition root's first half: every service, built once and handed its dependencies. */
 export async function buildServices(config: Config, options: AppOptions = {}): Promise<Services> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -119,9 +106,9 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     throw error;
   }
   events.addSink(new AuditEventSink(orm));
-  const redis = createRedis(config, logger);
+  const redis = createRedisClient(config.redis, logger);
   if (redis && config.production) {
-    await verifyRedis(redis, config.redisUrl as string).catch(async (error: unknown) => {
+    await verifyRedis(redis, config.redis!).catch(async (error: unknown) => {
       await orm.close(true).catch(() => undefined);
       throw error;
     });
@@ -146,7 +133,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     config.accessTokenTtlSeconds,
   );
   const liveness: SessionLivenessCache = redis
-    ? new RedisLivenessCache(redis, config.redisKeyPrefix)
+    ? new PrimaryScopedLivenessCache(redis, config.redisKeyPrefix, logger)
     : new MemoryLivenessCache();
   const hashQueue = new HashQueue(config.hashConcurrency, config.hashQueueLimit);
   metrics.observeHashQueue(hashQueue);

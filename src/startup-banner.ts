@@ -20,7 +20,7 @@ export function banner(config: Config, port: number): string {
       '',
       `  DEVELOPMENT MODE${config.embeddedDefault ? ' (embedded default)' : ''} - not for production:`,
       `    database   ${database}`,
-      `    limiter    ${config.redisUrl ? 'Redis' : 'in-memory (this process only)'}`,
+      `    limiter    ${config.redis ? 'Redis' : 'in-memory (this process only)'}`,
       `    mail       ${config.smtpUrl ? 'SMTP' : 'console (links are printed here)'}`,
       `    secret     ${config.authSecretSource === 'generated-dev-file' ? `generated, kept in ${config.dataDir}/dev-secret` : 'AUTH_SECRET (not checked for strength)'}`,
       '  Set NODE_ENV=production with DATABASE_URL, REDIS_URL, SMTP_URL, APP_URL and AUTH_SECRET for real use.',

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { Config } from './config.js';
+import type { Config, RedisConfig } from './config.js';
 import type { Logger } from './observability/logger.js';
 import type { SecretBox } from './security/crypto.js';
 import { scanSealedValues, unopenableSummary } from './security/sealed-values.js';
@@ -62,7 +62,7 @@ export async function verifySealedValues(orm: Orm, box: SecretBox, logger: Logge
 }
 
 /** Production only: Redis answers within `timeoutMs` (later outages are degraded service, not fatal). */
-export async function verifyRedis(redis: Redis, redisUrl: string, timeoutMs = 5000): Promise<void> {
+export async function verifyRedis(redis: Redis, redisConfig: RedisConfig, timeoutMs = 5000): Promise<void> {
   if (redis.status === 'ready') return;
   let lastError: unknown = null;
   const onError = (error: unknown) => {
@@ -79,5 +79,5 @@ export async function verifyRedis(redis: Redis, redisUrl: string, timeoutMs = 50
   redis.off('error', onError);
   if (ready) return;
   redis.disconnect();
-  throw redisUnreachable(redisUrl, lastError, timeoutMs);
+  throw redisUnreachable(redisConfig, lastError, timeoutMs);
 }

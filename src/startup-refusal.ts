@@ -1,4 +1,4 @@
-import type { Config } from './config.js';
+import type { Config, RedisConfig } from './config.js';
 
 export type RefusalReason =
   | 'config'
@@ -101,7 +101,7 @@ export function databaseUnreachable(config: Config, error: unknown): StartupRefu
   );
 }
 
-export function redisUnreachable(redisUrl: string, error: unknown, timeoutMs: number): StartupRefusal {
+export function redisUnreachable(redis: RedisConfig, error: unknown, timeoutMs: number): StartupRefusal {
   const code = errorCode(error);
   const text = error instanceof Error ? error.message : '';
   const cause =
@@ -110,11 +110,16 @@ export function redisUnreachable(redisUrl: string, error: unknown, timeoutMs: nu
       ? 'authentication failed'
       : `no answer within ${timeoutMs / 1000} s`);
   let where = 'Redis (REDIS_URL)';
-  try {
-    const url = new URL(redisUrl);
-    where = `Redis at ${url.hostname}:${url.port || '6379'}`;
-  } catch {
-    // keep the generic name: the URL holds a password, never print it raw
+  if (redis.kind === 'sentinel') {
+    const sentinels = redis.sentinels.map((s) => `${s.host}:${s.port}`).join(',');
+    where = `Redis primary "${redis.name}" through the sentinels ${sentinels} (REDIS_SENTINELS)`;
+  } else {
+    try {
+      const url = new URL(redis.url);
+      where = `Redis at ${url.hostname}:${url.port || '6379'}`;
+    } catch {
+      // keep the generic name: the URL holds a password, never print it raw
+    }
   }
   return new StartupRefusal(
     'redis-unreachable',

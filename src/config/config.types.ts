@@ -3,6 +3,22 @@
 export type DatabaseConfig =
   { kind: 'postgresql'; url: string; poolMax?: number } | { kind: 'sqlite'; path: string };
 
+export interface RedisNodeAddress {
+  host: string;
+  port: number;
+}
+
+/** One Redis address (TLS when `rediss://`), or the Sentinels that name the current primary. */
+export type RedisConfig =
+  | { kind: 'url'; url: string; tls: boolean; tlsCa: string | null }
+  | {
+      kind: 'sentinel';
+      sentinels: RedisNodeAddress[];
+      name: string;
+      sentinelPassword: string | null;
+      password: string | null;
+    };
+
 export interface RateLimitRule {
   limit: number;
   durationSeconds: number;
@@ -20,7 +36,8 @@ export interface Config {
   readonly dataDir: string;
   readonly database: DatabaseConfig;
   readonly databaseUrl: string;
-  readonly redisUrl: string | null;
+  /** null: the in-memory limiter and cache of the development mode. */
+  readonly redis: RedisConfig | null;
   readonly redisKeyPrefix: string;
   readonly smtpUrl: string | null;
   /** smtp:// must upgrade with STARTTLS (production, unless SMTP_INSECURE=true); smtps:// is TLS anyway. */

@@ -28,7 +28,7 @@ describe('configuration', () => {
       embeddedDefault: true,
       port: 4000,
       database: { kind: 'sqlite', path: join(dir, 'plinto.sqlite') },
-      redisUrl: null,
+      redis: null,
       smtpUrl: null,
       passwordHash: 'bcrypt',
       bcryptCost: 12,
