@@ -13,4 +13,4 @@ const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 rmSync(join(packageDir, 'dist'), { recursive: true, force: true });
 execFileSync(process.execPath, [tsc, '-p', join(packageDir, 'tsconfig.build.json')], { stdio: 'inherit' });
 copyFileSync(join(packageDir, '..', 'schema.graphql'), join(packageDir, 'schema.graphql'));
-process.stdout.write('built @plinto/client into dist/, with schema.graphql\n');
+process.stderr.write('built @plinto/client into dist/, with schema.graphql\n');

@@ -33,7 +33,13 @@ export function plintoAuthExchange({ client }: PlintoAuthExchangeOptions): Excha
     return {
       addAuthToOperation(operation: Operation): Operation {
         const token = client.currentAccessToken();
-        const marked = makeOperation(operation.kind, operation, { ...operation.context, [SENT_WITH]: token });
+        // POST always: urql would send queries as GET, which Plinto's CSRF prevention refuses (and
+        // variables in URLs end up in proxy logs).
+        const marked = makeOperation(operation.kind, operation, {
+          ...operation.context,
+          preferGetMethod: false,
+          [SENT_WITH]: token,
+        });
         return token ? utils.appendHeaders(marked, { authorization: `Bearer ${token}` }) : marked;
       },
       didAuthError(error: CombinedError, operation: Operation): boolean {
