@@ -25,8 +25,10 @@ export function createPlintoAuthLink({ client }: PlintoAuthLinkOptions): ApolloL
   return new ApolloLink((operation, forward) => {
     const send = (token: string | null): Observable<ApolloLink.Result> => {
       operation.setContext(({ headers }: { headers?: Record<string, string> }) => {
-        const next: Record<string, string> = { ...headers };
-        delete next.authorization;
+        // Any casing of an earlier Authorization goes: two would be merged into one invalid value.
+        const next = Object.fromEntries(
+          Object.entries(headers ?? {}).filter(([name]) => name.toLowerCase() !== 'authorization'),
+        );
         if (token) next.authorization = `Bearer ${token}`;
         return { headers: next };
       });

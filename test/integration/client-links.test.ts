@@ -3,7 +3,7 @@ import { Client, fetchExchange } from '@urql/core';
 import { SignJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { createPlintoAuthLink, toDocumentNode as apolloDocument } from '../../client/src/apollo.js';
-import { AuditLogDocument, PlintoClient, memoryStorage } from '../../client/src/index.js';
+import { AuditLogDocument, MeDocument, PlintoClient, memoryStorage } from '../../client/src/index.js';
 import { plintoAuthExchange, toDocumentNode as urqlDocument } from '../../client/src/urql.js';
 import { STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
 import { useServer } from '../helpers/use-server.js';
@@ -99,5 +99,27 @@ describe('the Apollo link and the urql exchange when the session has ended (SQLi
     expect(counts.refreshes).toBe(1);
     expect(signOuts).toBe(1);
     expect(await client.tokens()).toBeNull();
+  });
+  it('Apollo: sends the stored access token, replacing an Authorization header of any casing from the context', async () => {
+    const sent: Array<string | null> = [];
+    const url = `${ctx.server.url}/graphql`;
+    const client = new PlintoClient({ url, ...memoryStorage() });
+    const signUp = await client.signUp({ email: uniqueEmail('links-header'), password: STRONG_PASSWORD });
+    if (signUp.__typename !== 'SignInSuccess') throw new Error(signUp.__typename);
+    const recording: typeof fetch = (input, init) => {
+      sent.push(new Headers(init?.headers).get('authorization'));
+      return fetch(input, init);
+    };
+    const apollo = new ApolloClient({
+      link: ApolloLink.from([createPlintoAuthLink({ client }), new HttpLink({ uri: url, fetch: recording })]),
+      cache: new InMemoryCache(),
+    });
+    const { data } = await apollo.query({
+      query: apolloDocument(MeDocument),
+      fetchPolicy: 'no-cache',
+      context: { headers: { Authorization: 'Bearer someone-elses-token' } },
+    });
+    expect(data?.me.id).toBe(signUp.user.id);
+    expect(sent).toEqual([`Bearer ${signUp.tokens.accessToken}`]);
   });
 });
