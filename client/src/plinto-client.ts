@@ -1,4 +1,3 @@
-import type { DocumentTypeDecoration } from '@graphql-typed-document-node/core';
 import {
   AuditLogDocument,
   BeginTotpEnrollmentDocument,
@@ -40,6 +39,8 @@ import type {
   SignUpInput,
   SignUpMutation,
 } from '../generated/graphql.js';
+import { postGraphQL } from './graphql-request.js';
+import type { Document } from './graphql-request.js';
 import { PlintoError } from './plinto-error.js';
 import { MemoryTokenStore } from './token-store.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
@@ -54,13 +55,11 @@ export interface PlintoClientOptions {
   headers?: Record<string, string>;
   /** Called after every refresh attempt, with its outcome. */
   onRefresh?: (succeeded: boolean) => void;
-}
-
-type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVariables> & { toString(): string };
-
-interface GraphQLBody<T> {
-  data?: T | null;
-  errors?: Array<{ message: string; extensions?: { code?: string; retryAfter?: number } }>;
+  /**
+   * Called once when the server refuses a refresh (session expired, revoked, refresh token
+   * reused): the client has cleared its tokens; send the user to sign in.
+   */
+  onSignOut?: () => void;
 }
 
 /** A small fetch-based Plinto client for browsers, React Native and Node, built on the generated documents. */
@@ -68,6 +67,8 @@ export class PlintoClient {
   private readonly fetchImpl: typeof fetch;
   private readonly store: TokenStore;
   private refreshing: Promise<boolean> | null = null;
+  /** The tokens as last read from or written to the store (undefined: not read yet). */
+  private known: StoredTokens | null | undefined = undefined;
 
   constructor(private readonly options: PlintoClientOptions) {
     this.fetchImpl = options.fetch ?? globalThis.fetch.bind(globalThis);
@@ -83,18 +84,42 @@ export class PlintoClient {
     document: Document<TResult, TVariables>,
     variables?: TVariables,
   ): Promise<TResult> {
-    const sentWith = (await this.store.get())?.accessToken ?? null;
+    const sentWith = await this.accessToken();
     try {
       return await this.send(document, variables, sentWith);
     } catch (error) {
       if (!(error instanceof PlintoError) || error.code !== 'UNAUTHENTICATED' || sentWith === null)
         throw error;
-      const current = (await this.store.get())?.accessToken ?? null;
-      // Another request already refreshed while this one was in flight: just retry with the new token.
-      const refreshed = current !== null && current !== sentWith ? true : await this.refresh();
-      if (!refreshed) throw error;
-      return this.send(document, variables, (await this.store.get())?.accessToken ?? null);
+      if (!(await this.refreshAfterUnauthenticated(sentWith))) throw error;
+      return this.send(document, variables, await this.accessToken());
     }
+  }
+
+  /**
+   * For a request sent with `sentWith` that the server answered UNAUTHENTICATED (also used by the
+   * Apollo link and the urql exchange): true when a fresh access token is stored and the request
+   * can be retried once. Another request may already have refreshed (then no second refresh);
+   * concurrent callers share one refresh. False when the session has ended.
+   */
+  async refreshAfterUnauthenticated(sentWith: string): Promise<boolean> {
+    const current = await this.accessToken();
+    // Signed out meanwhile (a refused refresh, a sign-out): do not start another refresh.
+    if (current === null) return false;
+    if (current !== sentWith) return true;
+    return this.refresh();
+  }
+
+  /** The access token to send now, or null when signed out. */
+  async accessToken(): Promise<string | null> {
+    return (await this.tokens())?.accessToken ?? null;
+  }
+
+  /**
+   * The access token this client last read or stored, without waiting for the store: for
+   * synchronous hooks (urql's addAuthToOperation). Call `accessToken()` once first to load it.
+   */
+  currentAccessToken(): string | null {
+    return this.known?.accessToken ?? null;
   }
 
   /** Rotates the refresh token; concurrent callers share one refresh. */
@@ -204,7 +229,7 @@ export class PlintoClient {
     try {
       return (await this.request(SignOutDocument)).signOut;
     } finally {
-      await this.store.set(null);
+      await this.save(null);
     }
   }
 
@@ -212,24 +237,27 @@ export class PlintoClient {
     try {
       return (await this.request(SignOutEverywhereDocument)).signOutEverywhere;
     } finally {
-      await this.store.set(null);
+      await this.save(null);
     }
   }
 
   /** Stores the tokens of a successful sign-in (also for flows run through `request`). */
   async keep(success: SignInSuccessFieldsFragment): Promise<void> {
-    await this.store.set({
-      accessToken: success.tokens.accessToken,
-      refreshToken: success.tokens.refreshToken,
-    });
+    await this.save({ accessToken: success.tokens.accessToken, refreshToken: success.tokens.refreshToken });
   }
 
   async tokens(): Promise<StoredTokens | null> {
-    return this.store.get();
+    this.known = await this.store.get();
+    return this.known;
+  }
+
+  private async save(tokens: StoredTokens | null): Promise<void> {
+    await this.store.set(tokens);
+    this.known = tokens;
   }
 
   private async doRefresh(): Promise<boolean> {
-    const stored = await this.store.get();
+    const stored = await this.tokens();
     const cookie = this.options.refreshTransport === 'cookie';
     if (!cookie && !stored?.refreshToken) return false;
     let result: RefreshSessionMutation['refreshSession'];
@@ -241,45 +269,31 @@ export class PlintoClient {
       this.options.onRefresh?.(false);
       throw error;
     }
+    const succeeded = result.__typename === 'SignInSuccess';
     if (result.__typename === 'SignInSuccess') await this.keep(result);
-    else await this.store.set(null);
-    this.options.onRefresh?.(result.__typename === 'SignInSuccess');
-    return result.__typename === 'SignInSuccess';
+    else await this.save(null);
+    this.options.onRefresh?.(succeeded);
+    if (!succeeded) this.options.onSignOut?.();
+    return succeeded;
   }
 
-  private async send<TResult, TVariables>(
+  private send<TResult, TVariables>(
     document: Document<TResult, TVariables>,
     variables: TVariables | undefined,
     accessToken: string | null,
   ): Promise<TResult> {
-    const headers: Record<string, string> = { 'content-type': 'application/json', ...this.options.headers };
+    const headers: Record<string, string> = { ...this.options.headers };
     if (accessToken) headers.authorization = `Bearer ${accessToken}`;
-    if (this.options.refreshTransport === 'cookie') headers['x-refresh-token-transport'] = 'cookie';
-    const response = await this.fetchImpl(this.options.url, {
-      method: 'POST',
+    const cookie = this.options.refreshTransport === 'cookie';
+    if (cookie) headers['x-refresh-token-transport'] = 'cookie';
+    const credentials = cookie ? 'include' : 'same-origin';
+    return postGraphQL({
+      fetch: this.fetchImpl,
+      url: this.options.url,
+      document,
+      variables,
       headers,
-      body: JSON.stringify({ query: document.toString(), variables: variables ?? {} }),
-      credentials: this.options.refreshTransport === 'cookie' ? 'include' : 'same-origin',
+      credentials,
     });
-    let body: GraphQLBody<TResult>;
-    try {
-      body = (await response.json()) as GraphQLBody<TResult>;
-    } catch {
-      throw new PlintoError(
-        'BAD_RESPONSE',
-        `Unexpected response (HTTP ${response.status}).`,
-        null,
-        response.status,
-      );
-    }
-    const first = body.errors?.[0];
-    if (first) {
-      const header = Number(response.headers.get('retry-after'));
-      const retryAfter =
-        first.extensions?.retryAfter ?? (Number.isFinite(header) && header > 0 ? header : null);
-      throw new PlintoError(first.extensions?.code ?? 'UNKNOWN', first.message, retryAfter, response.status);
-    }
-    if (!body.data) throw new PlintoError('BAD_RESPONSE', 'The response had no data.', null, response.status);
-    return body.data;
   }
 }

@@ -6,15 +6,15 @@ export interface StoredTokens {
 }
 
 /**
- * Where tokens live. Memory by default; on mobile, supply one backed by the platform's secure
- * storage (Keychain / Keystore). In browsers prefer the cookie transport: the refresh token then
- * never touches script-readable storage.
+ * Where tokens live: the whole storage contract. `get` and `set` may be synchronous or return
+ * promises (React Native secure storage is asynchronous). See storage.ts for the three modes.
  */
 export interface TokenStore {
   get(): StoredTokens | null | Promise<StoredTokens | null>;
   set(tokens: StoredTokens | null): void | Promise<void>;
 }
 
+/** Tokens in this process's memory only: gone on reload. Servers, tests, short-lived scripts. */
 export class MemoryTokenStore implements TokenStore {
   private tokens: StoredTokens | null = null;
   get(): StoredTokens | null {
