@@ -5,7 +5,11 @@ import type { Totp } from '../security/totp.js';
 import { normaliseTotpCode } from '../security/totp.js';
 import { RecoveryCode, User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
-import { legacyRecoveryCodeHash, normaliseRecoveryCode, recoveryCodeHashCandidates } from './recovery-codes.js';
+import {
+  legacyRecoveryCodeHash,
+  normaliseRecoveryCode,
+  recoveryCodeHashCandidates,
+} from './recovery-codes.js';
 
 /** Pending and active secrets share one purpose: confirming moves the sealed value between columns. */
 export const TOTP_SEAL_PURPOSE = 'totp-secret';
@@ -67,7 +71,10 @@ export class SecondFactorService {
       {
         user: user.id,
         codeHash: {
-          $in: [...recoveryCodeHashCandidates(this.box, user.id, normalised), legacyRecoveryCodeHash(normalised)],
+          $in: [
+            ...recoveryCodeHashCandidates(this.box, user.id, normalised),
+            legacyRecoveryCodeHash(normalised),
+          ],
         },
         usedAt: null,
       },
