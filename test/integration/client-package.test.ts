@@ -38,6 +38,9 @@ const CONSUMER_DEPENDENCIES = {
   '@types/node': rootJson.devDependencies['@types/node'],
 };
 
+/** Each run starts Node processes that load Apollo Client and urql: slow on a loaded 2-core machine. */
+const CONSUMER_RUN_TIMEOUT = 180_000;
+
 function filesUnder(dir: string, prefix = ''): string[] {
   return readdirSync(dir).flatMap((name) =>
     statSync(join(dir, name)).isDirectory()
@@ -147,56 +150,64 @@ describe('@plinto/client as a client team installs it (npm pack → throw-away p
     expect(typecheck.code).toBe(0);
   });
 
-  it('signs up, signs in and reads me against a live server', async () => {
-    const email = uniqueEmail('consumer');
-    const { stdout } = await run(
-      process.execPath,
-      ['out/consumer.js', 'sign-in', `${ctx.server.url}/graphql`, email, STRONG_PASSWORD],
-      { cwd: consumer },
-    );
-    const result = JSON.parse(stdout) as { email: string; wrongPassword: string; unauthenticated: string };
-    expect(result.email).toBe(email);
-    expect(result.wrongPassword).toBe('INVALID_CREDENTIALS: The email or password is incorrect.');
-    expect(result.unauthenticated).toBe('UNAUTHENTICATED');
-  });
+  it(
+    'signs up, signs in and reads me against a live server',
+    async () => {
+      const email = uniqueEmail('consumer');
+      const { stdout } = await run(
+        process.execPath,
+        ['out/consumer.js', 'sign-in', `${ctx.server.url}/graphql`, email, STRONG_PASSWORD],
+        { cwd: consumer },
+      );
+      const result = JSON.parse(stdout) as { email: string; wrongPassword: string; unauthenticated: string };
+      expect(result.email).toBe(email);
+      expect(result.wrongPassword).toBe('INVALID_CREDENTIALS: The email or password is incorrect.');
+      expect(result.unauthenticated).toBe('UNAUTHENTICATED');
+    },
+    CONSUMER_RUN_TIMEOUT,
+  );
 
-  it('refreshes an expired token exactly once for 10 concurrent operations, through the Apollo link and the urql exchange', async () => {
-    const url = `${ctx.server.url}/graphql`;
-    const { stdout: signedIn } = await run(
-      process.execPath,
-      ['out/consumer.js', 'sign-in', url, uniqueEmail('consumer-refresh'), STRONG_PASSWORD],
-      { cwd: consumer },
-    );
-    const { userId, sessions } = JSON.parse(signedIn) as {
-      userId: string;
-      sessions: Array<{ sessionId: string; refreshToken: string }>;
-    };
-    const tokens = async (s: { sessionId: string; refreshToken: string }) => ({
-      accessToken: await expiredAccessToken(ctx.server, userId, s.sessionId),
-      refreshToken: s.refreshToken,
-    });
-    const before = await serverRefreshes(ctx.server);
-    const { stdout } = await run(
-      process.execPath,
-      [
-        'out/consumer.js',
-        'refresh',
-        url,
-        JSON.stringify({ apollo: await tokens(sessions[0]!), urql: await tokens(sessions[1]!) }),
-      ],
-      { cwd: consumer },
-    );
-    const result = JSON.parse(stdout) as Record<
-      'apollo' | 'urql',
-      { requests: number; refreshes: number; pages: number[]; rotated: boolean }
-    >;
-    for (const library of ['apollo', 'urql'] as const) {
-      expect(result[library].refreshes, library).toBe(1);
-      // 10 operations refused, 1 refresh, 10 retries that succeeded (each returned its page).
-      expect(result[library].requests, library).toBe(21);
-      expect(result[library].pages, library).toHaveLength(10);
-      expect(result[library].rotated, library).toBe(true);
-    }
-    expect((await serverRefreshes(ctx.server)) - before).toBe(2);
-  });
+  it(
+    'refreshes an expired token exactly once for 10 concurrent operations, through the Apollo link and the urql exchange',
+    async () => {
+      const url = `${ctx.server.url}/graphql`;
+      const { stdout: signedIn } = await run(
+        process.execPath,
+        ['out/consumer.js', 'sign-in', url, uniqueEmail('consumer-refresh'), STRONG_PASSWORD],
+        { cwd: consumer },
+      );
+      const { userId, sessions } = JSON.parse(signedIn) as {
+        userId: string;
+        sessions: Array<{ sessionId: string; refreshToken: string }>;
+      };
+      const tokens = async (s: { sessionId: string; refreshToken: string }) => ({
+        accessToken: await expiredAccessToken(ctx.server, userId, s.sessionId),
+        refreshToken: s.refreshToken,
+      });
+      const before = await serverRefreshes(ctx.server);
+      const { stdout } = await run(
+        process.execPath,
+        [
+          'out/consumer.js',
+          'refresh',
+          url,
+          JSON.stringify({ apollo: await tokens(sessions[0]!), urql: await tokens(sessions[1]!) }),
+        ],
+        { cwd: consumer },
+      );
+      const result = JSON.parse(stdout) as Record<
+        'apollo' | 'urql',
+        { requests: number; refreshes: number; pages: number[]; rotated: boolean }
+      >;
+      for (const library of ['apollo', 'urql'] as const) {
+        expect(result[library].refreshes, library).toBe(1);
+        // 10 operations refused, 1 refresh, 10 retries that succeeded (each returned its page).
+        expect(result[library].requests, library).toBe(21);
+        expect(result[library].pages, library).toHaveLength(10);
+        expect(result[library].rotated, library).toBe(true);
+      }
+      expect((await serverRefreshes(ctx.server)) - before).toBe(2);
+    },
+    CONSUMER_RUN_TIMEOUT,
+  );
 });
