@@ -18,8 +18,12 @@ export function escapeHtml(value: string): string {
 
 export type LinkPath = '/verify-email' | '/reset-password' | '/magic-link';
 
+/**
+ * The token goes in the fragment: a browser never sends a fragment to the server, so no proxy,
+ * server or log ever sees it (the page script reads it, then takes it out of the address bar).
+ */
 export function tokenLink(appUrl: string, path: LinkPath, token: string): string {
-  return `${appUrl}${path}?token=${encodeURIComponent(token)}`;
+  return `${appUrl}${path}#token=${encodeURIComponent(token)}`;
 }
 
 interface Body {

@@ -8,7 +8,10 @@ import { errorSummary, escapeHtml, field, secondFactorForm, statusRegion, withRe
 
 export interface ViewContext {
   redirect: string | null;
-  /** The `token` query parameter was present: the landing variant of an email-link page. */
+  /**
+   * A legacy `?token=` query parameter was present (links mailed before 0.2): render the landing
+   * variant of an email-link page at once. Current links carry the token in the fragment instead.
+   */
   hasToken: boolean;
 }
 
@@ -54,29 +57,68 @@ ${statusRegion()}
 </ul>`;
 }
 
+/**
+ * An email-link page holds both of its variants: the landing of a link (spends the token) and the
+ * "send me a new link" form. The token travels in the fragment (`#token=`), which never reaches the
+ * server, so the page script shows the landing when it finds one; a legacy `?token=` link (sent before
+ * 0.2, still honoured for one release) is rendered as a landing here already.
+ */
+function emailLinkPage(
+  id: string,
+  hasToken: boolean,
+  landing: { title: string; html: string },
+  request: { title: string; html: string },
+): string {
+  return `<div id="${id}-landing" data-title="${escapeHtml(landing.title)}"${hasToken ? '' : ' hidden'}>
+${landing.html}
+</div>
+<div id="${id}-request" data-title="${escapeHtml(request.title)}"${hasToken ? ' hidden' : ''}>
+${request.html}
+</div>
+${statusRegion()}`;
+}
+
+export const EMAIL_LINK_TITLES = {
+  verifyEmail: { landing: 'Confirm your email address', request: 'Send a new verification link' },
+  resetPassword: { landing: 'Choose a new password', request: 'Reset your password' },
+  magicLink: { landing: 'Sign in with your email link', request: 'Sign in with an email link' },
+} as const;
+
 export function verifyEmailView({ hasToken }: ViewContext): string {
-  if (hasToken) {
-    return `<form id="verify-email-form" class="stack" novalidate>
+  const titles = EMAIL_LINK_TITLES.verifyEmail;
+  return emailLinkPage(
+    'verify-email',
+    hasToken,
+    {
+      title: titles.landing,
+      html: `<form id="verify-email-form" class="stack" novalidate>
 ${errorSummary('verify-email-form')}
 <p>Confirm your email address to finish setting up your account. You will be signed in.</p>
 <div class="actions"><button type="submit">Confirm my email address</button></div>
 </form>
 ${secondFactorForm()}
-${statusRegion()}
-<p class="links" id="verify-email-retry" hidden><a href="/verify-email">Send a new verification link</a></p>`;
-  }
-  return `<p>Enter your email address and we will send you a new link to confirm it.</p>
+<p class="links" id="verify-email-retry" hidden><a href="/verify-email">Send a new verification link</a></p>`,
+    },
+    {
+      title: titles.request,
+      html: `<p>Enter your email address and we will send you a new link to confirm it.</p>
 <form id="request-verification-form" class="stack" novalidate>
 ${errorSummary('request-verification-form')}
 ${EMAIL_FIELD('request-verification-email')}
 <div class="actions"><button type="submit">Send the link</button></div>
-</form>
-${statusRegion()}`;
+</form>`,
+    },
+  );
 }
 
 export function resetPasswordView({ hasToken }: ViewContext): string {
-  if (hasToken) {
-    return `<p>Choose a new password. Every device signed in to your account will be signed out.</p>
+  const titles = EMAIL_LINK_TITLES.resetPassword;
+  return emailLinkPage(
+    'reset-password',
+    hasToken,
+    {
+      title: titles.landing,
+      html: `<p>Choose a new password. Every device signed in to your account will be signed out.</p>
 <form id="reset-password-form" class="stack" novalidate>
 ${errorSummary('reset-password-form')}
 ${field({
@@ -89,36 +131,45 @@ ${field({
 ${field({ id: 'reset-password-confirm', label: 'Repeat the new password', type: 'password', autocomplete: 'new-password' })}
 <div class="actions"><button type="submit">Set new password</button></div>
 </form>
-${statusRegion()}
 <p class="links" id="reset-password-next" hidden><a href="/sign-in">Sign in with your new password</a></p>
-<p class="links" id="reset-password-retry" hidden><a href="/reset-password">Ask for a new reset link</a></p>`;
-  }
-  return `<p>Enter the email address of your account and we will send you a link to choose a new password.</p>
+<p class="links" id="reset-password-retry" hidden><a href="/reset-password">Ask for a new reset link</a></p>`,
+    },
+    {
+      title: titles.request,
+      html: `<p>Enter the email address of your account and we will send you a link to choose a new password.</p>
 <form id="request-reset-form" class="stack" novalidate>
 ${errorSummary('request-reset-form')}
 ${EMAIL_FIELD('request-reset-email')}
 <div class="actions"><button type="submit">Send the link</button></div>
-</form>
-${statusRegion()}`;
+</form>`,
+    },
+  );
 }
 
 export function magicLinkView({ hasToken, redirect }: ViewContext): string {
-  if (hasToken) {
-    return `<form id="magic-link-form" class="stack" novalidate>
+  const titles = EMAIL_LINK_TITLES.magicLink;
+  return emailLinkPage(
+    'magic-link',
+    hasToken,
+    {
+      title: titles.landing,
+      html: `<form id="magic-link-form" class="stack" novalidate>
 ${errorSummary('magic-link-form')}
 <p>Sign in with the link from your email.</p>
 <div class="actions"><button type="submit">Sign in</button></div>
 </form>
 ${secondFactorForm()}
-${statusRegion()}
-<p class="links" id="magic-link-retry" hidden><a href="/magic-link">Send a new sign-in link</a></p>`;
-  }
-  return `<p>We will email you a link that signs you in without your password.</p>
+<p class="links" id="magic-link-retry" hidden><a href="/magic-link">Send a new sign-in link</a></p>`,
+    },
+    {
+      title: titles.request,
+      html: `<p>We will email you a link that signs you in without your password.</p>
 <form id="request-magic-link-form" class="stack" novalidate>
 ${errorSummary('request-magic-link-form')}
 ${EMAIL_FIELD('request-magic-link-email')}
 <div class="actions"><button type="submit">Email me a link</button></div>
 </form>
-${statusRegion()}
-<p class="links"><a href="${href('/sign-in', redirect)}">Sign in with your password instead</a></p>`;
+<p class="links"><a href="${href('/sign-in', redirect)}">Sign in with your password instead</a></p>`,
+    },
+  );
 }

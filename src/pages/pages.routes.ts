@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.js';
 import { accountView } from './account-page.view.js';
 import type { ViewContext } from './auth-pages.view.js';
 import {
+  EMAIL_LINK_TITLES,
   magicLinkView,
   resetPasswordView,
   signInView,
@@ -45,19 +46,19 @@ const PAGES: PageDefinition[] = [
   { path: '/sign-in', title: () => 'Sign in', script: 'sign-in', view: signInView },
   {
     path: '/verify-email',
-    title: ({ hasToken }) => (hasToken ? 'Confirm your email address' : 'Send a new verification link'),
+    title: ({ hasToken }) => EMAIL_LINK_TITLES.verifyEmail[hasToken ? 'landing' : 'request'],
     script: 'verify-email',
     view: verifyEmailView,
   },
   {
     path: '/reset-password',
-    title: ({ hasToken }) => (hasToken ? 'Choose a new password' : 'Reset your password'),
+    title: ({ hasToken }) => EMAIL_LINK_TITLES.resetPassword[hasToken ? 'landing' : 'request'],
     script: 'reset-password',
     view: resetPasswordView,
   },
   {
     path: '/magic-link',
-    title: ({ hasToken }) => (hasToken ? 'Sign in with your email link' : 'Sign in with an email link'),
+    title: ({ hasToken }) => EMAIL_LINK_TITLES.magicLink[hasToken ? 'landing' : 'request'],
     script: 'magic-link',
     view: magicLinkView,
   },
@@ -102,7 +103,7 @@ function renderPage(page: PageDefinition, origins: readonly string[]): RequestHa
     const token = req.query.token;
     const context: ViewContext = { redirect, hasToken: typeof token === 'string' && token !== '' };
     const main = (refused ? redirectRefusedNotice() : '') + page.view(context);
-    // The address may carry a one-time token: neither the browser nor a proxy keeps a copy.
+    // A legacy address may carry a one-time token in its query: neither the browser nor a proxy keeps a copy.
     res.setHeader('Cache-Control', 'no-store');
     res
       .status(refused ? 400 : 200)

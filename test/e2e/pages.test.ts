@@ -88,7 +88,7 @@ describe('hosted pages in a browser', () => {
     await page.waitForFunction(() => document.getElementById('status')?.textContent?.includes('we sent'));
 
     const link = linkIn(await smtp.waitFor(email, /Confirm your email/), '/verify-email');
-    expect(link.url.startsWith(`${server.url}/verify-email?token=`)).toBe(true);
+    expect(link.url.startsWith(`${server.url}/verify-email#token=`)).toBe(true);
     await page.goto(link.url);
     // The token leaves the address bar (history, screenshots) as soon as the script has it.
     expect(page.url()).toBe(`${server.url}/verify-email`);
@@ -202,7 +202,7 @@ describe('hosted pages in a browser', () => {
       );
 
       const link = linkIn(await smtp.waitFor(email, /Reset your password/), '/reset-password');
-      expect(link.url.startsWith(`${server.url}/reset-password?token=`)).toBe(true);
+      expect(link.url.startsWith(`${server.url}/reset-password#token=`)).toBe(true);
       await other.goto(link.url);
       await other.fill('#reset-password-new', NEW_PASSWORD);
       await other.fill('#reset-password-confirm', `${NEW_PASSWORD}!`);

@@ -1,43 +1,163 @@
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildPageAssets } from '../../pages.build.js';
 import { loadConfig } from '../../src/config.js';
+import { DEFAULT_PAGE_ASSETS_DIR } from '../../src/pages/pages.routes.js';
 import { migrate, openOrm } from '../../src/storage/orm.js';
+import { launchChromium, watchProblems } from '../helpers/browser.js';
 import { createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { bearer, gql, ME, REFRESH, SIGN_IN, signUpUser } from '../helpers/graphql.js';
 import { gqlFrom } from '../helpers/local-address.js';
-import { startBalancer, startReplica, stopReplica } from '../helpers/replicas.js';
+import { freePort, startBalancer, startReplica, stopReplica } from '../helpers/replicas.js';
 import type { Balancer, Replica } from '../helpers/replicas.js';
 import { testEnv } from '../helpers/server.js';
+import { linkIn, startSmtpServer } from '../helpers/smtp.js';
+import type { TestSmtpServer } from '../helpers/smtp.js';
 
 /**
  * Three app processes on one PostgreSQL database and one Redis (same key prefix), behind a real
- * nginx doing round-robin on loopback: what one replica does, the others know at once.
+ * nginx running the shipped deployment/nginx/nginx-ssl.conf (without TLS) on loopback: what one
+ * replica does, the others know at once, and every emailed link works through the proxy.
  */
 describe('three replicas behind nginx', () => {
   let database: TestDatabase;
   let replicas: Replica[] = [];
   let balancer: Balancer;
+  let smtp: TestSmtpServer;
+  let browser: Browser;
 
   beforeAll(async () => {
-    database = await createTestDatabase('postgresql');
+    const balancerPort = await freePort();
+    [database, smtp, browser] = await Promise.all([
+      createTestDatabase('postgresql'),
+      startSmtpServer(),
+      launchChromium(),
+      // The replicas run src/main.ts, which serves the pages from the default build directory.
+      buildPageAssets(DEFAULT_PAGE_ASSETS_DIR),
+    ]);
     // Like production: the schema is migrated once, before the replicas start.
     // Rate limits on, as in production; sign-ups raised so the other tests can make users freely.
+    // Mail goes out for real, and its links point at nginx (APP_URL), not at a replica.
     const env = testEnv('postgresql', database.url, {
       TRUST_PROXY: 'loopback',
       RATE_LIMITS_ENABLED: 'true',
       RATE_LIMITS: 'signUp=1000/60',
+      APP_URL: `http://127.0.0.1:${balancerPort}`,
+      SMTP_URL: smtp.url,
+      MAIL_FROM: 'Plinto <no-reply@plinto.test>',
+      MAIL_POLL_INTERVAL_MS: '50',
     });
     const orm = await openOrm(loadConfig(env).database);
     await migrate(orm);
     await orm.close(true);
     replicas = await Promise.all([startReplica(env), startReplica(env), startReplica(env)]);
-    balancer = await startBalancer(replicas.map((r) => r.port));
-  }, 120_000);
+    balancer = await startBalancer(
+      replicas.map((r) => r.port),
+      balancerPort,
+    );
+    // Three processes compiling TypeScript at once take a while on a loaded machine.
+  }, 300_000);
   afterAll(async () => {
+    await browser?.close();
     await balancer?.stop();
     await Promise.all(replicas.map((r) => stopReplica(r, 'SIGKILL')));
+    await smtp?.close();
     await database?.drop();
   });
+
+  it('follows a verification, a reset and a magic-link mail through nginx to their pages, and no token reaches its log', async () => {
+    const user = await signUpUser(balancer.url);
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    const problems = watchProblems(page);
+    const tokens: string[] = [];
+    /** Asks for a link on the page at `path`, and returns the link from the mail that arrives. */
+    const mailedLink = async (
+      path: '/verify-email' | '/reset-password' | '/magic-link',
+      field: string,
+      subject: RegExp,
+    ) => {
+      const before = smtp.mailsTo(user.email).filter((m) => subject.test(m.subject)).length;
+      await page.goto(`${balancer.url}${path}`);
+      await page.fill(field, user.email);
+      await page.press(field, 'Enter');
+      await page
+        .waitForFunction(
+          () => document.getElementById('status')?.textContent?.includes('we have sent'),
+          null,
+          {
+            timeout: 20_000,
+          },
+        )
+        .catch(async (error: Error) => {
+          throw new Error(`${error.message}\n${await page.content()}\n${problems.join('\n')}`);
+        });
+      const [mail] = (await smtp.waitForCount(user.email, subject, before + 1)).slice(-1);
+      const link = linkIn(mail!, path);
+      // The token is in the fragment, after nginx's own address: the browser keeps it to itself.
+      expect(link.url).toBe(`${balancer.url}${path}#token=${link.token}`);
+      tokens.push(link.token);
+      return link;
+    };
+
+    try {
+      // 1. The verification mail: the link confirms the address and signs the user in.
+      const verify = await mailedLink('/verify-email', '#request-verification-email', /Confirm your email/);
+      await page.goto(verify.url);
+      // The script takes the token out of the address bar at once.
+      await page.waitForURL(`${balancer.url}/verify-email`);
+      await page.click('text=Confirm my email address');
+      await page.waitForURL(`${balancer.url}/account`);
+      await page.waitForSelector('#account:not([hidden])');
+      expect(await page.textContent('#profile-verified')).toBe('Yes');
+
+      // 2. The reset mail: a new password, set on the page the link opens.
+      const reset = await mailedLink('/reset-password', '#request-reset-email', /Reset your password/);
+      await page.goto(reset.url);
+      // The script takes the token out of the address bar at once.
+      await page.waitForURL(`${balancer.url}/reset-password`);
+      const newPassword = 'a brand new passphrase 77';
+      await page.fill('#reset-password-new', newPassword);
+      await page.fill('#reset-password-confirm', newPassword);
+      await page.press('#reset-password-confirm', 'Enter');
+      await page.waitForSelector('#reset-password-next:not([hidden])');
+      const signIn = await gql(balancer.url, SIGN_IN, { email: user.email, password: newPassword });
+      expect(signIn.body.data?.signIn.__typename).toBe('SignInSuccess');
+
+      // 3. The magic-link mail: signed in from the link.
+      const magic = await mailedLink('/magic-link', '#request-magic-link-email', /Your sign-in link/);
+      await page.goto(magic.url);
+      // The script takes the token out of the address bar at once.
+      await page.waitForURL(`${balancer.url}/magic-link`);
+      await page.click('#magic-link-form button[type=submit]');
+      await page.waitForURL(`${balancer.url}/account`);
+      await page.waitForSelector('#account:not([hidden])');
+
+      // 4. A link mailed before 0.2 (?token=) still works for one release: nginx moves the token
+      // into the fragment before it reaches a replica, and the page takes it out of the address.
+      const legacy = await mailedLink('/magic-link', '#request-magic-link-email', /Your sign-in link/);
+      await page.goto(`${balancer.url}/magic-link?token=${legacy.token}`);
+      // The script takes the token out of the address bar at once.
+      await page.waitForURL(`${balancer.url}/magic-link`);
+      await page.click('#magic-link-form button[type=submit]');
+      await page.waitForURL(`${balancer.url}/account`);
+      expect(problems).toEqual([]);
+    } finally {
+      await context.close();
+    }
+
+    // The proxy's access log saw every page (and the assets), and none of the tokens.
+    const log = balancer.accessLog();
+    for (const path of ['/verify-email', '/reset-password', '/magic-link', '/account', '/assets/pages.css']) {
+      expect(log).toContain(`"GET ${path} HTTP/1.1" 200`);
+    }
+    expect(tokens).toHaveLength(4);
+    for (const token of tokens) expect(log).not.toContain(token);
+    expect(log).not.toMatch(/token=/);
+    // Nor did any replica log one.
+    for (const replica of replicas) for (const token of tokens) expect(replica.output()).not.toContain(token);
+  }, 180_000);
 
   it('balances round-robin over all three', async () => {
     const served = new Set<string>();

@@ -14,6 +14,16 @@ const K8S = 'deployment/kubernetes';
 const CONFIG_NAMES = new Set(
   [...readFileSync('src/config.ts', 'utf8').matchAll(/^ {2}([A-Z][A-Z0-9_]+): /gm)].map((m) => m[1]!),
 );
+/** Every page a mail links to or a user opens (src/pages/pages.routes.ts). */
+const HOSTED_PAGES = [
+  '/',
+  '/sign-in',
+  '/sign-up',
+  '/account',
+  '/verify-email',
+  '/reset-password',
+  '/magic-link',
+];
 const PRODUCTION_REQUIRED = ['NODE_ENV', 'DATABASE_URL', 'REDIS_URL', 'SMTP_URL', 'APP_URL', 'AUTH_SECRET'];
 
 const build = buildKustomization(K8S);
@@ -169,6 +179,13 @@ describe('Kubernetes manifests', () => {
     }
   });
 
+  it('routes the hosted pages and their assets through the Ingress, never /metrics or /ready', () => {
+    const paths = find('Ingress').spec.rules[0].http.paths.map((p: any) => `${p.pathType} ${p.path}`);
+    for (const page of HOSTED_PAGES) expect(paths).toContain(`Exact ${page}`);
+    expect(paths).toContain('Prefix /assets');
+    expect(paths.filter((p: string) => /metrics|ready/.test(p))).toEqual([]);
+  });
+
   it('configures the app with names src/config.ts knows, secrets from the Secret', () => {
     const deployment = find('Deployment');
     const [container] = podContainers(deployment) as any[];
@@ -294,6 +311,19 @@ describe('nginx TLS configuration', () => {
     expect(conf).toMatch(/Strict-Transport-Security "max-age=\d{8,}/);
     expect(conf).toMatch(/return 301 https:\/\/\$host\$request_uri;/);
     expect(conf).not.toMatch(/ssl_ciphers [^;]*(RC4|3DES|CBC|MD5)/);
+  });
+
+  it('routes the hosted pages and assets, and logs no query string', () => {
+    for (const page of HOSTED_PAGES) expect(conf).toContain(`location = ${page} {`);
+    expect(conf).toMatch(/location \^~ \/assets\/ \{\s*proxy_pass http:\/\/plinto;/);
+    const logFormat = /log_format plinto ([^;]+);/.exec(conf)?.[1] ?? '';
+    expect(logFormat).toContain('$uri');
+    // Each of these carries the query string (an email link's ?token=, a redirect parameter).
+    expect(logFormat).not.toMatch(/\$request\b|\$request_uri|\$args|\$query_string|\$arg_|\$http_referer/);
+    // A legacy ?token= link is moved into the fragment at the edge, before any upstream sees it.
+    for (const page of ['/verify-email', '/reset-password', '/magic-link']) {
+      expect(conf).toContain(`return 302 ${page}#token=$arg_token;`);
+    }
   });
 
   it('overwrites X-Forwarded-For, the one hop TRUST_PROXY=1 believes, and hides /metrics', () => {

@@ -13,9 +13,12 @@ describe('mail templates', () => {
     expect(mail.text).toContain(to);
   });
 
-  it('builds links from APP_URL with the token as a query parameter', () => {
+  it('builds links from APP_URL with the token in the fragment, which never reaches a server or log', () => {
     const url = tokenLink('https://auth.example.com', '/reset-password', 'abc_DEF-123');
-    expect(url).toBe('https://auth.example.com/reset-password?token=abc_DEF-123');
+    expect(url).toBe('https://auth.example.com/reset-password#token=abc_DEF-123');
+    // What a browser sends for it: the path only.
+    const parsed = new URL(url);
+    expect(`${parsed.pathname}${parsed.search}`).toBe('/reset-password');
     const mail = templates.passwordReset('a@example.com', url, 1800);
     expect(mail.text).toContain(url);
     expect(mail.text).toContain('30 minutes');

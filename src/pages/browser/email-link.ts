@@ -2,7 +2,7 @@ import type { PlintoClient, VerifyEmailMutation } from '../../../client/src/inde
 import { announce, byId, FormController, requireEmail } from './forms.js';
 import type { FormProblem } from './forms.js';
 import { SecondFactorStep } from './second-factor.js';
-import { continueAfterSignIn, describeError, takeTokenFromAddress } from './session.js';
+import { continueAfterSignIn, describeError } from './session.js';
 
 type TokenSignInResult = VerifyEmailMutation['verifyEmail'];
 
@@ -12,14 +12,13 @@ type TokenSignInResult = VerifyEmailMutation['verifyEmail'];
  */
 export function tokenLanding(
   client: PlintoClient,
+  token: string,
   ids: { form: string; retry: string },
   signIn: (token: string) => Promise<TokenSignInResult>,
 ): void {
   const form = new FormController(ids.form);
-  const token = takeTokenFromAddress();
   const secondFactor = new SecondFactorStep(client, () => window.location.assign('/sign-in'));
   form.onSubmit(async () => {
-    if (!token) return form.showProblems([{ message: 'This link has no token. Ask for a new one.' }]);
     try {
       const result = await signIn(token);
       switch (result.__typename) {

@@ -1,11 +1,11 @@
-import { maybeById } from './forms.js';
 import { requestLinkForm, tokenLanding } from './email-link.js';
-import { createClient } from './session.js';
+import { createClient, emailLinkVariant } from './session.js';
 
 const client = createClient();
-if (maybeById('magic-link-form')) {
-  tokenLanding(client, { form: 'magic-link-form', retry: 'magic-link-retry' }, (token) =>
-    client.signInWithMagicLink(token),
+const token = emailLinkVariant('magic-link');
+if (token) {
+  tokenLanding(client, token, { form: 'magic-link-form', retry: 'magic-link-retry' }, (t) =>
+    client.signInWithMagicLink(t),
   );
 } else {
   requestLinkForm('request-magic-link-form', 'request-magic-link-email', (email) =>

@@ -1,13 +1,13 @@
-import { announce, byId, FormController, maybeById, requireValue } from './forms.js';
+import { announce, byId, FormController, requireValue } from './forms.js';
 import type { FormProblem } from './forms.js';
 import { requestLinkForm } from './email-link.js';
-import { createClient, describeError, takeTokenFromAddress } from './session.js';
+import { createClient, describeError, emailLinkVariant } from './session.js';
 
 const client = createClient();
+const token = emailLinkVariant('reset-password');
 
-if (maybeById('reset-password-form')) {
+if (token) {
   const form = new FormController('reset-password-form');
-  const token = takeTokenFromAddress();
   form.onSubmit(async () => {
     const password = form.value('reset-password-new');
     const repeated = form.value('reset-password-confirm');
@@ -16,7 +16,6 @@ if (maybeById('reset-password-form')) {
     if (password !== '' && repeated !== password)
       problems.push({ field: 'reset-password-confirm', message: 'The two passwords are not the same.' });
     if (problems.length) return form.showProblems(problems);
-    if (!token) return form.showProblems([{ message: 'This link has no token. Ask for a new one.' }]);
     try {
       const result = await client.resetPassword(token, password);
       switch (result.__typename) {

@@ -38,12 +38,43 @@ export function continueAfterSignIn(): void {
   window.location.assign(redirectTarget() ?? '/account');
 }
 
-/** Reads the one-time token of an email link and takes it out of the address bar and history. */
+/**
+ * Reads the one-time token of an email link and takes it out of the address bar and history.
+ * Links carry it in the fragment (`#token=`): a fragment never reaches a server, proxy or log.
+ * `?token=` is the pre-0.2 form, still accepted for one release (and stripped the same way).
+ */
 export function takeTokenFromAddress(): string | null {
   const url = new URL(window.location.href);
-  const token = url.searchParams.get('token');
-  if (token === null) return null;
+  const fragment = new URLSearchParams(url.hash.slice(1));
+  const token = fragment.get('token') || url.searchParams.get('token');
+  if (!token) return null;
+  fragment.delete('token');
   url.searchParams.delete('token');
-  window.history.replaceState(null, '', url.pathname + url.search + url.hash);
+  const hash = fragment.toString();
+  window.history.replaceState(null, '', url.pathname + url.search + (hash ? `#${hash}` : ''));
+  return token;
+}
+
+/**
+ * Shows one variant of an email-link page (`landing` or `request`), hides the other, and names
+ * the page after it. Returns the token when there is one (landing), else null.
+ */
+export function emailLinkVariant(id: string): string | null {
+  // A link opened while this page is already showing changes only the fragment: no new page load,
+  // so start over with the token in the address.
+  window.addEventListener('hashchange', () => {
+    if (new URLSearchParams(window.location.hash.slice(1)).has('token')) window.location.reload();
+  });
+  const token = takeTokenFromAddress();
+  const shown = document.getElementById(`${id}-${token ? 'landing' : 'request'}`);
+  const hidden = document.getElementById(`${id}-${token ? 'request' : 'landing'}`);
+  if (shown) shown.hidden = false;
+  if (hidden) hidden.hidden = true;
+  const title = shown?.dataset.title;
+  if (title) {
+    document.title = `${title} · Plinto`;
+    const heading = document.querySelector('h1');
+    if (heading) heading.textContent = title;
+  }
   return token;
 }

@@ -1,11 +1,11 @@
-import { maybeById } from './forms.js';
 import { requestLinkForm, tokenLanding } from './email-link.js';
-import { createClient } from './session.js';
+import { createClient, emailLinkVariant } from './session.js';
 
 const client = createClient();
-if (maybeById('verify-email-form')) {
-  tokenLanding(client, { form: 'verify-email-form', retry: 'verify-email-retry' }, (token) =>
-    client.verifyEmail(token),
+const token = emailLinkVariant('verify-email');
+if (token) {
+  tokenLanding(client, token, { form: 'verify-email-form', retry: 'verify-email-retry' }, (t) =>
+    client.verifyEmail(t),
   );
 } else {
   requestLinkForm('request-verification-form', 'request-verification-email', (email) =>
