@@ -64,6 +64,16 @@ export class SecretBox {
     return this.previous !== null;
   }
 
+  /**
+   * Keys for keyed hashes (HMAC) of `purpose`, current secret first, then AUTH_SECRET_PREVIOUS's.
+   * A keyed hash cannot be re-sealed (its input is not stored): compute new ones with the first key
+   * and accept a match under any, so a rotation does not invalidate them while both secrets are set.
+   */
+  macKeys(purpose: string): Buffer[] {
+    const label = `mac:${purpose}`;
+    return [this.current.key(label), ...(this.previous ? [this.previous.key(label)] : [])];
+  }
+
   seal(purpose: string, plaintext: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.current.key(purpose), iv);

@@ -98,6 +98,18 @@ describe('SecretBox', () => {
     expect(() => new SecretBox(current).open('totp', old)).toThrow(/cannot be opened with AUTH_SECRET/);
   });
 
+  it('derives keyed-hash keys per purpose, the current secret first and the previous one after', () => {
+    const previous = 'the-previous-secret-that-is-long-enough-01';
+    const current = 'the-current-secret-that-is-long-enough-002';
+    const [currentKey, previousKey, ...rest] = new SecretBox(current, previous).macKeys('email');
+    expect(rest).toEqual([]);
+    expect(currentKey).toEqual(new SecretBox(current).macKeys('email')[0]);
+    expect(previousKey).toEqual(new SecretBox(previous).macKeys('email')[0]);
+    expect(currentKey).not.toEqual(previousKey);
+    expect(currentKey).not.toEqual(new SecretBox(current).macKeys('recovery-code')[0]);
+    expect(currentKey).toHaveLength(32);
+  });
+
   it('makes 256-bit tokens and stores them as SHA-256', () => {
     const token = randomToken();
     expect(Buffer.from(token, 'base64url')).toHaveLength(32);
