@@ -150,7 +150,11 @@ export function listenRefusal(config: Config, error: unknown): StartupRefusal | 
 export function unexpectedRefusal(error: unknown): StartupRefusal {
   const name = error instanceof Error ? error.name : typeof error;
   const code = errorCode(error);
-  const firstLine = error instanceof Error ? (error.message.split('\n')[0] ?? '').slice(0, 200) : '';
+  // Credentials in a URL (postgres://user:password@…) never reach the line.
+  const firstLine =
+    error instanceof Error
+      ? (error.message.split('\n')[0] ?? '').replace(/\/\/[^/@\s]+@/g, '//***@').slice(0, 200)
+      : '';
   return new StartupRefusal(
     'unexpected',
     `unexpected ${name}${code ? ` (${code})` : ''}${firstLine ? `: ${firstLine}` : ''}. ` +

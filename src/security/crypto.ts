@@ -85,6 +85,15 @@ export class SecretBox {
     return this.previous !== null;
   }
 
+  /**
+   * Keys for keyed hashes (HMAC) of `purpose`, current secret first, then AUTH_SECRET_PREVIOUS's.
+   * A keyed hash cannot be re-sealed (its input is not stored): compute new ones with the first key
+   * and accept a match under any, so a rotation does not invalidate them while both secrets are set.
+   */
+  macKeys(purpose: string): Buffer[] {
+    return [this.current.macKey(purpose), ...(this.previous ? [this.previous.macKey(purpose)] : [])];
+  }
+
   seal(purpose: string, plaintext: string): string {
     const iv = randomBytes(12);
     const cipher = createCipheriv('aes-256-gcm', this.current.key(purpose), iv);
@@ -106,7 +115,7 @@ export class SecretBox {
    * New values are always hashed under the current secret.
    */
   mac(purpose: string, value: string): string {
-    return this.current.mac(purpose, value);
+    return hmacHex(this.current.macKey(purpose), value);
   }
 
   /**
@@ -115,9 +124,7 @@ export class SecretBox {
    * recognised until that secret is removed (docs/SECURITY.md, secret rotation).
    */
   macCandidates(purpose: string, value: string): string[] {
-    const candidates = [this.current.mac(purpose, value)];
-    if (this.previous) candidates.push(this.previous.mac(purpose, value));
-    return candidates;
+    return this.macKeys(purpose).map((key) => hmacHex(key, value));
   }
 
   openDetailed(purpose: string, sealed: string): Opened {
@@ -145,14 +152,19 @@ class KeyRing {
     return key;
   }
 
-  mac(purpose: string, value: string): string {
+  /** The HMAC key for `purpose`: HKDF under a salt of its own, never one of the sealing keys. */
+  macKey(purpose: string): Buffer {
     let key = this.macKeys.get(purpose);
     if (!key) {
       key = Buffer.from(hkdfSync('sha256', this.secret, 'plinto/keyed-hash/v1', purpose, 32));
       this.macKeys.set(purpose, key);
     }
-    return createHmac('sha256', key).update(value, 'utf8').digest('hex');
+    return key;
   }
+}
+
+function hmacHex(key: Buffer, value: string): string {
+  return createHmac('sha256', key).update(value, 'utf8').digest('hex');
 }
 
 function tryOpen(ring: KeyRing, purpose: string, sealed: string): string | null {

@@ -86,6 +86,41 @@ describe('configuration', () => {
     expect(config.rateLimitOverrides).toEqual({ signIn: { limit: 10, durationSeconds: 60 } });
   });
 
+  it('migrates at start only outside production unless MIGRATE_ON_START says so', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://u@db/plinto',
+      REDIS_URL: 'redis://cache:6379',
+      SMTP_URL: 'smtp://mail:25',
+      APP_URL: 'https://auth.example.com',
+      AUTH_SECRET: 'x'.repeat(32),
+    };
+    expect(loadConfig(production).migrateOnStart).toBe(false);
+    expect(loadConfig({ ...production, MIGRATE_ON_START: 'true' }).migrateOnStart).toBe(true);
+    expect(loadConfig({ DATA_DIR: dataDir() }).migrateOnStart).toBe(true);
+    expect(loadConfig({ DATA_DIR: dataDir(), MIGRATE_ON_START: 'false' }).migrateOnStart).toBe(false);
+    expect(problemsOf({ DATA_DIR: dataDir(), MIGRATE_ON_START: 'sometimes' })[0]).toMatch(
+      /^MIGRATE_ON_START: /,
+    );
+  });
+
+  it('accepts AUTH_SECRET_PREVIOUS only as a second strong secret beside AUTH_SECRET', () => {
+    const base = { DATA_DIR: dataDir(), AUTH_SECRET: 'n'.repeat(32) };
+    expect(loadConfig({ ...base, AUTH_SECRET_PREVIOUS: 'o'.repeat(32) }).authSecretPrevious).toBe(
+      'o'.repeat(32),
+    );
+    expect(loadConfig(base).authSecretPrevious).toBeNull();
+    expect(problemsOf({ ...base, AUTH_SECRET_PREVIOUS: 'short' })).toEqual([
+      'AUTH_SECRET_PREVIOUS: at least 32 bytes (the old AUTH_SECRET, while re-sealing)',
+    ]);
+    expect(problemsOf({ ...base, AUTH_SECRET_PREVIOUS: 'n'.repeat(32) })).toEqual([
+      'AUTH_SECRET_PREVIOUS: must differ from AUTH_SECRET (it is the secret being rotated away from)',
+    ]);
+    expect(problemsOf({ DATA_DIR: dataDir(), AUTH_SECRET_PREVIOUS: 'o'.repeat(32) })).toEqual([
+      'AUTH_SECRET_PREVIOUS: needs AUTH_SECRET (the new secret) as well',
+    ]);
+  });
+
   it('rejects malformed values with the variable named', () => {
     expect(problemsOf({ DATA_DIR: dataDir(), PORT: 'eighty' })[0]).toMatch(/^PORT: /);
     expect(problemsOf({ DATA_DIR: dataDir(), PASSWORD_HASH: 'md5' })[0]).toMatch(/^PASSWORD_HASH: /);

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { normaliseEmail, parseEmail } from '../../src/auth/email.js';
 import { ServiceBusyError } from '../../src/domain-errors.js';
 import { Metrics } from '../../src/observability/metrics.js';
-import { randomToken, SecretBox, sha256Hex } from '../../src/security/crypto.js';
+import { randomToken, SealedValueError, SecretBox, sha256Hex } from '../../src/security/crypto.js';
 import { AbandonedRequestError, HashQueue } from '../../src/security/hash-queue.js';
 import { hashScheme, PasswordService } from '../../src/security/password.service.js';
 import { checkPasswordPolicy } from '../../src/security/password-policy.js';
@@ -79,6 +79,35 @@ describe('SecretBox', () => {
     expect(() => box.open('totp', [v, iv, flipped.toString('base64url'), tag].join('.'))).toThrow();
     expect(() => box.open('signing-key', sealed)).toThrow();
     expect(() => new SecretBox('another-secret-that-is-long-enough-99').open('totp', sealed)).toThrow();
+  });
+
+  it('opens values of AUTH_SECRET_PREVIOUS during a rotation, and seals only with the current secret', () => {
+    const previous = 'the-previous-secret-that-is-long-enough-01';
+    const current = 'the-current-secret-that-is-long-enough-002';
+    const old = new SecretBox(previous).seal('totp', 'JBSWY3DPEHPK3PXP');
+    const rotating = new SecretBox(current, previous);
+    expect(rotating.openDetailed('totp', old)).toEqual({
+      plaintext: 'JBSWY3DPEHPK3PXP',
+      sealedWith: 'previous',
+    });
+    const fresh = rotating.seal('totp', 'JBSWY3DPEHPK3PXP');
+    expect(rotating.openDetailed('totp', fresh).sealedWith).toBe('current');
+    expect(new SecretBox(current).open('totp', fresh)).toBe('JBSWY3DPEHPK3PXP');
+    expect(() => new SecretBox(previous).open('totp', fresh)).toThrow(SealedValueError);
+    // Without the previous secret, the old value is refused with an error that names the secrets, not the cipher.
+    expect(() => new SecretBox(current).open('totp', old)).toThrow(/cannot be opened with AUTH_SECRET/);
+  });
+
+  it('derives keyed-hash keys per purpose, the current secret first and the previous one after', () => {
+    const previous = 'the-previous-secret-that-is-long-enough-01';
+    const current = 'the-current-secret-that-is-long-enough-002';
+    const [currentKey, previousKey, ...rest] = new SecretBox(current, previous).macKeys('email');
+    expect(rest).toEqual([]);
+    expect(currentKey).toEqual(new SecretBox(current).macKeys('email')[0]);
+    expect(previousKey).toEqual(new SecretBox(previous).macKeys('email')[0]);
+    expect(currentKey).not.toEqual(previousKey);
+    expect(currentKey).not.toEqual(new SecretBox(current).macKeys('recovery-code')[0]);
+    expect(currentKey).toHaveLength(32);
   });
 
   it('makes 256-bit tokens and stores them as SHA-256', () => {
