@@ -1,4 +1,6 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { User } from '../../src/storage/entities/index.js';
 import { gql, SIGN_IN, signUpUser, uniqueEmail } from '../helpers/graphql.js';
 import { useServer } from '../helpers/use-server.js';
 
@@ -31,5 +33,30 @@ describe('sign-in timing', () => {
     // bcrypt(10) costs ~60 ms here: skipping it for unknown users would be a 60 ms gap.
     expect(median(known)).toBeGreaterThan(20);
     expect(Math.abs(median(known) - median(unknown))).toBeLessThan(10);
+  });
+
+  it('takes the same time for an account without a password as for an unknown email', async () => {
+    const email = uniqueEmail('nopw');
+    const now = new Date();
+    await ctx.server.app.services.orm.em
+      .fork()
+      .insert(User, { id: randomUUID(), email, passwordHash: null, createdAt: now, updatedAt: now });
+    const timed = async (address: string) => {
+      const started = performance.now();
+      const response = await gql(ctx.server.url, SIGN_IN, { email: address, password: 'not the password 9' });
+      const elapsed = performance.now() - started;
+      expect(response.body.data?.signIn.__typename).toBe('InvalidCredentials');
+      await ctx.server.app.services.loginFailures.clear(address);
+      return elapsed;
+    };
+    const passwordless: number[] = [];
+    const unknown: number[] = [];
+    for (let i = 0; i < 21; i += 1) {
+      passwordless.push(await timed(email));
+      unknown.push(await timed(uniqueEmail('ghost')));
+    }
+    // The dummy verify runs for both: no hash skipped, so no gap of a bcrypt(10) verify (~60 ms).
+    expect(median(passwordless)).toBeGreaterThan(20);
+    expect(Math.abs(median(passwordless) - median(unknown))).toBeLessThan(10);
   });
 });
