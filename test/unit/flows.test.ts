@@ -29,7 +29,7 @@ describe('the flows registry (src/flows.ts)', () => {
         columns: meta.props.flatMap((prop) => prop.fieldNames ?? []),
       }));
 
-  it('has an entry, with a rate limit or an explicit `unlimited`, for every Mutation field', async () => {
+  it('has an entry, with a rate limit or an explicit unlimited, for every Mutation field', async () => {
     const schema = await buildPlintoSchema();
     const mutation = schema.getMutationType();
     expect(mutation && isObjectType(mutation)).toBe(true);
