@@ -178,7 +178,6 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     failedMailRetentionDays: config.failedMailRetentionDays,
     batchSize: 1000,
   });
-  const signUp = new SignUpService(passwords, sessions, events, config.signupMode, mailOutbox);
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
   const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
@@ -190,6 +189,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     events,
     { requireVerifiedEmail: config.signupMode === 'verify-first' },
   );
+  const signUp = new SignUpService(passwords, signInCompletion, events, config.signupMode, mailOutbox);
   const signIn = new SignInService(new PasswordMethod(passwords, loginFailures), signInCompletion);
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
   const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, signInCompletion);

@@ -8,7 +8,8 @@ import { checkPasswordPolicy } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import { requireEmail } from './email.js';
-import type { SessionService, SignedIn } from './session.service.js';
+import type { SignedIn } from './session.service.js';
+import type { CompleteSignIn } from './sign-in/complete-sign-in.js';
 
 export type SignUpOutcome =
   | { kind: 'signed-in'; signedIn: SignedIn }
@@ -24,7 +25,7 @@ export interface SignUpInputData {
 export class SignUpService {
   constructor(
     private readonly passwords: PasswordService,
-    private readonly sessions: SessionService,
+    private readonly completion: CompleteSignIn,
     private readonly events: SecurityEvents,
     private readonly mode: 'verify-first' | 'immediate',
     private readonly outbox: MailOutbox,
@@ -49,15 +50,23 @@ export class SignUpService {
       await this.outbox.enqueue(em, { kind: 'sign-up-existing', email });
       return { kind: 'verification-required', email };
     }
-    await this.events.record({ kind: 'sign_up', result: 'success', userId, client });
     if (this.mode === 'verify-first') {
+      await this.events.record({ kind: 'sign_up', result: 'success', userId, client });
       // Same work as the taken-address path (one outbox insert): equal answers, equal time.
       await this.outbox.enqueue(em, { kind: 'verify-email', email });
       return { kind: 'verification-required', email };
     }
-    const user = await em.findOneOrFail(User, userId);
-    const signedIn = await this.sessions.create(em, user, ['pwd'], client);
-    return { kind: 'signed-in', signedIn };
+    // Immediate mode signs the new account in: the password just set is the proof, and the one
+    // completion step makes the session and writes the sign_up event (with the session).
+    const outcome = await this.completion.complete(
+      em,
+      'sign_up',
+      { kind: 'proven', userId, amr: ['pwd'] },
+      client,
+    );
+    // Unreachable otherwise: a new account has no second factor, and immediate mode needs no verified address.
+    if (outcome.kind !== 'signed-in') throw new Error(`a new account's sign-in ended in ${outcome.kind}`);
+    return outcome;
   }
 
   /** The unique index on the normalised email decides races: of 20 concurrent sign-ups one row survives. */
