@@ -103,7 +103,7 @@ function createRedis(config: Config, logger: Logger): Redis | null {
 export async function buildServices(config: Config, options: AppOptions = {}): Promise<Services> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const events = new SecurityEvents([new MetricsEventSink(metrics)], logger);
+  const events = new SecurityEvents([new MetricsEventSink(metrics)], logger, metrics);
   const orm = await openOrm(config.database);
   if (options.migrate ?? !config.production) await migrate(orm);
   events.addSink(new AuditEventSink(orm));
