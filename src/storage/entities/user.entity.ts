@@ -19,7 +19,7 @@ export class User {
   @Property({ type: 'string', length: 320, unique: true })
   email!: string;
 
-  /** Self-describing hash: `$2b$12$…` (bcrypt), `$argon2id$…`, or `sha256:<hex>` (legacy, import only). */
+  /** Self-describing hash: `$2b$12$…` (bcrypt), `$argon2id$…`, `wrapped-sha256:`/`wrapped-bcrypt:` (cheap legacy hashes wrapped at import), or `sha256:<hex>` (legacy). */
   @Property({ type: 'string', length: 255 })
   passwordHash!: string;
 
