@@ -94,7 +94,7 @@ export interface Services {
 export async function buildServices(config: Config, options: AppOptions = {}): Promise<Services> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const metrics = new Metrics();
-  const events = new SecurityEvents([new MetricsEventSink(metrics)], logger);
+  const events = new SecurityEvents([new MetricsEventSink(metrics)], logger, metrics);
   const orm = await openDatabase(config);
   const box = new SecretBox(config.authSecret, config.authSecretPrevious);
   // Refusals before anything serves: each names what is wrong and what to do (startup-checks.ts).

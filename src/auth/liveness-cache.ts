@@ -9,6 +9,12 @@ export type Liveness = 'live' | 'revoked';
  */
 export interface SessionLivenessCache {
   get(sessionId: string): Promise<Liveness | null>;
+  /**
+   * 'revoked' always wins: it overwrites 'live', and 'live' is written only where nothing is cached
+   * (SET NX). A check that read the session from the database just before a revocation committed
+   * must not put 'live' back over the revocation's 'revoked' (it would be accepted for the cache's
+   * lifetime); revocations therefore may write before or after their commit, checks only fill gaps.
+   */
   set(sessionId: string, value: Liveness, ttlSeconds: number): Promise<void>;
 }
 
@@ -27,6 +33,7 @@ export class MemoryLivenessCache implements SessionLivenessCache {
 
   async set(sessionId: string, value: Liveness, ttlSeconds: number): Promise<void> {
     if (this.entries.size > 100_000) this.entries.clear(); // bounded memory; misses fall back to the database
+    if (value === 'live' && (await this.get(sessionId)) !== null) return; // never over 'revoked' (see above)
     this.entries.set(sessionId, { value, expiresAt: Date.now() + ttlSeconds * 1000 });
   }
 }
@@ -49,12 +56,11 @@ export class RedisLivenessCache implements SessionLivenessCache {
 
   async set(sessionId: string, value: Liveness, ttlSeconds: number): Promise<void> {
     try {
-      await this.redis.set(
-        `${this.prefix}session:${sessionId}`,
-        value,
-        'EX',
-        Math.max(1, Math.ceil(ttlSeconds)),
-      );
+      const key = `${this.prefix}session:${sessionId}`;
+      const ttl = Math.max(1, Math.ceil(ttlSeconds));
+      // One atomic command each: NX for 'live', so it can never land on a 'revoked' (see above).
+      if (value === 'live') await this.redis.set(key, value, 'EX', ttl, 'NX');
+      else await this.redis.set(key, value, 'EX', ttl);
     } catch {
       // A lost 'live' costs a database read later; a lost 'revoked' is covered by the
       // database check on the next miss, since live entries are kept short.

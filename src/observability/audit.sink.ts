@@ -10,6 +10,7 @@ import type { SecurityEvent, SecurityEventSink } from './security-events.js';
  * and failures are still written).
  */
 export class AuditEventSink implements SecurityEventSink {
+  readonly name = 'audit';
   constructor(private readonly orm: Orm) {}
 
   async record(event: SecurityEvent): Promise<void> {

@@ -52,6 +52,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly auditSinkFailures = new Counter({
+    name: 'plinto_audit_sink_failures_total',
+    help: 'Security events a sink (the audit trail, metrics) failed to record, by sink',
+    labelNames: ['sink'] as const,
+    registers: [this.registry],
+  });
+
   readonly rateLimitRejections = new Counter({
     name: 'plinto_rate_limit_rejections_total',
     help: 'Requests refused by a rate limit, by GraphQL field',

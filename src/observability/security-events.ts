@@ -34,6 +34,8 @@ export interface SecurityEvent {
 
 /** Where security events go: the metrics counter, the audit trail, … */
 export interface SecurityEventSink {
+  /** Label of plinto_audit_sink_failures_total: a fixed word per sink. */
+  readonly name: string;
   record(event: SecurityEvent): Promise<void>;
 }
 
@@ -45,6 +47,7 @@ export class SecurityEvents {
   constructor(
     private readonly sinks: SecurityEventSink[],
     private readonly logger: Logger,
+    private readonly metrics: Metrics,
   ) {}
 
   addSink(sink: SecurityEventSink): void {
@@ -56,13 +59,16 @@ export class SecurityEvents {
       try {
         await sink.record(event);
       } catch (error) {
-        this.logger.error({ err: error, kind: event.kind }, 'security event sink failed');
+        // The flow goes on (an audit outage must not stop sign-in), but never silently: counted and alerted on.
+        this.metrics.auditSinkFailures.inc({ sink: sink.name });
+        this.logger.error({ err: error, kind: event.kind, sink: sink.name }, 'security event sink failed');
       }
     }
   }
 }
 
 export class MetricsEventSink implements SecurityEventSink {
+  readonly name = 'metrics';
   constructor(private readonly metrics: Metrics) {}
 
   async record(event: SecurityEvent): Promise<void> {

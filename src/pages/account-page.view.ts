@@ -38,7 +38,7 @@ export function accountView(): string {
 
 <section aria-labelledby="change-password-title">
 <h2 id="change-password-title">Change your password</h2>
-<form id="change-password-form" class="stack" novalidate>
+<form id="change-password-form" method="post" class="stack" novalidate>
 ${errorSummary('change-password-form')}
 ${field({ id: 'change-password-current', label: 'Current password', type: 'password', autocomplete: 'current-password' })}
 ${field({
@@ -66,7 +66,7 @@ ${field({
 <div id="totp-off" hidden>
 <p>Ask for a code from an authenticator app (such as Aegis, Google Authenticator or 1Password) whenever you sign in.</p>
 <div class="actions"><button type="button" id="totp-begin">Set up an authenticator app</button></div>
-<form id="totp-confirm-form" class="stack" novalidate hidden aria-labelledby="totp-confirm-title">
+<form id="totp-confirm-form" method="post" class="stack" novalidate hidden aria-labelledby="totp-confirm-title">
 <h3 id="totp-confirm-title" tabindex="-1">Scan this code with your authenticator app</h3>
 ${errorSummary('totp-confirm-form')}
 <div class="qr" id="totp-qr"></div>
@@ -78,13 +78,13 @@ ${field({ id: 'totp-confirm-code', label: 'Code from the app', autocomplete: 'on
 </div>
 <div id="totp-on" hidden>
 <p>Two-step verification is on. Signing in asks for a code from your authenticator app.</p>
-<form id="recovery-form" class="stack" novalidate aria-labelledby="recovery-form-title">
+<form id="recovery-form" method="post" class="stack" novalidate aria-labelledby="recovery-form-title">
 <h3 id="recovery-form-title">New recovery codes</h3>
 ${errorSummary('recovery-form')}
 ${field({ id: 'recovery-code', label: 'Code from the app', autocomplete: 'one-time-code', inputmode: 'numeric' })}
 <div class="actions"><button type="submit">Make new recovery codes</button></div>
 </form>
-<form id="totp-disable-form" class="stack" novalidate aria-labelledby="totp-disable-title">
+<form id="totp-disable-form" method="post" class="stack" novalidate aria-labelledby="totp-disable-title">
 <h3 id="totp-disable-title">Turn off two-step verification</h3>
 ${errorSummary('totp-disable-form')}
 ${field({ id: 'totp-disable-code', label: 'Code from the app or a recovery code', autocomplete: 'one-time-code' })}

@@ -22,7 +22,7 @@ const EMAIL_FIELD = (id: string) =>
 
 export function signUpView({ redirect }: ViewContext): string {
   return `<p>Already have an account? <a href="${href('/sign-in', redirect)}">Sign in</a>.</p>
-<form id="sign-up-form" class="stack" novalidate>
+<form id="sign-up-form" method="post" class="stack" novalidate>
 ${errorSummary('sign-up-form')}
 ${EMAIL_FIELD('sign-up-email')}
 ${field({
@@ -38,7 +38,7 @@ ${statusRegion()}`;
 }
 
 export function signInView({ redirect }: ViewContext): string {
-  return `<form id="sign-in-form" class="stack" novalidate>
+  return `<form id="sign-in-form" method="post" class="stack" novalidate>
 ${errorSummary('sign-in-form')}
 ${EMAIL_FIELD('sign-in-email')}
 ${field({ id: 'sign-in-password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
@@ -91,7 +91,7 @@ export function verifyEmailView({ hasToken }: ViewContext): string {
     hasToken,
     {
       title: titles.landing,
-      html: `<form id="verify-email-form" class="stack" novalidate>
+      html: `<form id="verify-email-form" method="post" class="stack" novalidate>
 ${errorSummary('verify-email-form')}
 <p>Confirm your email address to finish setting up your account. You will be signed in.</p>
 <div class="actions"><button type="submit">Confirm my email address</button></div>
@@ -102,7 +102,7 @@ ${secondFactorForm()}
     {
       title: titles.request,
       html: `<p>Enter your email address and we will send you a new link to confirm it.</p>
-<form id="request-verification-form" class="stack" novalidate>
+<form id="request-verification-form" method="post" class="stack" novalidate>
 ${errorSummary('request-verification-form')}
 ${EMAIL_FIELD('request-verification-email')}
 <div class="actions"><button type="submit">Send the link</button></div>
@@ -119,7 +119,7 @@ export function resetPasswordView({ hasToken }: ViewContext): string {
     {
       title: titles.landing,
       html: `<p>Choose a new password. Every device signed in to your account will be signed out.</p>
-<form id="reset-password-form" class="stack" novalidate>
+<form id="reset-password-form" method="post" class="stack" novalidate>
 ${errorSummary('reset-password-form')}
 ${field({
   id: 'reset-password-new',
@@ -137,7 +137,7 @@ ${field({ id: 'reset-password-confirm', label: 'Repeat the new password', type: 
     {
       title: titles.request,
       html: `<p>Enter the email address of your account and we will send you a link to choose a new password.</p>
-<form id="request-reset-form" class="stack" novalidate>
+<form id="request-reset-form" method="post" class="stack" novalidate>
 ${errorSummary('request-reset-form')}
 ${EMAIL_FIELD('request-reset-email')}
 <div class="actions"><button type="submit">Send the link</button></div>
@@ -153,7 +153,7 @@ export function magicLinkView({ hasToken, redirect }: ViewContext): string {
     hasToken,
     {
       title: titles.landing,
-      html: `<form id="magic-link-form" class="stack" novalidate>
+      html: `<form id="magic-link-form" method="post" class="stack" novalidate>
 ${errorSummary('magic-link-form')}
 <p>Sign in with the link from your email.</p>
 <div class="actions"><button type="submit">Sign in</button></div>
@@ -164,7 +164,7 @@ ${secondFactorForm()}
     {
       title: titles.request,
       html: `<p>We will email you a link that signs you in without your password.</p>
-<form id="request-magic-link-form" class="stack" novalidate>
+<form id="request-magic-link-form" method="post" class="stack" novalidate>
 ${errorSummary('request-magic-link-form')}
 ${EMAIL_FIELD('request-magic-link-email')}
 <div class="actions"><button type="submit">Email me a link</button></div>

@@ -71,10 +71,14 @@ export function field(options: FieldOptions): string {
   const describedBy = options.hint ? ` aria-describedby="${hintId}"` : '';
   const inputmode = options.inputmode ? ` inputmode="${options.inputmode}"` : '';
   const required = options.optional ? '' : ' required aria-required="true"';
+  // Secret fields (passwords, one-time codes) carry no name: if the page script never runs, a
+  // submitted form cannot put them into a URL, a proxy log or the browser's form history.
+  const secret = options.type === 'password' || options.autocomplete === 'one-time-code';
+  const name = secret ? '' : ` name="${options.id}"`;
   return `<div class="field">
 <label for="${options.id}">${escapeHtml(options.label)}</label>
 ${hint}<p class="field-error" id="${options.id}-error" hidden></p>
-<input id="${options.id}" name="${options.id}" type="${options.type ?? 'text'}" autocomplete="${options.autocomplete}"${inputmode}${required}${describedBy} spellcheck="false" autocapitalize="off">
+<input id="${options.id}"${name} type="${options.type ?? 'text'}" autocomplete="${options.autocomplete}"${inputmode}${required}${describedBy} spellcheck="false" autocapitalize="off">
 </div>`;
 }
 
@@ -100,7 +104,7 @@ export function redirectRefusedNotice(): string {
 
 /** The second step of a sign-in (after a password, a verification link or a magic link). */
 export function secondFactorForm(): string {
-  return `<form id="second-factor-form" class="stack" novalidate hidden aria-labelledby="second-factor-title">
+  return `<form id="second-factor-form" method="post" class="stack" novalidate hidden aria-labelledby="second-factor-title">
 <h2 id="second-factor-title" tabindex="-1">Two-step verification</h2>
 ${errorSummary('second-factor-form')}
 <p>Enter the 6-digit code from your authenticator app, or one of your recovery codes.</p>

@@ -1,5 +1,5 @@
 import { MapperKind, mapSchema } from '@graphql-tools/utils';
-import { defaultFieldResolver, getNullableType, GraphQLID, isListType } from 'graphql';
+import { defaultFieldResolver, getNullableType, GraphQLID, isInputObjectType, isListType } from 'graphql';
 import type { GraphQLArgument, GraphQLFieldConfig, GraphQLSchema } from 'graphql';
 import { BadUserInputError } from '../errors.js';
 
@@ -24,6 +24,17 @@ function badIds(value: unknown): boolean {
  * column, which would surface as a 500 and put the statement in the logs).
  */
 export function validateIdArguments(schema: GraphQLSchema): GraphQLSchema {
+  // Only field arguments are checked: an ID inside an input object would slip past, so none may exist.
+  for (const type of Object.values(schema.getTypeMap())) {
+    if (!isInputObjectType(type)) continue;
+    for (const field of Object.values(type.getFields())) {
+      if (isIdType(field.type)) {
+        throw new Error(
+          `${type.name}.${field.name} is an ID inside an input: validateIdArguments cannot check it`,
+        );
+      }
+    }
+  }
   return mapSchema(schema, {
     [MapperKind.OBJECT_FIELD]: (field: GraphQLFieldConfig<unknown, unknown>) => {
       const idArgs = Object.entries(field.args ?? {})

@@ -3,10 +3,11 @@ import helmet from 'helmet';
 
 /**
  * The API serves JSON: nothing may load from elsewhere, embed plugins, re-base URLs or frame it.
- * `default-src 'self'` also covers the scripts and styles of pages served from this origin.
+ * `default-src 'self'` also covers the scripts and styles of pages served from this origin;
+ * `form-action 'self'` (not covered by default-src): an injected form cannot post a typed password elsewhere.
  */
 export const CONTENT_SECURITY_POLICY =
-  "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+  "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /**
  * Security headers for every response (mounted first, so 404s and errors carry them too).
@@ -15,8 +16,9 @@ export function securityHeaders(): RequestHandler[] {
   const helmetHeaders = helmet({
     // Set below, byte for byte as documented (helmet would join the directives without spaces).
     contentSecurityPolicy: false,
-    // Browsers must never speak plain HTTP to an auth server, subdomains included.
-    strictTransportSecurity: { maxAge: 31536000, includeSubDomains: true, preload: true },
+    // Browsers must never speak plain HTTP to an auth server, subdomains included. The one source
+    // of HSTS: the shipped nginx adds none, and ingress-nginx's own is to be switched off (README).
+    strictTransportSecurity: { maxAge: 63072000, includeSubDomains: true, preload: true },
     // Clickjacking: no frames at all (older browsers ignore frame-ancestors).
     xFrameOptions: { action: 'deny' },
     // Tokens may travel in email-link URLs: never leak a URL to another site.

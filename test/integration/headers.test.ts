@@ -5,10 +5,11 @@ import { useServer } from '../helpers/use-server.js';
 const ALLOWED_ORIGIN = 'https://app.example.com';
 
 const EXPECTED_HEADERS: Record<string, string> = {
-  'strict-transport-security': 'max-age=31536000; includeSubDomains; preload',
+  'strict-transport-security': 'max-age=63072000; includeSubDomains; preload',
   'x-content-type-options': 'nosniff',
   'x-frame-options': 'DENY',
-  'content-security-policy': "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'",
+  'content-security-policy':
+    "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
   'referrer-policy': 'no-referrer',
   'permissions-policy': 'geolocation=(), microphone=(), camera=()',
 };

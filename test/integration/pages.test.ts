@@ -38,6 +38,34 @@ describe('hosted pages over HTTP', () => {
     if (assetsDir) rmSync(assetsDir, { recursive: true, force: true });
   });
 
+  it('declares method="post" on every hosted form, gives secret fields no name, and limits form targets to this origin', async () => {
+    let forms = 0;
+    let secrets = 0;
+    for (const path of [
+      ...PAGES,
+      '/verify-email#token=t',
+      '/reset-password?token=t',
+      '/magic-link?token=t',
+    ]) {
+      const response = await fetch(`${server.url}${path}`);
+      expect(response.headers.get('content-security-policy'), path).toContain("form-action 'self'");
+      const html = await response.text();
+      for (const form of html.match(/<form\b[^>]*>/g) ?? []) {
+        forms += 1;
+        // Without the script, a GET form would put every named field into the URL (history, logs).
+        expect(form, path).toMatch(/\smethod="post"/);
+      }
+      for (const input of html.match(/<input\b[^>]*>/g) ?? []) {
+        if (/type="password"|autocomplete="one-time-code"/.test(input)) {
+          secrets += 1;
+          expect(input, path).not.toMatch(/\sname=/);
+        }
+      }
+    }
+    expect(forms).toBeGreaterThanOrEqual(12);
+    expect(secrets).toBeGreaterThanOrEqual(6);
+  });
+
   it('serves every page with the API headers, no-store, and no inline script or style', async () => {
     const api = await gql(server.url, ME);
     for (const path of [

@@ -109,7 +109,8 @@ describe.each(BACKENDS)('password storage and migration (%s)', (backend) => {
       password: argonUser.password,
     });
     expect(argonSignIn.body.data?.signIn.__typename).toBe('SignInSuccess');
-  });
+    // A CLI run under tsx plus the wrapping of the cheap hashes: slow on a loaded machine.
+  }, 90_000);
 
   it('refuses a whole import file that has one bad line, naming the line', async () => {
     const emails = [uniqueEmail('batch'), uniqueEmail('batch')];

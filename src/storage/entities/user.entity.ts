@@ -21,7 +21,8 @@ export class User {
   email!: string;
 
   /**
-   * Self-describing hash: `$2b$12$…` (bcrypt), `$argon2id$…`, or `sha256:<hex>` (legacy, import only).
+   * Self-describing hash: `$2b$12$…` (bcrypt), `$argon2id$…`, `wrapped-sha256:`/`wrapped-bcrypt:`
+   * (cheap legacy hashes wrapped at import), or `sha256:<hex>` (legacy).
    * Null: the user has no password (signs in another way); a password sign-in is InvalidCredentials.
    */
   @Property({ type: 'string', length: 255, nullable: true })

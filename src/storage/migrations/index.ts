@@ -4,6 +4,7 @@ import { Migration20261130010000_email_flows } from './Migration20261130010000_e
 import { Migration20261130020000_mfa } from './Migration20261130020000_mfa.js';
 import { Migration20261130030000_audit } from './Migration20261130030000_audit.js';
 import { Migration20261201010000_nullable_password } from './Migration20261201010000_nullable_password.js';
+import { Migration20261201020000_audit_owner } from './Migration20261201020000_audit_owner.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130020000_mfa', class: Migration20261130020000_mfa },
   { name: 'Migration20261130030000_audit', class: Migration20261130030000_audit },
   { name: 'Migration20261201010000_nullable_password', class: Migration20261201010000_nullable_password },
+  { name: 'Migration20261201020000_audit_owner', class: Migration20261201020000_audit_owner },
 ];
