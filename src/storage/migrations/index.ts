@@ -3,6 +3,7 @@ import { Migration20261130000000_initial } from './Migration20261130000000_initi
 import { Migration20261130010000_email_flows } from './Migration20261130010000_email_flows.js';
 import { Migration20261130020000_mfa } from './Migration20261130020000_mfa.js';
 import { Migration20261130030000_audit } from './Migration20261130030000_audit.js';
+import { Migration20261201040000_audit_truncate } from './Migration20261201040000_audit_truncate.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261130010000_email_flows', class: Migration20261130010000_email_flows },
   { name: 'Migration20261130020000_mfa', class: Migration20261130020000_mfa },
   { name: 'Migration20261130030000_audit', class: Migration20261130030000_audit },
+  { name: 'Migration20261201040000_audit_truncate', class: Migration20261201040000_audit_truncate },
 ];
