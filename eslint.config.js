@@ -2,7 +2,18 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'data/', 'client/generated/', 'coverage/', 'test/artifacts/'] },
+  {
+    ignores: [
+      'node_modules/',
+      'dist/',
+      'data/',
+      'client/generated/',
+      'coverage/',
+      'test/artifacts/',
+      '.stryker-tmp/',
+      'reports/',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -16,7 +27,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['*.config.js', '*.config.ts', 'codegen.ts', '**/*.d.ts'],
+    files: ['*.config.js', '*.config.mjs', '*.config.ts', 'codegen.ts', '**/*.d.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },
