@@ -11,6 +11,8 @@ export default tseslint.config(
       'client/dist/',
       'coverage/',
       'test/artifacts/',
+      '.stryker-tmp/',
+      'reports/',
     ],
   },
   js.configs.recommended,
@@ -26,7 +28,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['*.config.js', '*.config.ts', 'codegen.ts', '**/*.d.ts'],
+    files: ['*.config.js', '*.config.mjs', '*.config.ts', 'codegen.ts', '**/*.d.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
   { files: ['test/**/*.ts', 'bench/**/*.ts'], rules: { '@typescript-eslint/no-explicit-any': 'off' } },

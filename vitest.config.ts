@@ -19,5 +19,9 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     reporters: jsonReport ? ['default', 'json'] : ['default'],
     ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
+    // Files and the tests in them run in a random order, so a test that only passes after another
+    // is found; vitest prints the seed ("Running tests with seed N"): rerun an order with
+    // `npx vitest run --sequence.seed=N`.
+    sequence: { shuffle: { files: true, tests: true } },
   },
 });
