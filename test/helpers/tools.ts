@@ -116,7 +116,9 @@ export function ensureTools(log: (line: string) => void = console.log): ToolsRep
   else if (process.getuid?.() !== 0) problem = 'not running as root';
   else if (!findAptGet()) problem = 'apt-get is not available';
   if (!problem) {
-    log(`test tools: installing ${packages.join(' ')} with apt-get (missing: ${wanted.join(', ')})`);
+    log(
+      `test tools: installing ${packages.join(' ')} with apt-get, minutes on a fresh machine (missing: ${wanted.join(', ')})`,
+    );
     const update = aptGet(['update', '-qq']);
     const install = update.ok
       ? aptGet(['install', '-y', '-qq', ...packages])
