@@ -29,13 +29,16 @@ export type ToolName = keyof typeof TOOLS;
 const SYSTEM_DIRS = ['/usr/local/sbin', '/usr/local/bin', '/usr/sbin', '/usr/bin', '/sbin', '/bin'];
 
 /**
- * Test-only switches, to prove the install and failure paths without removing anything:
- * TEST_TOOLS_ASSUME_MISSING=nginx,chromium makes the first look-up miss them (so ensureTools
- * installs them again); TEST_TOOLS_INSTALL=never forbids installing (so the tests fail with the
- * message a non-root user would see).
+ * Test-only switches, to try the install and failure paths without removing anything:
+ * TEST_TOOLS_ASSUME_MISSING=nginx,chromium makes look-ups miss them until ensureTools has installed
+ * them (apt-get then finds them installed and succeeds; the switch is cleared for the test workers);
+ * with TEST_TOOLS_INSTALL=never as well, nothing is installed and the tests needing them fail with
+ * the message a user without root would see.
  */
+const ASSUME_MISSING = 'TEST_TOOLS_ASSUME_MISSING';
+
 function assumedMissing(): Set<string> {
-  return new Set((process.env.TEST_TOOLS_ASSUME_MISSING ?? '').split(',').map((name) => name.trim()));
+  return new Set((process.env[ASSUME_MISSING] ?? '').split(',').map((name) => name.trim()));
 }
 
 function executable(path: string): boolean {
@@ -48,8 +51,8 @@ function executable(path: string): boolean {
 }
 
 /** The absolute path of the tool, or undefined. */
-export function findTool(name: ToolName, options: { honourOverride?: boolean } = {}): string | undefined {
-  if ((options.honourOverride ?? true) && assumedMissing().has(name)) return undefined;
+export function findTool(name: ToolName): string | undefined {
+  if (assumedMissing().has(name)) return undefined;
   const dirs = [...(process.env.PATH ?? '').split(delimiter).filter(Boolean), ...SYSTEM_DIRS];
   return dirs.map((dir) => join(dir, name)).find(executable);
 }
@@ -65,7 +68,7 @@ export function howToGet(name: ToolName): string {
 
 /** The tool's absolute path; throws (failing the test) with how to install it when it is missing. */
 export function requireTool(name: ToolName): string {
-  const path = findTool(name, { honourOverride: false });
+  const path = findTool(name);
   if (!path) throw new Error(howToGet(name));
   return path;
 }
@@ -113,14 +116,18 @@ export function ensureTools(log: (line: string) => void = console.log): ToolsRep
   else if (process.getuid?.() !== 0) problem = 'not running as root';
   else if (!findAptGet()) problem = 'apt-get is not available';
   if (!problem) {
-    log(`test tools: installing ${packages.join(' ')} with apt-get (missing: ${wanted.join(', ')})`);
+    log(
+      `test tools: installing ${packages.join(' ')} with apt-get, minutes on a fresh machine (missing: ${wanted.join(', ')})`,
+    );
     const update = aptGet(['update', '-qq']);
     const install = update.ok
       ? aptGet(['install', '-y', '-qq', ...packages])
       : { ok: false, output: update.output };
     if (!install.ok) problem = `apt-get failed:\n${install.output.trim().split('\n').slice(-15).join('\n')}`;
+    // Installed for real: look them up for real from now on (test workers inherit process.env).
+    else if (process.env[ASSUME_MISSING]) delete process.env[ASSUME_MISSING];
   }
-  const missing = names.filter((name) => !findTool(name, { honourOverride: false }));
+  const missing = names.filter((name) => !findTool(name));
   const installed = wanted.filter((name) => !missing.includes(name));
   if (installed.length > 0) log(`test tools: installed ${installed.join(', ')}`);
   if (missing.length > 0) {

@@ -2,21 +2,18 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { requireTool } from '../helpers/tools.js';
 
 /** Runs deployment/validate.sh: promtool, nginx -t, docker-compose config and the Kubernetes schemas. */
 function validate(script: string): { status: number | null; output: string } {
+  // A missing tool fails the test naming the tool and how to install it (never a skip).
+  for (const tool of ['promtool', 'nginx', 'openssl', 'docker-compose'] as const) requireTool(tool);
   const result = spawnSync('bash', [script], { encoding: 'utf8', timeout: 120_000 });
   return { status: result.status, output: `${result.stdout}\n${result.stderr}` };
 }
 
 describe('deployment files pass their real tools', () => {
-  // Each missing tool fails the suite naming the tool and how to install it (never a skip).
-  beforeAll(() => {
-    for (const tool of ['promtool', 'nginx', 'openssl', 'docker-compose'] as const) requireTool(tool);
-  });
-
   it('promtool, nginx -t, docker-compose and the Kubernetes schemas accept them', () => {
     const { status, output } = validate('deployment/validate.sh');
     // promtool must find every alert the rules file declares, not just parse some of it.
