@@ -50,6 +50,10 @@ if command -v docker-compose >/dev/null 2>&1; then
     cp "$example" "$work/production/$name"
   done
   docker-compose -f "$work/production/docker-compose.production.yml" config -q
+  # The Sentinel option is an override of the production file: validate the two together.
+  cp "$here/production/docker-compose.sentinel.yml" "$work/production/"
+  docker-compose -f "$work/production/docker-compose.production.yml" \
+    -f "$work/production/docker-compose.sentinel.yml" config -q
 else
   echo "== docker-compose not installed: compose files checked by the vitest suite only"
 fi
