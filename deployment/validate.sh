@@ -53,6 +53,10 @@ for example in "$here"/production/*.env.example; do
   cp "$example" "$work/production/$name"
 done
 docker-compose -f "$work/production/docker-compose.production.yml" config -q
+# The Sentinel option is an override of the production file: validate the two together.
+cp "$here/production/docker-compose.sentinel.yml" "$work/production/"
+docker-compose -f "$work/production/docker-compose.production.yml" \
+  -f "$work/production/docker-compose.sentinel.yml" config -q
 
 echo "== Kubernetes manifests against the Kubernetes schemas (kustomization included)"
 (cd "$root" && node --import tsx deployment/validate-kubernetes.ts deployment/kubernetes)

@@ -37,9 +37,11 @@ const envSchema = z.object({
   DATA_DIR: z.string().min(1).optional(),
   DATABASE_URL: z.string().min(1).optional(),
   // Redis topology: one address (TLS with rediss://) or Sentinel; see config/redis-config.ts.
+  // Empty counts as unset, so a compose override can switch an env file's REDIS_URL to Sentinel.
   REDIS_URL: z
     .string()
     .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+    .or(z.literal(''))
     .optional(),
   REDIS_TLS_CA: z.string().min(1).optional(),
   REDIS_SENTINELS: z.string().min(1).optional(),

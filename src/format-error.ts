@@ -35,6 +35,9 @@ function isOutage(error: unknown): boolean {
     /Connection terminated|timeout exceeded when trying to connect/i.test(e.message)
   )
     return true;
+  // knex's answer when a COMMIT dies with its connection (a database failover): the rollback
+  // that follows finds the transaction already complete, and the connection error is lost.
+  if (typeof e.message === 'string' && /^Transaction query already complete/.test(e.message)) return true;
   return e.cause !== undefined && e.cause !== error ? isOutage(e.cause) : false;
 }
 

@@ -71,7 +71,11 @@ export class PrimaryScopedLivenessCache implements SessionLivenessCache {
       ]);
       identity = `${field(server, 'run_id')}/${field(replication, 'master_replid')}`;
     } catch {
-      this.logger.warn('redis: cannot identify the primary; the session cache is bypassed until reconnect');
+      // A timeout under load, or a Redis that refuses INFO: bypass the cache, and ask again soon.
+      this.logger.warn('redis: cannot identify the primary; the session cache is bypassed meanwhile');
+      setTimeout(() => {
+        if (generation === this.generation && this.redis.status === 'ready') void this.identifyPrimary();
+      }, 1000).unref();
       return;
     }
     if (generation !== this.generation) return; // reconnected meanwhile: that ready event decides

@@ -16,7 +16,8 @@ export interface RedisEnv {
  * with REDIS_TLS_CA naming a PEM file for a private CA) or Sentinel (REDIS_SENTINELS + REDIS_SENTINEL_NAME),
  * which ioredis follows to the current primary itself. Problems are appended, never thrown.
  */
-export function parseRedisConfig(e: RedisEnv, problems: string[]): RedisConfig | null {
+export function parseRedisConfig(env: RedisEnv, problems: string[]): RedisConfig | null {
+  const e = { ...env, REDIS_URL: env.REDIS_URL || undefined };
   if (e.REDIS_URL && e.REDIS_SENTINELS) {
     problems.push('REDIS_SENTINELS: set either REDIS_URL or REDIS_SENTINELS, not both');
     return null;

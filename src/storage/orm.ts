@@ -6,6 +6,7 @@ import { PostgreSqlDriver } from '@mikro-orm/postgresql';
 import type { DatabaseConfig } from '../config.js';
 import { entities } from './entities/index.js';
 import { migrationsList } from './migrations/index.js';
+import { requireWritablePrimary } from './writable-primary.js';
 
 export type Orm = MikroORM;
 
@@ -30,7 +31,13 @@ export function ormOptions(database: DatabaseConfig): Options {
       driver: PostgreSqlDriver,
       clientUrl: database.url,
       // A request that cannot get a connection in 5 s is answered SERVICE_UNAVAILABLE, not held.
-      pool: { min: 0, max: database.poolMax ?? 10, acquireTimeoutMillis: 5000 },
+      // Every connection must reach a writable primary (target_session_attrs=read-write).
+      pool: {
+        min: 0,
+        max: database.poolMax ?? 10,
+        acquireTimeoutMillis: 5000,
+        afterCreate: requireWritablePrimary,
+      },
       driverOptions: { connection: { connectionTimeoutMillis: 3000 } },
     } as Options;
   }

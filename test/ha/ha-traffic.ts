@@ -37,18 +37,26 @@ export function steadyTraffic(
   };
   const done = (async () => {
     for (let round = 0; round < maxRounds && !stopped; round += 1) {
-      const url = urls[round % urls.length]!;
-      const other = urls[(round + 1) % urls.length]!;
-      const ip = `127.${addressBlock}.${Math.floor(round / 250)}.${(round % 250) + 1}`;
-      const signIn = await gqlFrom(url, ip, SIGN_IN, account);
-      if (record('signIn', signIn, 'signIn') !== 'SignInSuccess') continue;
-      const tokens = signIn.body.data!.signIn.tokens;
-      const refresh = await gqlFrom(other, ip, REFRESH, { refreshToken: tokens.refreshToken });
-      if (record('refresh', refresh, 'refreshSession') !== 'SignInSuccess') continue;
-      const accessToken = refresh.body.data!.refreshSession.tokens.accessToken as string;
-      record('me', await gqlFrom(url, ip, ME, {}, bearer(accessToken)), 'me');
+      // A request that fails below HTTP (reset, refused) is an answer too: recorded, and fails the test.
+      try {
+        await oneRound(round);
+      } catch (error) {
+        answers.push({ at: Date.now(), operation: 'any', outcome: `network: ${(error as Error).message}` });
+      }
     }
   })();
+  async function oneRound(round: number): Promise<void> {
+    const url = urls[round % urls.length]!;
+    const other = urls[(round + 1) % urls.length]!;
+    const ip = `127.${addressBlock}.${Math.floor(round / 250)}.${(round % 250) + 1}`;
+    const signIn = await gqlFrom(url, ip, SIGN_IN, account);
+    if (record('signIn', signIn, 'signIn') !== 'SignInSuccess') return;
+    const tokens = signIn.body.data!.signIn.tokens;
+    const refresh = await gqlFrom(other, ip, REFRESH, { refreshToken: tokens.refreshToken });
+    if (record('refresh', refresh, 'refreshSession') !== 'SignInSuccess') return;
+    const accessToken = refresh.body.data!.refreshSession.tokens.accessToken as string;
+    record('me', await gqlFrom(url, ip, ME, {}, bearer(accessToken)), 'me');
+  }
   return {
     answers,
     stop: async () => {

@@ -22,9 +22,13 @@ function cacheNamespace(server: TestServer): string | null {
     .namespace;
 }
 
-/** Polls a condition (no timing assertion: the test timeout is the only bound). */
-async function eventually(condition: () => Promise<boolean> | boolean): Promise<void> {
-  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 100));
+/** Polls a condition; fails naming it after 40 s (a diagnosis, not a timing assertion). */
+async function eventually(condition: () => Promise<boolean> | boolean, what = 'a condition'): Promise<void> {
+  const deadline = Date.now() + 40_000;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
 }
 
 const meFrom = async (server: TestServer, accessToken: string) =>
@@ -69,7 +73,7 @@ describe('Redis behind three sentinels: the primary dies mid-traffic', () => {
   });
 
   it('keeps answering, loses no revocation, and shares limits and revocations again after promotion', async () => {
-    await eventually(() => cacheNamespace(a) !== null && cacheNamespace(b) !== null);
+    await eventually(() => cacheNamespace(a) !== null && cacheNamespace(b) !== null, 'both caches scoped');
     const oldNamespace = cacheNamespace(a)!;
     expect(cacheNamespace(b)).toBe(oldNamespace);
     expect(await cluster.primaryPort()).toBe(cluster.primary.port);
@@ -82,7 +86,10 @@ describe('Redis behind three sentinels: the primary dies mid-traffic', () => {
     // Both instances have now cached the session as live, and the replica has that entry.
     expect([await meFrom(a, victimToken), await meFrom(b, victimToken)]).toEqual(['User', 'User']);
     const liveKey = `${prefix}${oldNamespace}:session:${victim.session.id}`;
-    await eventually(async () => (await redisCommand(cluster.replica.port, 'GET', liveKey)) === 'live');
+    await eventually(
+      async () => (await redisCommand(cluster.replica.port, 'GET', liveKey)) === 'live',
+      'the live entry on the replica',
+    );
 
     // The revocation is acknowledged by the primary and never reaches the replica.
     replicationLink.freeze();
@@ -95,22 +102,23 @@ describe('Redis behind three sentinels: the primary dies mid-traffic', () => {
     ]);
 
     const traffic = steadyTraffic([a.url, b.url], user, 2);
-    await eventually(() => traffic.answers.length >= 15);
+    await eventually(() => traffic.answers.length >= 15, 'traffic before the kill');
     const killedAt = Date.now();
     await cluster.primary.kill();
     replicationLink.cut();
     await cluster.untilReplicaPromoted();
     const promotedAt = Date.now();
     await eventually(
-      async () =>
-        (await degraded(a)) === 0 &&
-        (await degraded(b)) === 0 &&
-        cacheNamespace(a) !== null &&
-        cacheNamespace(b) !== null,
+      async () => (await degraded(a)) === 0 && (await degraded(b)) === 0,
+      'both instances connected to the new primary',
+    );
+    await eventually(
+      () => cacheNamespace(a) !== null && cacheNamespace(b) !== null,
+      'both caches scoped to the new primary',
     );
     const recoveredAt = Date.now();
     const answered = traffic.answers.length;
-    await eventually(() => traffic.answers.length >= answered + 15);
+    await eventually(() => traffic.answers.length >= answered + 15, 'traffic after the recovery');
     await traffic.stop();
 
     // No request lost or failed: during the outage the insurance limiter and the database answered.

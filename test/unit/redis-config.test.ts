@@ -93,5 +93,9 @@ describe('Redis topology configuration', () => {
       AUTH_SECRET: randomBytes(32).toString('base64url'),
     });
     expect(config.redis?.kind).toBe('sentinel');
+    // An empty REDIS_URL (a compose override blanking the env file's) counts as unset.
+    expect(
+      loadConfig({ ...base(), REDIS_URL: '', REDIS_SENTINELS: 's', REDIS_SENTINEL_NAME: 'p' }).redis?.kind,
+    ).toBe('sentinel');
   });
 });
