@@ -73,8 +73,8 @@ async function runShard(list: Job[]): Promise<string[]> {
       vitest.setGlobalTestNamePattern(new RegExp(job.pattern));
       const result = await vitest.runTestFiles([resolve(root, job.file)]);
       const tests = result.testModules.flatMap((module) => [...module.children.allTests()]);
-      const ran = [...new Map(tests.map((test) => [test.id, test])).values()].filter(
-        (test) => test.result().state !== 'skipped',
+      const ran = [...new Map(tests.map((test) => [test.id, test])).values()].filter((test) =>
+        ['passed', 'failed'].includes(test.result().state),
       );
       const failed = ran.filter((test) => test.result().state === 'failed');
       const moduleErrors = result.testModules.flatMap((module) => module.errors());
