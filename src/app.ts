@@ -242,6 +242,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   mailSender.start();
   expiredRowSweeper.start();
   liveSessionsGauge.start();
+  await readiness.report();
+  readiness.startPeriodic();
 
   let closing: Promise<void> | null = null;
   const shutdown = async () => {
@@ -255,6 +257,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // Mail still waiting stays in the outbox for the next start (or another instance); an
     // unfinished sweep stops after its current batch and the next run (or replica) goes on.
     liveSessionsGauge.stop();
+    readiness.stopPeriodic();
     await Promise.all([mailSender.stop(), expiredRowSweeper.stop()]);
     await orm.close(true);
     stopRedisWatch();

@@ -75,6 +75,8 @@ export function readinessChecks(orm: Orm, box: SecretBox): ReadinessCheck[] {
  */
 export class Readiness {
   private draining = false;
+  private lastReport: ReadinessReport | null = null;
+  private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly checks: ReadinessCheck[]) {}
 
@@ -92,7 +94,33 @@ export class Readiness {
     return [...this.checks.map((check) => check.name), 'draining'];
   }
 
+  /**
+   * Runs the checks every `intervalMs` as well as on each /ready probe, so that `plinto_not_ready`
+   * is current without any probe and a scrape of /metrics never makes the database work.
+   */
+  startPeriodic(intervalMs = 15_000): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => void this.report().catch(() => undefined), intervalMs);
+    this.timer.unref();
+  }
+
+  stopPeriodic(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** The outcome of the last /ready probe or timer run (null before the first): metrics read it without I/O. */
+  get latest(): ReadinessReport | null {
+    return this.draining ? { status: 'draining', failed: [] } : this.lastReport;
+  }
+
   async report(): Promise<ReadinessReport> {
+    const report = await this.run();
+    this.lastReport = report;
+    return report;
+  }
+
+  private async run(): Promise<ReadinessReport> {
     if (this.draining) return { status: 'draining', failed: [] };
     const results = await Promise.all(
       this.checks.map(async (check) => [check.name, await failure(check)] as const),

@@ -15,7 +15,7 @@ export interface HashQueueReadings {
 /** What readiness tells at scrape time: every reason it knows, and the ones failing now. */
 export interface ReadinessReadings {
   readonly reasonNames: readonly string[];
-  report(): Promise<{ status: string; failed: readonly string[] }>;
+  readonly latest: { status: string; failed: readonly string[] } | null;
 }
 
 export class Metrics {
@@ -149,10 +149,11 @@ export class Metrics {
     help: '1 for each reason /ready answers 503 now (a failing check: database, schema, secrets, …; or draining)',
     labelNames: ['reason'] as const,
     registers: [this.registry],
-    // The same checks as /ready, run at scrape time: an alert needs no probe to have run.
-    collect: async (): Promise<void> => {
-      if (!this.readiness) return;
-      const report = await this.readiness.report();
+    // The same checks as /ready, as last run by a probe or the periodic refresh (never per scrape:
+    // /metrics must not make the database work).
+    collect: (): void => {
+      const report = this.readiness?.latest;
+      if (!this.readiness || !report) return;
       const failing = new Set(report.status === 'draining' ? ['draining'] : report.failed);
       for (const reason of this.readiness.reasonNames)
         this.notReady.set({ reason }, failing.has(reason) ? 1 : 0);

@@ -9,8 +9,8 @@ import { challengeFor, codeAt, complete, enrolledUser, withinOneStep } from '../
 import type { EnrolledUser } from '../helpers/mfa.js';
 import { productionBuild, runBuilt, startBuilt } from '../helpers/production-build.js';
 
-const OLD_SECRET = 'the-old-secret-the-old-secret-the-old-secret-01';
-const NEW_SECRET = 'the-new-secret-the-new-secret-the-new-secret-02';
+const OLD_SECRET = 'Kx9vT3mQ7pL2wR8nZ5cB1yH6dF4gJ0sA7eU3qN9t';
+const NEW_SECRET = 'Wm2bY8rE5tU1iO7pA4sD9fG3hJ6kL0zX2cV5nB8q';
 
 function env(databaseUrl: string, secrets: Record<string, string>): Record<string, string> {
   return {

@@ -10,7 +10,7 @@ import { productionBuild, runBuilt, startBuilt } from '../helpers/production-bui
 import { freePort } from '../helpers/replicas.js';
 import { testEnv, TEST_AUTH_SECRET } from '../helpers/server.js';
 
-const OTHER_SECRET = 'another-secret-another-secret-another-secret-42';
+const OTHER_SECRET = 'Zr4pQ8wLm2xV7nK5tB9cJ3hY6fD1sG0aE8uW4qT2';
 
 /** What an operator's environment holds in production (SMTP is only dialled when mail is sent). */
 function productionEnv(databaseUrl: string, overrides: Record<string, string> = {}): Record<string, string> {
@@ -90,14 +90,14 @@ describe('production start-up refusals (compiled build)', { timeout: SPAWN_TIMEO
 
   it('refuses when PostgreSQL does not answer, naming the database and DATABASE_URL', async () => {
     const port = await freePort();
-    const url = `postgres://plinto:s3cret-password@127.0.0.1:${port}/plinto`;
+    const url = `postgres://plinto:Xq7mW2pLs9Rt4vNb@127.0.0.1:${port}/plinto`;
     const result = await runBuilt(build, 'src/main.js', productionEnv(url, { PORT: '0' }));
     const line = expectOneLineRefusal(result);
     expect(line).toContain(
       `PostgreSQL at 127.0.0.1:${port} (database plinto) is unreachable: connection refused`,
     );
     expect(line).toContain('DATABASE_URL');
-    expect(result.stderr + result.stdout).not.toContain('s3cret-password');
+    expect(result.stderr + result.stdout).not.toContain('Xq7mW2pLs9Rt4vNb');
   });
 
   it('refuses when Redis does not answer in production, naming Redis and REDIS_URL', async () => {

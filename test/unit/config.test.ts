@@ -89,11 +89,11 @@ describe('configuration', () => {
   it('migrates at start only outside production unless MIGRATE_ON_START says so', () => {
     const production = {
       NODE_ENV: 'production',
-      DATABASE_URL: 'postgres://u@db/plinto',
+      DATABASE_URL: 'postgres://u:Vb8sQ2kLm4Tz@db/plinto',
       REDIS_URL: 'redis://cache:6379',
       SMTP_URL: 'smtp://mail:25',
       APP_URL: 'https://auth.example.com',
-      AUTH_SECRET: 'x'.repeat(32),
+      AUTH_SECRET: 'Qm9vN3RzdHJhcC1yYW5kb20tc2VjcmV0LWZvci10ZXN0aW5nLW9ubHk4Zk',
     };
     expect(loadConfig(production).migrateOnStart).toBe(false);
     expect(loadConfig({ ...production, MIGRATE_ON_START: 'true' }).migrateOnStart).toBe(true);

@@ -8,6 +8,7 @@ import { databaseUnreachable, listenRefusal, unexpectedRefusal } from '../../src
 const config = loadConfig({
   DATA_DIR: mkdtempSync(join(tmpdir(), 'plinto-refusal-')),
   DATABASE_URL: 'postgres://plinto:hunter2-password@db.internal:6543/auth',
+  SMTP_URL: 'smtp://mail.internal:25',
   AUTH_SECRET: 'x'.repeat(32),
   METRICS_PORT: '9464',
 });
