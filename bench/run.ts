@@ -251,6 +251,8 @@ async function main(): Promise<void> {
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
     // The sink on loopback speaks no TLS; production otherwise requires it.
     SMTP_INSECURE: 'true',
+    // The bench reads the server's own counters (hashes done) from /metrics on the main port.
+    METRICS_ON_MAIN_PORT: 'true',
     APP_URL: `http://127.0.0.1:${port}`,
     AUTH_SECRET: randomBytes(48).toString('base64url'),
     RATE_LIMITS_ENABLED: 'false',
