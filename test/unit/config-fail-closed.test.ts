@@ -1,26 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { dataDir, problemsOf } from '../helpers/config.js';
 import { estimatedEntropyBits } from '../../src/config/secret-checks.js';
 import { SmtpTransport } from '../../src/mail/mail-transport.js';
 import { banner } from '../../src/startup-banner.js';
 import { startSmtpServer } from '../helpers/smtp.js';
 import type { TestSmtpServer } from '../helpers/smtp.js';
-
-const dataDir = () => mkdtempSync(join(tmpdir(), 'plinto-config-'));
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 const PRODUCTION = {
   NODE_ENV: 'production',

@@ -3,19 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { loadConfig } from '../../src/config.js';
+import { problemsOf } from '../helpers/config.js';
 
 const base = () => ({ DATA_DIR: mkdtempSync(join(tmpdir(), 'plinto-redis-config-')) });
-
-function problemsOf(env: Record<string, string>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    if (error instanceof ConfigError) return error.problems;
-    throw error;
-  }
-  return [];
-}
 
 describe('Redis topology configuration', () => {
   it('reads redis://, and rediss:// with a private CA from a PEM file', () => {
