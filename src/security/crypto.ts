@@ -24,7 +24,7 @@ export function sha256Hex(value: string): string {
  * reversed by hashing a list of candidate addresses; without AUTH_SECRET this cannot.
  */
 export class KeyedHash {
-  private readonly key: Buffer;
+  readonly key: Buffer;
 
   constructor(secret: string, label: string) {
     this.key = Buffer.from(hkdfSync('sha256', secret, 'plinto/keyed-hash/v1', label, 32));
@@ -91,7 +91,8 @@ export class SecretBox {
    * and accept a match under any, so a rotation does not invalidate them while both secrets are set.
    */
   macKeys(purpose: string): Buffer[] {
-    return [this.current.macKey(purpose), ...(this.previous ? [this.previous.macKey(purpose)] : [])];
+    const rings = this.previous ? [this.current, this.previous] : [this.current];
+    return rings.map((ring) => ring.keyedHash(purpose).key);
   }
 
   seal(purpose: string, plaintext: string): string {
@@ -115,7 +116,7 @@ export class SecretBox {
    * New values are always hashed under the current secret.
    */
   mac(purpose: string, value: string): string {
-    return hmacHex(this.current.macKey(purpose), value);
+    return this.current.keyedHash(purpose).hex(value);
   }
 
   /**
@@ -124,7 +125,8 @@ export class SecretBox {
    * recognised until that secret is removed (docs/SECURITY.md, secret rotation).
    */
   macCandidates(purpose: string, value: string): string[] {
-    return this.macKeys(purpose).map((key) => hmacHex(key, value));
+    const rings = this.previous ? [this.current, this.previous] : [this.current];
+    return rings.map((ring) => ring.keyedHash(purpose).hex(value));
   }
 
   openDetailed(purpose: string, sealed: string): Opened {
@@ -139,7 +141,7 @@ export class SecretBox {
 /** The per-purpose keys derived from one secret. */
 class KeyRing {
   private readonly keys = new Map<string, Buffer>();
-  private readonly macKeys = new Map<string, Buffer>();
+  private readonly keyedHashes = new Map<string, KeyedHash>();
 
   constructor(private readonly secret: string) {}
 
@@ -152,19 +154,15 @@ class KeyRing {
     return key;
   }
 
-  /** The HMAC key for `purpose`: HKDF under a salt of its own, never one of the sealing keys. */
-  macKey(purpose: string): Buffer {
-    let key = this.macKeys.get(purpose);
-    if (!key) {
-      key = Buffer.from(hkdfSync('sha256', this.secret, 'plinto/keyed-hash/v1', purpose, 32));
-      this.macKeys.set(purpose, key);
+  /** The keyed hash for `purpose` (KeyedHash: HKDF under a salt of its own, never a sealing key). */
+  keyedHash(purpose: string): KeyedHash {
+    let keyed = this.keyedHashes.get(purpose);
+    if (!keyed) {
+      keyed = new KeyedHash(this.secret, purpose);
+      this.keyedHashes.set(purpose, keyed);
     }
-    return key;
+    return keyed;
   }
-}
-
-function hmacHex(key: Buffer, value: string): string {
-  return createHmac('sha256', key).update(value, 'utf8').digest('hex');
 }
 
 function tryOpen(ring: KeyRing, purpose: string, sealed: string): string | null {
