@@ -68,6 +68,7 @@ const envSchema = z.object({
   CORS_ORIGINS: z.string().optional(),
   JWT_AUDIENCE: z.string().min(1).optional(),
   ACCESS_TOKEN_TTL_SECONDS: intFromEnv(1, 86400).optional(),
+  STEP_UP_MAX_AGE_SECONDS: intFromEnv(30, 86400).optional(),
   REFRESH_TOKEN_TTL_SECONDS: intFromEnv(60, 31536000).optional(),
   REFRESH_GRACE_SECONDS: intFromEnv(0, 60).optional(),
   SESSION_LIVENESS_CACHE_SECONDS: intFromEnv(1, 3600).optional(),
@@ -217,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigins,
     jwtAudience: e.JWT_AUDIENCE ?? 'plinto',
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS ?? 900,
+    stepUpMaxAgeSeconds: e.STEP_UP_MAX_AGE_SECONDS ?? 300,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS ?? 30 * 86400,
     // Long enough for two tabs or a mobile retry, short enough that a copied token is rarely in time.
     refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 2,

@@ -8,6 +8,7 @@ import { EmailVerificationService } from './auth/email-verification.service.js';
 import { MagicLinkService } from './auth/magic-link.service.js';
 import { MfaChallengeIssuer, MfaChallengeService } from './auth/mfa-challenge.service.js';
 import { OneTimeTokenService } from './auth/one-time-token.service.js';
+import { StepUpService } from './auth/step-up.js';
 import { PasswordChangeService } from './auth/password-change.service.js';
 import { PasswordResetService } from './auth/password-reset.service.js';
 import { SecondFactorService } from './auth/second-factor.service.js';
@@ -83,6 +84,8 @@ export interface Services {
   magicLinks: MagicLinkService;
   passwordReset: PasswordResetService;
   passwordChange: PasswordChangeService;
+  /** Step-up ("sudo mode"): is the session's last primary authentication recent enough? */
+  stepUp: StepUpService;
   auditLog: AuditLogService;
   readiness: Readiness;
   liveSessionsGauge: LiveSessionsGauge;
@@ -198,7 +201,15 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const passwordReset = new PasswordResetService(passwords, sessions, oneTimeTokens, mailOutbox, events, {
     onPasswordReset: (email) => loginFailures.clear(email),
   });
-  const passwordChange = new PasswordChangeService(passwords, sessions, oneTimeTokens, mailOutbox, events);
+  const stepUp = new StepUpService(config.stepUpMaxAgeSeconds);
+  const passwordChange = new PasswordChangeService(
+    passwords,
+    sessions,
+    oneTimeTokens,
+    mailOutbox,
+    events,
+    (em, auth) => stepUp.isRecent(em, auth),
+  );
   const auditLog = new AuditLogService();
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {
@@ -228,6 +239,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     magicLinks,
     passwordReset,
     passwordChange,
+    stepUp,
     auditLog,
     readiness,
     liveSessionsGauge,

@@ -21,6 +21,7 @@ export type UserErrorCode =
   | 'INVALID_MFA_CODE'
   | 'INVALID_TOKEN'
   | 'PASSWORD_REJECTED'
+  | 'STEP_UP_REQUIRED'
   | 'TOO_MANY_ATTEMPTS';
 
 export type AuditLogQueryVariables = Exact<{

@@ -66,6 +66,8 @@ export interface Config {
   readonly accessTokenTtlSeconds: number;
   readonly refreshTokenTtlSeconds: number;
   readonly refreshGraceSeconds: number;
+  /** Step-up: how recent the session's last primary authentication must be for sensitive changes. */
+  readonly stepUpMaxAgeSeconds: number;
   readonly sessionLivenessCacheSeconds: number;
   /** How stale the in-memory signing keys may get before they are re-read (in the background). */
   readonly signingKeyReloadSeconds: number;

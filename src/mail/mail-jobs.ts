@@ -16,7 +16,36 @@ export type MailJob =
   | { kind: 'magic-link'; email: string }
   | { kind: 'password-changed'; userId: string }
   | { kind: 'password-reset-done'; userId: string }
-  | { kind: 'email-verified'; userId: string };
+  | { kind: 'email-verified'; userId: string }
+  | SecurityNoticeJob;
+
+/**
+ * Something changed on the account that its owner must hear about (account-integrity issue):
+ * what happened, when, from which device, and what to do if it was not them.
+ */
+export type SecurityNoticeEvent =
+  | 'mfa-enabled'
+  | 'mfa-disabled'
+  | 'recovery-codes-regenerated'
+  | 'password-changed'
+  | 'password-reset'
+  | 'email-changed'
+  | 'passkey-added'
+  | 'passkey-removed'
+  | 'identity-linked'
+  | 'identity-unlinked';
+
+export interface SecurityNoticeJob {
+  kind: 'security-notice';
+  userId: string;
+  event: SecurityNoticeEvent;
+  /** ISO time of the change. */
+  at: string;
+  ip: string | null;
+  userAgent: string | null;
+  /** A short, non-secret detail (a passkey's name, a provider's name). Never a token or a code. */
+  detail?: string;
+}
 
 /** Turns a job into a mail, issuing its token in the caller's transaction; null = nothing to send. */
 export class MailComposer {
@@ -58,6 +87,8 @@ export class MailComposer {
         return templates.passwordResetDone(to);
       case 'email-verified':
         return templates.emailVerified(to);
+      case 'security-notice':
+        return templates.securityNotice(to, job);
     }
   }
 }

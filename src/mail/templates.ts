@@ -1,3 +1,5 @@
+import type { SecurityNoticeEvent, SecurityNoticeJob } from './mail-jobs.js';
+
 /** A composed mail, ready for a transport. */
 export interface MailMessage {
   to: string;
@@ -111,6 +113,21 @@ export const templates = {
       footer: IGNORE,
     }),
 
+  securityNotice: (to: string, job: SecurityNoticeJob): MailMessage => {
+    const what = SECURITY_NOTICE_TEXT[job.event];
+    const device = [job.userAgent ?? 'an unknown device', job.ip ? `at IP address ${job.ip}` : null]
+      .filter(Boolean)
+      .join(' ');
+    return render(to, {
+      subject: what.subject,
+      paragraphs: [
+        `${what.happened(job.detail)} on your account ${to}.`,
+        `When: ${new Date(job.at).toUTCString()}. From: ${device}.`,
+        `If this was not you: ${what.ifNotYou}`,
+      ],
+    });
+  },
+
   passwordChanged: (to: string): MailMessage =>
     render(to, {
       subject: 'Your password was changed',
@@ -135,4 +152,62 @@ export const templates = {
       paragraphs: [`${to} is now confirmed as the address of your account.`],
       footer: 'If you did not create this account, reset its password to take it over, or ignore this mail.',
     }),
+};
+
+const RESET_ADVICE = 'reset your password now (that signs out every device) and review your account page.';
+
+const SECURITY_NOTICE_TEXT: Record<
+  SecurityNoticeEvent,
+  { subject: string; happened: (detail?: string) => string; ifNotYou: string }
+> = {
+  'mfa-enabled': {
+    subject: 'Two-factor authentication was turned on',
+    happened: () => 'Two-factor authentication was turned on',
+    ifNotYou: RESET_ADVICE,
+  },
+  'mfa-disabled': {
+    subject: 'Two-factor authentication was turned off',
+    happened: () => 'Two-factor authentication was turned off',
+    ifNotYou: RESET_ADVICE,
+  },
+  'recovery-codes-regenerated': {
+    subject: 'New recovery codes were made',
+    happened: () => 'New recovery codes were made (the old ones no longer work)',
+    ifNotYou: RESET_ADVICE,
+  },
+  'password-changed': {
+    subject: 'Your password was changed',
+    happened: () => 'The password was changed',
+    ifNotYou: RESET_ADVICE,
+  },
+  'password-reset': {
+    subject: 'Your password was reset',
+    happened: () => 'The password was reset',
+    ifNotYou: 'reset your password again now and check who can read your mail.',
+  },
+  'email-changed': {
+    subject: 'Your email address was changed',
+    happened: (d) => `The email address was changed${d ? ` to ${d}` : ''}`,
+    ifNotYou: 'use the undo link in the mail we sent, then reset your password.',
+  },
+  'passkey-added': {
+    subject: 'A passkey was added',
+    happened: (d) => `A passkey${d ? ` ("${d}")` : ''} was added`,
+    ifNotYou: `remove it on your account page, then ${RESET_ADVICE}`,
+  },
+  'passkey-removed': {
+    subject: 'A passkey was removed',
+    happened: (d) => `A passkey${d ? ` ("${d}")` : ''} was removed`,
+    ifNotYou: RESET_ADVICE,
+  },
+  'identity-linked': {
+    subject: 'A sign-in provider was linked',
+    happened: (d) => `A sign-in with ${d ?? 'another provider'} was linked`,
+    ifNotYou: `unlink it on your account page, then ${RESET_ADVICE}`,
+  },
+  'identity-unlinked': {
+    subject: 'A sign-in provider was unlinked',
+    happened: (d) => `The sign-in with ${d ?? 'another provider'} was unlinked`,
+    ifNotYou: RESET_ADVICE,
+  },
 };

@@ -8,6 +8,7 @@ export enum UserErrorCode {
   INVALID_MFA_CODE = 'INVALID_MFA_CODE',
   EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
   EMAIL_TAKEN = 'EMAIL_TAKEN',
+  STEP_UP_REQUIRED = 'STEP_UP_REQUIRED',
 }
 
 registerEnumType(UserErrorCode, { name: 'UserErrorCode' });
@@ -91,5 +92,19 @@ export class EmailTaken extends UserError {
     super();
     this.code = UserErrorCode.EMAIL_TAKEN;
     this.message = 'An account with this email already exists. Sign in instead.';
+  }
+}
+
+/** A sensitive change needs a recent primary authentication: call `reauthenticate`, then retry. */
+@ObjectType('StepUpRequired', { implements: UserError })
+export class StepUpRequired extends UserError {
+  @Field(() => Int, { description: 'How recent (seconds) the last authentication must be.' })
+  maxAgeSeconds!: number;
+
+  constructor(maxAgeSeconds = 300) {
+    super();
+    this.code = UserErrorCode.STEP_UP_REQUIRED;
+    this.message = 'Confirm it is you: sign in again (reauthenticate), then retry.';
+    this.maxAgeSeconds = maxAgeSeconds;
   }
 }
