@@ -1,6 +1,9 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 
 /** A free TCP port on the loopback (bound, then released). */
@@ -32,7 +35,7 @@ export class PrivateRedis {
     this.process = spawn(
       'redis-server',
       ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: 'ignore' },
+      { stdio: 'ignore', cwd: mkdtempSync(join(tmpdir(), 'plinto-redis-')) },
     );
     const probe = new Redis(this.url, {
       lazyConnect: true,

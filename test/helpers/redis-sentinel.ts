@@ -9,6 +9,11 @@ import { sparePort } from './private-redis.js';
 
 export const SENTINEL_NAME = 'plinto';
 
+/** A fresh temporary directory for a test's redis-server to write into. */
+export function scratchDir(): string {
+  return mkdtempSync(join(tmpdir(), 'plinto-redis-'));
+}
+
 /** A redis-server (data node or sentinel) of the test's own, killed at the end. */
 export class RedisProcess {
   private child: ChildProcess | null = null;
@@ -20,7 +25,8 @@ export class RedisProcess {
   ) {}
 
   async start(): Promise<void> {
-    this.child = spawn('redis-server', this.args, { stdio: 'ignore' });
+    // Its own working directory: a replica's full sync writes dump.rdb there, never in the repository.
+    this.child = spawn('redis-server', this.args, { stdio: 'ignore', cwd: scratchDir() });
     await untilAnswers(this.port, this.probeOptions);
   }
 
