@@ -14,6 +14,9 @@ export default defineConfig({
     ...base.test,
     // Stryker maps mutants to tests by position: a fixed order.
     sequence: { shuffle: false },
+    // Instrumented code on a loaded machine: the initial run must not fail on a slow test.
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
     include: [
       'test/unit/security-primitives.test.ts',
       'test/unit/totp.test.ts',
