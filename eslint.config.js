@@ -11,7 +11,7 @@ export default tseslint.config(
       'client/dist/',
       'coverage/',
       'test/artifacts/',
-      '.stryker-tmp/',
+      '.stryker-tmp*/',
       'reports/',
     ],
   },

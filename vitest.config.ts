@@ -19,10 +19,9 @@ export default defineConfig({
     globalSetup: ['test/helpers/global-setup.ts'],
     reporters: jsonReport ? ['default', 'json'] : ['default'],
     ...(jsonReport ? { outputFile: { json: jsonReport } } : {}),
-    // Files run in a random order; vitest prints the seed ("Running tests with seed N"): rerun an
-    // order with `npx vitest run --sequence.seed=N`. Shuffling the tests inside each file as well
-    // (`tests: true`) is the goal of issue 27; it is off until the files it showed to depend on their
-    // order (expired-row sweeper, rate limits, scale-out) are made independent.
-    sequence: { shuffle: { files: true, tests: false } },
+    // Files, and the tests inside each file, run in a random order, so a test that only passes
+    // after another one is found. vitest prints the seed ("Running tests with seed N"); replay that
+    // order with `npx vitest run --sequence.seed=N` (or `npm test -- --sequence.seed=N`).
+    sequence: { shuffle: true },
   },
 });

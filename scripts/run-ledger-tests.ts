@@ -71,13 +71,16 @@ async function runShard(list: Job[]): Promise<string[]> {
     for (const job of list) {
       const started = Date.now();
       vitest.setGlobalTestNamePattern(new RegExp(job.pattern));
-      const result = await vitest.runTestFiles([resolve(root, job.file)]);
-      const tests = result.testModules.flatMap((module) => [...module.children.allTests()]);
+      const file = resolve(root, job.file);
+      const result = await vitest.runTestFiles([file]);
+      // The result lists every module this Vitest instance has run so far: only this job's file counts.
+      const modules = result.testModules.filter((module) => module.moduleId === file);
+      const tests = modules.flatMap((module) => [...module.children.allTests()]);
       const ran = [...new Map(tests.map((test) => [test.id, test])).values()].filter((test) =>
         ['passed', 'failed'].includes(test.result().state),
       );
       const failed = ran.filter((test) => test.result().state === 'failed');
-      const moduleErrors = result.testModules.flatMap((module) => module.errors());
+      const moduleErrors = modules.flatMap((module) => module.errors());
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
       const label = `${job.ids.join(', ')} ${job.file}`;
       if (

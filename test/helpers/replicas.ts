@@ -41,10 +41,11 @@ export interface Replica {
 
 /**
  * One app process (src/main.ts under tsx, as `npm run dev` runs it), with its own port and the
- * given environment; resolves once its /ready answers 200.
+ * given environment (or the given port: a replica restarted behind the same balancer); resolves
+ * once its /ready answers 200.
  */
-export async function startReplica(env: Record<string, string>): Promise<Replica> {
-  const port = await freePort();
+export async function startReplica(env: Record<string, string>, fixedPort?: number): Promise<Replica> {
+  const port = fixedPort ?? (await freePort());
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
