@@ -60,6 +60,24 @@ export default tseslint.config(
           message:
             'Write with native statements (insert, nativeUpdate, nativeDelete): a unit-of-work flush enters an AsyncLocalStorage (promise hooks on for the whole process on Node 20), and inTransaction never flushes.',
         },
+        // Issue 24: `me` is served from a cache that every write of a users row must invalidate.
+        {
+          selector:
+            "CallExpression[callee.property.name=/^(nativeUpdate|nativeDelete|upsert|upsertMany)$/][arguments.0.name='User']",
+          message:
+            'Change users rows through src/storage/user-rows.ts (updateUser, deleteUser): it drops the cached profile after the commit.',
+        },
+        {
+          selector: 'Literal[value=/\\b(update\\s+"?users"?\\s+set|delete\\s+from\\s+"?users"?)\\b/i]',
+          message:
+            'Change users rows through src/storage/user-rows.ts (or call userRowChanged after the statement): it drops the cached profile.',
+        },
+        {
+          selector:
+            'TemplateElement[value.raw=/\\b(update\\s+"?users"?\\s+set|delete\\s+from\\s+"?users"?)\\b/i]',
+          message:
+            'Change users rows through src/storage/user-rows.ts (or call userRowChanged after the statement): it drops the cached profile.',
+        },
       ],
     },
   },

@@ -1,9 +1,13 @@
 /**
- * npm run bench: throughput against the password-hashing limit, and latency under load.
+ * npm run bench: throughput against the password-hashing limit and against the GraphQL floor, and
+ * latency under load.
  *
  * Starts a production-mode server (built output, PostgreSQL, Redis, an SMTP sink) with rate limits
  * switched off by configuration, measures the physical hash limit in the same run, then runs each
- * scenario for 15 s after a warm-up. Prints a table and writes bench/results/latest.json.
+ * scenario for 15 s after a warm-up. The floor (bench/floor/server.mjs: Apollo + Express + jose +
+ * one Redis GET, no Plinto code) runs in the same run, under the same load generator, at each
+ * connection count a scenario uses; every scenario reports its share of the floor. Prints tables
+ * and writes bench/results/latest.json.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -48,6 +52,8 @@ const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
 interface Scenario {
   name: string;
+  /** Keep-alive connections of the load generator (the floor is measured at the same count). */
+  connections?: number;
   requestsPerSecond: number;
   p50Ms: number;
   p99Ms: number;
@@ -56,6 +62,10 @@ interface Scenario {
   note?: string;
   /** Where the CPU went during the scenario (2 cores = 200 %). */
   cpu?: CpuShare;
+  /** req/s as a share of the floor's req/s at the same connection count (1 = as fast as the floor). */
+  shareOfFloor?: number;
+  /** p99 latency as a multiple of the floor's p99 at the same connection count. */
+  p99OfFloor?: number;
 }
 
 interface CpuShare {
@@ -151,6 +161,7 @@ const ME = `query { me { id email } }`;
 function summarise(name: string, result: autocannon.Result, cpu?: CpuShare): Scenario {
   return {
     name,
+    connections: result.connections,
     requestsPerSecond: Math.round((result.requests.total / result.duration) * 10) / 10,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
@@ -215,6 +226,38 @@ function peakRssMb(pid: number): number {
   return Math.round(kb / 1024);
 }
 
+interface Floor {
+  process: ChildProcess;
+  url: string;
+  token: string;
+}
+
+/** Starts bench/floor/server.mjs on the same node, with the same V8 flags, as the Plinto server. */
+async function startFloor(env: Record<string, string>): Promise<Floor> {
+  const child = spawn('node', [...SERVER_NODE_FLAGS, 'bench/floor/server.mjs'], {
+    env: {
+      PATH: env.PATH ?? '',
+      NODE_ENV: 'production',
+      PORT: String(await freePort()),
+      HOST: '127.0.0.1',
+      REDIS_URL,
+      REDIS_KEY_PREFIX: `plinto-floor-${randomBytes(4).toString('hex')}:`,
+    },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const first = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const line = out.indexOf('\n');
+      if (line >= 0) resolve(out.slice(0, line));
+    });
+    child.once('exit', (code) => reject(new Error(`the floor server exited (${String(code)})`)));
+  });
+  const { port, token } = JSON.parse(first) as { port: number; token: string };
+  return { process: child, url: `http://127.0.0.1:${port}/graphql`, token };
+}
+
 async function main(): Promise<void> {
   console.log('building…');
   execFileSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
@@ -272,6 +315,7 @@ async function main(): Promise<void> {
   });
   const results: Scenario[] = [];
   let report: Record<string, unknown> = {};
+  let floor: Floor | null = null;
   try {
     for (let i = 0; i < 100; i += 1) {
       const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
@@ -284,6 +328,42 @@ async function main(): Promise<void> {
     console.log(
       `rate limits: OFF for this run (RATE_LIMITS_ENABLED=false); bcrypt cost 12; production mode; LOG_LEVEL=${LOG_LEVEL}`,
     );
+
+    floor = await startFloor(env);
+    const floorRuns = new Map<number, Scenario>();
+    /** The floor's `me` at this many connections: measured once per count, just before the first scenario using it. */
+    const floorAt = async (connections: number): Promise<Scenario> => {
+      const known = floorRuns.get(connections);
+      if (known) return known;
+      console.log(`floor (${connections} connections)…`);
+      const options = (duration: number): autocannon.Options => ({
+        url: floor!.url,
+        method: 'POST',
+        connections,
+        duration,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${floor!.token}` },
+        body: gqlBody(ME, {}),
+      });
+      await warm(options(WARMUP));
+      const measuredFloor = summarise(
+        `floor me (${connections} connections)`,
+        ...(await measured(floor!.process.pid!, options(DURATION))),
+      );
+      floorRuns.set(connections, measuredFloor);
+      return measuredFloor;
+    };
+    /** Runs a scenario after measuring the floor at its connection count, and records its share of it. */
+    const againstFloor = async (
+      connections: number,
+      scenario: () => Promise<Scenario>,
+    ): Promise<Scenario> => {
+      const reference = await floorAt(connections);
+      const result = await scenario();
+      result.shareOfFloor =
+        Math.round((result.requestsPerSecond / Math.max(1, reference.requestsPerSecond)) * 1000) / 1000;
+      result.p99OfFloor = Math.round((result.p99Ms / Math.max(1, reference.p99Ms)) * 100) / 100;
+      return result;
+    };
 
     console.log('measuring the hash limit…');
     const limitSeconds = Math.min(6, Math.max(2, DURATION));
@@ -343,31 +423,37 @@ async function main(): Promise<void> {
 
     if (want('signIn')) {
       console.log('signIn…');
-      await warm(signInOptions(WARMUP));
-      results.push(await hashingScenario('signIn', signInOptions(DURATION)));
+      results.push(
+        await againstFloor(CORES * 4, async () => {
+          await warm(signInOptions(WARMUP));
+          return hashingScenario('signIn', signInOptions(DURATION));
+        }),
+      );
     }
 
     if (want('signUp')) {
       console.log('signUp…');
       let m = 0;
-      const signUp = await hashingScenario('signUp', {
-        url,
-        method: 'POST',
-        connections: CORES * 4,
-        duration: DURATION,
-        headers: { 'content-type': 'application/json' },
-        requests: [
-          {
-            setupRequest: (request) => ({
-              ...request,
-              body: gqlBody(SIGN_UP, {
-                email: `new-${m++}-${randomBytes(4).toString('hex')}@example.com`,
-                password: PASSWORD,
+      const signUp = await againstFloor(CORES * 4, () =>
+        hashingScenario('signUp', {
+          url,
+          method: 'POST',
+          connections: CORES * 4,
+          duration: DURATION,
+          headers: { 'content-type': 'application/json' },
+          requests: [
+            {
+              setupRequest: (request) => ({
+                ...request,
+                body: gqlBody(SIGN_UP, {
+                  email: `new-${m++}-${randomBytes(4).toString('hex')}@example.com`,
+                  password: PASSWORD,
+                }),
               }),
-            }),
-          },
-        ],
-      });
+            },
+          ],
+        }),
+      );
       results.push(signUp);
     }
 
@@ -382,13 +468,18 @@ async function main(): Promise<void> {
     if (want('me')) {
       console.log('me…');
       await settle(base);
-      await warm(meOptions(WARMUP));
-      results.push(summarise('me (50 connections)', ...(await measured(server.pid!, meOptions(DURATION)))));
+      results.push(
+        await againstFloor(50, async () => {
+          await warm(meOptions(WARMUP));
+          return summarise('me (50 connections)', ...(await measured(server.pid!, meOptions(DURATION))));
+        }),
+      );
     }
 
     if (want('refresh')) {
       console.log('refreshSession…');
       await settle(base);
+      await floorAt(16);
       const pool = sessions.slice(1).map((s) => s.refreshToken);
       const refreshRun = await measured(server.pid!, {
         url,
@@ -413,12 +504,15 @@ async function main(): Promise<void> {
           },
         ],
       });
-      results.push(summarise('refreshSession (16 connections)', ...refreshRun));
+      results.push(
+        await againstFloor(16, async () => summarise('refreshSession (16 connections)', ...refreshRun)),
+      );
     }
 
     if (want('mixed')) {
       console.log('mixed: me while signIn saturates hashing…');
       await settle(base);
+      await floorAt(20);
       const before = sampleCpu(server.pid!);
       const [mixedMe, mixedSignIn] = await Promise.all([
         run(meOptions(DURATION, 20)),
@@ -431,16 +525,20 @@ async function main(): Promise<void> {
       );
       const mixed = summarise('me (20 conn) during signIn load', mixedMe, cpu);
       mixed.note = `signIn meanwhile ${Math.round((mixedSignIn.requests.total / mixedSignIn.duration) * 10) / 10} req/s`;
-      results.push(mixed);
+      results.push(await againstFloor(20, async () => mixed));
     }
 
     if (want('jwks')) {
-      const jwksRun = await measured(server.pid!, {
-        url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
-        connections: 20,
-        duration: 5,
-      });
-      results.push(summarise('JWKS (20 connections, 5 s)', ...jwksRun));
+      results.push(
+        await againstFloor(20, async () => {
+          const jwksRun = await measured(server.pid!, {
+            url: `http://127.0.0.1:${port}/.well-known/jwks.json`,
+            connections: 20,
+            duration: 5,
+          });
+          return summarise('JWKS (20 connections, 5 s)', ...jwksRun);
+        }),
+      );
     }
 
     report = {
@@ -453,6 +551,8 @@ async function main(): Promise<void> {
         bcrypt12PerSecond: Math.round(bcryptLimit * 10) / 10,
         argon2idPerSecond: Math.round(argonLimit * 10) / 10,
       },
+      // The floor's `me` at each connection count used (bench/floor/server.mjs); shareOfFloor compares to these.
+      floor: [...floorRuns.values()],
       scenarios: results,
       serverPeakRssMb: peakRssMb(server.pid!),
     };
@@ -468,6 +568,8 @@ async function main(): Promise<void> {
         'req/s': r.requestsPerSecond,
         'p50 ms': r.p50Ms,
         'p99 ms': r.p99Ms,
+        'of floor': r.shareOfFloor === undefined ? '' : `${Math.round(r.shareOfFloor * 100)}%`,
+        'p99/floor': r.p99OfFloor ?? '',
         errors: r.errors,
         non2xx: r.non2xx,
         'main ms/req': r.cpu?.serverMainMsPerRequest ?? '',
@@ -477,14 +579,33 @@ async function main(): Promise<void> {
         note: r.note ?? '',
       })),
     );
+    console.log('the floor (bench/floor: Apollo + Express + jose + one Redis GET) in the same run:');
+    console.table(
+      [...floorRuns.values()].map((r) => ({
+        floor: r.name,
+        'req/s': r.requestsPerSecond,
+        'p50 ms': r.p50Ms,
+        'p99 ms': r.p99Ms,
+        errors: r.errors,
+        non2xx: r.non2xx,
+        'main ms/req': r.cpu?.serverMainMsPerRequest ?? '',
+      })),
+    );
     console.log(`server peak RSS: ${String(report.serverPeakRssMb)} MB`);
     console.log('written to bench/results/latest.json');
-    const failed = results.filter((r) => r.errors > 0 || r.non2xx > 0 || r.requestsPerSecond === 0);
+    const failed = [...results, ...floorRuns.values()].filter(
+      (r) => r.errors > 0 || r.non2xx > 0 || r.requestsPerSecond === 0,
+    );
     if (STRICT && failed.length > 0) {
       console.error(`bench: ${failed.map((r) => r.name).join(', ')} had errors or no answers`);
       process.exitCode = 1;
     }
   } finally {
+    if (floor && floor.process.exitCode === null) {
+      const floorExited = new Promise((resolve) => floor!.process.once('exit', resolve));
+      floor.process.kill('SIGTERM');
+      await floorExited;
+    }
     server.kill('SIGTERM');
     await new Promise((resolve) => server.once('exit', resolve));
     smtp.close();

@@ -195,8 +195,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     const claims = await accessTokens.verify(header.slice('Bearer '.length).trim());
     if (!claims) return null;
     // A JWT alone would outlive sign-out by up to 15 minutes; this API also asks whether the session is live.
-    if (!(await sessions.isLive(em, claims.sessionId, claims.userId))) return null;
-    return claims;
+    const { live, profile } = await sessions.check(em, claims.sessionId, claims.userId);
+    if (!live) return null;
+    return { ...claims, cachedProfile: profile };
   }
 
   app.use((_req, res) => {

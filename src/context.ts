@@ -1,11 +1,14 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { Request, Response } from 'express';
 import type { ClientInfo } from './auth/client-info.js';
+import type { CachedProfile } from './auth/liveness-cache.js';
 
 export interface AuthState {
   userId: string;
   sessionId: string;
   amr: string[];
+  /** The user's profile as the liveness check found it in the cache (same round trip), for `me`. */
+  cachedProfile?: CachedProfile;
 }
 
 /** Per-request GraphQL context: a forked EntityManager and the authenticated session, if any. */

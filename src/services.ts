@@ -44,6 +44,7 @@ import { ExpiredRowSweeper } from './storage/expired-row-sweeper.js';
 import type { Orm } from './storage/orm.js';
 import { openDatabase, verifyDatabase, verifyRedis, verifySealedValues } from './startup-checks.js';
 import { createRedisClient } from './storage/redis-client.js';
+import { onUserRowChange } from './storage/user-rows.js';
 
 export interface AppOptions {
   /** Apply pending migrations at start (default MIGRATE_ON_START: development yes, production no). */
@@ -185,7 +186,10 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const secondFactor = new SecondFactorService(box, totp, events);
   const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
   const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash);
-  const users = new UserService();
+  // Issue 24: `me` from the cache, next to the liveness entries (same namespace, same round trip).
+  // Every committed write of a users row drops the cached profile (src/storage/user-rows.ts).
+  const users = new UserService(liveness, config.sessionLivenessCacheSeconds);
+  onUserRowChange(orm.em, (userId) => users.invalidate(userId));
   const signInCompletion = new CompleteSignIn(
     sessions,
     new MfaChallengeIssuer(config.mfaChallengeTtlSeconds),

@@ -1,6 +1,42 @@
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 
 export type Liveness = 'live' | 'revoked';
+
+/**
+ * The user's profile as the cache has it: `hit` (current: no write of the user row since it was
+ * filled), or `miss` with the tag a fill must carry (null: the cache is bypassed, do not fill).
+ */
+export type CachedProfile =
+  | { kind: 'hit'; json: string }
+  | { kind: 'miss'; tag: string | null; /** Date.now() of the lookup */ at: number };
+
+/** What one cache round trip knows about an access token: its session's liveness and its user's profile. */
+export interface SessionLookup {
+  liveness: Liveness | null;
+  profile: CachedProfile;
+}
+
+const bypassed = (): CachedProfile => ({ kind: 'miss', tag: null, at: Date.now() });
+
+/**
+ * A profile entry is `<tag>\n<json>`; it is current only while the user's generation is still
+ * `<tag>`. Every write of the user row sets a new generation (invalidateUser), so an entry filled
+ * from a read that raced a write is never served: it carries the generation seen BEFORE the read.
+ * No generation yet is the tag ''.
+ */
+function profileOf(generation: string | null, entry: string | null): CachedProfile {
+  const tag = generation ?? '';
+  if (entry !== null) {
+    const cut = entry.indexOf('\n');
+    if (cut >= 0 && entry.slice(0, cut) === tag) return { kind: 'hit', json: entry.slice(cut + 1) };
+  }
+  return { kind: 'miss', tag, at: Date.now() };
+}
+
+export { bypassed as bypassedProfile };
+
+const newGeneration = () => randomBytes(9).toString('base64url');
 
 /**
  * Caches whether a session is live, so that checking an access token costs no database
@@ -16,10 +52,72 @@ export interface SessionLivenessCache {
    * lifetime); revocations therefore may write before or after their commit, checks only fill gaps.
    */
   set(sessionId: string, value: Liveness, ttlSeconds: number): Promise<void>;
+  /**
+   * The session's liveness and the user's cached profile, in one round trip. `field` names the
+   * profile's format (UserService: a hash of the query), so a new format never reads an old entry.
+   */
+  lookup(sessionId: string, userId: string, field: string): Promise<SessionLookup>;
+  /** Keeps a profile read from the database after a lookup answered `miss` with `tag`. */
+  fillProfile(userId: string, field: string, tag: string, json: string, ttlSeconds: number): Promise<void>;
+  /**
+   * The user row changed (src/storage/user-rows.ts calls this after the commit of every write):
+   * no profile cached before is served again, on any replica sharing the cache.
+   */
+  invalidateUser(userId: string, ttlSeconds: number): Promise<boolean>;
 }
 
 export class MemoryLivenessCache implements SessionLivenessCache {
   private readonly entries = new Map<string, { value: Liveness; expiresAt: number }>();
+  /** Per user: the generation and the profile fields (`field` → entry), dropped together at expiry. */
+  private readonly users = new Map<
+    string,
+    { generation: string | null; profiles: Map<string, string>; expiresAt: number }
+  >();
+
+  private user(userId: string) {
+    const entry = this.users.get(userId);
+    if (!entry) return null;
+    if (entry.expiresAt <= Date.now()) {
+      this.users.delete(userId);
+      return null;
+    }
+    return entry;
+  }
+
+  private userForWrite(userId: string, ttlSeconds: number) {
+    if (this.users.size > 100_000) this.users.clear(); // bounded memory; misses fall back to the database
+    const entry = this.user(userId) ?? {
+      generation: null,
+      profiles: new Map<string, string>(),
+      expiresAt: 0,
+    };
+    entry.expiresAt = Date.now() + ttlSeconds * 1000;
+    this.users.set(userId, entry);
+    return entry;
+  }
+
+  async lookup(sessionId: string, userId: string, field: string): Promise<SessionLookup> {
+    const user = this.user(userId);
+    return {
+      liveness: await this.get(sessionId),
+      profile: profileOf(user?.generation ?? null, user?.profiles.get(field) ?? null),
+    };
+  }
+
+  async fillProfile(
+    userId: string,
+    field: string,
+    tag: string,
+    json: string,
+    ttlSeconds: number,
+  ): Promise<void> {
+    this.userForWrite(userId, ttlSeconds).profiles.set(field, `${tag}\n${json}`);
+  }
+
+  async invalidateUser(userId: string, ttlSeconds: number): Promise<boolean> {
+    this.userForWrite(userId, ttlSeconds).generation = newGeneration();
+    return true;
+  }
 
   async get(sessionId: string): Promise<Liveness | null> {
     const entry = this.entries.get(sessionId);
@@ -51,6 +149,59 @@ export class RedisLivenessCache implements SessionLivenessCache {
       return value === 'live' || value === 'revoked' ? value : null;
     } catch {
       return null;
+    }
+  }
+
+  /** One pipeline (one round trip): the session's entry, and the user's generation and profile. */
+  async lookup(sessionId: string, userId: string, field: string): Promise<SessionLookup> {
+    try {
+      const replies = await this.redis
+        .pipeline()
+        .get(`${this.prefix}session:${sessionId}`)
+        .hmget(`${this.prefix}user:${userId}`, 'generation', field)
+        .exec();
+      const [liveReply, userReply] = replies ?? [];
+      const value = liveReply && !liveReply[0] ? (liveReply[1] as string | null) : null;
+      const liveness = value === 'live' || value === 'revoked' ? value : null;
+      if (!userReply || userReply[0]) return { liveness, profile: bypassed() };
+      const [generation, entry] = userReply[1] as [string | null, string | null];
+      return { liveness, profile: profileOf(generation, entry) };
+    } catch {
+      return { liveness: null, profile: bypassed() };
+    }
+  }
+
+  async fillProfile(
+    userId: string,
+    field: string,
+    tag: string,
+    json: string,
+    ttlSeconds: number,
+  ): Promise<void> {
+    try {
+      const key = `${this.prefix}user:${userId}`;
+      // The generation lives in the same key: they expire (or are evicted) together, never apart.
+      await this.redis
+        .multi()
+        .hset(key, field, `${tag}\n${json}`)
+        .expire(key, Math.max(1, Math.ceil(ttlSeconds)))
+        .exec();
+    } catch {
+      // Not kept: the next request reads the database again.
+    }
+  }
+
+  async invalidateUser(userId: string, ttlSeconds: number): Promise<boolean> {
+    try {
+      const key = `${this.prefix}user:${userId}`;
+      const replies = await this.redis
+        .multi()
+        .hset(key, 'generation', newGeneration())
+        .expire(key, Math.max(1, Math.ceil(ttlSeconds)))
+        .exec();
+      return !!replies && replies.every(([error]) => !error);
+    } catch {
+      return false;
     }
   }
 

@@ -9,6 +9,7 @@ import { Session, User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { SessionService } from './session.service.js';
+import { updateUser } from '../storage/user-rows.js';
 
 export type ChangePasswordOutcome =
   | { kind: 'password-changed'; signedOutSessions: number }
@@ -72,9 +73,10 @@ export class PasswordChangeService {
     const passwordHash = await this.passwords.hash(check.password);
     const signedOutSessions = await inTransaction(em, async (tx) => {
       // Conditional on the hash just verified: of two concurrent changes only one applies.
-      const updated = await tx.nativeUpdate(
-        User,
-        { id: user.id, passwordHash: user.passwordHash },
+      const updated = await updateUser(
+        tx,
+        user.id,
+        { passwordHash: user.passwordHash },
         { passwordHash, updatedAt: new Date() },
       );
       if (updated !== 1) return null;

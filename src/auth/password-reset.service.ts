@@ -10,6 +10,7 @@ import type { ClientInfo } from './client-info.js';
 import { requireEmail } from './email.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { SessionService } from './session.service.js';
+import { updateUser } from '../storage/user-rows.js';
 
 export type ResetPasswordOutcome =
   | { kind: 'password-changed'; signedOutSessions: number }
@@ -62,9 +63,10 @@ export class PasswordResetService {
       const user = userId ? await tx.findOne(User, { id: userId }) : null;
       if (!user) return null;
       const now = new Date();
-      await tx.nativeUpdate(
-        User,
-        { id: user.id },
+      await updateUser(
+        tx,
+        user.id,
+        {},
         // Following the link proves the mailbox: this also ends an unverified (possibly pre-hijacked) state.
         { passwordHash, updatedAt: now, emailVerifiedAt: user.emailVerifiedAt ?? now },
       );

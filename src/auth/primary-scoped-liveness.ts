@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
-import { RedisLivenessCache } from './liveness-cache.js';
-import type { Liveness, SessionLivenessCache } from './liveness-cache.js';
+import { bypassedProfile, RedisLivenessCache } from './liveness-cache.js';
+import type { Liveness, SessionLivenessCache, SessionLookup } from './liveness-cache.js';
 
 const PENDING_LIMIT = 10_000;
 
@@ -25,6 +25,8 @@ export class PrimaryScopedLivenessCache implements SessionLivenessCache {
   private current: RedisLivenessCache | null = null;
   private generation = 0;
   private readonly pendingRevocations = new Map<string, number>();
+  /** Users whose row changed while the invalidation could not be written: user id → [expiry, ttl]. */
+  private readonly pendingInvalidations = new Map<string, number>();
 
   constructor(
     private readonly redis: Redis,
@@ -61,6 +63,36 @@ export class PrimaryScopedLivenessCache implements SessionLivenessCache {
     if (cache) await cache.set(sessionId, value, ttlSeconds);
   }
 
+  async lookup(sessionId: string, userId: string, field: string): Promise<SessionLookup> {
+    return this.current
+      ? this.current.lookup(sessionId, userId, field)
+      : { liveness: null, profile: bypassedProfile() };
+  }
+
+  async fillProfile(
+    userId: string,
+    field: string,
+    tag: string,
+    json: string,
+    ttlSeconds: number,
+  ): Promise<void> {
+    if (this.current) await this.current.fillProfile(userId, field, tag, json, ttlSeconds);
+  }
+
+  /**
+   * Like a revocation: an invalidation that could not be written is written again once Redis is
+   * back (the same primary may return with its old entries; a new one starts from an empty namespace).
+   */
+  async invalidateUser(userId: string, ttlSeconds: number): Promise<boolean> {
+    const cache = this.current;
+    const done =
+      cache && this.redis.status === 'ready' ? await cache.invalidateUser(userId, ttlSeconds) : false;
+    if (!done && this.pendingInvalidations.size < PENDING_LIMIT) {
+      this.pendingInvalidations.set(userId, Date.now() + ttlSeconds * 1000);
+    }
+    return done;
+  }
+
   private async identifyPrimary(): Promise<void> {
     const generation = ++this.generation;
     let identity: string;
@@ -88,11 +120,16 @@ export class PrimaryScopedLivenessCache implements SessionLivenessCache {
     const now = Date.now();
     const pending = [...this.pendingRevocations];
     this.pendingRevocations.clear();
-    await Promise.all(
-      pending
+    const invalidations = [...this.pendingInvalidations];
+    this.pendingInvalidations.clear();
+    await Promise.all([
+      ...pending
         .filter(([, expiresAt]) => expiresAt > now)
         .map(([sessionId, expiresAt]) => cache.set(sessionId, 'revoked', (expiresAt - now) / 1000)),
-    );
+      ...invalidations
+        .filter(([, expiresAt]) => expiresAt > now)
+        .map(([userId, expiresAt]) => cache.invalidateUser(userId, (expiresAt - now) / 1000)),
+    ]);
   }
 }
 

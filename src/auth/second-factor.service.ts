@@ -3,13 +3,15 @@ import type { SecurityEvents } from '../observability/security-events.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { Totp } from '../security/totp.js';
 import { normaliseTotpCode } from '../security/totp.js';
-import { RecoveryCode, User } from '../storage/entities/index.js';
+import type { User } from '../storage/entities/index.js';
+import { RecoveryCode } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import {
   legacyRecoveryCodeHash,
   normaliseRecoveryCode,
   recoveryCodeHashCandidates,
 } from './recovery-codes.js';
+import { updateUser } from '../storage/user-rows.js';
 
 /** Pending and active secrets share one purpose: confirming moves the sealed value between columns. */
 export const TOTP_SEAL_PURPOSE = 'totp-secret';
@@ -47,10 +49,10 @@ export class SecondFactorService {
     if (step === null) return { kind: 'invalid' };
     // Replay protection: only one request may move the last used step forward to this step;
     // conditional on the same secret, so a concurrent disable or re-enrollment is not undone.
-    const won = await em.nativeUpdate(
-      User,
+    const won = await updateUser(
+      em,
+      user.id,
       {
-        id: user.id,
         totpSecretEncrypted: sealedSecret,
         $or: [{ totpLastUsedStep: null }, { totpLastUsedStep: { $lt: step } }],
       },

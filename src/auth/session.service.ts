@@ -7,10 +7,11 @@ import { randomToken, sha256Hex } from '../security/crypto.js';
 import { RefreshToken, Session } from '../storage/entities/index.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { ClientInfo } from './client-info.js';
-import type { SessionLivenessCache } from './liveness-cache.js';
+import type { CachedProfile, SessionLivenessCache } from './liveness-cache.js';
 import { RefreshRotation } from './refresh-rotation.js';
 import type { RefreshOutcome } from './refresh-rotation.js';
 import type { SessionView, SignedIn } from './session.types.js';
+import { PROFILE_CACHE_FIELD } from './user.service.js';
 import type { UserProfile } from './user.service.js';
 
 export type { RefreshOutcome } from './refresh-rotation.js';
@@ -164,8 +165,25 @@ export class SessionService {
 
   /** Is the access token's session still live? Cached; a miss or a cache outage asks the database. */
   async isLive(em: EntityManager, sessionId: string, userId: string): Promise<boolean> {
-    const cached = await this.liveness.get(sessionId);
-    if (cached) return cached === 'live';
+    return (await this.check(em, sessionId, userId)).live;
+  }
+
+  /**
+   * The liveness check of every authenticated request, which also brings the user's cached
+   * profile in the same cache round trip (for `me`: UserService.profile), so that a warm `me`
+   * costs one Redis round trip and no SQL.
+   */
+  async check(
+    em: EntityManager,
+    sessionId: string,
+    userId: string,
+  ): Promise<{ live: boolean; profile: CachedProfile }> {
+    const { liveness, profile } = await this.liveness.lookup(sessionId, userId, PROFILE_CACHE_FIELD);
+    if (liveness) return { live: liveness === 'live', profile };
+    return { live: await this.liveFromDatabase(em, sessionId, userId), profile };
+  }
+
+  private async liveFromDatabase(em: EntityManager, sessionId: string, userId: string): Promise<boolean> {
     const session = await em.findOne(
       Session,
       { id: sessionId, user: userId },

@@ -8,6 +8,7 @@ import type { ClientInfo } from './client-info.js';
 import { replaceRecoveryCodes } from './recovery-codes.js';
 import type { SecondFactorService } from './second-factor.service.js';
 import { TOTP_SEAL_PURPOSE } from './second-factor.service.js';
+import { updateUser } from '../storage/user-rows.js';
 
 export type BeginEnrollmentOutcome =
   { kind: 'started'; secret: string; otpauthUri: string } | { kind: 'already-enabled' };
@@ -31,9 +32,10 @@ export class TotpEnrollmentService {
     const secret = this.totp.newSecret();
     // Encrypted at rest with AUTH_SECRET: a database dump alone cannot produce codes.
     const sealed = this.box.seal(TOTP_SEAL_PURPOSE, secret);
-    await em.nativeUpdate(
-      User,
-      { id: userId, totpEnabledAt: null },
+    await updateUser(
+      em,
+      userId,
+      { totpEnabledAt: null },
       { totpPendingSecretEncrypted: sealed, updatedAt: new Date() },
     );
     return { kind: 'started', secret, otpauthUri: this.totp.uri(secret, user.email) };
@@ -54,9 +56,10 @@ export class TotpEnrollmentService {
     const codes = await inTransaction(em, async (tx) => {
       const now = new Date();
       // Conditional on the pending secret we checked: a concurrent begin or confirm is not mixed in.
-      const won = await tx.nativeUpdate(
-        User,
-        { id: userId, totpPendingSecretEncrypted: pending, totpEnabledAt: null },
+      const won = await updateUser(
+        tx,
+        userId,
+        { totpPendingSecretEncrypted: pending, totpEnabledAt: null },
         {
           totpSecretEncrypted: pending,
           totpPendingSecretEncrypted: null,
@@ -84,9 +87,10 @@ export class TotpEnrollmentService {
       return false;
     }
     const disabled = await inTransaction(em, async (tx) => {
-      const won = await tx.nativeUpdate(
-        User,
-        { id: userId, totpSecretEncrypted: sealed },
+      const won = await updateUser(
+        tx,
+        userId,
+        { totpSecretEncrypted: sealed },
         {
           totpSecretEncrypted: null,
           totpPendingSecretEncrypted: null,

@@ -15,7 +15,8 @@ export class UserResolver {
     description: 'The signed-in user; UNAUTHENTICATED error without a live access token.',
   })
   async me(@Ctx() context: Context): Promise<UserType> {
-    const user = await this.users.profile(context.em, requireAuth(context).userId);
+    const auth = requireAuth(context);
+    const user = await this.users.profile(context.em, auth.userId, auth.cachedProfile);
     if (!user) throw new UnauthenticatedError();
     return toUser(user);
   }

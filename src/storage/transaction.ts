@@ -12,15 +12,44 @@ export async function inTransaction<T>(
 ): Promise<T> {
   const tx = em.fork();
   await tx.begin();
+  const context = tx.getTransactionContext() as object;
+  const committed: Array<() => Promise<unknown>> = [];
+  afterCommitQueues.set(context, committed);
+  let result: T;
   try {
-    const result = await work(tx);
+    result = await work(tx);
     // Not tx.commit(): that flushes first, and MikroORM's flush enters an AsyncLocalStorage, which
     // on Node 20 turns promise hooks on for the rest of the process. Code in a transaction writes
     // with native statements only (lint forbids flush), so there is never anything to flush.
     await tx.getConnection('write').commit(tx.getTransactionContext()!);
-    return result;
   } catch (error) {
     await tx.rollback().catch(() => undefined);
     throw error;
+  } finally {
+    afterCommitQueues.delete(context);
   }
+  // In order, before the caller sees the result: the answer to a mutation comes after its effects.
+  for (const work of committed) await work().catch(() => undefined);
+  return result;
+}
+
+/** The work waiting for the commit of each transaction opened by inTransaction (by its transaction context). */
+const afterCommitQueues = new WeakMap<object, Array<() => Promise<unknown>>>();
+
+/**
+ * Runs `work` once what `em` wrote is committed: after the commit of the inTransaction it is in
+ * (never, if that rolls back), or at once outside a transaction. For side effects others must only
+ * see once the database has the change (cache invalidation, src/storage/user-rows.ts). Errors of
+ * `work` are swallowed: it must handle its own failures.
+ */
+export async function afterCommit(em: EntityManager, work: () => Promise<unknown>): Promise<void> {
+  const context = em.isInTransaction() ? (em.getTransactionContext() as object | undefined) : undefined;
+  const queue = context ? afterCommitQueues.get(context) : undefined;
+  if (queue) {
+    queue.push(work);
+    return;
+  }
+  // Not in a transaction (autocommit: already committed), or in one inTransaction did not open
+  // (a migration): at once, which is after the statement and, at worst, before its commit.
+  await work().catch(() => undefined);
 }

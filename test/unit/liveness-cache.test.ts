@@ -31,4 +31,45 @@ describe.each(['redis', 'memory'] as const)('session liveness cache (%s)', (kind
     await liveness.set(other, 'live', 60);
     expect(await liveness.get(other)).toBe('revoked');
   });
+
+  it('never serves a profile read before a write of the user row, whatever the order of fill and invalidation', async () => {
+    const store = cache();
+    const sessionId = randomUUID();
+    const userId = randomUUID();
+    const field = 'profile:test';
+    const first = await store.lookup(sessionId, userId, field);
+    expect(first.profile.kind).toBe('miss');
+    const tag = first.profile.kind === 'miss' ? first.profile.tag : null;
+    expect(tag).not.toBeNull();
+    // The race: a me read the old row, the write committed and invalidated, then the me filled.
+    await store.invalidateUser(userId, 60);
+    await store.fillProfile(userId, field, tag!, '{"email":"old@example.com"}', 60);
+    const afterRace = await store.lookup(sessionId, userId, field);
+    expect(afterRace.profile.kind).toBe('miss');
+
+    // A fill with the current generation is served, until the next write.
+    const current = afterRace.profile.kind === 'miss' ? afterRace.profile.tag : null;
+    await store.fillProfile(userId, field, current!, '{"email":"new@example.com"}', 60);
+    expect((await store.lookup(sessionId, userId, field)).profile).toEqual({
+      kind: 'hit',
+      json: '{"email":"new@example.com"}',
+    });
+    await store.invalidateUser(userId, 60);
+    expect((await store.lookup(sessionId, userId, field)).profile.kind).toBe('miss');
+    // Another format of the profile (another release's query) never reads this entry.
+    await store.fillProfile(userId, 'profile:other', current!, '{}', 60);
+    expect((await store.lookup(sessionId, userId, 'profile:other')).profile.kind).toBe('miss');
+  });
+
+  it('answers the liveness and the profile in one lookup', async () => {
+    const store = cache();
+    const sessionId = randomUUID();
+    const userId = randomUUID();
+    await store.set(sessionId, 'live', 60);
+    const { liveness, profile } = await store.lookup(sessionId, userId, 'profile:test');
+    expect(liveness).toBe('live');
+    expect(profile.kind).toBe('miss');
+    await store.set(sessionId, 'revoked', 60);
+    expect((await store.lookup(sessionId, userId, 'profile:test')).liveness).toBe('revoked');
+  });
 });

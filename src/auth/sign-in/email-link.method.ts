@@ -5,6 +5,7 @@ import type { ClientInfo } from '../client-info.js';
 import type { OneTimeTokenPurpose } from '../../storage/entities/index.js';
 import type { OneTimeTokenService } from '../one-time-token.service.js';
 import type { SignInMethod, SignInProof } from './sign-in-method.js';
+import { updateUser } from '../../storage/user-rows.js';
 
 export type EmailLinkRefusal = { kind: 'invalid-token'; audit: 'failure' };
 
@@ -40,11 +41,7 @@ export class EmailLinkMethod implements SignInMethod<string, EmailLinkRefusal> {
 export async function markEmailVerified(em: EntityManager, user: User): Promise<boolean> {
   if (user.emailVerifiedAt !== null) return false;
   const now = new Date();
-  const updated = await em.nativeUpdate(
-    User,
-    { id: user.id, emailVerifiedAt: null },
-    { emailVerifiedAt: now },
-  );
+  const updated = await updateUser(em, user.id, { emailVerifiedAt: null }, { emailVerifiedAt: now });
   user.emailVerifiedAt = now;
   return updated === 1;
 }

@@ -8,6 +8,7 @@ import type { ClientInfo } from '../client-info.js';
 import { requireEmail } from '../email.js';
 import type { LoginFailureCounter } from '../login-failure-counter.js';
 import type { SignInMethod, SignInProof } from './sign-in-method.js';
+import { updateUser } from '../../storage/user-rows.js';
 
 export interface PasswordInput {
   email: string;
@@ -77,9 +78,10 @@ export class PasswordMethod implements SignInMethod<PasswordInput, PasswordRefus
     if (result.needsRehash) {
       const upgraded = await this.passwords.hash(password);
       // Conditional on the old hash: a concurrent password change is never overwritten.
-      await em.nativeUpdate(
-        User,
-        { id: user.id, passwordHash: user.passwordHash },
+      await updateUser(
+        em,
+        user.id,
+        { passwordHash: user.passwordHash },
         { passwordHash: upgraded, updatedAt: new Date() },
       );
       user.passwordHash = upgraded;
