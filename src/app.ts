@@ -28,6 +28,7 @@ import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
+import { StepUpResolver } from './resolvers/step-up.resolver.js';
 import { graphqlLimits } from './security/graphql-limits.js';
 import { cors, noStore, securityHeaders } from './security/headers.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
@@ -75,17 +76,20 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     passwordReset,
     passwordChange,
     auditLog,
+    stepUp,
+    reauthentication,
   } = services;
 
   const resolvers = new Map<ResolverClass, unknown>([
     [SignUpResolver, new SignUpResolver(signUp)],
     [SignInResolver, new SignInResolver(signIn)],
-    [SessionResolver, new SessionResolver(sessions)],
+    [SessionResolver, new SessionResolver(sessions, stepUp)],
     [UserResolver, new UserResolver(users)],
-    [MfaResolver, new MfaResolver(totpEnrollment, mfaChallenges)],
+    [MfaResolver, new MfaResolver(totpEnrollment, mfaChallenges, stepUp)],
     [EmailLinkResolver, new EmailLinkResolver(emailVerification, magicLinks)],
     [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
     [AuditLogResolver, new AuditLogResolver(auditLog)],
+    [StepUpResolver, new StepUpResolver(reauthentication)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {

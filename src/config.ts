@@ -69,6 +69,11 @@ const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).optional(),
   ACCESS_TOKEN_TTL_SECONDS: intFromEnv(1, 86400).optional(),
   STEP_UP_MAX_AGE_SECONDS: intFromEnv(30, 86400).optional(),
+  // Account integrity (issue 17): absolute and idle session lifetimes, unverified-account expiry.
+  SESSION_MAX_LIFETIME_SECONDS: intFromEnv(60, 31536000).optional(),
+  MFA_SESSION_MAX_LIFETIME_SECONDS: intFromEnv(60, 31536000).optional(),
+  MFA_SESSION_IDLE_TIMEOUT_SECONDS: intFromEnv(60, 31536000).optional(),
+  UNVERIFIED_ACCOUNT_LIFETIME_SECONDS: intFromEnv(60, 31536000).optional(),
   REFRESH_TOKEN_TTL_SECONDS: intFromEnv(60, 31536000).optional(),
   REFRESH_GRACE_SECONDS: intFromEnv(0, 60).optional(),
   SESSION_LIVENESS_CACHE_SECONDS: intFromEnv(1, 3600).optional(),
@@ -219,6 +224,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: e.JWT_AUDIENCE ?? 'plinto',
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS ?? 900,
     stepUpMaxAgeSeconds: e.STEP_UP_MAX_AGE_SECONDS ?? 300,
+    // NIST 800-63B §7.2 / §4.2.3: a session re-authenticates at least every 30 days (AAL1), and
+    // every 12 hours or after 30 idle minutes when it was made with a second factor (AAL2).
+    sessionMaxLifetimeSeconds: e.SESSION_MAX_LIFETIME_SECONDS ?? 30 * 86400,
+    mfaSessionMaxLifetimeSeconds: e.MFA_SESSION_MAX_LIFETIME_SECONDS ?? 12 * 3600,
+    mfaSessionIdleTimeoutSeconds: e.MFA_SESSION_IDLE_TIMEOUT_SECONDS ?? 30 * 60,
+    // Never shorter than the verification link: a link still in the mailbox must find its account.
+    unverifiedAccountLifetimeSeconds: Math.max(
+      e.UNVERIFIED_ACCOUNT_LIFETIME_SECONDS ?? e.EMAIL_VERIFICATION_TTL_SECONDS ?? 24 * 3600,
+      e.EMAIL_VERIFICATION_TTL_SECONDS ?? 24 * 3600,
+    ),
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS ?? 30 * 86400,
     // Long enough for two tabs or a mobile retry, short enough that a copied token is rarely in time.
     refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 2,

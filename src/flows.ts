@@ -70,14 +70,19 @@ export const FLOWS = {
     rateLimit: { client: rule(10, MINUTE), account: rule(10, MINUTE) },
     leavesRowsIn: ['recovery_codes'],
   },
+  // Account integrity (issue 17): step-up. Each wrong answer also counts in the account's sign-in
+  // failure counter (growing delays, then TooManyAttempts), so per-client is the limit that remains.
+  reauthenticate: { rateLimit: { client: rule(5, MINUTE) }, leavesRowsIn: [] },
 } as const satisfies Record<string, FlowEntry>;
 
 /**
+ * (`users` is swept since issue 17: only accounts never verified under SIGNUP_MODE=verify-first,
+ * after UNVERIFIED_ACCOUNT_LIFETIME_SECONDS; verified accounts are never swept.)
+ *
  * Tables the expired-row sweeper never touches, and why. Every other table a flow leaves rows in
  * must be swept (src/storage/expired-row-sweeper.ts), or it grows forever.
  */
 export const KEPT_TABLES: Readonly<Record<string, string>> = Object.freeze({
-  users: 'the accounts themselves',
   audit_events: 'append-only history (the database refuses deletes)',
   recovery_codes: 'live until regenerated or until two-step verification is turned off',
   signing_keys: 'the JWKS history (retired keys stay to explain old tokens)',

@@ -9,6 +9,8 @@ import { MagicLinkService } from './auth/magic-link.service.js';
 import { MfaChallengeIssuer, MfaChallengeService } from './auth/mfa-challenge.service.js';
 import { OneTimeTokenService } from './auth/one-time-token.service.js';
 import { StepUpService } from './auth/step-up.js';
+import { CredentialChange } from './auth/credential-change.js';
+import { ReauthenticationService } from './auth/reauthentication.service.js';
 import { PasswordChangeService } from './auth/password-change.service.js';
 import { PasswordResetService } from './auth/password-reset.service.js';
 import { SecondFactorService } from './auth/second-factor.service.js';
@@ -87,6 +89,8 @@ export interface Services {
   passwordChange: PasswordChangeService;
   /** Step-up ("sudo mode"): is the session's last primary authentication recent enough? */
   stepUp: StepUpService;
+  /** `reauthenticate`: a password or code refreshes the session's authentication time (step-up). */
+  reauthentication: ReauthenticationService;
   auditLog: AuditLogService;
   readiness: Readiness;
   liveSessionsGauge: LiveSessionsGauge;
@@ -151,6 +155,9 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     refreshGraceSeconds: config.refreshGraceSeconds,
     accessTokenTtlSeconds: config.accessTokenTtlSeconds,
     livenessCacheSeconds: config.sessionLivenessCacheSeconds,
+    sessionMaxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
+    mfaSessionMaxLifetimeSeconds: config.mfaSessionMaxLifetimeSeconds,
+    mfaSessionIdleTimeoutSeconds: config.mfaSessionIdleTimeoutSeconds,
   });
   const mailOutbox = new MailOutbox(box);
   const oneTimeTokens = new OneTimeTokenService(config);
@@ -180,6 +187,8 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     sessionRetentionDays: config.sessionRetentionDays,
     tokenRetentionDays: config.tokenRetentionDays,
     failedMailRetentionDays: config.failedMailRetentionDays,
+    unverifiedAccountLifetimeSeconds:
+      config.signupMode === 'verify-first' ? config.unverifiedAccountLifetimeSeconds : null,
     batchSize: 1000,
   });
   const totp = new Totp(config.totpIssuer);
@@ -199,20 +208,39 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const signUp = new SignUpService(passwords, signInCompletion, events, config.signupMode, mailOutbox);
   const signIn = new SignInService(new PasswordMethod(passwords, loginFailures), signInCompletion);
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
-  const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, signInCompletion);
-  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, signInCompletion);
+  const credentialChange = new CredentialChange(sessions);
+  const emailVerification = new EmailVerificationService(
+    oneTimeTokens,
+    mailOutbox,
+    signInCompletion,
+    credentialChange,
+  );
+  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, signInCompletion, credentialChange);
   // A reset proves the mailbox: it clears the sign-in failure counter, so a lockout never outlives it.
-  const passwordReset = new PasswordResetService(passwords, sessions, oneTimeTokens, mailOutbox, events, {
-    onPasswordReset: (email) => loginFailures.clear(email),
-  });
-  const stepUp = new StepUpService(config.stepUpMaxAgeSeconds);
-  const passwordChange = new PasswordChangeService(
+  const passwordReset = new PasswordResetService(
     passwords,
     sessions,
     oneTimeTokens,
     mailOutbox,
     events,
-    (em, auth) => stepUp.isRecent(em, auth),
+    { onPasswordReset: (email) => loginFailures.clear(email) },
+    credentialChange,
+  );
+  const stepUp = new StepUpService(config.stepUpMaxAgeSeconds);
+  const passwordChange = new PasswordChangeService(
+    passwords,
+    sessions,
+    credentialChange,
+    mailOutbox,
+    events,
+    stepUp,
+  );
+  const reauthentication = new ReauthenticationService(
+    new PasswordMethod(passwords, loginFailures),
+    secondFactor,
+    loginFailures,
+    sessions,
+    events,
   );
   const auditLog = new AuditLogService();
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
@@ -244,6 +272,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     passwordReset,
     passwordChange,
     stepUp,
+    reauthentication,
     auditLog,
     readiness,
     liveSessionsGauge,

@@ -92,6 +92,7 @@ export type ChangePasswordMutation = { changePassword:
     | { __typename: 'InvalidCredentials', code: UserErrorCode, message: string }
     | { __typename: 'PasswordChanged', signedOutSessions: number }
     | { __typename: 'PasswordRejected', reasons: Array<string>, code: UserErrorCode, message: string }
+    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
    };
 
 export type RequestMagicLinkMutationVariables = Exact<{
@@ -134,7 +135,10 @@ export type CompleteMfaSignInMutation = { completeMfaSignIn:
 export type BeginTotpEnrollmentMutationVariables = Exact<{ [key: string]: never; }>;
 
 
-export type BeginTotpEnrollmentMutation = { beginTotpEnrollment: { __typename: 'TotpEnrollment', secret: string, otpauthUri: string } };
+export type BeginTotpEnrollmentMutation = { beginTotpEnrollment:
+    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
+    | { __typename: 'TotpEnrollment', secret: string, otpauthUri: string }
+   };
 
 export type ConfirmTotpEnrollmentMutationVariables = Exact<{
   code: string;
@@ -144,6 +148,7 @@ export type ConfirmTotpEnrollmentMutationVariables = Exact<{
 export type ConfirmTotpEnrollmentMutation = { confirmTotpEnrollment:
     | { __typename: 'InvalidMfaCode', code: UserErrorCode, message: string }
     | { __typename: 'RecoveryCodes', codes: Array<string> }
+    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
    };
 
 export type DisableTotpMutationVariables = Exact<{
@@ -151,7 +156,24 @@ export type DisableTotpMutationVariables = Exact<{
 }>;
 
 
-export type DisableTotpMutation = { disableTotp: boolean };
+export type DisableTotpMutation = { disableTotp:
+    | { __typename: 'InvalidMfaCode', code: UserErrorCode, message: string }
+    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
+    | { __typename: 'TotpDisabled', disabled: boolean }
+   };
+
+export type ReauthenticateMutationVariables = Exact<{
+  password?: string | null | undefined;
+  code?: string | null | undefined;
+}>;
+
+
+export type ReauthenticateMutation = { reauthenticate:
+    | { __typename: 'InvalidCredentials', code: UserErrorCode, message: string }
+    | { __typename: 'InvalidMfaCode', code: UserErrorCode, message: string }
+    | { __typename: 'Reauthenticated', accessToken: string, accessTokenExpiresAt: string, authTime: string }
+    | { __typename: 'TooManyAttempts', retryAfterSeconds: number, code: UserErrorCode, message: string }
+   };
 
 export type RegenerateRecoveryCodesMutationVariables = Exact<{
   code: string;
@@ -161,6 +183,7 @@ export type RegenerateRecoveryCodesMutationVariables = Exact<{
 export type RegenerateRecoveryCodesMutation = { regenerateRecoveryCodes:
     | { __typename: 'InvalidMfaCode', code: UserErrorCode, message: string }
     | { __typename: 'RecoveryCodes', codes: Array<string> }
+    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
    };
 
 export type SignUpMutationVariables = Exact<{
@@ -206,7 +229,10 @@ export type SignOutMutation = { signOut: boolean };
 export type SignOutEverywhereMutationVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SignOutEverywhereMutation = { signOutEverywhere: number };
+export type SignOutEverywhereMutation = { signOutEverywhere:
+    | { __typename: 'SignedOutEverywhere', count: number }
+    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
+   };
 
 export type RevokeSessionMutationVariables = Exact<{
   id: string | number;
@@ -451,6 +477,9 @@ export const ChangePasswordDocument = new TypedDocumentString(`
     ... on PasswordRejected {
       reasons
     }
+    ... on StepUpRequired {
+      maxAgeSeconds
+    }
     ... on UserError {
       code
       message
@@ -560,8 +589,18 @@ fragment SignInSuccessFields on SignInSuccess {
 export const BeginTotpEnrollmentDocument = new TypedDocumentString(`
     mutation BeginTotpEnrollment {
   beginTotpEnrollment {
-    secret
-    otpauthUri
+    __typename
+    ... on TotpEnrollment {
+      secret
+      otpauthUri
+    }
+    ... on StepUpRequired {
+      maxAgeSeconds
+    }
+    ... on UserError {
+      code
+      message
+    }
   }
 }
     `) as unknown as TypedDocumentString<BeginTotpEnrollmentMutation, BeginTotpEnrollmentMutationVariables>;
@@ -572,6 +611,9 @@ export const ConfirmTotpEnrollmentDocument = new TypedDocumentString(`
     ... on RecoveryCodes {
       codes
     }
+    ... on StepUpRequired {
+      maxAgeSeconds
+    }
     ... on UserError {
       code
       message
@@ -581,15 +623,49 @@ export const ConfirmTotpEnrollmentDocument = new TypedDocumentString(`
     `) as unknown as TypedDocumentString<ConfirmTotpEnrollmentMutation, ConfirmTotpEnrollmentMutationVariables>;
 export const DisableTotpDocument = new TypedDocumentString(`
     mutation DisableTotp($code: String!) {
-  disableTotp(code: $code)
+  disableTotp(code: $code) {
+    __typename
+    ... on TotpDisabled {
+      disabled
+    }
+    ... on StepUpRequired {
+      maxAgeSeconds
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
 }
     `) as unknown as TypedDocumentString<DisableTotpMutation, DisableTotpMutationVariables>;
+export const ReauthenticateDocument = new TypedDocumentString(`
+    mutation Reauthenticate($password: String, $code: String) {
+  reauthenticate(password: $password, code: $code) {
+    __typename
+    ... on Reauthenticated {
+      accessToken
+      accessTokenExpiresAt
+      authTime
+    }
+    ... on TooManyAttempts {
+      retryAfterSeconds
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ReauthenticateMutation, ReauthenticateMutationVariables>;
 export const RegenerateRecoveryCodesDocument = new TypedDocumentString(`
     mutation RegenerateRecoveryCodes($code: String!) {
   regenerateRecoveryCodes(code: $code) {
     __typename
     ... on RecoveryCodes {
       codes
+    }
+    ... on StepUpRequired {
+      maxAgeSeconds
     }
     ... on UserError {
       code
@@ -748,7 +824,19 @@ export const SignOutDocument = new TypedDocumentString(`
     `) as unknown as TypedDocumentString<SignOutMutation, SignOutMutationVariables>;
 export const SignOutEverywhereDocument = new TypedDocumentString(`
     mutation SignOutEverywhere {
-  signOutEverywhere
+  signOutEverywhere {
+    __typename
+    ... on SignedOutEverywhere {
+      count
+    }
+    ... on StepUpRequired {
+      maxAgeSeconds
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
 }
     `) as unknown as TypedDocumentString<SignOutEverywhereMutation, SignOutEverywhereMutationVariables>;
 export const RevokeSessionDocument = new TypedDocumentString(`

@@ -6,6 +6,7 @@ import {
   ConfirmTotpEnrollmentDocument,
   DisableTotpDocument,
   MeDocument,
+  ReauthenticateDocument,
   RegenerateRecoveryCodesDocument,
   RequestEmailVerificationDocument,
   RequestMagicLinkDocument,
@@ -23,6 +24,10 @@ import {
 } from '../generated/graphql.js';
 import type {
   AuditLogQuery,
+  BeginTotpEnrollmentMutation,
+  DisableTotpMutation,
+  ReauthenticateMutation,
+  SignOutEverywhereMutation,
   ChangePasswordMutation,
   CompleteMfaSignInMutation,
   ConfirmTotpEnrollmentMutation,
@@ -44,6 +49,12 @@ import type { Document } from './graphql-request.js';
 import { PlintoError } from './plinto-error.js';
 import { MemoryTokenStore } from './token-store.js';
 import type { StoredTokens, TokenStore } from './token-store.js';
+
+/** What `reauthenticate` answers when the proof is refused. */
+export type ReauthenticateRefusal = Exclude<
+  ReauthenticateMutation['reauthenticate'],
+  { __typename: 'Reauthenticated' }
+>;
 
 export interface PlintoClientOptions {
   /** The GraphQL endpoint, e.g. https://auth.example.com/graphql */
@@ -191,7 +202,7 @@ export class PlintoClient {
     ).changePassword;
   }
 
-  async beginTotpEnrollment(): Promise<{ secret: string; otpauthUri: string }> {
+  async beginTotpEnrollment(): Promise<BeginTotpEnrollmentMutation['beginTotpEnrollment']> {
     return (await this.request(BeginTotpEnrollmentDocument)).beginTotpEnrollment;
   }
 
@@ -199,8 +210,58 @@ export class PlintoClient {
     return (await this.request(ConfirmTotpEnrollmentDocument, { code })).confirmTotpEnrollment;
   }
 
-  async disableTotp(code: string): Promise<boolean> {
+  async disableTotp(code: string): Promise<DisableTotpMutation['disableTotp']> {
     return (await this.request(DisableTotpDocument, { code })).disableTotp;
+  }
+
+  /**
+   * Step-up: proves the password (or a TOTP or recovery code) again. On success the new access
+   * token (its `auth_time` is now) replaces the stored one; the refresh token stays.
+   */
+  async reauthenticate(
+    proof: { password: string } | { code: string },
+  ): Promise<ReauthenticateMutation['reauthenticate']> {
+    const result = (
+      await this.request(ReauthenticateDocument, {
+        password: 'password' in proof ? proof.password : null,
+        code: 'code' in proof ? proof.code : null,
+      })
+    ).reauthenticate;
+    if (result.__typename === 'Reauthenticated') {
+      const stored = await this.tokens();
+      await this.save({ accessToken: result.accessToken, refreshToken: stored?.refreshToken ?? null });
+    }
+    return result;
+  }
+
+  /**
+   * Runs a sensitive mutation with step-up: when it answers `StepUpRequired`, asks the user through
+   * `askProof` (their password, or a code; null = the user cancelled), calls `reauthenticate` and
+   * runs the mutation once more. A refused proof is asked for again (at most `attempts` times); the
+   * last answer is returned as it is (`StepUpRequired`, or the reauthenticate refusal's mutation answer).
+   *
+   *   const result = await plinto.withStepUp(() => plinto.disableTotp(code), askPasswordDialog);
+   */
+  async withStepUp<T extends { __typename?: string }>(
+    run: () => Promise<T>,
+    askProof: (
+      refusal: ReauthenticateRefusal | null,
+    ) => Promise<{ password: string } | { code: string } | null>,
+    attempts = 3,
+  ): Promise<T | ReauthenticateRefusal> {
+    const first = await run();
+    if (first.__typename !== 'StepUpRequired') return first;
+    let refusal: ReauthenticateRefusal | null = null;
+    for (let attempt = 0; attempt < attempts; attempt++) {
+      const proof = await askProof(refusal);
+      if (!proof) return first;
+      const result = await this.reauthenticate(proof);
+      if (result.__typename === 'Reauthenticated') return run();
+      refusal = result;
+      // Locked: asking again cannot help until retryAfterSeconds has passed.
+      if (result.__typename === 'TooManyAttempts') return result;
+    }
+    return refusal ?? first;
   }
 
   async regenerateRecoveryCodes(
@@ -233,12 +294,11 @@ export class PlintoClient {
     }
   }
 
-  async signOutEverywhere(): Promise<number> {
-    try {
-      return (await this.request(SignOutEverywhereDocument)).signOutEverywhere;
-    } finally {
-      await this.save(null);
-    }
+  async signOutEverywhere(): Promise<SignOutEverywhereMutation['signOutEverywhere']> {
+    const result = (await this.request(SignOutEverywhereDocument)).signOutEverywhere;
+    // A StepUpRequired answer signed nobody out: the tokens stay for reauthenticate and the retry.
+    if (result.__typename === 'SignedOutEverywhere') await this.save(null);
+    return result;
   }
 
   /** Stores the tokens of a successful sign-in (also for flows run through `request`). */

@@ -3,6 +3,7 @@ import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { ClientInfo } from './client-info.js';
 import { requireEmail } from './email.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
+import type { CredentialChange } from './credential-change.js';
 import type { CompleteSignIn, CompletedSignIn } from './sign-in/complete-sign-in.js';
 import { EmailLinkMethod } from './sign-in/email-link.method.js';
 import type { EmailLinkRefusal } from './sign-in/email-link.method.js';
@@ -16,11 +17,18 @@ export class EmailVerificationService {
     tokens: OneTimeTokenService,
     private readonly outbox: MailOutbox,
     private readonly completion: CompleteSignIn,
+    credentialChange: CredentialChange,
   ) {
     // Its audit event is `email_verified`: following the link confirms the address and signs in.
-    this.method = new EmailLinkMethod(tokens, 'email-verification', 'email_verified', async (em, user) => {
-      await this.outbox.enqueue(em, { kind: 'email-verified', userId: user.id });
-    });
+    this.method = new EmailLinkMethod(
+      tokens,
+      'email-verification',
+      'email_verified',
+      credentialChange,
+      async (em, user) => {
+        await this.outbox.enqueue(em, { kind: 'email-verified', userId: user.id });
+      },
+    );
   }
 
   /** Always true. Only records a job: whether the address exists is decided later, off the request. */

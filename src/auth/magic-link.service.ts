@@ -4,6 +4,7 @@ import type { ClientInfo } from './client-info.js';
 import { requireEmail } from './email.js';
 import type { TokenSignInOutcome } from './email-verification.service.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
+import type { CredentialChange } from './credential-change.js';
 import type { CompleteSignIn } from './sign-in/complete-sign-in.js';
 import { EmailLinkMethod } from './sign-in/email-link.method.js';
 
@@ -14,8 +15,9 @@ export class MagicLinkService {
     tokens: OneTimeTokenService,
     private readonly outbox: MailOutbox,
     private readonly completion: CompleteSignIn,
+    credentialChange: CredentialChange,
   ) {
-    this.method = new EmailLinkMethod(tokens, 'magic-link', 'magic_link');
+    this.method = new EmailLinkMethod(tokens, 'magic-link', 'magic_link', credentialChange);
   }
 
   /** Always true. Only records a job, so registered and unknown addresses cost the same. */

@@ -5,16 +5,18 @@ import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
 import { checkPasswordPolicy, MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
-import { Session, User } from '../storage/entities/index.js';
+import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
-import type { OneTimeTokenService } from './one-time-token.service.js';
+import type { CredentialChange } from './credential-change.js';
+import type { StepUpService } from './step-up.js';
 import type { SessionService } from './session.service.js';
 import { updateUser } from '../storage/user-rows.js';
 
 export type ChangePasswordOutcome =
   | { kind: 'password-changed'; signedOutSessions: number }
   | { kind: 'invalid-credentials' }
-  | { kind: 'password-rejected'; reasons: string[] };
+  | { kind: 'password-rejected'; reasons: string[] }
+  | { kind: 'step-up-required'; maxAgeSeconds: number };
 
 export interface ChangePasswordInput {
   currentPassword: string;
@@ -22,33 +24,14 @@ export interface ChangePasswordInput {
   signOutOtherSessions: boolean;
 }
 
-/**
- * May this session give a password to an account that has none? There is no current password to
- * ask for, and a stolen access token must still not be enough to take the account.
- * STEP-UP HOOK: the account-integrity issue replaces the default with a real step-up check.
- */
-export type SetPasswordGuard = (em: EntityManager, auth: AuthState) => Promise<boolean>;
-
-/** Until then: only a session made in the last five minutes (the user has just proven who they are). */
-export const SET_PASSWORD_SESSION_MAX_AGE_SECONDS = 300;
-const recentSessionOnly: SetPasswordGuard = async (em, auth) => {
-  const since = new Date(Date.now() - SET_PASSWORD_SESSION_MAX_AGE_SECONDS * 1000);
-  const session = await em.findOne(
-    Session,
-    { id: auth.sessionId, user: auth.userId, revokedAt: null, createdAt: { $gte: since } },
-    { fields: ['id'] },
-  );
-  return session !== null;
-};
-
 export class PasswordChangeService {
   constructor(
     private readonly passwords: PasswordService,
     private readonly sessions: SessionService,
-    private readonly tokens: OneTimeTokenService,
+    private readonly credentialChange: CredentialChange,
     private readonly outbox: MailOutbox,
     private readonly events: SecurityEvents,
-    private readonly maySetPassword: SetPasswordGuard = recentSessionOnly,
+    private readonly stepUp: StepUpService,
   ) {}
 
   async change(
@@ -57,10 +40,15 @@ export class PasswordChangeService {
     input: ChangePasswordInput,
     client: ClientInfo,
   ): Promise<ChangePasswordOutcome> {
+    // Setting or changing the password needs a recent primary authentication (step-up), checked
+    // before the current password: a stale stolen token cannot even use this as a password oracle.
+    if (!(await this.stepUp.isRecent(em, auth))) {
+      return { kind: 'step-up-required', maxAgeSeconds: this.stepUp.maxAgeSeconds };
+    }
     const check = checkPasswordPolicy(input.newPassword, this.passwords.scheme);
     if (!check.ok) return { kind: 'password-rejected', reasons: check.reasons };
     const user = await em.findOne(User, { id: auth.userId });
-    if (!user || !(await this.currentProofHolds(em, auth, user, input.currentPassword))) {
+    if (!user || !(await this.currentProofHolds(user, input.currentPassword))) {
       await this.events.record({
         kind: 'password_changed',
         result: 'failure',
@@ -80,7 +68,8 @@ export class PasswordChangeService {
         { passwordHash, updatedAt: new Date() },
       );
       if (updated !== 1) return null;
-      await this.tokens.revokeOutstanding(tx, user.id, ['password-reset', 'magic-link']);
+      // No link mailed and no second-factor challenge begun before the change outlives it.
+      await this.credentialChange.endOutstanding(tx, user.id);
       return input.signOutOtherSessions
         ? this.sessions.revokeAll(tx, user.id, 'password-changed', {
             exceptSessionId: auth.sessionId,
@@ -102,15 +91,10 @@ export class PasswordChangeService {
 
   /**
    * A stolen access token alone must not be enough to take the account: the current password is
-   * required; an account without one ("set a password") needs the step-up guard instead.
+   * required; an account without one ("set a password") has only the step-up checked above.
    */
-  private async currentProofHolds(
-    em: EntityManager,
-    auth: AuthState,
-    user: User,
-    currentPassword: string,
-  ): Promise<boolean> {
-    if (user.passwordHash === null) return this.maySetPassword(em, auth);
+  private async currentProofHolds(user: User, currentPassword: string): Promise<boolean> {
+    if (user.passwordHash === null) return true;
     if (Buffer.byteLength(currentPassword, 'utf8') > MAX_PASSWORD_INPUT_BYTES) return false;
     return (await this.passwords.verify(currentPassword, user.passwordHash)).ok;
   }

@@ -9,6 +9,7 @@ import { OneTimeToken, User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import { requireEmail } from './email.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
+import type { CredentialChange } from './credential-change.js';
 import type { SessionService } from './session.service.js';
 import { updateUser } from '../storage/user-rows.js';
 
@@ -32,7 +33,8 @@ export class PasswordResetService {
     private readonly tokens: OneTimeTokenService,
     private readonly outbox: MailOutbox,
     private readonly events: SecurityEvents,
-    private readonly hooks: PasswordResetHooks = {},
+    private readonly hooks: PasswordResetHooks,
+    private readonly credentialChange: CredentialChange,
   ) {}
 
   /**
@@ -63,14 +65,12 @@ export class PasswordResetService {
       const user = userId ? await tx.findOne(User, { id: userId }) : null;
       if (!user) return null;
       const now = new Date();
-      await updateUser(
-        tx,
-        user.id,
-        {},
-        // Following the link proves the mailbox: this also ends an unverified (possibly pre-hijacked) state.
-        { passwordHash, updatedAt: now, emailVerifiedAt: user.emailVerifiedAt ?? now },
-      );
-      await this.tokens.revokeOutstanding(tx, user.id, ['password-reset', 'magic-link']);
+      // Following the link proves the mailbox: on a never-verified account it is the first proof,
+      // and nothing its unverified holder set up (a second factor, codes, sessions) survives it.
+      await this.credentialChange.claimNeverVerified(tx, user.id, client, now);
+      await updateUser(tx, user.id, {}, { passwordHash, updatedAt: now });
+      // No link mailed and no second-factor challenge begun before the reset outlives it.
+      await this.credentialChange.endOutstanding(tx, user.id);
       // Whoever held a session may be the reason for the reset: every refresh and access token dies.
       const signedOutSessions = await this.sessions.revokeAll(tx, user.id, 'password-reset', { client });
       return { user, signedOutSessions };

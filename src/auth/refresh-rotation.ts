@@ -10,6 +10,8 @@ import { Session } from '../storage/entities/index.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { ClientInfo } from './client-info.js';
 import type { SignedIn, TokenPair } from './session.types.js';
+import { absoluteEnd, isSecondFactorSession, sessionExpiry } from './session-lifetime.js';
+import type { SessionLifetimes } from './session-lifetime.js';
 
 /** The refresh token, its session and its user, read in one query. */
 interface RefreshRow {
@@ -18,6 +20,8 @@ interface RefreshRow {
   rotated_at: DbDate | null;
   amr: string;
   session_created_at: DbDate;
+  session_authenticated_at: DbDate | null;
+  session_last_used_at: DbDate;
   session_expires_at: DbDate;
   revoked_at: DbDate | null;
   ip: string | null;
@@ -30,7 +34,8 @@ interface RefreshRow {
 }
 
 const REFRESH_READ = `select rt.session_id, rt.expires_at as token_expires_at, rt.rotated_at,
-  s.amr, s.created_at as session_created_at, s.expires_at as session_expires_at, s.revoked_at, s.ip, s.user_agent,
+  s.amr, s.created_at as session_created_at, s.authenticated_at as session_authenticated_at,
+  s.last_used_at as session_last_used_at, s.expires_at as session_expires_at, s.revoked_at, s.ip, s.user_agent,
   u.id as user_id, u.email, u.email_verified_at, u.totp_enabled_at, u.created_at as user_created_at
   from refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
   where rt.token_hash = ? limit 1`;
@@ -74,7 +79,7 @@ function clientFingerprint(client: ClientInfo): string {
   return sha256Hex(`${clientNetwork(client.ip) ?? 'no-address'}\n${client.userAgent ?? ''}`);
 }
 
-export interface RotationSettings {
+export interface RotationSettings extends SessionLifetimes {
   refreshTokenTtlSeconds: number;
   refreshGraceSeconds: number;
 }
@@ -113,7 +118,8 @@ export class RefreshRotation {
       if (
         row.revoked_at !== null ||
         toDate(row.session_expires_at) <= now ||
-        toDate(row.token_expires_at) <= now
+        toDate(row.token_expires_at) <= now ||
+        this.pastLifetime(row, now)
       ) {
         return { kind: 'invalid-token' } as const;
       }
@@ -173,6 +179,18 @@ export class RefreshRotation {
     }
   }
 
+  /**
+   * The absolute lifetime (from the sign-in) and, for a second-factor session, the idle timeout:
+   * checked here as well as through expires_at, so sessions made before these limits obey them too.
+   */
+  private pastLifetime(row: RefreshRow, now: Date): boolean {
+    const amr = row.amr.split(',');
+    if (absoluteEnd(this.settings, toDate(row.session_created_at), amr) <= now) return true;
+    if (!isSecondFactorSession(amr)) return false;
+    const idleMs = now.getTime() - toDate(row.session_last_used_at).getTime();
+    return idleMs >= this.settings.mfaSessionIdleTimeoutSeconds * 1000;
+  }
+
   private async rotate(
     tx: EntityManager,
     row: RefreshRow,
@@ -180,7 +198,9 @@ export class RefreshRotation {
     client: ClientInfo,
     now: Date,
   ): Promise<SignedIn> {
-    const refreshTokenExpiresAt = new Date(now.getTime() + this.settings.refreshTokenTtlSeconds * 1000);
+    const amr = row.amr.split(',').filter(Boolean);
+    // Never past the absolute end: the refresh slides the session only up to it.
+    const refreshTokenExpiresAt = sessionExpiry(this.settings, toDate(row.session_created_at), amr, now);
     const refreshToken = randomToken();
     await run(tx, INSERT_TOKEN, [
       sha256Hex(refreshToken),
@@ -192,9 +212,9 @@ export class RefreshRotation {
       {
         userId: row.user_id,
         sessionId: row.session_id,
-        amr: row.amr.split(',').filter(Boolean),
-        // A refresh is no authentication: auth_time stays the session's sign-in.
-        authTime: toDate(row.session_created_at),
+        amr,
+        // A refresh is no authentication: auth_time stays the session's last primary authentication.
+        authTime: toDate(row.session_authenticated_at ?? row.session_created_at),
       },
       now,
     );

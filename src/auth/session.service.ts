@@ -16,16 +16,27 @@ import type { UserProfile } from './user.service.js';
 
 export type { RefreshOutcome } from './refresh-rotation.js';
 export type { SessionView, SignedIn, TokenPair } from './session.types.js';
+import { sessionExpiry } from './session-lifetime.js';
+import type { SessionLifetimes } from './session-lifetime.js';
 
 export type RevokeReason =
-  'sign-out' | 'sign-out-everywhere' | 'revoked' | 'refresh-reuse' | 'password-reset' | 'password-changed';
+  | 'sign-out'
+  | 'sign-out-everywhere'
+  | 'revoked'
+  | 'refresh-reuse'
+  | 'password-reset'
+  | 'password-changed'
+  /** The first mailbox proof of a never-verified account ended what its unverified holder had. */
+  | 'account-claimed';
 
-export interface SessionSettings {
+export interface SessionSettings extends SessionLifetimes {
   refreshTokenTtlSeconds: number;
   refreshGraceSeconds: number;
   accessTokenTtlSeconds: number;
   livenessCacheSeconds: number;
 }
+
+export type ReauthenticatedToken = { accessToken: string; accessTokenExpiresAt: Date; authTime: Date };
 
 /** Sessions, refresh rotation with reuse detection, revocation and the liveness check. */
 export class SessionService {
@@ -45,7 +56,7 @@ export class SessionService {
 
   async create(em: EntityManager, user: UserProfile, amr: string[], client: ClientInfo): Promise<SignedIn> {
     const now = new Date();
-    const refreshTokenExpiresAt = new Date(now.getTime() + this.settings.refreshTokenTtlSeconds * 1000);
+    const refreshTokenExpiresAt = sessionExpiry(this.settings, now, amr, now);
     const session: SessionView = {
       id: randomUUID(),
       createdAt: now,
@@ -57,7 +68,7 @@ export class SessionService {
     const refreshToken = randomToken();
     // Two plain inserts, together or not at all, and no unit of work: this runs on every sign-in.
     const write = async (tx: EntityManager) => {
-      await tx.insert(Session, { ...session, user: user.id, amr: amr.join(',') });
+      await tx.insert(Session, { ...session, user: user.id, amr: amr.join(','), authenticatedAt: now });
       await tx.insert(RefreshToken, {
         tokenHash: sha256Hex(refreshToken),
         session: session.id,
@@ -83,6 +94,35 @@ export class SessionService {
         refreshTokenExpiresAt,
       },
     };
+  }
+
+  /**
+   * Step-up: the session's user proved a primary factor again (reauthenticate). Records the time on
+   * the session and issues an access token whose `auth_time` is now; null when the session is not live.
+   */
+  async reauthenticated(
+    em: EntityManager,
+    userId: string,
+    sessionId: string,
+  ): Promise<ReauthenticatedToken | null> {
+    const now = new Date();
+    const session = await em.findOne(
+      Session,
+      { id: sessionId, user: userId, revokedAt: null, expiresAt: { $gt: now } },
+      { fields: ['amr'], disableIdentityMap: true },
+    );
+    if (!session) return null;
+    const updated = await em.nativeUpdate(
+      Session,
+      { id: sessionId, user: userId, revokedAt: null },
+      { authenticatedAt: now },
+    );
+    if (updated !== 1) return null;
+    const access = await this.accessTokens.issue(
+      { userId, sessionId, amr: session.amr.split(',').filter(Boolean), authTime: now },
+      now,
+    );
+    return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, authTime: now };
   }
 
   /** Rotates a refresh token (see RefreshRotation): a new pair, the grace pair, or reuse detected. */

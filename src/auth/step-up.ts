@@ -7,8 +7,8 @@ import { Session } from '../storage/entities/index.js';
  * (password, passkey, or an emailed link to a verified address), not just a live access token.
  *
  * Every sensitive mutation asks `isRecent` and answers the `StepUpRequired` union member when it
- * is false. The account-integrity issue owns how "recent" is measured (a per-session
- * authentication time that `reauthenticate` refreshes); callers only depend on this interface.
+ * is false. "Recent" is the session's `authenticated_at` (its sign-in, or the last `reauthenticate`,
+ * the same time as the access token's `auth_time`) within `maxAgeSeconds`.
  */
 export class StepUpService {
   constructor(readonly maxAgeSeconds: number) {}
@@ -18,8 +18,14 @@ export class StepUpService {
     const since = new Date(Date.now() - this.maxAgeSeconds * 1000);
     const session = await em.findOne(
       Session,
-      { id: auth.sessionId, user: auth.userId, revokedAt: null, createdAt: { $gte: since } },
-      { fields: ['id'] },
+      {
+        id: auth.sessionId,
+        user: auth.userId,
+        revokedAt: null,
+        // A row older than the column has no authenticated_at: its sign-in time stands in.
+        $or: [{ authenticatedAt: { $gte: since } }, { authenticatedAt: null, createdAt: { $gte: since } }],
+      },
+      { fields: ['id'], disableIdentityMap: true },
     );
     return session !== null;
   }

@@ -68,6 +68,14 @@ export interface Config {
   readonly refreshGraceSeconds: number;
   /** Step-up: how recent the session's last primary authentication must be for sensitive changes. */
   readonly stepUpMaxAgeSeconds: number;
+  /** A session's absolute lifetime from its sign-in; a refresh never extends it past this. */
+  readonly sessionMaxLifetimeSeconds: number;
+  /** The same for a session made with a second factor (`mfa` in its amr): NIST AAL2's 12 hours. */
+  readonly mfaSessionMaxLifetimeSeconds: number;
+  /** A second-factor session not refreshed for this long ends (NIST AAL2's 30 idle minutes). */
+  readonly mfaSessionIdleTimeoutSeconds: number;
+  /** SIGNUP_MODE=verify-first: a never-verified account is swept this long after sign-up. */
+  readonly unverifiedAccountLifetimeSeconds: number;
   readonly sessionLivenessCacheSeconds: number;
   /** How stale the in-memory signing keys may get before they are re-read (in the background). */
   readonly signingKeyReloadSeconds: number;

@@ -69,8 +69,17 @@ export class MailComposer {
         const ttl = this.tokens.ttlSeconds('email-verification');
         return templates.verifyEmail(to, tokenLink(this.appUrl, '/verify-email', token), ttl);
       }
-      case 'sign-up-existing':
+      case 'sign-up-existing': {
+        // A repeated sign-up of a never-verified address changes nothing (the second caller's
+        // password is not stored); the mailbox gets a fresh verification link instead, whose use
+        // clears whatever password the account has (CredentialChange.claimNeverVerified).
+        if (user.emailVerifiedAt === null) {
+          const token = await this.tokens.issue(em, user.id, 'email-verification');
+          const ttl = this.tokens.ttlSeconds('email-verification');
+          return templates.verifyEmail(to, tokenLink(this.appUrl, '/verify-email', token), ttl);
+        }
         return templates.signUpExisting(to);
+      }
       case 'password-reset': {
         const token = await this.tokens.issue(em, user.id, 'password-reset');
         const ttl = this.tokens.ttlSeconds('password-reset');

@@ -18,7 +18,9 @@ export type SecurityEventKind =
   | 'mfa'
   | 'mfa_enabled'
   | 'mfa_disabled'
-  | 'recovery_code_used';
+  | 'recovery_code_used'
+  /** Step-up: the signed-in user proved a factor again (`reauthenticate`). */
+  | 'reauthenticate';
 
 export type SecurityEventResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
 

@@ -4,9 +4,15 @@ import type { RecoveryCodesOutcome, TotpEnrollmentService } from '../auth/totp-e
 import type { Context } from '../context.js';
 import { requireAuth } from '../context.js';
 import { BadUserInputError } from '../errors.js';
-import { RecoveryCodes, TotpEnrollment } from '../schema/payloads.type.js';
-import { CompleteMfaResult, MfaCodeResult } from '../schema/results.type.js';
-import { InvalidMfaCode, InvalidToken, TooManyAttempts } from '../schema/user-error.type.js';
+import type { StepUpService } from '../auth/step-up.js';
+import { RecoveryCodes, TotpDisabled, TotpEnrollment } from '../schema/payloads.type.js';
+import {
+  BeginTotpEnrollmentResult,
+  CompleteMfaResult,
+  DisableTotpResult,
+  MfaCodeResult,
+} from '../schema/results.type.js';
+import { InvalidMfaCode, InvalidToken, StepUpRequired, TooManyAttempts } from '../schema/user-error.type.js';
 import { toSignInSuccess } from './mappers.js';
 
 function toMfaCodeResult(outcome: RecoveryCodesOutcome): typeof MfaCodeResult {
@@ -19,7 +25,14 @@ export class MfaResolver {
   constructor(
     private readonly enrollment: TotpEnrollmentService,
     private readonly challenges: MfaChallengeService,
+    private readonly stepUp: StepUpService,
   ) {}
+
+  /** Step-up: null when the session authenticated recently enough, else the union member to answer. */
+  private async stepUpRefusal(context: Context): Promise<StepUpRequired | null> {
+    if (await this.stepUp.isRecent(context.em, requireAuth(context))) return null;
+    return new StepUpRequired(this.stepUp.maxAgeSeconds);
+  }
 
   @Mutation(() => CompleteMfaResult)
   // Declared code-first: type-graphql lists arguments in reverse, and the contract reads (challengeToken, code).
@@ -48,8 +61,10 @@ export class MfaResolver {
   }
 
   @Authorized()
-  @Mutation(() => TotpEnrollment)
-  async beginTotpEnrollment(@Ctx() context: Context): Promise<TotpEnrollment> {
+  @Mutation(() => BeginTotpEnrollmentResult)
+  async beginTotpEnrollment(@Ctx() context: Context): Promise<typeof BeginTotpEnrollmentResult> {
+    const refusal = await this.stepUpRefusal(context);
+    if (refusal) return refusal;
     const outcome = await this.enrollment.begin(context.em, requireAuth(context).userId);
     if (outcome.kind === 'already-enabled') {
       throw new BadUserInputError('Two-factor authentication is already on; disable it first.');
@@ -64,13 +79,26 @@ export class MfaResolver {
     @Ctx() context: Context,
   ): Promise<typeof MfaCodeResult> {
     const auth = requireAuth(context);
+    const refusal = await this.stepUpRefusal(context);
+    if (refusal) return refusal;
     return toMfaCodeResult(await this.enrollment.confirm(context.em, auth.userId, code, context.client));
   }
 
   @Authorized()
-  @Mutation(() => Boolean)
-  async disableTotp(@Arg('code', () => String) code: string, @Ctx() context: Context): Promise<boolean> {
-    return this.enrollment.disable(context.em, requireAuth(context).userId, code, context.client);
+  @Mutation(() => DisableTotpResult)
+  async disableTotp(
+    @Arg('code', () => String) code: string,
+    @Ctx() context: Context,
+  ): Promise<typeof DisableTotpResult> {
+    const refusal = await this.stepUpRefusal(context);
+    if (refusal) return refusal;
+    const disabled = await this.enrollment.disable(
+      context.em,
+      requireAuth(context).userId,
+      code,
+      context.client,
+    );
+    return disabled ? Object.assign(new TotpDisabled(), { disabled: true }) : new InvalidMfaCode();
   }
 
   @Authorized()
@@ -80,6 +108,8 @@ export class MfaResolver {
     @Ctx() context: Context,
   ): Promise<typeof MfaCodeResult> {
     const auth = requireAuth(context);
+    const refusal = await this.stepUpRefusal(context);
+    if (refusal) return refusal;
     return toMfaCodeResult(
       await this.enrollment.regenerateRecoveryCodes(context.em, auth.userId, code, context.client),
     );

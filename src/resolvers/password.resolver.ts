@@ -5,7 +5,12 @@ import type { Context } from '../context.js';
 import { requireAuth } from '../context.js';
 import { PasswordChanged } from '../schema/payloads.type.js';
 import { ChangePasswordResult, ResetPasswordResult } from '../schema/results.type.js';
-import { InvalidCredentials, InvalidToken, PasswordRejected } from '../schema/user-error.type.js';
+import {
+  InvalidCredentials,
+  InvalidToken,
+  PasswordRejected,
+  StepUpRequired,
+} from '../schema/user-error.type.js';
 import { clearRefreshCookie } from './mappers.js';
 
 @Resolver()
@@ -63,6 +68,8 @@ export class PasswordResolver {
         return new InvalidCredentials();
       case 'password-rejected':
         return new PasswordRejected(outcome.reasons);
+      case 'step-up-required':
+        return new StepUpRequired(outcome.maxAgeSeconds);
     }
   }
 }

@@ -53,3 +53,31 @@ export class TotpEnrollment {
   @Field(() => String)
   otpauthUri!: string;
 }
+
+// Account integrity (issue 17): step-up payloads.
+
+@ObjectType('Reauthenticated', {
+  description: "A new access token whose auth_time is now: the session's step-up is fresh.",
+})
+export class Reauthenticated {
+  @Field(() => String)
+  accessToken!: string;
+
+  @Field(() => DateTimeScalar)
+  accessTokenExpiresAt!: Date;
+
+  @Field(() => DateTimeScalar, { description: "The new authentication time (the token's auth_time)." })
+  authTime!: Date;
+}
+
+@ObjectType('TotpDisabled')
+export class TotpDisabled {
+  @Field(() => Boolean, { description: 'Always true (a wrong code, or TOTP not on, is InvalidMfaCode).' })
+  disabled!: boolean;
+}
+
+@ObjectType('SignedOutEverywhere')
+export class SignedOutEverywhere {
+  @Field(() => Int, { description: 'How many sessions were revoked, this one included.' })
+  count!: number;
+}

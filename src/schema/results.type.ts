@@ -6,13 +6,18 @@ import {
   InvalidMfaCode,
   InvalidToken,
   PasswordRejected,
+  StepUpRequired,
   TooManyAttempts,
 } from './user-error.type.js';
 import {
   MfaChallenge,
   PasswordChanged,
+  Reauthenticated,
   RecoveryCodes,
+  SignedOutEverywhere,
   SignInSuccess,
+  TotpDisabled,
+  TotpEnrollment,
   VerificationRequired,
 } from './payloads.type.js';
 
@@ -49,10 +54,33 @@ export const ResetPasswordResult = createUnionType({
 
 export const ChangePasswordResult = createUnionType({
   name: 'ChangePasswordResult',
-  types: () => [PasswordChanged, InvalidCredentials, PasswordRejected] as const,
+  types: () => [PasswordChanged, InvalidCredentials, PasswordRejected, StepUpRequired] as const,
 });
 
 export const MfaCodeResult = createUnionType({
   name: 'MfaCodeResult',
-  types: () => [RecoveryCodes, InvalidMfaCode] as const,
+  types: () => [RecoveryCodes, InvalidMfaCode, StepUpRequired] as const,
+});
+
+// Account integrity (issue 17): step-up. Mutations that returned an object or a scalar answer a
+// union now, whose success member carries the old shape (or the old scalar as its one field).
+
+export const ReauthenticateResult = createUnionType({
+  name: 'ReauthenticateResult',
+  types: () => [Reauthenticated, InvalidCredentials, InvalidMfaCode, TooManyAttempts] as const,
+});
+
+export const BeginTotpEnrollmentResult = createUnionType({
+  name: 'BeginTotpEnrollmentResult',
+  types: () => [TotpEnrollment, StepUpRequired] as const,
+});
+
+export const DisableTotpResult = createUnionType({
+  name: 'DisableTotpResult',
+  types: () => [TotpDisabled, InvalidMfaCode, StepUpRequired] as const,
+});
+
+export const SignOutEverywhereResult = createUnionType({
+  name: 'SignOutEverywhereResult',
+  types: () => [SignedOutEverywhere, StepUpRequired] as const,
 });

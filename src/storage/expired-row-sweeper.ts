@@ -1,7 +1,14 @@
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { MailOutboxEntry, MfaChallenge, OneTimeToken, RefreshToken, Session } from './entities/index.js';
+import {
+  MailOutboxEntry,
+  MfaChallenge,
+  OneTimeToken,
+  RefreshToken,
+  Session,
+  User,
+} from './entities/index.js';
 
 export interface ExpiredRowSweeperSettings {
   /** Seconds between runs; 0 = never on a timer (`sweepOnce` still works). */
@@ -12,12 +19,22 @@ export interface ExpiredRowSweeperSettings {
   tokenRetentionDays: number;
   /** Days a mail the SMTP server refused for good stays in the outbox. */
   failedMailRetentionDays: number;
+  /**
+   * SIGNUP_MODE=verify-first: seconds after sign-up that a never-verified account is deleted, so a
+   * pre-registered address is free again (null: never, as in immediate mode, where unverified
+   * accounts are ordinary accounts).
+   */
+  unverifiedAccountLifetimeSeconds?: number | null;
   /** Rows per DELETE: short statements hold few locks and never stall the flows that share the tables. */
   batchSize: number;
 }
 
-/** The only tables the sweeper touches. Users, signing keys, recovery codes and audit events are never swept. */
+/**
+ * The only tables the sweeper touches. Signing keys, recovery codes and audit events are never
+ * swept; of users, only never-verified accounts past their lifetime (verify-first mode).
+ */
 export const SWEPT_TABLES = [
+  'users',
   'one_time_tokens',
   'mfa_challenges',
   'refresh_tokens',
@@ -135,6 +152,15 @@ export class ExpiredRowSweeper {
     await this.sweep(report, 'sessions', Session, 'id', endedSession);
     // Delivered mail is deleted on delivery; only mail refused for good lingers. Waiting mail is never swept.
     await this.sweep(report, 'mail_outbox', MailOutboxEntry, 'id', { failedAt: { $lt: mailCutoff } });
+    // A never-verified account past its lifetime (its verification link is dead by then): the
+    // address is free again, and a pre-registered account cannot wait for its victim forever.
+    const unverifiedLifetime = this.settings.unverifiedAccountLifetimeSeconds;
+    if (unverifiedLifetime) {
+      await this.sweep(report, 'users', User, 'id', {
+        emailVerifiedAt: null,
+        createdAt: { $lt: new Date(now.getTime() - unverifiedLifetime * 1000) },
+      });
+    }
     return report;
   }
 

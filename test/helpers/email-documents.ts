@@ -70,7 +70,18 @@ export function emailFlowHelpers(server: () => TestServer, smtp: () => TestSmtpS
     const verified = await gql(server().url, VERIFY_EMAIL, { token });
     const success = verified.body.data?.verifyEmail;
     if (success?.__typename !== 'SignInSuccess') throw new Error(`verification failed: ${verified.text}`);
-    return { email, tokens: success.tokens as { accessToken: string; refreshToken: string } };
+    const tokens = success.tokens as { accessToken: string; refreshToken: string };
+    // The first mailbox proof clears the sign-up password (pre-account hijacking): the owner sets
+    // it again from the link's fresh session, as the hosted pages do.
+    const set = await gql(
+      server().url,
+      CHANGE_PASSWORD,
+      { current: '', next: STRONG_PASSWORD, others: false },
+      { authorization: `Bearer ${tokens.accessToken}` },
+    );
+    if (set.body.data?.changePassword.__typename !== 'PasswordChanged')
+      throw new Error(`setting the password failed: ${set.text}`);
+    return { email, tokens };
   }
 
   async function mailedToken(

@@ -2,15 +2,19 @@ import { generateSync } from 'otplib';
 import { bearer, gql, SIGN_IN, SIGN_IN_SUCCESS_FIELDS, signUpUser } from './graphql.js';
 import type { SignedInUser } from './graphql.js';
 
-export const BEGIN = `mutation { beginTotpEnrollment { secret otpauthUri } }`;
+export const BEGIN = `mutation { beginTotpEnrollment {
+  __typename ... on TotpEnrollment { secret otpauthUri } ... on StepUpRequired { code maxAgeSeconds }
+} }`;
 
-const CODES_RESULT = `__typename ... on RecoveryCodes { codes } ... on UserError { code message }`;
+const CODES_RESULT = `__typename ... on RecoveryCodes { codes } ... on UserError { code message } ... on StepUpRequired { maxAgeSeconds }`;
 
 export const CONFIRM = `mutation Confirm($code: String!) { confirmTotpEnrollment(code: $code) { ${CODES_RESULT} } }`;
 
 export const REGENERATE = `mutation Regenerate($code: String!) { regenerateRecoveryCodes(code: $code) { ${CODES_RESULT} } }`;
 
-export const DISABLE = `mutation Disable($code: String!) { disableTotp(code: $code) }`;
+export const DISABLE = `mutation Disable($code: String!) { disableTotp(code: $code) {
+  __typename ... on TotpDisabled { disabled } ... on UserError { code }
+} }`;
 
 export const COMPLETE = `mutation Complete($challengeToken: String!, $code: String!) {
   completeMfaSignIn(challengeToken: $challengeToken, code: $code) {

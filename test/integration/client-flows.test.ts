@@ -23,8 +23,13 @@ describe('the typed client through email verification, TOTP and password reset',
     const verified = await client.verifyEmail(verification.token);
     expect(verified.__typename).toBe('SignInSuccess');
     expect((await client.me()).emailVerified).toBe(true);
+    // The first mailbox proof cleared the sign-up password (pre-hijack defence): set it again.
+    const set = await client.changePassword('', STRONG_PASSWORD, false);
+    expect(set.__typename).toBe('PasswordChanged');
 
-    const { secret, otpauthUri } = await client.beginTotpEnrollment();
+    const started = await client.beginTotpEnrollment();
+    if (started.__typename !== 'TotpEnrollment') throw new Error(`begin: ${started.__typename}`);
+    const { secret, otpauthUri } = started;
     expect(otpauthUri).toContain(`secret=${secret}`);
     const codes = await client.confirmTotpEnrollment(codeAt(secret, -30));
     if (codes.__typename !== 'RecoveryCodes') throw new Error(`enrollment: ${codes.__typename}`);

@@ -32,6 +32,9 @@ const DESCRIPTIONS: Record<string, string> = {
   'mfa_enabled:failure': 'Two-step verification not turned on: wrong code',
   'mfa_disabled:success': 'Two-step verification turned off',
   'mfa_disabled:failure': 'Two-step verification not turned off: wrong code',
+  'reauthenticate:success': 'Identity confirmed again for a sensitive change',
+  'reauthenticate:failure': 'Identity confirmation failed: wrong password or code',
+  'reauthenticate:rejected': 'Identity confirmation refused: too many attempts',
 };
 
 /** Results that deserve a second look from the owner of the account. */

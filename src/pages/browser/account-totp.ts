@@ -30,7 +30,10 @@ export class TotpSection {
 
   private async begin(): Promise<void> {
     try {
-      const { secret, otpauthUri } = await this.client.beginTotpEnrollment();
+      const started = await this.client.beginTotpEnrollment();
+      // StepUpRequired: the session signed in too long ago; the message says to sign in again.
+      if (started.__typename !== 'TotpEnrollment') return announce(started.message, { focus: true });
+      const { secret, otpauthUri } = started;
       // Rendered here as SVG elements (no inline style, no data: URL): the CSP allows both neither.
       const svg = await qrSvg(otpauthUri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
       const image = new DOMParser().parseFromString(svg, 'image/svg+xml').documentElement;
@@ -95,8 +98,11 @@ export class TotpSection {
     const code = this.code(this.disable, 'totp-disable-code');
     if (code === null) return;
     try {
-      if (!(await this.client.disableTotp(code)))
-        return this.disable.showProblems([{ field: 'totp-disable-code', message: WRONG_CODE }]);
+      const result = await this.client.disableTotp(code);
+      if (result.__typename !== 'TotpDisabled') {
+        const message = result.__typename === 'InvalidMfaCode' ? WRONG_CODE : result.message;
+        return this.disable.showProblems([{ field: 'totp-disable-code', message }]);
+      }
       this.disable.form.reset();
       byId('recovery-codes').hidden = true;
       this.render(false);

@@ -8,6 +8,7 @@ export class Session {
   [OptionalProps]?:
     | 'createdAt'
     | 'lastUsedAt'
+    | 'authenticatedAt'
     | 'revokedAt'
     | 'revokedReason'
     | 'ip'
@@ -32,6 +33,13 @@ export class Session {
 
   @Property({ type: DateTimeType })
   lastUsedAt: Date = new Date();
+
+  /**
+   * The session's last primary authentication (sign-in, or `reauthenticate`): the access token's
+   * `auth_time` and what step-up measures. Null only on rows older than the column (read as createdAt).
+   */
+  @Property({ type: DateTimeType, nullable: true })
+  authenticatedAt: Date | null = null;
 
   @Property({ type: DateTimeType })
   expiresAt!: Date;

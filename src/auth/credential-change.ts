@@ -1,0 +1,57 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { MfaChallenge, OneTimeToken, RecoveryCode } from '../storage/entities/index.js';
+import { updateUser } from '../storage/user-rows.js';
+import type { ClientInfo } from './client-info.js';
+import type { SessionService } from './session.service.js';
+
+/**
+ * What ends when an account's credential or verification state changes (account-integrity issue).
+ * Every method runs on the caller's transaction.
+ */
+export class CredentialChange {
+  constructor(private readonly sessions: SessionService) {}
+
+  /**
+   * After a verification (any path), a password reset or a password change: no link mailed before
+   * it and no second-factor challenge begun before it may still be used. Used tokens stay (the
+   * sweeper removes them); unused verification, magic and reset links and open challenges go.
+   */
+  async endOutstanding(tx: EntityManager, userId: string): Promise<void> {
+    await tx.nativeDelete(OneTimeToken, { user: userId, usedAt: null });
+    await tx.nativeDelete(MfaChallenge, { user: userId, consumedAt: null });
+  }
+
+  /**
+   * The first proof of the mailbox on a never-verified account (pre-account hijacking). Whoever
+   * set the account up before the address was proven may not be its owner, so nothing they could
+   * have set up survives: the password (the owner sets one, with the link's session as step-up),
+   * a second factor and its recovery codes, every session, outstanding links and challenges.
+   * Conditional on the account still being unverified, so it runs at most once.
+   */
+  async claimNeverVerified(
+    tx: EntityManager,
+    userId: string,
+    client: ClientInfo,
+    verifiedAt: Date,
+  ): Promise<boolean> {
+    const claimed = await updateUser(
+      tx,
+      userId,
+      { emailVerifiedAt: null },
+      {
+        emailVerifiedAt: verifiedAt,
+        passwordHash: null,
+        totpSecretEncrypted: null,
+        totpPendingSecretEncrypted: null,
+        totpEnabledAt: null,
+        totpLastUsedStep: null,
+        updatedAt: verifiedAt,
+      },
+    );
+    if (claimed !== 1) return false;
+    await tx.nativeDelete(RecoveryCode, { user: userId });
+    await this.sessions.revokeAll(tx, userId, 'account-claimed', { client });
+    await this.endOutstanding(tx, userId);
+    return true;
+  }
+}
