@@ -72,6 +72,8 @@ export interface Services {
   signIn: SignInService;
   users: UserService;
   mfaChallenges: MfaChallengeService;
+  /** Every TOTP/recovery-code check, with the per-user failure cap (verify, primaryProven, isLocked). */
+  secondFactor: SecondFactorService;
   totpEnrollment: TotpEnrollmentService;
   loginFailures: LoginFailureCounter;
   oneTimeTokens: OneTimeTokenService;
@@ -183,12 +185,12 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   });
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
-  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
+  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events, mailOutbox);
   const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash);
   const users = new UserService();
   const signInCompletion = new CompleteSignIn(
     sessions,
-    new MfaChallengeIssuer(config.mfaChallengeTtlSeconds),
+    new MfaChallengeIssuer(config.mfaChallengeTtlSeconds, secondFactor),
     events,
     { requireVerifiedEmail: config.signupMode === 'verify-first' },
   );
@@ -228,6 +230,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     signIn,
     users,
     mfaChallenges,
+    secondFactor,
     totpEnrollment,
     loginFailures,
     oneTimeTokens,

@@ -79,6 +79,15 @@ export class PasswordChangeService {
       );
       if (updated !== 1) return null;
       await this.tokens.revokeOutstanding(tx, user.id, ['password-reset', 'magic-link']);
+      // The owner hears of it with when and from which device (one mail, in this transaction).
+      await this.outbox.enqueue(tx, {
+        kind: 'security-notice',
+        userId: user.id,
+        event: 'password-changed',
+        at: new Date().toISOString(),
+        ip: client.ip,
+        userAgent: client.userAgent,
+      });
       return input.signOutOtherSessions
         ? this.sessions.revokeAll(tx, user.id, 'password-changed', {
             exceptSessionId: auth.sessionId,
@@ -87,7 +96,6 @@ export class PasswordChangeService {
         : 0;
     });
     if (signedOutSessions === null) return { kind: 'invalid-credentials' };
-    await this.outbox.enqueue(em, { kind: 'password-changed', userId: user.id });
     await this.events.record({
       kind: 'password_changed',
       result: 'success',
