@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { MemoryLivenessCache } from './auth/liveness-cache.js';
 import { PrimaryScopedLivenessCache } from './auth/primary-scoped-liveness.js';
 import { LoginFailureCounter } from './auth/login-failure-counter.js';
+import { DEVICE_COOKIE_KEY_LABEL, DeviceCookies } from './auth/failure-client.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
 import { EmailVerificationService } from './auth/email-verification.service.js';
 import { MagicLinkService } from './auth/magic-link.service.js';
@@ -186,7 +187,10 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
   const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events, mailOutbox);
-  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash);
+  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash, {
+    // Lockout the attacker cannot aim: delays per (account, device cookie or network).
+    devices: new DeviceCookies(new KeyedHash(config.authSecret, DEVICE_COOKIE_KEY_LABEL)),
+  });
   const users = new UserService();
   const signInCompletion = new CompleteSignIn(
     sessions,
@@ -211,6 +215,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     mailOutbox,
     events,
     (em, auth) => stepUp.isRecent(em, auth),
+    loginFailures,
   );
   const auditLog = new AuditLogService();
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));

@@ -7,6 +7,7 @@ import type { PasswordService } from '../security/password.service.js';
 import { checkPasswordPolicy, MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
 import { Session, User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
+import type { LoginFailureCounter } from './login-failure-counter.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { SessionService } from './session.service.js';
 
@@ -48,6 +49,8 @@ export class PasswordChangeService {
     private readonly outbox: MailOutbox,
     private readonly events: SecurityEvents,
     private readonly maySetPassword: SetPasswordGuard = recentSessionOnly,
+    /** The sign-in failure counter: a wrong current password is a failed sign-in (same lock). */
+    private readonly failures: Pick<LoginFailureCounter, 'check' | 'recordFailure' | 'clear'> | null = null,
   ) {}
 
   async change(
@@ -59,7 +62,7 @@ export class PasswordChangeService {
     const check = checkPasswordPolicy(input.newPassword, this.passwords.scheme);
     if (!check.ok) return { kind: 'password-rejected', reasons: check.reasons };
     const user = await em.findOne(User, { id: auth.userId });
-    if (!user || !(await this.currentProofHolds(em, auth, user, input.currentPassword))) {
+    if (!user || !(await this.currentProofHolds(em, auth, user, input.currentPassword, client))) {
       await this.events.record({
         kind: 'password_changed',
         result: 'failure',
@@ -115,9 +118,16 @@ export class PasswordChangeService {
     auth: AuthState,
     user: User,
     currentPassword: string,
+    client: ClientInfo,
   ): Promise<boolean> {
     if (user.passwordHash === null) return this.maySetPassword(em, auth);
-    if (Buffer.byteLength(currentPassword, 'utf8') > MAX_PASSWORD_INPUT_BYTES) return false;
-    return (await this.passwords.verify(currentPassword, user.passwordHash)).ok;
+    // Locked out of sign-in = locked out of guessing here too: no check runs.
+    if (this.failures && !(await this.failures.check(user.email, client)).allowed) return false;
+    const ok =
+      Buffer.byteLength(currentPassword, 'utf8') <= MAX_PASSWORD_INPUT_BYTES &&
+      (await this.passwords.verify(currentPassword, user.passwordHash)).ok;
+    if (!ok) await this.failures?.recordFailure(user.email, client);
+    else await this.failures?.clear(user.email, client);
+    return ok;
   }
 }
