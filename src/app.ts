@@ -9,6 +9,7 @@ import express from 'express';
 import type { NextFunction, Request, Response } from 'express';
 import type { ContainerType } from 'type-graphql';
 import type { ClientInfo } from './auth/client-info.js';
+import { DEVICE_COOKIE_MAX_AGE_SECONDS, DEVICE_COOKIE_NAME } from './auth/failure-client.js';
 import { buildPlintoSchema } from './build-schema.js';
 import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
@@ -170,6 +171,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           ip: req.ip ?? null,
           userAgent: req.get('user-agent') ?? null,
           gone: () => req.socket.destroyed,
+          device: (req.cookies as Record<string, string | undefined> | undefined)?.[DEVICE_COOKIE_NAME] ?? null,
+          rememberDevice: (cookie) =>
+            res.cookie(DEVICE_COOKIE_NAME, cookie, {
+              httpOnly: true,
+              secure: config.appUrl.startsWith('https:'),
+              sameSite: 'lax',
+              path: '/graphql',
+              maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS * 1000,
+            }),
         };
         return {
           em,

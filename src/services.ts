@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { MemoryLivenessCache } from './auth/liveness-cache.js';
 import { PrimaryScopedLivenessCache } from './auth/primary-scoped-liveness.js';
 import { LoginFailureCounter } from './auth/login-failure-counter.js';
+import { DEVICE_COOKIE_KEY_LABEL, DeviceCookies } from './auth/failure-client.js';
 import type { SessionLivenessCache } from './auth/liveness-cache.js';
 import { EmailVerificationService } from './auth/email-verification.service.js';
 import { MagicLinkService } from './auth/magic-link.service.js';
@@ -75,6 +76,8 @@ export interface Services {
   signIn: SignInService;
   users: UserService;
   mfaChallenges: MfaChallengeService;
+  /** Every TOTP/recovery-code check, with the per-user failure cap (verify, primaryProven, isLocked). */
+  secondFactor: SecondFactorService;
   totpEnrollment: TotpEnrollmentService;
   loginFailures: LoginFailureCounter;
   oneTimeTokens: OneTimeTokenService;
@@ -193,15 +196,18 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   });
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
-  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
-  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash);
+  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events, mailOutbox);
+  const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash, {
+    // Lockout the attacker cannot aim: delays per (account, device cookie or network).
+    devices: new DeviceCookies(new KeyedHash(config.authSecret, DEVICE_COOKIE_KEY_LABEL)),
+  });
   // Issue 24: `me` from the cache, next to the liveness entries (same namespace, same round trip).
   // Every committed write of a users row drops the cached profile (src/storage/user-rows.ts).
   const users = new UserService(liveness, config.sessionLivenessCacheSeconds);
   onUserRowChange(orm.em, (userId) => users.invalidate(userId));
   const signInCompletion = new CompleteSignIn(
     sessions,
-    new MfaChallengeIssuer(config.mfaChallengeTtlSeconds),
+    new MfaChallengeIssuer(config.mfaChallengeTtlSeconds, secondFactor),
     events,
     { requireVerifiedEmail: config.signupMode === 'verify-first' },
   );
@@ -234,6 +240,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     mailOutbox,
     events,
     stepUp,
+    loginFailures,
   );
   const reauthentication = new ReauthenticationService(
     new PasswordMethod(passwords, loginFailures),
@@ -260,6 +267,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     signIn,
     users,
     mfaChallenges,
+    secondFactor,
     totpEnrollment,
     loginFailures,
     oneTimeTokens,

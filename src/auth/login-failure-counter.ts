@@ -2,7 +2,9 @@ import type { Redis } from 'ioredis';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { KeyedHash } from '../security/crypto.js';
+import type { ClientInfo } from './client-info.js';
 import { normaliseEmail } from './email.js';
+import type { DeviceCookies, FailureClient } from './failure-client.js';
 import type { FailurePolicy, FailureStore } from './login-failure-store.js';
 import { MemoryFailureStore, RedisFailureStore } from './login-failure-store.js';
 
@@ -21,8 +23,26 @@ export const DEFAULT_FAILURE_POLICY: FailurePolicy = Object.freeze({
   retentionSeconds: 30 * 86400,
 });
 
+/**
+ * The per-account ceiling across all clients that are not a known device of the account: softer
+ * than the per-client delays (20 free failures, delays up to an hour) so that one attacker
+ * cannot lock the owner out, and still at most 100 guesses per account from unknown clients.
+ */
+export const ACCOUNT_FAILURE_POLICY: FailurePolicy = Object.freeze({
+  freeFailures: 20,
+  baseDelaySeconds: 30,
+  maxDelaySeconds: 3600,
+  hardLimit: 100,
+  retentionSeconds: 30 * 86400,
+});
+
+const NO_CLIENT: ClientInfo = { ip: null, userAgent: null };
+
 export interface LoginFailureCounterOptions {
   policy?: FailurePolicy;
+  accountPolicy?: FailurePolicy;
+  /** Device cookies: a known device of the account is its own client and skips the account ceiling. */
+  devices?: DeviceCookies;
   now?: () => number;
   /** Label of plinto_lockouts_total for refusals by this counter. */
   kind?: string;
@@ -38,6 +58,8 @@ export class LoginFailureCounter {
   private readonly shared: FailureStore | null;
   private readonly local = new MemoryFailureStore();
   private readonly policy: FailurePolicy;
+  private readonly accountPolicy: FailurePolicy;
+  private readonly devices: DeviceCookies | null;
   private readonly now: () => number;
   private readonly kind: string;
 
@@ -52,32 +74,72 @@ export class LoginFailureCounter {
   ) {
     this.shared = redis ? new RedisFailureStore(redis) : null;
     this.policy = options.policy ?? DEFAULT_FAILURE_POLICY;
+    this.accountPolicy = options.accountPolicy ?? ACCOUNT_FAILURE_POLICY;
+    this.devices = options.devices ?? null;
     this.now = options.now ?? Date.now;
     this.kind = options.kind ?? 'sign_in';
   }
 
-  /** Whether a credential check for this email may run now. */
-  async check(email: string): Promise<AttemptGate> {
+  /**
+   * Whether a credential check for this email may run now, from this client. The growing delays
+   * are keyed on (account, client), client = a device cookie of this account, else the IP's /24
+   * or /64: failures from an attacker's network never delay the owner's device. Clients that are
+   * not a known device of the account also share the softer account-wide ceiling.
+   */
+  async check(email: string, client: ClientInfo = NO_CLIENT): Promise<AttemptGate> {
     const nowMs = this.now();
-    const record = await this.withStore((store) => store.get(this.key(email), nowMs));
-    if (!record || record.lockedUntilMs <= nowMs) return { allowed: true };
+    const who = this.clientOf(email, client);
+    const records = await this.withStore(async (store) => [
+      await store.get(this.clientKey(email, who), nowMs),
+      who.knownDevice ? null : await store.get(this.key(email), nowMs),
+    ]);
+    const lockedUntilMs = Math.max(...records.map((record) => record?.lockedUntilMs ?? 0));
+    if (lockedUntilMs <= nowMs) return { allowed: true };
     this.metrics.lockouts.inc({ kind: this.kind });
-    return {
-      allowed: false,
-      retryAfterSeconds: Math.max(1, Math.ceil((record.lockedUntilMs - nowMs) / 1000)),
-    };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((lockedUntilMs - nowMs) / 1000)) };
   }
 
-  /** Counts a failed check; returns the number of consecutive failures so far. */
-  async recordFailure(email: string): Promise<number> {
+  /** Counts a failed check; returns the number of consecutive failures of this client so far. */
+  async recordFailure(email: string, client: ClientInfo = NO_CLIENT): Promise<number> {
     const nowMs = this.now();
-    const record = await this.withStore((store) => store.recordFailure(this.key(email), nowMs, this.policy));
+    const clientKey = this.clientKey(email, this.clientOf(email, client));
+    const record = await this.withStore(async (store) => {
+      await store.recordFailure(this.key(email), nowMs, this.accountPolicy);
+      await store.index(this.indexKey(email), clientKey, this.policy.retentionSeconds);
+      return store.recordFailure(clientKey, nowMs, this.policy);
+    });
     return record.failures;
   }
 
-  /** A success or a password reset: the count starts over. */
-  async clear(email: string): Promise<void> {
-    await this.withStore((store) => store.delete(this.key(email)));
+  /**
+   * A success (with its client: that client's count and the account's start over) or a password
+   * reset (no client: every count of the account starts over).
+   */
+  async clear(email: string, client?: ClientInfo): Promise<void> {
+    await this.withStore(async (store) => {
+      await store.delete(this.key(email));
+      if (client) await store.delete(this.clientKey(email, this.clientOf(email, client)));
+      else await store.deleteIndexed(this.indexKey(email));
+    });
+  }
+
+  /** The device cookie to set after a successful sign-in (null when device cookies are off). */
+  deviceCookie(email: string, client: ClientInfo): string | null {
+    return this.devices?.cookieFor(email, client) ?? null;
+  }
+
+  private clientOf(email: string, client: ClientInfo): FailureClient {
+    if (this.devices) return this.devices.clientOf(email, client);
+    return { key: 'n:unknown', knownDevice: false };
+  }
+
+  // The client part is hashed too: Redis holds neither addresses nor device ids.
+  private clientKey(email: string, who: FailureClient): string {
+    return `${this.key(email)}:${this.emailHash.hex(who.key).slice(0, 32)}`;
+  }
+
+  private indexKey(email: string): string {
+    return `${this.key(email)}:clients`;
   }
 
   // Keyed hash: Redis never holds the addresses, and whoever reads Redis cannot test a list of

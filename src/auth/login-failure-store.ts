@@ -31,6 +31,10 @@ export interface FailureStore {
   /** Atomically counts one more failure and sets the lock it earns. */
   recordFailure(key: string, nowMs: number, policy: FailurePolicy): Promise<FailureRecord>;
   delete(key: string): Promise<void>;
+  /** Remembers `member` under `index` (for as long as `retentionSeconds`), so deleteIndexed can find it. */
+  index(index: string, member: string, retentionSeconds: number): Promise<void>;
+  /** Deletes the index and every key remembered under it. */
+  deleteIndexed(index: string): Promise<void>;
 }
 
 export class MemoryFailureStore implements FailureStore {
@@ -58,6 +62,20 @@ export class MemoryFailureStore implements FailureStore {
 
   async delete(key: string): Promise<void> {
     this.records.delete(key);
+  }
+
+  private readonly indexes = new Map<string, Set<string>>();
+
+  async index(index: string, member: string): Promise<void> {
+    const members = this.indexes.get(index) ?? new Set<string>();
+    members.add(member);
+    this.indexes.set(index, members);
+    if (this.indexes.size > 100_000) this.indexes.clear();
+  }
+
+  async deleteIndexed(index: string): Promise<void> {
+    for (const member of this.indexes.get(index) ?? []) this.records.delete(member);
+    this.indexes.delete(index);
   }
 
   private evictExpired(nowMs: number): void {
@@ -113,5 +131,14 @@ export class RedisFailureStore implements FailureStore {
 
   async delete(key: string): Promise<void> {
     await this.redis.del(key);
+  }
+
+  async index(index: string, member: string, retentionSeconds: number): Promise<void> {
+    await this.redis.multi().sadd(index, member).expire(index, retentionSeconds).exec();
+  }
+
+  async deleteIndexed(index: string): Promise<void> {
+    const members = await this.redis.smembers(index);
+    await this.redis.del(index, ...members);
   }
 }

@@ -15,9 +15,8 @@ import type { UserProfile } from './user.service.js';
 
 /** Five codes per challenge: enough for typos, too few to guess a 6-digit code. */
 export const MAX_CHALLENGE_ATTEMPTS = 5;
-/** Across challenges: signing in again must not buy fresh guesses without end. */
-export const USER_ATTEMPT_WINDOW_SECONDS = 15 * 60;
-export const MAX_USER_ATTEMPTS_IN_WINDOW = 15;
+// Across challenges (and every other flow that checks a code) the per-user counter of
+// SecondFactorService caps guessing: 10 in a row, then a fresh sign-in; 100 without a success.
 
 export type { IssuedChallenge } from './sign-in/complete-sign-in.js';
 
@@ -36,12 +35,17 @@ export type CompleteMfaOutcome = CompletedSignIn | MfaCodeRefusal;
 
 /** Issues the challenge that CompleteSignIn hands out when a proof lacks the second factor. */
 export class MfaChallengeIssuer implements SecondFactorChallenger {
-  constructor(private readonly ttlSeconds: number) {}
+  constructor(
+    private readonly ttlSeconds: number,
+    private readonly secondFactor: Pick<SecondFactorService, 'primaryProven'>,
+  ) {}
 
   /** `amr` names the first factor (`['pwd']`, `['email']`); the session gets it with the code's. */
   async create(em: EntityManager, user: Pick<UserProfile, 'id'>, amr: string[]): Promise<IssuedChallenge> {
     const challengeToken = randomToken();
     const now = new Date();
+    // A fresh primary sign-in: the 10-in-a-row lock of the factor check is lifted (not the 100 cap).
+    await this.secondFactor.primaryProven(em, user.id);
     const expiresAt = new Date(now.getTime() + this.ttlSeconds * 1000);
     // Stored as a hash only: the token alone, with a code, finishes a sign-in.
     await em.insert(MfaChallenge, {
@@ -93,11 +97,6 @@ export class MfaChallengeService implements SignInMethod<MfaCodeInput, MfaCodeRe
     const challenge = await em.findOne(MfaChallenge, { tokenHash }, { populate: ['user'] });
     if (!challenge || challenge.consumedAt || challenge.expiresAt <= now) return { kind: 'invalid-token' };
     const user = challenge.user;
-
-    const retryAfterSeconds = await this.userRetryAfter(em, user.id, now);
-    if (retryAfterSeconds > 0) {
-      return { kind: 'too-many-attempts', audit: 'rejected', accountId: user.id, retryAfterSeconds };
-    }
     // Claim an attempt before checking the code: concurrent guesses cannot exceed the limit.
     const claimed = await em.nativeUpdate(
       MfaChallenge,
@@ -111,6 +110,7 @@ export class MfaChallengeService implements SignInMethod<MfaCodeInput, MfaCodeRe
     }
 
     const check = await this.secondFactor.verify(em, user, code, client);
+    if (check.kind === 'locked') return { kind: 'challenge-ended', audit: 'rejected', accountId: user.id };
     if (check.kind === 'invalid') return { kind: 'invalid-code', audit: 'failure', accountId: user.id };
     const consumed = await em.nativeUpdate(
       MfaChallenge,
@@ -125,19 +125,5 @@ export class MfaChallengeService implements SignInMethod<MfaCodeInput, MfaCodeRe
     const secondFactor = check.kind === 'recovery-code' ? 'recovery-code' : 'otp';
     const amr = [...new Set([...challenge.amr.split(',').filter(Boolean), secondFactor, 'mfa'])];
     return { kind: 'proven', userId: user.id, amr, user };
-  }
-
-  /** Seconds until the user may try codes again, or 0: counts unfinished challenges' attempts. */
-  private async userRetryAfter(em: EntityManager, userId: string, now: Date): Promise<number> {
-    const windowStart = new Date(now.getTime() - USER_ATTEMPT_WINDOW_SECONDS * 1000);
-    const recent = await em.find(
-      MfaChallenge,
-      { user: userId, consumedAt: null, createdAt: { $gt: windowStart }, attempts: { $gt: 0 } },
-      { orderBy: { createdAt: 'asc' }, fields: ['tokenHash', 'attempts', 'createdAt'] },
-    );
-    const attempts = recent.reduce((sum, c) => sum + c.attempts, 0);
-    if (attempts < MAX_USER_ATTEMPTS_IN_WINDOW) return 0;
-    const oldest = recent[0]!.createdAt.getTime();
-    return Math.max(1, Math.ceil((oldest + USER_ATTEMPT_WINDOW_SECONDS * 1000 - now.getTime()) / 1000));
   }
 }

@@ -8,6 +8,7 @@ import { checkPasswordPolicy, MAX_PASSWORD_INPUT_BYTES } from '../security/passw
 import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import type { CredentialChange } from './credential-change.js';
+import type { LoginFailureCounter } from './login-failure-counter.js';
 import type { StepUpService } from './step-up.js';
 import type { SessionService } from './session.service.js';
 import { updateUser } from '../storage/user-rows.js';
@@ -32,6 +33,8 @@ export class PasswordChangeService {
     private readonly outbox: MailOutbox,
     private readonly events: SecurityEvents,
     private readonly stepUp: StepUpService,
+    /** The sign-in failure counter: a wrong current password is a failed sign-in (same lock). */
+    private readonly failures: Pick<LoginFailureCounter, 'check' | 'recordFailure' | 'clear'> | null = null,
   ) {}
 
   async change(
@@ -48,7 +51,7 @@ export class PasswordChangeService {
     const check = checkPasswordPolicy(input.newPassword, this.passwords.scheme);
     if (!check.ok) return { kind: 'password-rejected', reasons: check.reasons };
     const user = await em.findOne(User, { id: auth.userId });
-    if (!user || !(await this.currentProofHolds(user, input.currentPassword))) {
+    if (!user || !(await this.currentProofHolds(user, input.currentPassword, client))) {
       await this.events.record({
         kind: 'password_changed',
         result: 'failure',
@@ -70,6 +73,15 @@ export class PasswordChangeService {
       if (updated !== 1) return null;
       // No link mailed and no second-factor challenge begun before the change outlives it.
       await this.credentialChange.endOutstanding(tx, user.id);
+      // The owner hears of it with when and from which device (one mail, in this transaction).
+      await this.outbox.enqueue(tx, {
+        kind: 'security-notice',
+        userId: user.id,
+        event: 'password-changed',
+        at: new Date().toISOString(),
+        ip: client.ip,
+        userAgent: client.userAgent,
+      });
       return input.signOutOtherSessions
         ? this.sessions.revokeAll(tx, user.id, 'password-changed', {
             exceptSessionId: auth.sessionId,
@@ -78,7 +90,6 @@ export class PasswordChangeService {
         : 0;
     });
     if (signedOutSessions === null) return { kind: 'invalid-credentials' };
-    await this.outbox.enqueue(em, { kind: 'password-changed', userId: user.id });
     await this.events.record({
       kind: 'password_changed',
       result: 'success',
@@ -93,9 +104,15 @@ export class PasswordChangeService {
    * A stolen access token alone must not be enough to take the account: the current password is
    * required; an account without one ("set a password") has only the step-up checked above.
    */
-  private async currentProofHolds(user: User, currentPassword: string): Promise<boolean> {
+  private async currentProofHolds(user: User, currentPassword: string, client: ClientInfo): Promise<boolean> {
     if (user.passwordHash === null) return true;
-    if (Buffer.byteLength(currentPassword, 'utf8') > MAX_PASSWORD_INPUT_BYTES) return false;
-    return (await this.passwords.verify(currentPassword, user.passwordHash)).ok;
+    // Locked out of sign-in = locked out of guessing here too: no check runs.
+    if (this.failures && !(await this.failures.check(user.email, client)).allowed) return false;
+    const ok =
+      Buffer.byteLength(currentPassword, 'utf8') <= MAX_PASSWORD_INPUT_BYTES &&
+      (await this.passwords.verify(currentPassword, user.passwordHash)).ok;
+    if (!ok) await this.failures?.recordFailure(user.email, client);
+    else await this.failures?.clear(user.email, client);
+    return ok;
   }
 }

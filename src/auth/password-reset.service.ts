@@ -73,13 +73,21 @@ export class PasswordResetService {
       await this.credentialChange.endOutstanding(tx, user.id);
       // Whoever held a session may be the reason for the reset: every refresh and access token dies.
       const signedOutSessions = await this.sessions.revokeAll(tx, user.id, 'password-reset', { client });
+      // The owner hears of it with when and from which device (one mail, in this transaction).
+      await this.outbox.enqueue(tx, {
+        kind: 'security-notice',
+        userId: user.id,
+        event: 'password-reset',
+        at: now.toISOString(),
+        ip: client.ip,
+        userAgent: client.userAgent,
+      });
       return { user, signedOutSessions };
     });
     if (!outcome) return this.invalid(client);
 
     const { user, signedOutSessions } = outcome;
     await this.hooks.onPasswordReset?.(user.email);
-    await this.outbox.enqueue(em, { kind: 'password-reset-done', userId: user.id });
     await this.events.record({ kind: 'password_reset', result: 'success', userId: user.id, client });
     return { kind: 'password-changed', signedOutSessions };
   }

@@ -1,10 +1,10 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { raw } from '@mikro-orm/core';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { Totp } from '../security/totp.js';
 import { normaliseTotpCode } from '../security/totp.js';
-import type { User } from '../storage/entities/index.js';
-import { RecoveryCode } from '../storage/entities/index.js';
+import { RecoveryCode, User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import {
   legacyRecoveryCodeHash,
@@ -16,7 +16,17 @@ import { updateUser } from '../storage/user-rows.js';
 /** Pending and active secrets share one purpose: confirming moves the sealed value between columns. */
 export const TOTP_SEAL_PURPOSE = 'totp-secret';
 
-export type FactorCheck = { kind: 'totp'; step: number } | { kind: 'recovery-code' } | { kind: 'invalid' };
+export type FactorCheck =
+  | { kind: 'totp'; step: number }
+  | { kind: 'recovery-code' }
+  | { kind: 'invalid' }
+  /** Too many wrong codes: no code is checked until a fresh primary sign-in (or, at 100, a success elsewhere). */
+  | { kind: 'locked' };
+
+/** Consecutive wrong codes after which the check waits for a fresh primary sign-in. */
+export const MAX_CONSECUTIVE_FACTOR_FAILURES = 10;
+/** Wrong codes without one accepted code, whatever the sign-ins in between (NIST SP 800-63B §5.2.2). */
+export const MAX_FACTOR_FAILURES = 100;
 
 /**
  * Checks a second-factor code of a user with TOTP on: a current TOTP code or an unused recovery
@@ -30,9 +40,73 @@ export class SecondFactorService {
     private readonly events: SecurityEvents,
   ) {}
 
+  /**
+   * Every TOTP/recovery-code check of every flow (completeMfaSignIn, disableTotp,
+   * regenerateRecoveryCodes, reauthenticate by code) goes through here, and so through one
+   * per-user failure counter. An attempt is claimed before the code is looked at, by one
+   * conditional UPDATE: concurrent guesses can never pass the limits. Only an accepted code
+   * gives the claim back (resets the counter).
+   */
   async verify(em: EntityManager, user: User, code: string, client: ClientInfo): Promise<FactorCheck> {
     if (!user.totpEnabledAt || !user.totpSecretEncrypted) return { kind: 'invalid' };
-    if (normaliseTotpCode(code)) return this.verifyTotp(em, user, user.totpSecretEncrypted, code);
+    if (!(await this.claimAttempt(em, user.id))) {
+      await this.events.record({ kind: 'mfa', result: 'rejected', userId: user.id, client });
+      return { kind: 'locked' };
+    }
+    const check = await this.check(em, user, user.totpSecretEncrypted, code, client);
+    if (check.kind !== 'invalid') {
+      // eslint-disable-next-line no-restricted-syntax -- the factor counters are not in the cached profile (user-rows.ts)
+      await em.nativeUpdate(User, { id: user.id }, { factorFailures: 0, factorFailureBase: 0 });
+    }
+    return check;
+  }
+
+  /**
+   * A fresh primary sign-in (password, passkey, emailed link) lifts the 10-in-a-row lock, not the
+   * 100-in-total one: called when such a sign-in reaches the second-factor challenge, and by
+   * `reauthenticate` with a primary credential.
+   */
+  async primaryProven(em: EntityManager, userId: string): Promise<void> {
+    // eslint-disable-next-line no-restricted-syntax -- the factor counters are not in the cached profile (user-rows.ts)
+    await em.nativeUpdate(User, { id: userId }, { factorFailureBase: raw('factor_failures') });
+  }
+
+  /** Whether a code would be checked now (false: locked until a fresh sign-in or a success). */
+  async isLocked(em: EntityManager, userId: string): Promise<boolean> {
+    const row = await em.findOne(
+      User,
+      { id: userId },
+      { fields: ['factorFailures', 'factorFailureBase'], disableIdentityMap: true },
+    );
+    if (!row) return true;
+    return (
+      row.factorFailures >= MAX_FACTOR_FAILURES ||
+      row.factorFailures - row.factorFailureBase >= MAX_CONSECUTIVE_FACTOR_FAILURES
+    );
+  }
+
+  private async claimAttempt(em: EntityManager, userId: string): Promise<boolean> {
+    // eslint-disable-next-line no-restricted-syntax -- the factor counters are not in the cached profile (user-rows.ts)
+    const claimed = await em.nativeUpdate(
+      User,
+      {
+        id: userId,
+        factorFailures: { $lt: MAX_FACTOR_FAILURES },
+        [raw('factor_failures - factor_failure_base')]: { $lt: MAX_CONSECUTIVE_FACTOR_FAILURES },
+      },
+      { factorFailures: raw('factor_failures + 1') },
+    );
+    return claimed === 1;
+  }
+
+  private async check(
+    em: EntityManager,
+    user: User,
+    sealedSecret: string,
+    code: string,
+    client: ClientInfo,
+  ): Promise<FactorCheck> {
+    if (normaliseTotpCode(code)) return this.verifyTotp(em, user, sealedSecret, code);
     const recovery = normaliseRecoveryCode(code);
     if (recovery) return this.useRecoveryCode(em, user, recovery, client);
     return { kind: 'invalid' };

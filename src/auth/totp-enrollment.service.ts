@@ -1,5 +1,7 @@
 import { inTransaction } from '../storage/transaction.js';
 import type { EntityManager } from '@mikro-orm/core';
+import type { MailOutbox } from '../mail/mail-outbox.js';
+import type { SecurityNoticeEvent } from '../mail/mail-jobs.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { Totp } from '../security/totp.js';
@@ -22,6 +24,7 @@ export class TotpEnrollmentService {
     private readonly totp: Totp,
     private readonly secondFactor: SecondFactorService,
     private readonly events: SecurityEvents,
+    private readonly outbox: MailOutbox,
   ) {}
 
   /** A new pending secret; nothing changes for sign-in until it is confirmed with a code. */
@@ -69,7 +72,10 @@ export class TotpEnrollmentService {
           updatedAt: now,
         },
       );
-      return won === 1 ? replaceRecoveryCodes(tx, this.box, userId) : null;
+      if (won !== 1) return null;
+      const fresh = await replaceRecoveryCodes(tx, this.box, userId);
+      await this.notify(tx, userId, 'mfa-enabled', client, now);
+      return fresh;
     });
     if (!codes) return this.confirmRefused(userId, client);
     await this.events.record({ kind: 'mfa_enabled', result: 'success', userId, client });
@@ -82,11 +88,12 @@ export class TotpEnrollmentService {
     const sealed = user.totpSecretEncrypted;
     if (!user.totpEnabledAt || !sealed) return false;
     const check = await this.secondFactor.verify(em, user, code, client);
-    if (check.kind === 'invalid') {
+    if (check.kind === 'invalid' || check.kind === 'locked') {
       await this.events.record({ kind: 'mfa_disabled', result: 'failure', userId, client });
       return false;
     }
     const disabled = await inTransaction(em, async (tx) => {
+      const now = new Date();
       const won = await updateUser(
         tx,
         userId,
@@ -96,11 +103,14 @@ export class TotpEnrollmentService {
           totpPendingSecretEncrypted: null,
           totpEnabledAt: null,
           totpLastUsedStep: null,
-          updatedAt: new Date(),
+          mfaRecoveryDueAt: null,
+          updatedAt: now,
         },
       );
-      if (won === 1) await tx.nativeDelete(RecoveryCode, { user: userId });
-      return won === 1;
+      if (won !== 1) return false;
+      await tx.nativeDelete(RecoveryCode, { user: userId });
+      await this.notify(tx, userId, 'mfa-disabled', client, now);
+      return true;
     });
     if (disabled) await this.events.record({ kind: 'mfa_disabled', result: 'success', userId, client });
     return disabled;
@@ -116,11 +126,15 @@ export class TotpEnrollmentService {
     const user = await this.loadUser(em, userId);
     if (!user.totpEnabledAt) return { kind: 'invalid-code' };
     const check = await this.secondFactor.verify(em, user, code, client);
-    if (check.kind === 'invalid') {
+    if (check.kind === 'invalid' || check.kind === 'locked') {
       await this.events.record({ kind: 'mfa', result: 'failure', userId, client });
       return { kind: 'invalid-code' };
     }
-    const codes = await inTransaction(em, (tx) => replaceRecoveryCodes(tx, this.box, userId));
+    const codes = await inTransaction(em, async (tx) => {
+      const fresh = await replaceRecoveryCodes(tx, this.box, userId);
+      await this.notify(tx, userId, 'recovery-codes-regenerated', client, new Date());
+      return fresh;
+    });
     return { kind: 'codes', codes };
   }
 
@@ -131,6 +145,24 @@ export class TotpEnrollmentService {
    */
   private loadUser(em: EntityManager, userId: string): Promise<User> {
     return em.findOneOrFail(User, { id: userId }, { disableIdentityMap: true });
+  }
+
+  /** The owner hears of every change to the second factor (security-notice mail, same transaction). */
+  private async notify(
+    em: EntityManager,
+    userId: string,
+    event: SecurityNoticeEvent,
+    client: ClientInfo,
+    at: Date,
+  ): Promise<void> {
+    await this.outbox.enqueue(em, {
+      kind: 'security-notice',
+      userId,
+      event,
+      at: at.toISOString(),
+      ip: client.ip,
+      userAgent: client.userAgent,
+    });
   }
 
   private async confirmRefused(userId: string, client: ClientInfo): Promise<RecoveryCodesOutcome> {

@@ -36,6 +36,8 @@ export function gqlFrom<T = Record<string, any>>(
           const responseHeaders = new Headers();
           for (const [name, value] of Object.entries(res.headers)) {
             if (typeof value === 'string') responseHeaders.set(name, value);
+            // Set-Cookie comes as an array: every cookie is kept.
+            else if (Array.isArray(value)) for (const item of value) responseHeaders.append(name, item);
           }
           let parsed: GraphQLResponse<T>['body'] = {};
           try {

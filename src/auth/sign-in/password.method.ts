@@ -41,17 +41,20 @@ export class PasswordMethod implements SignInMethod<PasswordInput, PasswordRefus
     const email = requireEmail(input.email);
 
     // Checked before any hashing, the same way for unknown emails: a lock reveals nothing.
-    const gate = await this.failures.check(email);
+    const gate = await this.failures.check(email, client);
     if (!gate.allowed) {
       return { kind: 'too-many-attempts', audit: 'rejected', retryAfterSeconds: gate.retryAfterSeconds };
     }
     const { user, accountId } = await this.verifyPassword(em, email, input.password, client.gone);
     if (!user) {
-      await this.failures.recordFailure(email);
+      await this.failures.recordFailure(email, client);
       // Attributed to the account when there is one, so its owner sees the attempt in the audit log.
       return { kind: 'invalid-credentials', audit: 'failure', accountId };
     }
-    await this.failures.clear(email);
+    await this.failures.clear(email, client);
+    // The owner's device from now on: its own failure count, and no account-wide ceiling.
+    const device = this.failures.deviceCookie(email, client);
+    if (device) client.rememberDevice?.(device);
     return { kind: 'proven', userId: user.id, amr: ['pwd'], user };
   }
 

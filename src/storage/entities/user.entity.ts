@@ -10,6 +10,9 @@ export class User {
     | 'totpPendingSecretEncrypted'
     | 'totpEnabledAt'
     | 'totpLastUsedStep'
+    | 'factorFailures'
+    | 'factorFailureBase'
+    | 'mfaRecoveryDueAt'
     | 'createdAt'
     | 'updatedAt';
 
@@ -45,6 +48,22 @@ export class User {
   /** The last accepted TOTP time step: a code at or before it is a replay. */
   @Property({ type: 'integer', nullable: true })
   totpLastUsedStep: number | null = null;
+
+  /**
+   * Failed second-factor checks (TOTP or recovery code, any flow) since the last accepted one.
+   * Only a success resets it; at 100 every check is refused until one succeeds elsewhere
+   * (an admin, a recovery); see SecondFactorService.
+   */
+  @Property({ type: 'integer', default: 0 })
+  factorFailures: number = 0;
+
+  /** factorFailures at the last fresh primary sign-in: 10 more than this lock the factor check. */
+  @Property({ type: 'integer', default: 0 })
+  factorFailureBase: number = 0;
+
+  /** A lost-second-factor recovery is waiting: the factor is removed at this time unless cancelled. */
+  @Property({ type: DateTimeType, nullable: true })
+  mfaRecoveryDueAt: Date | null = null;
 
   @Property({ type: DateTimeType })
   createdAt: Date = new Date();

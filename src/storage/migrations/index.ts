@@ -7,6 +7,7 @@ import { Migration20261201010000_nullable_password } from './Migration2026120101
 import { Migration20261201020000_audit_owner } from './Migration20261201020000_audit_owner.js';
 import { Migration20261201040000_audit_truncate } from './Migration20261201040000_audit_truncate.js';
 import { Migration20261202010000_session_auth_time } from './Migration20261202010000_session_auth_time.js';
+import { Migration20261202020000_factor_guard } from './Migration20261202020000_factor_guard.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201020000_audit_owner', class: Migration20261201020000_audit_owner },
   { name: 'Migration20261201040000_audit_truncate', class: Migration20261201040000_audit_truncate },
   { name: 'Migration20261202010000_session_auth_time', class: Migration20261202010000_session_auth_time },
+  { name: 'Migration20261202020000_factor_guard', class: Migration20261202020000_factor_guard },
 ];
