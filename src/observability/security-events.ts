@@ -18,7 +18,12 @@ export type SecurityEventKind =
   | 'mfa'
   | 'mfa_enabled'
   | 'mfa_disabled'
-  | 'recovery_code_used';
+  | 'recovery_code_used'
+  // Passkeys (issue 19): registration, removal, sign-in, and a signature counter that went backwards.
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_sign_in'
+  | 'passkey_clone_detected';
 
 export type SecurityEventResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
 

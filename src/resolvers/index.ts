@@ -1,6 +1,7 @@
 import { MfaResolver } from './mfa.resolver.js';
 import { EmailLinkResolver } from './email-link.resolver.js';
 import { PasswordResolver } from './password.resolver.js';
+import { PasskeyResolver } from './passkey.resolver.js';
 import { AuditLogResolver } from './audit-log.resolver.js';
 import { SessionResolver } from './session.resolver.js';
 import { SignInResolver } from './sign-in.resolver.js';
@@ -17,4 +18,5 @@ export const resolverClasses = [
   EmailLinkResolver,
   PasswordResolver,
   AuditLogResolver,
+  PasskeyResolver,
 ] as const;
