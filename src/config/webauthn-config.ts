@@ -1,5 +1,3 @@
-import { isIP } from 'node:net';
-
 /** The WebAuthn relying party: who the passkeys belong to and which pages may use them. */
 export interface WebAuthnConfig {
   /** The RP ID: a domain, the host of APP_URL or a registrable suffix of it. */
@@ -21,9 +19,9 @@ export function isRpIdSuffixOf(rpId: string, host: string): boolean {
 /**
  * WEBAUTHN_RP_ID (default: APP_URL's host), WEBAUTHN_RP_NAME (default "Plinto"), WEBAUTHN_ORIGINS
  * (comma-separated; default APP_URL's origin). A malformed value is a problem everywhere;
- * production also refuses an RP ID that is not a registrable suffix of every web origin (the
- * browser would refuse every ceremony), an IP address or a bare top-level name as RP ID, and
- * web origins that are not https.
+ * production also refuses an RP ID that is not a registrable suffix of every web origin: the
+ * browser would refuse every ceremony. (Browsers themselves refuse WebAuthn on an IP address or
+ * on http:// other than localhost; a deployment that uses no passkeys is not stopped for that.)
  */
 export function parseWebAuthnConfig(
   env: { WEBAUTHN_RP_ID?: string; WEBAUTHN_RP_NAME?: string; WEBAUTHN_ORIGINS?: string },
@@ -48,19 +46,15 @@ export function parseWebAuthnConfig(
       );
       continue;
     }
-    const url = new URL(origin);
-    webHosts.push(url.hostname);
-    if (production && url.protocol !== 'https:') {
-      problems.push(`WEBAUTHN_ORIGINS: "${origin}" must be https in production`);
-    }
+    webHosts.push(new URL(origin).hostname);
   }
-  if (!DOMAIN.test(rpId) && rpId !== 'localhost') {
+  // Checked when set: the default (APP_URL's host) may be an IP in a deployment that uses no passkeys.
+  const explicit = env.WEBAUTHN_RP_ID !== undefined;
+  if (explicit && !DOMAIN.test(rpId) && rpId !== 'localhost') {
     problems.push(`WEBAUTHN_RP_ID: "${rpId}" is not a domain name`);
   } else if (production) {
-    if (isIP(rpId) !== 0 || !rpId.includes('.')) {
-      problems.push(
-        `WEBAUTHN_RP_ID: "${rpId}" must be a registrable domain in production (not an IP or a bare name)`,
-      );
+    if (explicit && rpId !== 'localhost' && !rpId.includes('.')) {
+      problems.push(`WEBAUTHN_RP_ID: "${rpId}" is a top-level name, not a registrable domain`);
     }
     for (const host of webHosts) {
       if (!isRpIdSuffixOf(rpId, host)) {
