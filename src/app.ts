@@ -25,6 +25,7 @@ import { MfaResolver } from './resolvers/mfa.resolver.js';
 import { EmailLinkResolver } from './resolvers/email-link.resolver.js';
 import { PasswordResolver } from './resolvers/password.resolver.js';
 import { AuditLogResolver } from './resolvers/audit-log.resolver.js';
+import { PasskeyResolver } from './resolvers/passkey.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
@@ -91,6 +92,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
     [AuditLogResolver, new AuditLogResolver(auditLog)],
     [StepUpResolver, new StepUpResolver(reauthentication)],
+    [PasskeyResolver, new PasskeyResolver(services.passkeys, services.passkeySignIn)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -171,7 +173,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           ip: req.ip ?? null,
           userAgent: req.get('user-agent') ?? null,
           gone: () => req.socket.destroyed,
-          device: (req.cookies as Record<string, string | undefined> | undefined)?.[DEVICE_COOKIE_NAME] ?? null,
+          device:
+            (req.cookies as Record<string, string | undefined> | undefined)?.[DEVICE_COOKIE_NAME] ?? null,
           rememberDevice: (cookie) =>
             res.cookie(DEVICE_COOKIE_NAME, cookie, {
               httpOnly: true,

@@ -15,6 +15,7 @@ import {
   parseTrustProxy,
 } from './config/env-parsers.js';
 import { checkProductionSecret, checkTrustProxy, checkUrlPassword } from './config/secret-checks.js';
+import { parseWebAuthnConfig } from './config/webauthn-config.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen, typed Config.
@@ -97,6 +98,9 @@ const envSchema = z.object({
   SESSION_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
   TOKEN_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
   FAILED_MAIL_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
+  WEBAUTHN_RP_ID: z.string().min(1).optional(),
+  WEBAUTHN_RP_NAME: z.string().min(1).max(100).optional(),
+  WEBAUTHN_ORIGINS: z.string().min(1).optional(),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -168,6 +172,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.METRICS_PORT !== undefined && e.METRICS_PORT !== 0 && e.METRICS_PORT === (e.PORT ?? 4000)) {
     problems.push('METRICS_PORT: must differ from PORT (metrics have their own listener)');
   }
+  // Passkeys: the relying party, checked with the rest (production refuses an RP ID the origins cannot use).
+  const webauthn = parseWebAuthnConfig(
+    e,
+    (e.APP_URL ?? `http://localhost:${e.PORT ?? 4000}`).replace(/\/+$/, ''),
+    production,
+    problems,
+  );
   if (problems.length > 0) throw new ConfigError(problems);
 
   const port = e.PORT ?? 4000;
@@ -259,6 +270,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionRetentionDays: e.SESSION_RETENTION_DAYS ?? 30,
     tokenRetentionDays: e.TOKEN_RETENTION_DAYS ?? 1,
     failedMailRetentionDays: e.FAILED_MAIL_RETENTION_DAYS ?? 7,
+    webauthn,
   };
   return Object.freeze(config);
 }

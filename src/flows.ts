@@ -73,6 +73,26 @@ export const FLOWS = {
   // Account integrity (issue 17): step-up. Each wrong answer also counts in the account's sign-in
   // failure counter (growing delays, then TooManyAttempts), so per-client is the limit that remains.
   reauthenticate: { rateLimit: { client: rule(5, MINUTE) }, leavesRowsIn: [] },
+  // Passkeys (issue 19). Registration and management need a signed-in user (account = that user).
+  beginPasskeyRegistration: {
+    rateLimit: { client: rule(10, MINUTE), account: rule(20, HOUR) },
+    leavesRowsIn: ['passkey_challenges'],
+  },
+  finishPasskeyRegistration: {
+    rateLimit: { client: rule(10, MINUTE), account: rule(20, HOUR) },
+    leavesRowsIn: ['passkeys', 'mail_outbox'],
+  },
+  renamePasskey: { rateLimit: { client: rule(20, MINUTE), account: rule(30, HOUR) }, leavesRowsIn: [] },
+  removePasskey: {
+    rateLimit: { client: rule(10, MINUTE), account: rule(20, HOUR) },
+    leavesRowsIn: ['mail_outbox'],
+  },
+  // Conditional UI asks for options on every sign-in page load; the account rule applies with an email.
+  beginPasskeySignIn: {
+    rateLimit: { client: rule(30, MINUTE), account: rule(20, MINUTE) },
+    leavesRowsIn: ['passkey_challenges'],
+  },
+  finishPasskeySignIn: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: SIGN_IN_ROWS },
 } as const satisfies Record<string, FlowEntry>;
 
 /**
@@ -86,6 +106,7 @@ export const KEPT_TABLES: Readonly<Record<string, string>> = Object.freeze({
   audit_events: 'append-only history (the database refuses deletes)',
   recovery_codes: 'live until regenerated or until two-step verification is turned off',
   signing_keys: 'the JWKS history (retired keys stay to explain old tokens)',
+  passkeys: 'live until the user removes them (or the account goes)',
 });
 
 export function isUnlimited(rateLimit: FlowEntry['rateLimit']): rateLimit is { unlimited: string } {

@@ -20,6 +20,10 @@ import { SessionService } from './auth/session.service.js';
 import { SignInService } from './auth/sign-in.service.js';
 import { CompleteSignIn } from './auth/sign-in/complete-sign-in.js';
 import { PasswordMethod } from './auth/sign-in/password.method.js';
+import { PasskeyMethod } from './auth/sign-in/passkey.method.js';
+import { PasskeyChallenges } from './auth/passkey-challenges.js';
+import { PasskeyService } from './auth/passkey.service.js';
+import { PasskeySignInService } from './auth/passkey-sign-in.service.js';
 import { SignUpService } from './auth/sign-up.service.js';
 import { TotpEnrollmentService } from './auth/totp-enrollment.service.js';
 import { UserService } from './auth/user.service.js';
@@ -95,6 +99,10 @@ export interface Services {
   /** `reauthenticate`: a password or code refreshes the session's authentication time (step-up). */
   reauthentication: ReauthenticationService;
   auditLog: AuditLogService;
+  /** Passkeys (WebAuthn): registration and management, and the options of a passkey sign-in. */
+  passkeys: PasskeyService;
+  /** `finishPasskeySignIn`: the passkey method through the completion step. */
+  passkeySignIn: PasskeySignInService;
   readiness: Readiness;
   liveSessionsGauge: LiveSessionsGauge;
   /** Stops the Redis health watch (before the deliberate disconnect at shutdown). */
@@ -250,6 +258,23 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     events,
   );
   const auditLog = new AuditLogService();
+  // Passkeys (issue 19): challenges bound to an address by a keyed hash; decoy ids under another key.
+  const passkeyChallenges = new PasskeyChallenges();
+  const passkeyChallengeEmailHash = new KeyedHash(config.authSecret, 'passkey-challenge-email');
+  const passkeys = new PasskeyService({
+    webauthn: config.webauthn,
+    challenges: passkeyChallenges,
+    stepUp,
+    events,
+    outbox: mailOutbox,
+    challengeEmailHash: passkeyChallengeEmailHash,
+    decoyIds: new KeyedHash(config.authSecret, 'passkey-decoy-id'),
+  });
+  const passkeySignIn = new PasskeySignInService(
+    new PasskeyMethod(config.webauthn, passkeyChallenges, passkeyChallengeEmailHash),
+    signInCompletion,
+    events,
+  );
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {
     orm,
@@ -282,6 +307,8 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     stepUp,
     reauthentication,
     auditLog,
+    passkeys,
+    passkeySignIn,
     readiness,
     liveSessionsGauge,
     stopRedisWatch,

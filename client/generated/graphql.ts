@@ -19,7 +19,10 @@ export type UserErrorCode =
   | 'EMAIL_TAKEN'
   | 'INVALID_CREDENTIALS'
   | 'INVALID_MFA_CODE'
+  | 'INVALID_PASSKEY_RESPONSE'
   | 'INVALID_TOKEN'
+  | 'LAST_SIGN_IN_METHOD'
+  | 'PASSKEY_NOT_FOUND'
   | 'PASSWORD_REJECTED'
   | 'STEP_UP_REQUIRED'
   | 'TOO_MANY_ATTEMPTS';
@@ -184,6 +187,76 @@ export type RegenerateRecoveryCodesMutation = { regenerateRecoveryCodes:
     | { __typename: 'InvalidMfaCode', code: UserErrorCode, message: string }
     | { __typename: 'RecoveryCodes', codes: Array<string> }
     | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
+   };
+
+export type PasskeyFieldsFragment = { __typename: 'Passkey', id: string, name: string, createdAt: string, lastUsedAt: string | null, backupEligible: boolean, backedUp: boolean, transports: Array<string>, aaguid: string };
+
+export type BeginPasskeyRegistrationMutationVariables = Exact<{ [key: string]: never; }>;
+
+
+export type BeginPasskeyRegistrationMutation = { beginPasskeyRegistration:
+    | { __typename: 'PasskeyOptions', options: string }
+    | { __typename: 'StepUpRequired', code: UserErrorCode, message: string, maxAgeSeconds: number }
+   };
+
+export type FinishPasskeyRegistrationMutationVariables = Exact<{
+  response: string;
+  name?: string | null | undefined;
+}>;
+
+
+export type FinishPasskeyRegistrationMutation = { finishPasskeyRegistration:
+    | { __typename: 'InvalidPasskeyResponse', code: UserErrorCode, message: string }
+    | { __typename: 'Passkey', id: string, name: string, createdAt: string, lastUsedAt: string | null, backupEligible: boolean, backedUp: boolean, transports: Array<string>, aaguid: string }
+   };
+
+export type PasskeysQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type PasskeysQuery = { passkeys: Array<{ __typename: 'Passkey', id: string, name: string, createdAt: string, lastUsedAt: string | null, backupEligible: boolean, backedUp: boolean, transports: Array<string>, aaguid: string }> };
+
+export type RenamePasskeyMutationVariables = Exact<{
+  id: string | number;
+  name: string;
+}>;
+
+
+export type RenamePasskeyMutation = { renamePasskey:
+    | { __typename: 'Passkey', id: string, name: string, createdAt: string, lastUsedAt: string | null, backupEligible: boolean, backedUp: boolean, transports: Array<string>, aaguid: string }
+    | { __typename: 'PasskeyNotFound', code: UserErrorCode, message: string }
+    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
+   };
+
+export type RemovePasskeyMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type RemovePasskeyMutation = { removePasskey:
+    | { __typename: 'LastSignInMethod', code: UserErrorCode, message: string }
+    | { __typename: 'PasskeyNotFound', code: UserErrorCode, message: string }
+    | { __typename: 'PasskeyRemoved', id: string }
+    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
+   };
+
+export type BeginPasskeySignInMutationVariables = Exact<{
+  email?: string | null | undefined;
+}>;
+
+
+export type BeginPasskeySignInMutation = { beginPasskeySignIn: { __typename: 'PasskeyOptions', options: string } };
+
+export type FinishPasskeySignInMutationVariables = Exact<{
+  response: string;
+}>;
+
+
+export type FinishPasskeySignInMutation = { finishPasskeySignIn:
+    | { __typename: 'EmailNotVerified', code: UserErrorCode, message: string }
+    | { __typename: 'InvalidCredentials', code: UserErrorCode, message: string }
+    | { __typename: 'MfaChallenge', challengeToken: string, expiresAt: string }
+    | { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } }
+    | { __typename: 'TooManyAttempts', retryAfterSeconds: number, code: UserErrorCode, message: string }
    };
 
 export type SignUpMutationVariables = Exact<{
@@ -365,6 +438,18 @@ fragment SignInSuccessFields on SignInSuccess {
     tokenType
   }
 }`, {"fragmentName":"TokenSignInResultFields"}) as unknown as TypedDocumentString<TokenSignInResultFieldsFragment, unknown>;
+export const PasskeyFieldsFragmentDoc = new TypedDocumentString(`
+    fragment PasskeyFields on Passkey {
+  id
+  name
+  createdAt
+  lastUsedAt
+  backupEligible
+  backedUp
+  transports
+  aaguid
+}
+    `, {"fragmentName":"PasskeyFields"}) as unknown as TypedDocumentString<PasskeyFieldsFragment, unknown>;
 export const AuditLogDocument = new TypedDocumentString(`
     query AuditLog($first: Int, $after: String) {
   auditLog(first: $first, after: $after) {
@@ -674,6 +759,155 @@ export const RegenerateRecoveryCodesDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<RegenerateRecoveryCodesMutation, RegenerateRecoveryCodesMutationVariables>;
+export const BeginPasskeyRegistrationDocument = new TypedDocumentString(`
+    mutation BeginPasskeyRegistration {
+  beginPasskeyRegistration {
+    __typename
+    ... on PasskeyOptions {
+      options
+    }
+    ... on StepUpRequired {
+      code
+      message
+      maxAgeSeconds
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<BeginPasskeyRegistrationMutation, BeginPasskeyRegistrationMutationVariables>;
+export const FinishPasskeyRegistrationDocument = new TypedDocumentString(`
+    mutation FinishPasskeyRegistration($response: String!, $name: String) {
+  finishPasskeyRegistration(response: $response, name: $name) {
+    __typename
+    ...PasskeyFields
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment PasskeyFields on Passkey {
+  id
+  name
+  createdAt
+  lastUsedAt
+  backupEligible
+  backedUp
+  transports
+  aaguid
+}`) as unknown as TypedDocumentString<FinishPasskeyRegistrationMutation, FinishPasskeyRegistrationMutationVariables>;
+export const PasskeysDocument = new TypedDocumentString(`
+    query Passkeys {
+  passkeys {
+    ...PasskeyFields
+  }
+}
+    fragment PasskeyFields on Passkey {
+  id
+  name
+  createdAt
+  lastUsedAt
+  backupEligible
+  backedUp
+  transports
+  aaguid
+}`) as unknown as TypedDocumentString<PasskeysQuery, PasskeysQueryVariables>;
+export const RenamePasskeyDocument = new TypedDocumentString(`
+    mutation RenamePasskey($id: ID!, $name: String!) {
+  renamePasskey(id: $id, name: $name) {
+    __typename
+    ...PasskeyFields
+    ... on StepUpRequired {
+      maxAgeSeconds
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment PasskeyFields on Passkey {
+  id
+  name
+  createdAt
+  lastUsedAt
+  backupEligible
+  backedUp
+  transports
+  aaguid
+}`) as unknown as TypedDocumentString<RenamePasskeyMutation, RenamePasskeyMutationVariables>;
+export const RemovePasskeyDocument = new TypedDocumentString(`
+    mutation RemovePasskey($id: ID!) {
+  removePasskey(id: $id) {
+    __typename
+    ... on PasskeyRemoved {
+      id
+    }
+    ... on StepUpRequired {
+      maxAgeSeconds
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<RemovePasskeyMutation, RemovePasskeyMutationVariables>;
+export const BeginPasskeySignInDocument = new TypedDocumentString(`
+    mutation BeginPasskeySignIn($email: String) {
+  beginPasskeySignIn(email: $email) {
+    options
+  }
+}
+    `) as unknown as TypedDocumentString<BeginPasskeySignInMutation, BeginPasskeySignInMutationVariables>;
+export const FinishPasskeySignInDocument = new TypedDocumentString(`
+    mutation FinishPasskeySignIn($response: String!) {
+  finishPasskeySignIn(response: $response) {
+    __typename
+    ...SignInSuccessFields
+    ... on MfaChallenge {
+      challengeToken
+      expiresAt
+    }
+    ... on TooManyAttempts {
+      retryAfterSeconds
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  emailVerified
+  mfaEnabled
+  createdAt
+}
+fragment SessionFields on Session {
+  id
+  createdAt
+  lastUsedAt
+  expiresAt
+  ip
+  userAgent
+  current
+}
+fragment SignInSuccessFields on SignInSuccess {
+  user {
+    ...UserFields
+  }
+  session {
+    ...SessionFields
+  }
+  tokens {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    tokenType
+  }
+}`) as unknown as TypedDocumentString<FinishPasskeySignInMutation, FinishPasskeySignInMutationVariables>;
 export const SignUpDocument = new TypedDocumentString(`
     mutation SignUp($input: SignUpInput!) {
   signUp(input: $input) {

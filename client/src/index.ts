@@ -1,6 +1,8 @@
 export { PlintoClient } from './plinto-client.js';
 export type { PlintoClientOptions, ReauthenticateRefusal } from './plinto-client.js';
 export { PlintoError } from './plinto-error.js';
+export { passkeyResponseJSON } from './passkeys.js';
+export type { PasskeyCredential, PublicKeyCredentialLike } from './passkeys.js';
 export { MemoryTokenStore } from './token-store.js';
 export type { StoredTokens, TokenStore } from './token-store.js';
 export {

@@ -1,6 +1,13 @@
 import {
   AuditLogDocument,
+  BeginPasskeyRegistrationDocument,
+  BeginPasskeySignInDocument,
   BeginTotpEnrollmentDocument,
+  FinishPasskeyRegistrationDocument,
+  FinishPasskeySignInDocument,
+  PasskeysDocument,
+  RemovePasskeyDocument,
+  RenamePasskeyDocument,
   ChangePasswordDocument,
   CompleteMfaSignInDocument,
   ConfirmTotpEnrollmentDocument,
@@ -28,6 +35,12 @@ import type {
   DisableTotpMutation,
   ReauthenticateMutation,
   SignOutEverywhereMutation,
+  BeginPasskeyRegistrationMutation,
+  FinishPasskeyRegistrationMutation,
+  FinishPasskeySignInMutation,
+  PasskeysQuery,
+  RemovePasskeyMutation,
+  RenamePasskeyMutation,
   ChangePasswordMutation,
   CompleteMfaSignInMutation,
   ConfirmTotpEnrollmentMutation,
@@ -45,6 +58,8 @@ import type {
   SignUpMutation,
 } from '../generated/graphql.js';
 import { postGraphQL } from './graphql-request.js';
+import { passkeyResponseJSON } from './passkeys.js';
+import type { PasskeyCredential } from './passkeys.js';
 import type { Document } from './graphql-request.js';
 import { PlintoError } from './plinto-error.js';
 import { MemoryTokenStore } from './token-store.js';
@@ -299,6 +314,63 @@ export class PlintoClient {
     // A StepUpRequired answer signed nobody out: the tokens stay for reauthenticate and the retry.
     if (result.__typename === 'SignedOutEverywhere') await this.save(null);
     return result;
+  }
+
+  // ---- Passkeys (WebAuthn) ----
+  // Options come as JSON objects (hand them to @simplewebauthn/browser's startRegistration /
+  // startAuthentication as optionsJSON, or PublicKeyCredential.parse…OptionsFromJSON); answers may
+  // be the PublicKeyCredential navigator.credentials returned, its JSON, or JSON text.
+
+  /** Options for navigator.credentials.create(), or StepUpRequired (sign in again first). */
+  async beginPasskeyRegistration(): Promise<
+    | { __typename: 'PasskeyOptions'; options: Record<string, unknown> }
+    | Extract<BeginPasskeyRegistrationMutation['beginPasskeyRegistration'], { __typename: 'StepUpRequired' }>
+  > {
+    const { beginPasskeyRegistration: result } = await this.request(BeginPasskeyRegistrationDocument);
+    if (result.__typename === 'PasskeyOptions') {
+      return { __typename: 'PasskeyOptions', options: JSON.parse(result.options) as Record<string, unknown> };
+    }
+    return result;
+  }
+
+  async finishPasskeyRegistration(
+    credential: PasskeyCredential,
+    name?: string,
+  ): Promise<FinishPasskeyRegistrationMutation['finishPasskeyRegistration']> {
+    const response = passkeyResponseJSON(credential);
+    return (await this.request(FinishPasskeyRegistrationDocument, { response, name }))
+      .finishPasskeyRegistration;
+  }
+
+  async passkeys(): Promise<PasskeysQuery['passkeys']> {
+    return (await this.request(PasskeysDocument)).passkeys;
+  }
+
+  async renamePasskey(id: string, name: string): Promise<RenamePasskeyMutation['renamePasskey']> {
+    return (await this.request(RenamePasskeyDocument, { id, name })).renamePasskey;
+  }
+
+  async removePasskey(id: string): Promise<RemovePasskeyMutation['removePasskey']> {
+    return (await this.request(RemovePasskeyDocument, { id })).removePasskey;
+  }
+
+  /**
+   * Options for navigator.credentials.get(). Without an email: any discoverable passkey (and
+   * conditional UI, `mediation: 'conditional'`); with one: that account's passkeys.
+   */
+  async beginPasskeySignIn(email?: string): Promise<Record<string, unknown>> {
+    const { beginPasskeySignIn } = await this.send(BeginPasskeySignInDocument, { email }, null);
+    return JSON.parse(beginPasskeySignIn.options) as Record<string, unknown>;
+  }
+
+  /** Signs in with the authenticator's answer; the same result union as signIn. */
+  async finishPasskeySignIn(
+    credential: PasskeyCredential,
+  ): Promise<FinishPasskeySignInMutation['finishPasskeySignIn']> {
+    const response = passkeyResponseJSON(credential);
+    const { finishPasskeySignIn } = await this.send(FinishPasskeySignInDocument, { response }, null);
+    if (finishPasskeySignIn.__typename === 'SignInSuccess') await this.keep(finishPasskeySignIn);
+    return finishPasskeySignIn;
   }
 
   /** Stores the tokens of a successful sign-in (also for flows run through `request`). */

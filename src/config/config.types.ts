@@ -1,3 +1,4 @@
+import type { WebAuthnConfig } from './webauthn-config.js';
 /** What loadConfig returns: a frozen, typed view of the environment. */
 
 export type DatabaseConfig =
@@ -105,4 +106,6 @@ export interface Config {
   readonly tokenRetentionDays: number;
   /** Days a mail that the SMTP server refused for good stays in the outbox. */
   readonly failedMailRetentionDays: number;
+  /** Passkeys (WebAuthn): WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS. */
+  readonly webauthn: WebAuthnConfig;
 }

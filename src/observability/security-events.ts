@@ -20,7 +20,12 @@ export type SecurityEventKind =
   | 'mfa_disabled'
   | 'recovery_code_used'
   /** Step-up: the signed-in user proved a factor again (`reauthenticate`). */
-  | 'reauthenticate';
+  | 'reauthenticate'
+  // Passkeys (issue 19): registration, removal, sign-in, and a signature counter that went backwards.
+  | 'passkey_added'
+  | 'passkey_removed'
+  | 'passkey_sign_in'
+  | 'passkey_clone_detected';
 
 export type SecurityEventResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
 

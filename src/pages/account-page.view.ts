@@ -56,6 +56,19 @@ ${field({
 </form>
 </section>
 
+<section aria-labelledby="passkeys-title">
+<h2 id="passkeys-title" tabindex="-1">Passkeys</h2>
+<p>Sign in with your fingerprint, face or device PIN instead of a password. A passkey that checks it is you also counts as two-step verification.</p>
+<ul class="sessions" id="passkeys-list"></ul>
+<p id="passkeys-empty" hidden>No passkeys yet.</p>
+<p id="passkeys-unsupported" hidden>This browser cannot make passkeys.</p>
+<form id="passkey-add-form" method="post" class="stack" novalidate>
+${errorSummary('passkey-add-form')}
+${field({ id: 'passkey-name', label: 'Name for the new passkey', autocomplete: 'off', optional: true, hint: 'For example “Work laptop”. Optional.' })}
+<div class="actions"><button type="submit" id="passkey-add">Add a passkey</button></div>
+</form>
+</section>
+
 <section aria-labelledby="totp-title">
 <h2 id="totp-title">Two-step verification</h2>
 <section id="recovery-codes" class="notice" tabindex="-1" hidden aria-labelledby="recovery-codes-title">

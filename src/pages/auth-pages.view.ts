@@ -38,11 +38,14 @@ ${statusRegion()}`;
 }
 
 export function signInView({ redirect }: ViewContext): string {
+  // `webauthn` in the email field's autocomplete: browsers offer saved passkeys in its autofill
+  // (conditional UI); the passkey button is shown by the script where WebAuthn exists.
   return `<form id="sign-in-form" method="post" class="stack" novalidate>
 ${errorSummary('sign-in-form')}
-${EMAIL_FIELD('sign-in-email')}
+${field({ id: 'sign-in-email', label: 'Email address', type: 'email', autocomplete: 'username webauthn' })}
 ${field({ id: 'sign-in-password', label: 'Password', type: 'password', autocomplete: 'current-password' })}
 <div class="actions"><button type="submit">Sign in</button></div>
+<div class="actions" id="passkey-sign-in-actions" hidden><button type="button" class="secondary" id="passkey-sign-in">Sign in with a passkey</button></div>
 </form>
 <div id="verify-again" class="notice" hidden>
 <p>Did not get the verification email, or did the link expire?</p>

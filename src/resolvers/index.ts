@@ -1,6 +1,7 @@
 import { MfaResolver } from './mfa.resolver.js';
 import { EmailLinkResolver } from './email-link.resolver.js';
 import { PasswordResolver } from './password.resolver.js';
+import { PasskeyResolver } from './passkey.resolver.js';
 import { AuditLogResolver } from './audit-log.resolver.js';
 import { SessionResolver } from './session.resolver.js';
 import { SignInResolver } from './sign-in.resolver.js';
@@ -19,4 +20,5 @@ export const resolverClasses = [
   PasswordResolver,
   AuditLogResolver,
   StepUpResolver,
+  PasskeyResolver,
 ] as const;

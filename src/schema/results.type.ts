@@ -4,11 +4,15 @@ import {
   EmailTaken,
   InvalidCredentials,
   InvalidMfaCode,
+  InvalidPasskeyResponse,
   InvalidToken,
+  LastSignInMethod,
+  PasskeyNotFound,
   PasswordRejected,
   StepUpRequired,
   TooManyAttempts,
 } from './user-error.type.js';
+import { PasskeyOptions, PasskeyRemoved, PasskeyType } from './passkey.type.js';
 import {
   MfaChallenge,
   PasswordChanged,
@@ -83,4 +87,25 @@ export const DisableTotpResult = createUnionType({
 export const SignOutEverywhereResult = createUnionType({
   name: 'SignOutEverywhereResult',
   types: () => [SignedOutEverywhere, StepUpRequired] as const,
+});
+
+// Passkeys (issue 19)
+export const BeginPasskeyRegistrationResult = createUnionType({
+  name: 'BeginPasskeyRegistrationResult',
+  types: () => [PasskeyOptions, StepUpRequired] as const,
+});
+
+export const FinishPasskeyRegistrationResult = createUnionType({
+  name: 'FinishPasskeyRegistrationResult',
+  types: () => [PasskeyType, InvalidPasskeyResponse] as const,
+});
+
+export const RenamePasskeyResult = createUnionType({
+  name: 'RenamePasskeyResult',
+  types: () => [PasskeyType, PasskeyNotFound, StepUpRequired] as const,
+});
+
+export const RemovePasskeyResult = createUnionType({
+  name: 'RemovePasskeyResult',
+  types: () => [PasskeyRemoved, PasskeyNotFound, LastSignInMethod, StepUpRequired] as const,
 });

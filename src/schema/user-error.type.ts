@@ -9,6 +9,10 @@ export enum UserErrorCode {
   EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
   EMAIL_TAKEN = 'EMAIL_TAKEN',
   STEP_UP_REQUIRED = 'STEP_UP_REQUIRED',
+  // Passkeys (issue 19)
+  INVALID_PASSKEY_RESPONSE = 'INVALID_PASSKEY_RESPONSE',
+  PASSKEY_NOT_FOUND = 'PASSKEY_NOT_FOUND',
+  LAST_SIGN_IN_METHOD = 'LAST_SIGN_IN_METHOD',
 }
 
 registerEnumType(UserErrorCode, { name: 'UserErrorCode' });
@@ -25,10 +29,10 @@ export abstract class UserError {
 
 @ObjectType('InvalidCredentials', { implements: UserError })
 export class InvalidCredentials extends UserError {
-  constructor() {
+  constructor(message = 'The email or password is incorrect.') {
     super();
     this.code = UserErrorCode.INVALID_CREDENTIALS;
-    this.message = 'The email or password is incorrect.';
+    this.message = message;
   }
 }
 
@@ -106,5 +110,34 @@ export class StepUpRequired extends UserError {
     this.code = UserErrorCode.STEP_UP_REQUIRED;
     this.message = 'Confirm it is you: sign in again (reauthenticate), then retry.';
     this.maxAgeSeconds = maxAgeSeconds;
+  }
+}
+
+/** The authenticator's answer to a passkey registration was refused (challenge, origin, RP ID, signature). */
+@ObjectType('InvalidPasskeyResponse', { implements: UserError })
+export class InvalidPasskeyResponse extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.INVALID_PASSKEY_RESPONSE;
+    this.message = 'The passkey could not be verified. Start again: beginPasskeyRegistration.';
+  }
+}
+
+@ObjectType('PasskeyNotFound', { implements: UserError })
+export class PasskeyNotFound extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.PASSKEY_NOT_FOUND;
+    this.message = 'No such passkey on this account.';
+  }
+}
+
+/** Removing it would leave the account without a way to sign in (no password, no other passkey). */
+@ObjectType('LastSignInMethod', { implements: UserError })
+export class LastSignInMethod extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.LAST_SIGN_IN_METHOD;
+    this.message = 'This is your last way to sign in: add a password or another passkey first.';
   }
 }

@@ -5,6 +5,7 @@ import {
   MailOutboxEntry,
   MfaChallenge,
   OneTimeToken,
+  PasskeyChallenge,
   RefreshToken,
   Session,
   User,
@@ -40,6 +41,7 @@ export const SWEPT_TABLES = [
   'refresh_tokens',
   'sessions',
   'mail_outbox',
+  'passkey_challenges',
 ] as const;
 export type SweptTable = (typeof SWEPT_TABLES)[number];
 
@@ -161,6 +163,10 @@ export class ExpiredRowSweeper {
         createdAt: { $lt: new Date(now.getTime() - unverifiedLifetime * 1000) },
       });
     }
+    // A WebAuthn challenge lives five minutes; past that it is refused whether or not it was used.
+    await this.sweep(report, 'passkey_challenges', PasskeyChallenge, 'challengeHash', {
+      expiresAt: { $lt: tokenCutoff },
+    });
     return report;
   }
 

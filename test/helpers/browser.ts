@@ -11,11 +11,11 @@ export const ARTIFACTS_DIR = join(process.cwd(), 'test', 'artifacts');
  * and a missing one fails the test saying how to install it) driven by playwright-core. Playwright gives every launch a fresh
  * temporary profile of its own (it refuses a --user-data-dir argument), removed on close.
  */
-export function launchChromium(): Promise<Browser> {
+export function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
   return chromium.launch({
     executablePath: requireTool('chromium'),
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', ...extraArgs],
   });
 }
 

@@ -8,6 +8,7 @@ import {
   MailOutboxEntry,
   MfaChallenge,
   OneTimeToken,
+  PasskeyChallenge,
   RefreshToken,
   Session,
   SigningKey,
@@ -145,6 +146,17 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       make.mail({ createdAt: ago(6 * DAY), failedAt: ago(6 * DAY) }),
       make.mail({ createdAt: ago(60 * DAY), failedAt: null }),
     ];
+    // WebAuthn challenges (five minutes): a day after their expiry, used or not.
+    const challenge = (expiresAt: Date, usedAt: Date | null = null) =>
+      em.create(PasskeyChallenge, {
+        challengeHash: hash(),
+        purpose: 'sign-in',
+        createdAt: new Date(expiresAt.getTime() - 5 * 60_000),
+        expiresAt,
+        usedAt,
+      });
+    const passkeyChallengeGone = challenge(ago(2 * DAY), ago(2 * DAY));
+    const passkeyChallengeKept = [challenge(ago(HOUR)), challenge(fromNow(4 * 60_000))];
     await em.flush();
 
     const check = fork();
@@ -177,6 +189,7 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       refresh_tokens: { rows: goneTokens.length, batches: 2 },
       sessions: { rows: 2, batches: 1 },
       mail_outbox: { rows: 1, batches: 1 },
+      passkey_challenges: { rows: 1, batches: 1 },
     });
 
     const after = fork();
@@ -202,6 +215,14 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       0,
     );
     expect(await after.count(MfaChallenge, { tokenHash: mfaGone.tokenHash })).toBe(0);
+    expect(await after.count(PasskeyChallenge, { challengeHash: passkeyChallengeGone.challengeHash })).toBe(
+      0,
+    );
+    expect(
+      await after.count(PasskeyChallenge, {
+        challengeHash: { $in: passkeyChallengeKept.map((c) => c.challengeHash) },
+      }),
+    ).toBe(2);
 
     // Never swept: the append-only audit trail (row for row), users and signing keys.
     expect(await after.find(AuditEvent, {}, { orderBy: { id: 'asc' } })).toEqual(auditBefore);
@@ -224,12 +245,13 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       refresh_tokens: goneTokens.length,
       sessions: 2,
       mail_outbox: 1,
+      passkey_challenges: 1,
     });
     expect((await exposedSessions()) - exposedBefore).toBe(2);
 
     // A second pass finds nothing more.
     const second = await ctx.server.app.services.expiredRowSweeper.sweepOnce();
-    expect(Object.values(second).map((t) => t.rows)).toEqual([0, 0, 0, 0, 0]);
+    expect(Object.values(second).map((t) => t.rows)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('deletes a backlog larger than one batch, at most 1000 rows per statement', async () => {

@@ -35,6 +35,16 @@ const DESCRIPTIONS: Record<string, string> = {
   'reauthenticate:success': 'Identity confirmed again for a sensitive change',
   'reauthenticate:failure': 'Identity confirmation failed: wrong password or code',
   'reauthenticate:rejected': 'Identity confirmation refused: too many attempts',
+  'passkey_added:success': 'Passkey added',
+  'passkey_added:failure': 'Passkey not added: the authenticator’s answer was refused',
+  'passkey_removed:success': 'Passkey removed',
+  'passkey_removed:rejected': 'Passkey not removed: it is the last way to sign in',
+  'passkey_sign_in:success': 'Signed in with a passkey',
+  'passkey_sign_in:failure': 'Failed sign-in with a passkey',
+  'passkey_sign_in:rejected': 'Passkey sign-in refused',
+  'passkey_sign_in:challenge': 'Passkey accepted, two-step code asked for',
+  'passkey_clone_detected:detected':
+    'A passkey’s signature counter went backwards (a copied key?): sign-in refused',
 };
 
 /** Results that deserve a second look from the owner of the account. */

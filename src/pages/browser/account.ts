@@ -4,6 +4,7 @@ import { announce, byId, FormController, requireValue } from './forms.js';
 import type { FormProblem } from './forms.js';
 import { ActivitySection, describeDevice } from './account-activity.js';
 import { TotpSection } from './account-totp.js';
+import { PasskeysSection } from './account-passkeys.js';
 import { createClient, describeError } from './session.js';
 
 const client = createClient();
@@ -94,6 +95,10 @@ const totp = new TotpSection(client, failed, (enabled) => {
 
 const activity = new ActivitySection(client, failed);
 
+const passkeys = new PasskeysSection(client, failed, () => {
+  void activity.reload().catch((error: unknown) => failed(error));
+});
+
 const changePassword = new FormController('change-password-form');
 changePassword.onSubmit(async () => {
   const current = changePassword.value('change-password-current');
@@ -141,7 +146,10 @@ async function load(): Promise<void> {
     const [me, sessions] = await Promise.all([client.me(), client.sessions()]);
     renderProfile(me);
     renderSessions(sessions);
-    await activity.reload(sessions.find((session) => session.current)?.id ?? null);
+    await Promise.all([
+      activity.reload(sessions.find((session) => session.current)?.id ?? null),
+      passkeys.reload(),
+    ]);
     signedOutView.hidden = true;
     accountView.hidden = false;
     announce(`Signed in as ${me.email}.`);

@@ -1,6 +1,7 @@
 import { announce, byId, FormController, requireEmail, requireValue } from './forms.js';
 import type { FormProblem } from './forms.js';
 import { SecondFactorStep } from './second-factor.js';
+import { PasskeySignIn } from './sign-in-passkey.js';
 import { continueAfterSignIn, createClient, describeError } from './session.js';
 
 const client = createClient();
@@ -11,6 +12,26 @@ const secondFactor = new SecondFactorStep(client, () => {
   byId('sign-in-password').focus();
 });
 
+/** One answer for every way of signing in on this page (password or passkey): the same result union. */
+function handle(result: Awaited<ReturnType<typeof client.signIn>>): void {
+  switch (result.__typename) {
+    case 'SignInSuccess':
+      announce('Signed in.');
+      return continueAfterSignIn();
+    case 'MfaChallenge':
+      form.clear();
+      form.hide();
+      byId<HTMLInputElement>('sign-in-password').value = '';
+      return secondFactor.begin(result.challengeToken);
+    case 'EmailNotVerified':
+      verifyAgain.hidden = false;
+      return form.showProblems([{ message: result.message }]);
+    case 'InvalidCredentials':
+    case 'TooManyAttempts':
+      return form.showProblems([{ message: result.message }]);
+  }
+}
+
 form.onSubmit(async () => {
   const email = form.value('sign-in-email');
   const password = form.value('sign-in-password');
@@ -20,23 +41,7 @@ form.onSubmit(async () => {
   if (problems.length) return form.showProblems(problems);
   verifyAgain.hidden = true;
   try {
-    const result = await client.signIn({ email: email.trim(), password });
-    switch (result.__typename) {
-      case 'SignInSuccess':
-        announce('Signed in.');
-        return continueAfterSignIn();
-      case 'MfaChallenge':
-        form.clear();
-        form.hide();
-        byId<HTMLInputElement>('sign-in-password').value = '';
-        return secondFactor.begin(result.challengeToken);
-      case 'EmailNotVerified':
-        verifyAgain.hidden = false;
-        return form.showProblems([{ message: result.message }]);
-      case 'InvalidCredentials':
-      case 'TooManyAttempts':
-        return form.showProblems([{ message: result.message }]);
-    }
+    handle(await client.signIn({ email: email.trim(), password }));
   } catch (error) {
     form.showProblems([{ message: describeError(error) }]);
   }
@@ -49,3 +54,5 @@ byId('verify-again-button').addEventListener('click', () => {
     (error: unknown) => announce(describeError(error)),
   );
 });
+
+void new PasskeySignIn(client, form, handle).start();

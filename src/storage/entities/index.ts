@@ -2,6 +2,7 @@ import { MfaChallenge } from './mfa-challenge.entity.js';
 import { RecoveryCode } from './recovery-code.entity.js';
 import { MailOutboxEntry } from './mail-outbox.entity.js';
 import { OneTimeToken } from './one-time-token.entity.js';
+import { Passkey, PasskeyChallenge } from './passkey.entity.js';
 import { AuditEvent } from './audit-event.entity.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
@@ -13,6 +14,8 @@ export {
   MailOutboxEntry,
   MfaChallenge,
   OneTimeToken,
+  Passkey,
+  PasskeyChallenge,
   RecoveryCode,
   RefreshToken,
   Session,
@@ -20,6 +23,7 @@ export {
   User,
 };
 export type { OneTimeTokenPurpose } from './one-time-token.entity.js';
+export type { PasskeyChallengePurpose } from './passkey.entity.js';
 
 export const entities = [
   User,
@@ -31,4 +35,6 @@ export const entities = [
   RecoveryCode,
   MfaChallenge,
   AuditEvent,
+  Passkey,
+  PasskeyChallenge,
 ];

@@ -8,6 +8,7 @@ import { Migration20261201020000_audit_owner } from './Migration20261201020000_a
 import { Migration20261201040000_audit_truncate } from './Migration20261201040000_audit_truncate.js';
 import { Migration20261202010000_session_auth_time } from './Migration20261202010000_session_auth_time.js';
 import { Migration20261202020000_factor_guard } from './Migration20261202020000_factor_guard.js';
+import { Migration20261202030000_passkeys } from './Migration20261202030000_passkeys.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
@@ -20,4 +21,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201040000_audit_truncate', class: Migration20261201040000_audit_truncate },
   { name: 'Migration20261202010000_session_auth_time', class: Migration20261202010000_session_auth_time },
   { name: 'Migration20261202020000_factor_guard', class: Migration20261202020000_factor_guard },
+  { name: 'Migration20261202030000_passkeys', class: Migration20261202030000_passkeys },
 ];
