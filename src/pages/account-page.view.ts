@@ -40,7 +40,13 @@ export function accountView(): string {
 <h2 id="change-password-title">Change your password</h2>
 <form id="change-password-form" method="post" class="stack" novalidate>
 ${errorSummary('change-password-form')}
-${field({ id: 'change-password-current', label: 'Current password', type: 'password', autocomplete: 'current-password' })}
+${field({
+  id: 'change-password-current',
+  label: 'Current password',
+  type: 'password',
+  autocomplete: 'current-password',
+  hint: 'Leave it empty if you have no password yet (you signed in with an emailed link).',
+})}
 ${field({
   id: 'change-password-new',
   label: 'New password',

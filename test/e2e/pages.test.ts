@@ -142,6 +142,12 @@ describe('hosted pages in a browser', () => {
     await page.waitForSelector('#account:not([hidden])');
     expect(await page.textContent('#profile-email')).toBe(email);
     expect(await page.textContent('#profile-verified')).toBe('Yes');
+    // Confirming cleared the sign-up password (pre-account hijacking): the owner sets it here.
+    await page.fill('#change-password-new', PASSWORD);
+    await page.press('#change-password-new', 'Enter');
+    await page.waitForFunction(() =>
+      document.getElementById('status')?.textContent?.includes('password has been changed'),
+    );
 
     // The refresh token is an HttpOnly, Secure, SameSite=Strict cookie scoped to /graphql.
     const [cookie] = await laptop.cookies(`${server.url}/graphql`);

@@ -13,7 +13,7 @@ export const CONFIRM = `mutation Confirm($code: String!) { confirmTotpEnrollment
 export const REGENERATE = `mutation Regenerate($code: String!) { regenerateRecoveryCodes(code: $code) { ${CODES_RESULT} } }`;
 
 export const DISABLE = `mutation Disable($code: String!) { disableTotp(code: $code) {
-  __typename ... on TotpDisabled { disabled } ... on UserError { code }
+  __typename ... on TotpDisabled { disabled } ... on UserError { code } ... on StepUpRequired { maxAgeSeconds }
 } }`;
 
 export const COMPLETE = `mutation Complete($challengeToken: String!, $code: String!) {

@@ -116,12 +116,17 @@ describe.each(BACKENDS)('sign-in methods (%s)', (backend) => {
       const linked = await gql(ctx.server.url, SIGN_IN_WITH_MAGIC_LINK, { token });
       const session = linked.body.data?.signInWithMagicLink;
       const tenMinutesAgo = new Date(Date.now() - 10 * 60_000);
-      await fork().nativeUpdate(Session, { id: session.session.id }, { createdAt: tenMinutesAgo });
+      await fork().nativeUpdate(
+        Session,
+        { id: session.session.id },
+        { createdAt: tenMinutesAgo, authenticatedAt: tenMinutesAgo },
+      );
       const auth = bearer(session.tokens.accessToken);
       const set = await gql(ctx.server.url, CHANGE_PASSWORD, { c: '', n: STRONG_PASSWORD }, auth);
+      // Step-up (src/auth/step-up.ts): the session's last authentication is older than the limit.
       expect(set.body.data?.changePassword).toEqual({
-        __typename: 'InvalidCredentials',
-        code: 'INVALID_CREDENTIALS',
+        __typename: 'StepUpRequired',
+        code: 'STEP_UP_REQUIRED',
       });
       expect((await fork().findOneOrFail(User, { id: user.id })).passwordHash).toBeNull();
     });

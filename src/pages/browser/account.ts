@@ -105,7 +105,8 @@ changePassword.onSubmit(async () => {
   const next = changePassword.value('change-password-new');
   const others = byId<HTMLInputElement>('change-password-others').checked;
   const problems: FormProblem[] = [];
-  requireValue('change-password-current', current, 'Enter your current password.', problems);
+  // No current password is a valid answer: an account that has none (it signed in by emailed link,
+  // or its first mailbox proof cleared an unproven sign-up password) sets its first one here.
   requireValue('change-password-new', next, 'Choose a new password.', problems);
   if (problems.length) return changePassword.showProblems(problems);
   try {
@@ -125,6 +126,9 @@ changePassword.onSubmit(async () => {
         return changePassword.showProblems([{ field: 'change-password-current', message: result.message }]);
       case 'PasswordRejected':
         return changePassword.showProblems([{ field: 'change-password-new', message: result.message }]);
+      case 'StepUpRequired':
+        // The session signed in too long ago: the message asks the user to sign in again.
+        return changePassword.showProblems([{ field: 'change-password-current', message: result.message }]);
     }
   } catch (error) {
     failed(error, changePassword);
