@@ -69,6 +69,9 @@ const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).optional(),
   ACCESS_TOKEN_TTL_SECONDS: intFromEnv(1, 86400).optional(),
   STEP_UP_MAX_AGE_SECONDS: intFromEnv(30, 86400).optional(),
+  // issue 17b: breached-password check (`off` disables) and the lost-second-factor waiting period.
+  PWNED_PASSWORDS_URL: z.union([z.literal('off'), z.string().url()]).optional(),
+  MFA_RECOVERY_DELAY_SECONDS: intFromEnv(60, 30 * 86400).optional(),
   REFRESH_TOKEN_TTL_SECONDS: intFromEnv(60, 31536000).optional(),
   REFRESH_GRACE_SECONDS: intFromEnv(0, 60).optional(),
   SESSION_LIVENESS_CACHE_SECONDS: intFromEnv(1, 3600).optional(),
@@ -219,6 +222,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: e.JWT_AUDIENCE ?? 'plinto',
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS ?? 900,
     stepUpMaxAgeSeconds: e.STEP_UP_MAX_AGE_SECONDS ?? 300,
+    pwnedPasswordsUrl:
+      e.PWNED_PASSWORDS_URL === 'off'
+        ? null
+        : (e.PWNED_PASSWORDS_URL ?? (production ? 'https://api.pwnedpasswords.com/range/' : null)),
+    mfaRecoveryDelaySeconds: e.MFA_RECOVERY_DELAY_SECONDS ?? 72 * 3600,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS ?? 30 * 86400,
     // Long enough for two tabs or a mobile retry, short enough that a copied token is rarely in time.
     refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 2,

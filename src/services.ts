@@ -37,7 +37,8 @@ import { MetricsEventSink, SecurityEvents } from './observability/security-event
 import { AccessTokenService } from './security/access-tokens.js';
 import { KeyedHash, REDIS_EMAIL_KEY_LABEL, SecretBox } from './security/crypto.js';
 import { HashQueue } from './security/hash-queue.js';
-import { PasswordService } from './security/password.service.js';
+import { PASSWORD_PREHASH_PURPOSE, PasswordService } from './security/password.service.js';
+import { BreachedPasswords } from './security/breached-passwords.js';
 import { watchRedisHealth } from './security/rate-limiter.js';
 import { SigningKeyStore } from './security/signing-keys.js';
 import { Totp } from './security/totp.js';
@@ -144,9 +145,15 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const hashQueue = new HashQueue(config.hashConcurrency, config.hashQueueLimit);
   metrics.observeHashQueue(hashQueue);
   const passwords = new PasswordService(
-    { scheme: config.passwordHash, bcryptCost: config.bcryptCost },
+    {
+      scheme: config.passwordHash,
+      bcryptCost: config.bcryptCost,
+      // Passwords over 72 bytes under bcrypt: pre-hashed with a pepper derived from AUTH_SECRET.
+      prehashKeys: box.macKeys(PASSWORD_PREHASH_PURPOSE),
+    },
     hashQueue,
     metrics,
+    config.pwnedPasswordsUrl ? new BreachedPasswords(config.pwnedPasswordsUrl, metrics, logger) : null,
   );
   const sessions = new SessionService(accessTokens, liveness, box, events, {
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,

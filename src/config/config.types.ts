@@ -68,6 +68,10 @@ export interface Config {
   readonly refreshGraceSeconds: number;
   /** Step-up: how recent the session's last primary authentication must be for sensitive changes. */
   readonly stepUpMaxAgeSeconds: number;
+  /** k-anonymity range API of breached passwords (first 5 hex of SHA-1 sent); null = no check. */
+  readonly pwnedPasswordsUrl: string | null;
+  /** Waiting period of a lost-second-factor recovery before the factor is removed. */
+  readonly mfaRecoveryDelaySeconds: number;
   readonly sessionLivenessCacheSeconds: number;
   /** How stale the in-memory signing keys may get before they are re-read (in the background). */
   readonly signingKeyReloadSeconds: number;
