@@ -83,7 +83,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [SignInResolver, new SignInResolver(signIn)],
     [SessionResolver, new SessionResolver(sessions)],
     [UserResolver, new UserResolver(users)],
-    [MfaResolver, new MfaResolver(totpEnrollment, mfaChallenges)],
+    [MfaResolver, new MfaResolver(totpEnrollment, mfaChallenges, services.mfaRecovery)],
     [EmailLinkResolver, new EmailLinkResolver(emailVerification, magicLinks)],
     [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
     [AuditLogResolver, new AuditLogResolver(auditLog)],
@@ -167,7 +167,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           ip: req.ip ?? null,
           userAgent: req.get('user-agent') ?? null,
           gone: () => req.socket.destroyed,
-          device: (req.cookies as Record<string, string | undefined> | undefined)?.[DEVICE_COOKIE_NAME] ?? null,
+          device:
+            (req.cookies as Record<string, string | undefined> | undefined)?.[DEVICE_COOKIE_NAME] ?? null,
           rememberDevice: (cookie) =>
             res.cookie(DEVICE_COOKIE_NAME, cookie, {
               httpOnly: true,

@@ -8,6 +8,7 @@ import type { SessionLivenessCache } from './auth/liveness-cache.js';
 import { EmailVerificationService } from './auth/email-verification.service.js';
 import { MagicLinkService } from './auth/magic-link.service.js';
 import { MfaChallengeIssuer, MfaChallengeService } from './auth/mfa-challenge.service.js';
+import { MfaRecoveryService } from './auth/mfa-recovery.service.js';
 import { OneTimeTokenService } from './auth/one-time-token.service.js';
 import { StepUpService } from './auth/step-up.js';
 import { PasswordChangeService } from './auth/password-change.service.js';
@@ -76,6 +77,8 @@ export interface Services {
   mfaChallenges: MfaChallengeService;
   /** Every TOTP/recovery-code check, with the per-user failure cap (verify, primaryProven, isLocked). */
   secondFactor: SecondFactorService;
+  /** Lost second factor: emailed link, waiting period, cancel, removal at the next sign-in. */
+  mfaRecovery: MfaRecoveryService;
   totpEnrollment: TotpEnrollmentService;
   loginFailures: LoginFailureCounter;
   oneTimeTokens: OneTimeTokenService;
@@ -171,7 +174,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const mailSender = new MailSender(
     () => orm.em.fork(),
     mailOutbox,
-    new MailComposer(oneTimeTokens, config.appUrl),
+    new MailComposer(oneTimeTokens, config.appUrl, config.mfaRecoveryDelaySeconds),
     mailTransport,
     metrics,
     logger,
@@ -199,11 +202,13 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     devices: new DeviceCookies(new KeyedHash(config.authSecret, DEVICE_COOKIE_KEY_LABEL)),
   });
   const users = new UserService();
+  const mfaRecovery = new MfaRecoveryService(oneTimeTokens, mailOutbox, config.mfaRecoveryDelaySeconds);
   const signInCompletion = new CompleteSignIn(
     sessions,
     new MfaChallengeIssuer(config.mfaChallengeTtlSeconds, secondFactor),
     events,
     { requireVerifiedEmail: config.signupMode === 'verify-first' },
+    mfaRecovery,
   );
   const signUp = new SignUpService(passwords, signInCompletion, events, config.signupMode, mailOutbox);
   const signIn = new SignInService(new PasswordMethod(passwords, loginFailures), signInCompletion);
@@ -243,6 +248,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     users,
     mfaChallenges,
     secondFactor,
+    mfaRecovery,
     totpEnrollment,
     loginFailures,
     oneTimeTokens,

@@ -14,12 +14,7 @@ import {
 } from './password-policy.js';
 
 export type HashScheme =
-  | 'bcrypt'
-  | 'bcrypt-hmac'
-  | 'argon2id'
-  | 'sha256-legacy'
-  | 'wrapped-sha256'
-  | 'wrapped-bcrypt';
+  'bcrypt' | 'bcrypt-hmac' | 'argon2id' | 'sha256-legacy' | 'wrapped-sha256' | 'wrapped-bcrypt';
 
 /** SecretBox.macKeys purpose of the pepper that pre-hashes passwords over bcrypt's 72 bytes. */
 export const PASSWORD_PREHASH_PURPOSE = 'password-prehash';
@@ -54,7 +49,8 @@ const BCRYPT_SETTINGS = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{22}$/;
 
 export function hashScheme(stored: string): HashScheme | null {
   if (BCRYPT.test(stored)) return 'bcrypt';
-  if (stored.startsWith(BCRYPT_HMAC_TAG) && BCRYPT.test(stored.slice(BCRYPT_HMAC_TAG.length))) return 'bcrypt-hmac';
+  if (stored.startsWith(BCRYPT_HMAC_TAG) && BCRYPT.test(stored.slice(BCRYPT_HMAC_TAG.length)))
+    return 'bcrypt-hmac';
   if (stored.startsWith('$argon2id$')) return 'argon2id';
   if (/^sha256:[0-9a-f]{64}$/.test(stored)) return 'sha256-legacy';
   if (stored.startsWith('wrapped-sha256:') && BCRYPT.test(stored.slice(15))) return 'wrapped-sha256';

@@ -102,7 +102,10 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
     expect(long.body.data?.signUp.__typename).toBe('SignInSuccess');
     expect(await storedHash(longEmail)).toMatch(/^bcrypt-hmac:/);
     // Truncation would let the first 72 bytes sign in: they do not.
-    const truncated = await gql(ctx.server.url, SIGN_IN, { email: longEmail, password: multiByte.slice(0, 48) });
+    const truncated = await gql(ctx.server.url, SIGN_IN, {
+      email: longEmail,
+      password: multiByte.slice(0, 48),
+    });
     expect(truncated.body.data?.signIn.__typename).toBe('InvalidCredentials');
     const whole = await gql(ctx.server.url, SIGN_IN, { email: longEmail, password: multiByte });
     expect(whole.body.data?.signIn.__typename).toBe('SignInSuccess');

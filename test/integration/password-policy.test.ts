@@ -110,7 +110,10 @@ describe('password policy completions (PostgreSQL, bcrypt)', () => {
       expect(answer.body.data?.signUp.__typename, password).toBe('PasswordRejected');
     }
     // A name part shorter than 4 characters is too common a string to refuse.
-    const short = await gql(server.url, SIGN_UP, { email: `al+${Date.now()}@example.com`, password: 'al likes green tea 8' });
+    const short = await gql(server.url, SIGN_UP, {
+      email: `al+${Date.now()}@example.com`,
+      password: 'al likes green tea 8',
+    });
     expect(short.body.data?.signUp.__typename).toBe('SignInSuccess');
   });
 
