@@ -87,7 +87,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [SignInResolver, new SignInResolver(signIn)],
     [SessionResolver, new SessionResolver(sessions, stepUp)],
     [UserResolver, new UserResolver(users)],
-    [MfaResolver, new MfaResolver(totpEnrollment, mfaChallenges, stepUp)],
+    [MfaResolver, new MfaResolver(totpEnrollment, mfaChallenges, stepUp, services.mfaRecovery)],
     [EmailLinkResolver, new EmailLinkResolver(emailVerification, magicLinks)],
     [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
     [AuditLogResolver, new AuditLogResolver(auditLog)],

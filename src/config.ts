@@ -75,6 +75,9 @@ const envSchema = z.object({
   MFA_SESSION_MAX_LIFETIME_SECONDS: intFromEnv(60, 31536000).optional(),
   MFA_SESSION_IDLE_TIMEOUT_SECONDS: intFromEnv(60, 31536000).optional(),
   UNVERIFIED_ACCOUNT_LIFETIME_SECONDS: intFromEnv(60, 31536000).optional(),
+  // issue 17b: breached-password check (`off` disables) and the lost-second-factor waiting period.
+  PWNED_PASSWORDS_URL: z.union([z.literal('off'), z.string().url()]).optional(),
+  MFA_RECOVERY_DELAY_SECONDS: intFromEnv(60, 30 * 86400).optional(),
   REFRESH_TOKEN_TTL_SECONDS: intFromEnv(60, 31536000).optional(),
   REFRESH_GRACE_SECONDS: intFromEnv(0, 60).optional(),
   SESSION_LIVENESS_CACHE_SECONDS: intFromEnv(1, 3600).optional(),
@@ -245,6 +248,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       e.UNVERIFIED_ACCOUNT_LIFETIME_SECONDS ?? e.EMAIL_VERIFICATION_TTL_SECONDS ?? 24 * 3600,
       e.EMAIL_VERIFICATION_TTL_SECONDS ?? 24 * 3600,
     ),
+    pwnedPasswordsUrl:
+      e.PWNED_PASSWORDS_URL === 'off'
+        ? null
+        : (e.PWNED_PASSWORDS_URL ?? (production ? 'https://api.pwnedpasswords.com/range/' : null)),
+    mfaRecoveryDelaySeconds: e.MFA_RECOVERY_DELAY_SECONDS ?? 72 * 3600,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS ?? 30 * 86400,
     // Long enough for two tabs or a mobile retry, short enough that a copied token is rarely in time.
     refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 2,

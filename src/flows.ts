@@ -93,6 +93,14 @@ export const FLOWS = {
     leavesRowsIn: ['passkey_challenges'],
   },
   finishPasskeySignIn: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: SIGN_IN_ROWS },
+  // issue 17b: lost-second-factor recovery. The request mails (like a reset request); the start
+  // uses a one-time link; the cancel is the owner's, from any session.
+  requestMfaRecovery: {
+    rateLimit: { client: rule(3, HOUR), account: rule(3, HOUR) },
+    leavesRowsIn: EMAILED_TOKEN_ROWS,
+  },
+  startMfaRecovery: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  cancelMfaRecovery: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
 } as const satisfies Record<string, FlowEntry>;
 
 /**

@@ -8,6 +8,7 @@ import type { SessionLivenessCache } from './auth/liveness-cache.js';
 import { EmailVerificationService } from './auth/email-verification.service.js';
 import { MagicLinkService } from './auth/magic-link.service.js';
 import { MfaChallengeIssuer, MfaChallengeService } from './auth/mfa-challenge.service.js';
+import { MfaRecoveryService } from './auth/mfa-recovery.service.js';
 import { OneTimeTokenService } from './auth/one-time-token.service.js';
 import { StepUpService } from './auth/step-up.js';
 import { CredentialChange } from './auth/credential-change.js';
@@ -43,7 +44,8 @@ import { MetricsEventSink, SecurityEvents } from './observability/security-event
 import { AccessTokenService } from './security/access-tokens.js';
 import { KeyedHash, REDIS_EMAIL_KEY_LABEL, SecretBox } from './security/crypto.js';
 import { HashQueue } from './security/hash-queue.js';
-import { PasswordService } from './security/password.service.js';
+import { PASSWORD_PREHASH_PURPOSE, PasswordService } from './security/password.service.js';
+import { BreachedPasswords } from './security/breached-passwords.js';
 import { watchRedisHealth } from './security/rate-limiter.js';
 import { SigningKeyStore } from './security/signing-keys.js';
 import { Totp } from './security/totp.js';
@@ -82,6 +84,8 @@ export interface Services {
   mfaChallenges: MfaChallengeService;
   /** Every TOTP/recovery-code check, with the per-user failure cap (verify, primaryProven, isLocked). */
   secondFactor: SecondFactorService;
+  /** Lost second factor: emailed link, waiting period, cancel, removal at the next sign-in. */
+  mfaRecovery: MfaRecoveryService;
   totpEnrollment: TotpEnrollmentService;
   loginFailures: LoginFailureCounter;
   oneTimeTokens: OneTimeTokenService;
@@ -157,9 +161,15 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const hashQueue = new HashQueue(config.hashConcurrency, config.hashQueueLimit);
   metrics.observeHashQueue(hashQueue);
   const passwords = new PasswordService(
-    { scheme: config.passwordHash, bcryptCost: config.bcryptCost },
+    {
+      scheme: config.passwordHash,
+      bcryptCost: config.bcryptCost,
+      // Passwords over 72 bytes under bcrypt: pre-hashed with a pepper derived from AUTH_SECRET.
+      prehashKeys: box.macKeys(PASSWORD_PREHASH_PURPOSE),
+    },
     hashQueue,
     metrics,
+    config.pwnedPasswordsUrl ? new BreachedPasswords(config.pwnedPasswordsUrl, metrics, logger) : null,
   );
   const sessions = new SessionService(accessTokens, liveness, box, events, {
     refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
@@ -180,7 +190,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const mailSender = new MailSender(
     () => orm.em.fork(),
     mailOutbox,
-    new MailComposer(oneTimeTokens, config.appUrl),
+    new MailComposer(oneTimeTokens, config.appUrl, config.mfaRecoveryDelaySeconds),
     mailTransport,
     metrics,
     logger,
@@ -213,11 +223,13 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   // Every committed write of a users row drops the cached profile (src/storage/user-rows.ts).
   const users = new UserService(liveness, config.sessionLivenessCacheSeconds);
   onUserRowChange(orm.em, (userId) => users.invalidate(userId));
+  const mfaRecovery = new MfaRecoveryService(oneTimeTokens, mailOutbox, config.mfaRecoveryDelaySeconds);
   const signInCompletion = new CompleteSignIn(
     sessions,
     new MfaChallengeIssuer(config.mfaChallengeTtlSeconds, secondFactor),
     events,
     { requireVerifiedEmail: config.signupMode === 'verify-first' },
+    mfaRecovery,
   );
   const signUp = new SignUpService(passwords, signInCompletion, events, config.signupMode, mailOutbox);
   const signIn = new SignInService(new PasswordMethod(passwords, loginFailures), signInCompletion);
@@ -293,6 +305,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     users,
     mfaChallenges,
     secondFactor,
+    mfaRecovery,
     totpEnrollment,
     loginFailures,
     oneTimeTokens,

@@ -27,6 +27,9 @@ export class OneTimeTokenService {
         return this.lifetimes.passwordResetTtlSeconds;
       case 'magic-link':
         return this.lifetimes.magicLinkTtlSeconds;
+      // Lost second factor: as long as a reset link (it only starts the waiting period).
+      case 'mfa-recovery':
+        return this.lifetimes.passwordResetTtlSeconds;
     }
   }
 

@@ -4,7 +4,7 @@ import type { AuthState } from '../context.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
-import { checkPasswordPolicy, MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
+import { MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import type { CredentialChange } from './credential-change.js';
@@ -48,9 +48,9 @@ export class PasswordChangeService {
     if (!(await this.stepUp.isRecent(em, auth))) {
       return { kind: 'step-up-required', maxAgeSeconds: this.stepUp.maxAgeSeconds };
     }
-    const check = checkPasswordPolicy(input.newPassword, this.passwords.scheme);
-    if (!check.ok) return { kind: 'password-rejected', reasons: check.reasons };
     const user = await em.findOne(User, { id: auth.userId });
+    const check = await this.passwords.checkNew(input.newPassword, { email: user?.email });
+    if (!check.ok) return { kind: 'password-rejected', reasons: check.reasons };
     if (!user || !(await this.currentProofHolds(user, input.currentPassword, client))) {
       await this.events.record({
         kind: 'password_changed',

@@ -3,7 +3,6 @@ import type { EntityManager } from '@mikro-orm/core';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
-import { checkPasswordPolicy } from '../security/password-policy.js';
 import { sha256Hex } from '../security/crypto.js';
 import { OneTimeToken, User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
@@ -53,11 +52,12 @@ export class PasswordResetService {
     newPassword: string,
     client: ClientInfo,
   ): Promise<ResetPasswordOutcome> {
-    const check = checkPasswordPolicy(newPassword, this.passwords.scheme);
+    // Cheap look before the costly hash, so that junk tokens cost no hash; the atomic use is below.
+    const email = await this.looksUsable(em, token);
+    if (email === null) return this.invalid(client);
+    const check = await this.passwords.checkNew(newPassword, { email });
     // A rejected password does not use up the link: the user may try another one.
     if (!check.ok) return { kind: 'password-rejected', reasons: check.reasons };
-    // Cheap look before the costly hash, so that junk tokens cost no hash; the atomic use is below.
-    if (!(await this.looksUsable(em, token))) return this.invalid(client);
     const passwordHash = await this.passwords.hash(check.password);
 
     const outcome = await inTransaction(em, async (tx) => {
@@ -92,8 +92,9 @@ export class PasswordResetService {
     return { kind: 'password-changed', signedOutSessions };
   }
 
-  private async looksUsable(em: EntityManager, token: string): Promise<boolean> {
-    if (token.length === 0 || token.length > 256) return false;
+  /** The address of the link's account when the link looks usable, else null. */
+  private async looksUsable(em: EntityManager, token: string): Promise<string | null> {
+    if (token.length === 0 || token.length > 256) return null;
     const row = await em.findOne(
       OneTimeToken,
       {
@@ -102,9 +103,9 @@ export class PasswordResetService {
         usedAt: null,
         expiresAt: { $gt: new Date() },
       },
-      { fields: ['tokenHash'], disableIdentityMap: true },
+      { fields: ['tokenHash', 'user.email'], populate: ['user'], disableIdentityMap: true },
     );
-    return row !== null;
+    return row ? row.user.email : null;
   }
 
   private async invalid(client: ClientInfo): Promise<ResetPasswordOutcome> {

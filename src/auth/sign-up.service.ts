@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
-import { checkPasswordPolicy } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
 import { requireEmail } from './email.js';
@@ -33,7 +32,7 @@ export class SignUpService {
 
   async execute(em: EntityManager, input: SignUpInputData, client: ClientInfo): Promise<SignUpOutcome> {
     const email = requireEmail(input.email);
-    const check = checkPasswordPolicy(input.password, this.passwords.scheme);
+    const check = await this.passwords.checkNew(input.password, { email: input.email });
     if (!check.ok) {
       await this.events.record({ kind: 'sign_up', result: 'rejected', client });
       return { kind: 'password-rejected', reasons: check.reasons };

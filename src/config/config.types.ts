@@ -77,6 +77,10 @@ export interface Config {
   readonly mfaSessionIdleTimeoutSeconds: number;
   /** SIGNUP_MODE=verify-first: a never-verified account is swept this long after sign-up. */
   readonly unverifiedAccountLifetimeSeconds: number;
+  /** k-anonymity range API of breached passwords (first 5 hex of SHA-1 sent); null = no check. */
+  readonly pwnedPasswordsUrl: string | null;
+  /** Waiting period of a lost-second-factor recovery before the factor is removed. */
+  readonly mfaRecoveryDelaySeconds: number;
   readonly sessionLivenessCacheSeconds: number;
   /** How stale the in-memory signing keys may get before they are re-read (in the background). */
   readonly signingKeyReloadSeconds: number;

@@ -14,6 +14,8 @@ export type MailJob =
   | { kind: 'sign-up-existing'; email: string }
   | { kind: 'password-reset'; email: string }
   | { kind: 'magic-link'; email: string }
+  /** Lost second factor: the recovery link (only users with TOTP on get a mail). */
+  | { kind: 'mfa-recovery'; email: string }
   | { kind: 'password-changed'; userId: string }
   | { kind: 'password-reset-done'; userId: string }
   | { kind: 'email-verified'; userId: string }
@@ -26,6 +28,9 @@ export type MailJob =
 export type SecurityNoticeEvent =
   | 'mfa-enabled'
   | 'mfa-disabled'
+  | 'mfa-recovery-started'
+  | 'mfa-recovery-cancelled'
+  | 'mfa-recovery-completed'
   | 'recovery-codes-regenerated'
   | 'password-changed'
   | 'password-reset'
@@ -52,6 +57,7 @@ export class MailComposer {
   constructor(
     private readonly tokens: OneTimeTokenService,
     private readonly appUrl: string,
+    private readonly mfaRecoveryDelaySeconds = 72 * 3600,
   ) {}
 
   async compose(em: EntityManager, job: MailJob): Promise<MailMessage | null> {
@@ -89,6 +95,13 @@ export class MailComposer {
         const token = await this.tokens.issue(em, user.id, 'magic-link');
         const ttl = this.tokens.ttlSeconds('magic-link');
         return templates.magicLink(to, tokenLink(this.appUrl, '/magic-link', token), ttl);
+      }
+      case 'mfa-recovery': {
+        if (user.totpEnabledAt === null) return null;
+        const token = await this.tokens.issue(em, user.id, 'mfa-recovery');
+        const ttl = this.tokens.ttlSeconds('mfa-recovery');
+        const link = tokenLink(this.appUrl, '/recover-mfa', token);
+        return templates.mfaRecovery(to, link, ttl, this.mfaRecoveryDelaySeconds);
       }
       case 'password-changed':
         return templates.passwordChanged(to);

@@ -18,7 +18,7 @@ export function escapeHtml(value: string): string {
     .replaceAll("'", '&#39;');
 }
 
-export type LinkPath = '/verify-email' | '/reset-password' | '/magic-link';
+export type LinkPath = '/verify-email' | '/reset-password' | '/magic-link' | '/recover-mfa';
 
 /**
  * The token goes in the fragment: a browser never sends a fragment to the server, so no proxy,
@@ -62,6 +62,11 @@ function render(to: string, body: Body): MailMessage {
   };
 }
 
+const hours = (seconds: number) =>
+  seconds >= 7200
+    ? `${Math.round(seconds / 3600)} hours`
+    : `${Math.max(1, Math.round(seconds / 60))} minutes`;
+
 const IGNORE = 'If you did not ask for this, you can ignore this mail; nothing changes.';
 
 function minutes(seconds: number): string {
@@ -100,6 +105,18 @@ export const templates = {
       ],
       link: { url, label: 'Choose a new password' },
       footer: IGNORE,
+    }),
+
+  mfaRecovery: (to: string, url: string, ttlSeconds: number, delaySeconds: number): MailMessage =>
+    render(to, {
+      subject: 'Remove your lost second factor',
+      paragraphs: [
+        'You asked to remove two-factor authentication because you lost your authenticator and your recovery codes. Open this link to start:',
+        `The link works once and expires in ${minutes(ttlSeconds)}. After it, the second factor is removed in ${hours(delaySeconds)}, unless you cancel from any signed-in device.`,
+      ],
+      link: { url, label: 'Start removing the second factor' },
+      footer:
+        'If you did not ask for this, ignore this mail: nothing changes, and check who knows your password.',
     }),
 
   magicLink: (to: string, url: string, ttlSeconds: number): MailMessage =>
@@ -174,6 +191,22 @@ const SECURITY_NOTICE_TEXT: Record<
     subject: 'New recovery codes were made',
     happened: () => 'New recovery codes were made (the old ones no longer work)',
     ifNotYou: RESET_ADVICE,
+  },
+  'mfa-recovery-started': {
+    subject: 'Your second factor will be removed',
+    happened: (d) =>
+      `A recovery of a lost second factor was started: two-factor authentication will be removed${d ? ` after ${new Date(d).toUTCString()}` : ''}`,
+    ifNotYou: `sign in and choose "cancel the recovery" on your account page (any signed-in device can), then ${RESET_ADVICE}`,
+  },
+  'mfa-recovery-cancelled': {
+    subject: 'The removal of your second factor was cancelled',
+    happened: () => 'The recovery of a lost second factor was cancelled; two-factor authentication stays on',
+    ifNotYou: RESET_ADVICE,
+  },
+  'mfa-recovery-completed': {
+    subject: 'Your second factor was removed',
+    happened: () => 'After the waiting period of a recovery, two-factor authentication was removed',
+    ifNotYou: `${RESET_ADVICE} Then turn two-factor authentication on again.`,
   },
   'password-changed': {
     subject: 'Your password was changed',

@@ -100,6 +100,14 @@ export class Metrics {
     },
   });
 
+  /** Breached-password look-ups by result: breached, clean, unavailable (timeout/outage: failed open). */
+  readonly breachedPasswordChecks = new Counter({
+    name: 'plinto_breached_password_checks_total',
+    help: 'Breached-password range look-ups by result (unavailable = failed open)',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   readonly lockouts = new Counter({
     name: 'plinto_lockouts_total',
     help: 'Attempts answered with TooManyAttempts by the per-account failure counter',

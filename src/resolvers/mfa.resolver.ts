@@ -1,5 +1,6 @@
 import { Arg, Authorized, Ctx, Mutation, Resolver } from 'type-graphql';
 import type { MfaChallengeService } from '../auth/mfa-challenge.service.js';
+import type { MfaRecoveryService } from '../auth/mfa-recovery.service.js';
 import type { RecoveryCodesOutcome, TotpEnrollmentService } from '../auth/totp-enrollment.service.js';
 import type { Context } from '../context.js';
 import { requireAuth } from '../context.js';
@@ -26,7 +27,39 @@ export class MfaResolver {
     private readonly enrollment: TotpEnrollmentService,
     private readonly challenges: MfaChallengeService,
     private readonly stepUp: StepUpService,
+    private readonly recovery: MfaRecoveryService,
   ) {}
+
+  @Mutation(() => Boolean, {
+    description:
+      'Lost second factor: mails a recovery link to the address if it has an account with TOTP on. Always true.',
+  })
+  async requestMfaRecovery(
+    @Arg('email', () => String) email: string,
+    @Ctx() context: Context,
+  ): Promise<boolean> {
+    return this.recovery.request(context.em, email);
+  }
+
+  @Mutation(() => Boolean, {
+    description:
+      'Uses the mailed recovery link: the second factor is removed after the waiting period (MFA_RECOVERY_DELAY_SECONDS) at the next sign-in, unless cancelled. False: the link is unknown, used or expired.',
+  })
+  async startMfaRecovery(
+    @Arg('token', () => String) token: string,
+    @Ctx() context: Context,
+  ): Promise<boolean> {
+    return (await this.recovery.start(context.em, token, context.client)) !== null;
+  }
+
+  @Authorized()
+  @Mutation(() => Boolean, {
+    description:
+      'Cancels a waiting lost-second-factor recovery from any signed-in session. False: none was waiting.',
+  })
+  async cancelMfaRecovery(@Ctx() context: Context): Promise<boolean> {
+    return this.recovery.cancel(context.em, requireAuth(context), context.client);
+  }
 
   /** Step-up: null when the session authenticated recently enough, else the union member to answer. */
   private async stepUpRefusal(context: Context): Promise<StepUpRequired | null> {

@@ -1,12 +1,24 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import argon2 from 'argon2';
 import bcrypt from 'bcrypt';
 import type { Metrics } from '../observability/metrics.js';
 import { safeEqual } from './crypto.js';
 import type { CallerGone, HashQueue } from './hash-queue.js';
-import { BCRYPT_MAX_BYTES, MAX_PASSWORD_INPUT_BYTES, normalisePassword } from './password-policy.js';
+import type { BreachedPasswords } from './breached-passwords.js';
+import type { PasswordCheck, PasswordContext } from './password-policy.js';
+import {
+  BCRYPT_MAX_BYTES,
+  checkPasswordPolicy,
+  MAX_PASSWORD_INPUT_BYTES,
+  normalisePassword,
+} from './password-policy.js';
 
-export type HashScheme = 'bcrypt' | 'argon2id' | 'sha256-legacy' | 'wrapped-sha256' | 'wrapped-bcrypt';
+export type HashScheme =
+  'bcrypt' | 'bcrypt-hmac' | 'argon2id' | 'sha256-legacy' | 'wrapped-sha256' | 'wrapped-bcrypt';
+
+/** SecretBox.macKeys purpose of the pepper that pre-hashes passwords over bcrypt's 72 bytes. */
+export const PASSWORD_PREHASH_PURPOSE = 'password-prehash';
+const BCRYPT_HMAC_TAG = 'bcrypt-hmac:';
 
 /** bcrypt costs below this are too cheap to keep at rest (production refuses BCRYPT_COST < 10 too). */
 export const BCRYPT_FLOOR = 10;
@@ -14,6 +26,12 @@ export const BCRYPT_FLOOR = 10;
 export interface PasswordPolicy {
   scheme: 'bcrypt' | 'argon2id';
   bcryptCost: number;
+  /**
+   * Peppers for passwords over 72 bytes under bcrypt (current first, then the one of
+   * AUTH_SECRET_PREVIOUS): such a password is stored as `bcrypt-hmac:` +
+   * bcrypt(base64(HMAC-SHA256(pepper, password))), so every byte counts and none is truncated.
+   */
+  prehashKeys?: Buffer[];
 }
 
 export interface VerifyResult {
@@ -31,6 +49,8 @@ const BCRYPT_SETTINGS = /^\$2[aby]\$\d\d\$[./A-Za-z0-9]{22}$/;
 
 export function hashScheme(stored: string): HashScheme | null {
   if (BCRYPT.test(stored)) return 'bcrypt';
+  if (stored.startsWith(BCRYPT_HMAC_TAG) && BCRYPT.test(stored.slice(BCRYPT_HMAC_TAG.length)))
+    return 'bcrypt-hmac';
   if (stored.startsWith('$argon2id$')) return 'argon2id';
   if (/^sha256:[0-9a-f]{64}$/.test(stored)) return 'sha256-legacy';
   if (stored.startsWith('wrapped-sha256:') && BCRYPT.test(stored.slice(15))) return 'wrapped-sha256';
@@ -48,6 +68,12 @@ function bcryptCost(stored: string): number {
 }
 
 const sha256Of = (normalised: string) => createHash('sha256').update(normalised, 'utf8').digest('hex');
+
+/** 44 base64 characters: well inside bcrypt's 72 bytes, and every byte of the password counts. */
+const prehashOf = (pepper: Buffer, normalised: string) =>
+  createHmac('sha256', pepper).update(normalised, 'utf8').digest('base64');
+
+const overBcryptLimit = (normalised: string) => Buffer.byteLength(normalised, 'utf8') > BCRYPT_MAX_BYTES;
 
 /**
  * Import-time wrapping of a cheap legacy hash, so that no cheap hash stays at rest until its user
@@ -74,7 +100,25 @@ export class PasswordService {
     private readonly policy: PasswordPolicy,
     private readonly queue: HashQueue,
     private readonly metrics: Metrics,
+    /** PWNED_PASSWORDS_URL: new passwords are looked up there (null: no breached-password check). */
+    private readonly breached: BreachedPasswords | null = null,
   ) {}
+
+  /**
+   * Is this acceptable as a new password (sign-up, reset, change)? The policy's rules, then the
+   * breached-password look-up, which fails open when the range API does not answer in time.
+   */
+  async checkNew(raw: string, context: PasswordContext = {}): Promise<PasswordCheck> {
+    const check = checkPasswordPolicy(raw, this.policy.scheme, context);
+    if (!check.ok || !this.breached) return check;
+    if ((await this.breached.check(check.password)) === 'breached') {
+      return {
+        ok: false,
+        reasons: ['Password appears in a known data breach: choose another one.'],
+      };
+    }
+    return check;
+  }
 
   get scheme(): 'bcrypt' | 'argon2id' {
     return this.policy.scheme;
@@ -86,6 +130,17 @@ export class PasswordService {
    */
   async hash(password: string, gone?: CallerGone): Promise<string> {
     const normalised = normalisePassword(password);
+    if (this.policy.scheme === 'bcrypt' && overBcryptLimit(normalised)) {
+      const pepper = this.policy.prehashKeys?.[0];
+      // The policy check accepts long passwords only because this pre-hash exists: never truncate.
+      if (!pepper) throw new Error('a password over 72 bytes under bcrypt needs the pre-hash pepper');
+      const outer = await this.timed(
+        'bcrypt-hmac',
+        () => bcrypt.hash(prehashOf(pepper, normalised), this.policy.bcryptCost),
+        gone,
+      );
+      return `${BCRYPT_HMAC_TAG}${outer}`;
+    }
     return this.timed(
       this.policy.scheme,
       () =>
@@ -106,7 +161,19 @@ export class PasswordService {
     // bcrypt would compare only the first 72 bytes: a longer input is never a match.
     const tooLong = Buffer.byteLength(normalised, 'utf8') > BCRYPT_MAX_BYTES;
     let ok: boolean;
-    if (scheme === 'bcrypt') {
+    let oldPepper = false;
+    if (scheme === 'bcrypt-hmac') {
+      const outer = stored.slice(BCRYPT_HMAC_TAG.length);
+      const [current, previous] = this.policy.prehashKeys ?? [];
+      ok = current
+        ? await this.timed(scheme, () => bcrypt.compare(prehashOf(current, normalised), outer), gone)
+        : false;
+      // Made before AUTH_SECRET was rotated: still accepted, and re-hashed under the current pepper.
+      if (!ok && previous) {
+        ok = await this.timed(scheme, () => bcrypt.compare(prehashOf(previous, normalised), outer), gone);
+        oldPepper = ok;
+      }
+    } else if (scheme === 'bcrypt') {
       const compared = await this.timed('bcrypt', () => bcrypt.compare(normalised, stored), gone);
       ok = compared && !tooLong;
     } else if (scheme === 'argon2id') {
@@ -131,7 +198,7 @@ export class PasswordService {
     // scheme) would answer faster than an unknown address, which costs one dummy verification.
     // Run the dummy too, so every failure takes at least the dummy's time.
     if (!ok && this.cheaperThanDummy(stored, scheme)) await this.verifyDummy(password, gone);
-    return { ok, needsRehash: ok && this.needsRehash(stored, scheme) };
+    return { ok, needsRehash: ok && (oldPepper || this.needsRehash(stored, scheme)) };
   }
 
   /** Whether verifying against this hash may take less time than verifying against the dummy. */
@@ -164,7 +231,7 @@ export class PasswordService {
       return scheme !== 'argon2id' || argon2.needsRehash(stored, ARGON2_OPTIONS);
     }
     // Policy bcrypt: an argon2id hash is already stronger; only weaker bcrypt costs are upgraded.
-    return scheme === 'bcrypt' && bcryptCost(stored) < this.policy.bcryptCost;
+    return (scheme === 'bcrypt' || scheme === 'bcrypt-hmac') && bcryptCost(stored) < this.policy.bcryptCost;
   }
 
   private async timed<T>(scheme: HashScheme, task: () => Promise<T>, gone?: CallerGone): Promise<T> {

@@ -95,7 +95,12 @@ describe('account takeover: factor guessing and aimed lockouts (PostgreSQL + Red
     const user = await signUpUser(ctx.server.url);
     const auth = bearer(user.accessToken);
     for (let i = 0; i < 5; i += 1) {
-      const wrong = await gql(ctx.server.url, CHANGE_PASSWORD, { current: WRONG, next: 'a new passphrase 99' }, auth);
+      const wrong = await gql(
+        ctx.server.url,
+        CHANGE_PASSWORD,
+        { current: WRONG, next: 'a new passphrase 99' },
+        auth,
+      );
       expect(wrong.body.data?.changePassword.__typename).toBe('InvalidCredentials');
     }
     // The same client is locked for sign-in, and changePassword stops checking too.

@@ -91,28 +91,32 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
     expect(count).toBe(1);
   });
 
-  it('refuses a 73-byte password under bcrypt with a clear reason and accepts 72 bytes', async () => {
-    const tooLong = await gql(ctx.server.url, SIGN_UP, {
-      email: uniqueEmail(),
-      password: 'a1b2c3d4e5'.repeat(7) + 'xyz',
-    });
-    expect(tooLong.body.data?.signUp.__typename).toBe('PasswordRejected');
-    expect(tooLong.body.data?.signUp.reasons.join(' ')).toMatch(/too long for bcrypt/);
-    // 73 bytes in 49 characters: the limit is counted in UTF-8 bytes, so this is refused too.
+  it('accepts a 73-byte password under bcrypt by pre-hashing it, never truncated; 72 bytes stay plain bcrypt', async () => {
+    const em = () => ctx.server.app.services.orm.em.fork();
+    const storedHash = async (email: string) => (await em().findOneOrFail(User, { email })).passwordHash!;
+    // 73 bytes in 49 characters: the limit is counted in UTF-8 bytes.
     const multiByte = 'é'.repeat(24) + 'q'.repeat(25);
     expect([multiByte.length, Buffer.byteLength(multiByte, 'utf8')]).toEqual([49, 73]);
-    const tooLongMultiByte = await gql(ctx.server.url, SIGN_UP, {
-      email: uniqueEmail(),
-      password: multiByte,
+    const longEmail = uniqueEmail();
+    const long = await gql(ctx.server.url, SIGN_UP, { email: longEmail, password: multiByte });
+    expect(long.body.data?.signUp.__typename).toBe('SignInSuccess');
+    expect(await storedHash(longEmail)).toMatch(/^bcrypt-hmac:/);
+    // Truncation would let the first 72 bytes sign in: they do not.
+    const truncated = await gql(ctx.server.url, SIGN_IN, {
+      email: longEmail,
+      password: multiByte.slice(0, 48),
     });
-    expect(tooLongMultiByte.body.data?.signUp.__typename).toBe('PasswordRejected');
-    expect(tooLongMultiByte.body.data?.signUp.reasons.join(' ')).toMatch(/too long for bcrypt/);
-    // 72 bytes with multi-byte characters: 24 × "é" (2 bytes) + 24 ASCII = 72 bytes.
+    expect(truncated.body.data?.signIn.__typename).toBe('InvalidCredentials');
+    const whole = await gql(ctx.server.url, SIGN_IN, { email: longEmail, password: multiByte });
+    expect(whole.body.data?.signIn.__typename).toBe('SignInSuccess');
+    // 72 bytes with multi-byte characters: 24 × "é" (2 bytes) + 24 ASCII = 72 bytes, plain bcrypt.
+    const exactEmail = uniqueEmail();
     const exact = await gql(ctx.server.url, SIGN_UP, {
-      email: uniqueEmail(),
+      email: exactEmail,
       password: 'é'.repeat(24) + 'q'.repeat(24),
     });
     expect(exact.body.data?.signUp.__typename).toBe('SignInSuccess');
+    expect(await storedHash(exactEmail)).toMatch(/^\$2b\$/);
   });
 
   it('rejects short and common passwords with reasons', async () => {

@@ -31,7 +31,8 @@ describe('security notices reach the owner through a real SMTP server (PostgreSQ
     const before = new Date();
     const user = await signUpUser(ctx.server.url);
     const auth = headers(user.accessToken);
-    const secret = (await gql(ctx.server.url, BEGIN, {}, auth)).body.data?.beginTotpEnrollment.secret as string;
+    const secret = (await gql(ctx.server.url, BEGIN, {}, auth)).body.data?.beginTotpEnrollment
+      .secret as string;
     const confirm = await gql(ctx.server.url, CONFIRM, { code: codeAt(secret, -30) }, auth);
     expect(confirm.body.data?.confirmTotpEnrollment.__typename).toBe('RecoveryCodes');
     expectNotice(
@@ -62,7 +63,10 @@ describe('security notices reach the owner through a real SMTP server (PostgreSQ
     const reset = await fetch(`${ctx.server.url}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'user-agent': DEVICE },
-      body: JSON.stringify({ query: RESET_PASSWORD, variables: { token, newPassword: 'yet another passphrase 5' } }),
+      body: JSON.stringify({
+        query: RESET_PASSWORD,
+        variables: { token, newPassword: 'yet another passphrase 5' },
+      }),
     });
     expect(((await reset.json()) as any).data.resetPassword.__typename).toBe('PasswordChanged');
     expectNotice(await ctx.smtp.waitFor(user.email, /password was reset/), /password was reset/, before);

@@ -59,7 +59,8 @@ describe('the security ledger check', () => {
   it('fails when a test named in the ledger is renamed', () => {
     const root = copyOfRepository();
     const file = join(root, 'test/integration/flows.test.ts');
-    const title = 'refuses a 73-byte password under bcrypt with a clear reason and accepts 72 bytes';
+    const title =
+      'accepts a 73-byte password under bcrypt by pre-hashing it, never truncated; 72 bytes stay plain bcrypt';
     const source = readFileSync(file, 'utf8');
     expect(source).toContain(`'${title}'`);
     writeFileSync(file, source.replace(`'${title}'`, `'refuses long passwords'`));

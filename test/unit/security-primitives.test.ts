@@ -24,11 +24,18 @@ describe('password policy', () => {
     expect(check).toEqual({ ok: true, password: 'password-fine-42' });
   });
 
-  it('counts bcrypt’s limit in UTF-8 bytes, not characters', () => {
-    expect(checkPasswordPolicy('ü'.repeat(36), 'bcrypt').ok).toBe(true); // 72 bytes
-    const tooLong = checkPasswordPolicy('ü'.repeat(37), 'bcrypt'); // 74 bytes, 37 characters
-    expect(tooLong.ok).toBe(false);
-    expect(checkPasswordPolicy('ü'.repeat(37), 'argon2id').ok).toBe(true);
+  it('counts bcrypt’s limit in UTF-8 bytes, not characters', async () => {
+    const service = new PasswordService(
+      { scheme: 'bcrypt', bcryptCost: 4, prehashKeys: [Buffer.alloc(32, 7)] },
+      new HashQueue(2, 10),
+      new Metrics(),
+    );
+    expect(await service.hash('ü'.repeat(36))).toMatch(/^\$2b\$/); // 72 bytes: plain bcrypt
+    const long = await service.hash('ü'.repeat(37)); // 74 bytes, 37 characters: pre-hashed
+    expect(long).toMatch(/^bcrypt-hmac:\$2b\$/);
+    expect((await service.verify('ü'.repeat(37), long)).ok).toBe(true);
+    expect((await service.verify('ü'.repeat(36), long)).ok).toBe(false);
+    expect(checkPasswordPolicy('ü'.repeat(37), 'bcrypt').ok).toBe(true);
   });
 
   it('rejects input over 1 KiB before anything else', () => {

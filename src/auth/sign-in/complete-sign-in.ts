@@ -16,6 +16,11 @@ export interface SecondFactorChallenger {
   create(em: EntityManager, user: Pick<UserProfile, 'id'>, amr: string[]): Promise<IssuedChallenge>;
 }
 
+/** Lost-second-factor recovery (MfaRecoveryService): removes the factor once its waiting period is over. */
+export interface DueFactorRecovery {
+  completeIfDue(em: EntityManager, userId: string, client: ClientInfo): Promise<boolean>;
+}
+
 export interface SignInPolicy {
   /** SIGNUP_MODE=verify-first: a proof is not enough until the address is confirmed. */
   requireVerifiedEmail: boolean;
@@ -48,6 +53,7 @@ export class CompleteSignIn {
     private readonly challenger: SecondFactorChallenger,
     private readonly events: SecurityEvents,
     private readonly policy: SignInPolicy,
+    private readonly recovery: DueFactorRecovery | null = null,
   ) {}
 
   /** Runs a method and completes what it proved; a refusal is audited and returned as it is. */
@@ -77,6 +83,17 @@ export class CompleteSignIn {
     if (this.policy.requireVerifiedEmail && user.emailVerifiedAt === null) {
       await this.record(auditKind, 'rejected', user.id, null, client);
       return { kind: 'email-not-verified' };
+    }
+
+    // A lost-second-factor recovery whose waiting period is over: the factor goes now (issue 17).
+    // (One conditional UPDATE, for users with a second factor only.)
+    if (
+      user.totpEnabledAt !== null &&
+      !proof.amr.includes(SECOND_FACTOR_DONE) &&
+      this.recovery &&
+      (await this.recovery.completeIfDue(em, user.id, client))
+    ) {
+      user.totpEnabledAt = null;
     }
 
     // With TOTP on, any first factor (password, mailbox, …) is one factor only: no session before

@@ -1,7 +1,7 @@
 import { Entity, Index, ManyToOne, OptionalProps, PrimaryKey, Property, DateTimeType } from '@mikro-orm/core';
 import { User } from './user.entity.js';
 
-export type OneTimeTokenPurpose = 'email-verification' | 'password-reset' | 'magic-link';
+export type OneTimeTokenPurpose = 'email-verification' | 'password-reset' | 'magic-link' | 'mfa-recovery';
 
 /**
  * Tokens sent by email (verification, password reset, magic link), by SHA-256 hash only: a
