@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, matchesGlob } from 'node:path';
 
 const INCREMENTAL = 'reports/stryker-incremental.json';
 const separator = process.argv.indexOf('--');
@@ -21,8 +21,10 @@ if (modules.length === 0) {
   process.exit(2);
 }
 
-// `--merge FILE`: only merge an incremental file a Stryker run already wrote.
+// `--merge FILE MODULE…`: only merge an incremental file a Stryker run already wrote (e.g. the
+// partial one an interrupted run saves), for the given modules.
 const mergeOnly = modules[0] === '--merge' ? modules[1] : undefined;
+if (mergeOnly) modules.splice(0, 2);
 const scratch = mergeOnly ?? join(mkdtempSync(join(tmpdir(), 'plinto-mutation-')), 'incremental.json');
 if (!mergeOnly) {
   if (existsSync(INCREMENTAL)) copyFileSync(INCREMENTAL, scratch);
@@ -91,7 +93,11 @@ function withStableTestIds(report: Report): Report {
 const read = (file: string) => withStableTestIds(JSON.parse(readFileSync(file, 'utf8')) as Report);
 const fresh = read(scratch);
 const merged: Report = existsSync(INCREMENTAL) ? read(INCREMENTAL) : { ...fresh, files: {}, testFiles: {} };
-merged.files = { ...merged.files, ...fresh.files };
+// Only the modules of this run: a partial report also carries the other modules' old results.
+const tested = Object.entries(fresh.files).filter(([file]) =>
+  modules.some((glob) => matchesGlob(file, glob)),
+);
+merged.files = { ...merged.files, ...Object.fromEntries(tested) };
 merged.testFiles = { ...merged.testFiles, ...fresh.testFiles };
 writeFileSync(INCREMENTAL, `${JSON.stringify(merged, null, 2)}\n`);
-console.log(`merged ${Object.keys(fresh.files).join(', ')} into ${INCREMENTAL}`);
+console.log(`merged ${tested.map(([file]) => file).join(', ')} into ${INCREMENTAL}`);

@@ -2,7 +2,12 @@
  * npm run test:ledger — runs every test named in the security ledger on its own, so that a test
  * that only passes after another one (shared state in its file) is found.
  *
- *   tsx scripts/run-ledger-tests.ts [--workers 2] [--only PW-6,AU-4] [--ledger docs/SECURITY.md]
+ *   tsx scripts/run-ledger-tests.ts [--workers 2] [--only PW-6,AU-4] [--since REF] [--ledger docs/SECURITY.md]
+ *
+ * `--list` prints the jobs without running them. `--since REF` runs only the rows a change can have broken: rows that are new or changed since
+ * the git revision REF, and rows whose test file changed since REF (CI: `--since HEAD~1`, the
+ * previous commit of main). Without it, every row runs (a full run: see docs/SECURITY.md for its
+ * duration).
  *
  * "On its own" means: a fresh test worker (forks pool, isolated modules) running that file with a
  * test-name filter that selects exactly that test (each backend's copy of a describe.each block
@@ -11,7 +16,7 @@
  * not once per test; `--workers` such processes share the list. Exits 1 naming every test that
  * failed, errored or selected nothing.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +29,8 @@ const { values } = parseArgs({
     workers: { type: 'string', default: '2' },
     only: { type: 'string' },
     shard: { type: 'string' },
+    since: { type: 'string' },
+    list: { type: 'boolean', default: false },
   },
 });
 const root = resolve('.');
@@ -38,12 +45,30 @@ const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A vitest title as written (`%s`, `$name` placeholders) as a regular expression source. */
 const titleSource = (title: string) => escape(title).replace(/%[sdifjoO#%]|\\\$[\w.]+/g, '.*');
 
+const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8' });
+
+/** Row keys (id, file, test) of the ledger at REF, and the files changed since REF. */
+function changedSince(ref: string): { rowsBefore: Set<string>; files: Set<string> } {
+  let before = '';
+  try {
+    before = git('show', `${ref}:${values.ledger!}`);
+  } catch {
+    // The ledger did not exist at REF: every row is new.
+  }
+  const files = new Set(git('diff', '--name-only', ref, '--').split('\n').filter(Boolean));
+  const rowsBefore = new Set(parseLedger(before).map((row) => `${row.id}\n${row.file}\n${row.test}`));
+  return { rowsBefore, files };
+}
+
 /** The ledger's tests as (file, anchored full-name pattern) jobs, one per distinct test. */
 function jobs(): Job[] {
   const only = values.only ? new Set(values.only.split(',')) : null;
+  const since = values.since ? changedSince(values.since) : null;
   const byKey = new Map<string, Job>();
   for (const row of parseLedger(readFileSync(resolve(root, values.ledger!), 'utf8'))) {
     if (only && !only.has(row.id)) continue;
+    if (since && since.rowsBefore.has(`${row.id}\n${row.file}\n${row.test}`) && !since.files.has(row.file))
+      continue;
     const cases = findTests(collectTests(readFileSync(resolve(root, row.file), 'utf8'), row.file), row.test);
     if (cases.length !== 1)
       throw new Error(`${row.id}: ${row.test} names ${cases.length} tests (npm run check:ledger)`);
@@ -118,6 +143,14 @@ async function main(): Promise<void> {
     const failures = await runShard(all.filter((_, i) => i % count === index));
     process.exit(failures.length > 0 ? 1 : 0);
   }
+  if (values.list) {
+    for (const job of all) console.log(`${job.ids.join(', ')}\t${job.file}`);
+    process.exit(0);
+  }
+  if (all.length === 0) {
+    console.log(`ledger tests: no row changed since ${values.since}`);
+    process.exit(0);
+  }
   const workers = Math.max(1, Math.min(Number(values.workers), all.length));
   const started = Date.now();
   console.log(`ledger tests: ${all.length} tests, each on its own, ${workers} worker(s)`);
@@ -132,6 +165,7 @@ async function main(): Promise<void> {
         `${index}/${workers}`,
       ];
       if (values.only) args.push('--only', values.only);
+      if (values.since) args.push('--since', values.since);
       const child = spawn(process.execPath, args, { stdio: 'inherit' });
       return new Promise<number>((done) => child.on('exit', (code) => done(code ?? 1)));
     }),

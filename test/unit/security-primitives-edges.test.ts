@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { KeyedHash, safeEqual, SealedValueError, SecretBox, sha256Hex } from '../../src/security/crypto.js';
+import {
+  KeyedHash,
+  REDIS_EMAIL_KEY_LABEL,
+  safeEqual,
+  SealedValueError,
+  SecretBox,
+  sha256Hex,
+} from '../../src/security/crypto.js';
 import { checkPasswordPolicy, MAX_PASSWORD_INPUT_BYTES } from '../../src/security/password-policy.js';
 import { normaliseTotpCode, Totp } from '../../src/security/totp.js';
 
@@ -13,7 +20,7 @@ describe('derivations that stored data depends on', () => {
   // Computed once with this code and kept: a change to an HKDF label, salt or encoding would make
   // every stored keyed hash (recovery codes, Redis email keys) and sealed value unreadable.
   it('keeps the keyed-hash, recovery-code MAC and sealing keys of earlier releases', () => {
-    expect(new KeyedHash(SECRET, 'redis-email-key').hex('alice@example.com')).toBe(
+    expect(new KeyedHash(SECRET, REDIS_EMAIL_KEY_LABEL).hex('alice@example.com')).toBe(
       'c7765004766b8ecdcb8371392736eb6d7ccb47977ac76327f1cc7653c6137efd',
     );
     expect(new SecretBox(SECRET).mac('recovery-code', 'user-1:abcdefghijkm')).toBe(
