@@ -158,11 +158,18 @@ describe('me on two instances sharing PostgreSQL and Redis (issue 24)', () => {
     expect(counter.statements[0]).toMatch(/^select /);
     expect(counter.statements[1]).toMatch(/^with claimed as \(/);
 
-    // Reuse detection is unchanged: the old token again, from another client, after the rotation.
+    // Reuse detection is unchanged: the rotated token again, from another client, is refused and
+    // ends the session, so the successor is refused too.
     const next = first.body.data?.refreshSession.tokens.refreshToken as string;
-    expect((await gql(b.url, REFRESH, { refreshToken: next })).body.data?.refreshSession.__typename).toBe(
-      'SignInSuccess',
+    const thief = await gql(
+      a.url,
+      REFRESH,
+      { refreshToken: user.refreshToken },
+      { 'user-agent': 'thief/1.0' },
     );
+    expect(thief.body.data?.refreshSession.__typename).toBe('InvalidToken');
+    const after = await gql(b.url, REFRESH, { refreshToken: next });
+    expect(after.body.data?.refreshSession.__typename).toBe('InvalidToken');
   });
 });
 
