@@ -168,7 +168,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
-        const em = orm.em.fork();
+        // Forked on first use only: a warm `me` touches no database, and a fork (entity manager,
+        // unit of work, identity map) is per-request work it would not need (issue 24, profile).
+        let em: Context['em'] | null = null;
+        const forked = () => (em ??= orm.em.fork());
         const client: ClientInfo = {
           ip: req.ip ?? null,
           userAgent: req.get('user-agent') ?? null,
@@ -184,9 +187,12 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
               maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS * 1000,
             }),
         };
+        const auth = await authenticate(req, forked);
         return {
-          em,
-          auth: await authenticate(req, em),
+          get em() {
+            return forked();
+          },
+          auth,
           client,
           req,
           res,
@@ -206,7 +212,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     }),
   );
 
-  async function authenticate(req: Request, em: Context['em']): Promise<AuthState | null> {
+  async function authenticate(req: Request, em: () => Context['em']): Promise<AuthState | null> {
     const header = req.get('authorization');
     if (!header?.startsWith('Bearer ')) return null;
     const claims = await accessTokens.verify(header.slice('Bearer '.length).trim());

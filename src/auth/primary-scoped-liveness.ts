@@ -25,7 +25,7 @@ export class PrimaryScopedLivenessCache implements SessionLivenessCache {
   private current: RedisLivenessCache | null = null;
   private generation = 0;
   private readonly pendingRevocations = new Map<string, number>();
-  /** Users whose row changed while the invalidation could not be written: user id → [expiry, ttl]. */
+  /** Users whose row changed while the invalidation could not be written: user id → when it no longer matters (ms). */
   private readonly pendingInvalidations = new Map<string, number>();
 
   constructor(

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { AccessTokenService } from '../security/access-tokens.js';
 import { clientNetwork } from '../security/client-key.js';
@@ -40,6 +41,24 @@ const REFRESH_READ = `select rt.session_id, rt.expires_at as token_expires_at, r
   from refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
   where rt.token_hash = ? limit 1`;
 
+/**
+ * PostgreSQL: the whole rotation in ONE statement (autocommit, so atomic on its own): claim the
+ * presented token (only while unrotated: exactly one concurrent caller's claim matches, the
+ * others wait for its row lock and then find it rotated), insert the successor and touch the
+ * session with the grace pair, the last two only if the claim won. One row back means it won.
+ * With the read before it, a refresh is two round trips and no BEGIN/COMMIT (it was six).
+ */
+const ROTATE_POSTGRES = `with claimed as (
+    update refresh_tokens set rotated_at = ? where token_hash = ? and rotated_at is null returning session_id
+  ), inserted as (
+    insert into refresh_tokens (token_hash, session_id, created_at, expires_at)
+    select ?, session_id, ?, ? from claimed
+  )
+  update sessions set last_used_at = ?, expires_at = ?, rotation_count = rotation_count + 1, ip = ?,
+    grace_for_token_hash = ?, grace_until = ?, grace_pair_encrypted = ?
+  where id in (select session_id from claimed)
+  returning id`;
+
 /** The rotation's writes, as plain SQL (portable to PostgreSQL and SQLite): no query building per refresh. */
 const CLAIM_TOKEN = 'update refresh_tokens set rotated_at = ? where token_hash = ? and rotated_at is null';
 const INSERT_TOKEN =
@@ -58,6 +77,12 @@ async function run(tx: EntityManager, sql: string, params: unknown[]): Promise<n
 }
 
 export type RefreshOutcome = { kind: 'success'; signedIn: SignedIn } | { kind: 'invalid-token' };
+
+/** How a rotation attempt ended, before the audit event. */
+type Rotation =
+  | { kind: 'rotated' | 'grace'; signedIn: SignedIn }
+  | { kind: 'reuse'; userId: string; sessionId: string }
+  | { kind: 'invalid-token' };
 
 export const GRACE_SEAL_PURPOSE = 'refresh-grace-pair';
 
@@ -107,49 +132,10 @@ export class RefreshRotation {
   async refresh(em: EntityManager, presented: string, client: ClientInfo): Promise<RefreshOutcome> {
     if (presented.length === 0 || presented.length > 512) return { kind: 'invalid-token' };
     const tokenHash = sha256Hex(presented);
-    const outcome = await inTransaction(em, async (tx) => {
-      const now = new Date();
-      // The hottest write path: one plain read and native writes, no unit of work (bench/).
-      const rows = await tx
-        .getConnection()
-        .execute<RefreshRow[]>(REFRESH_READ, [tokenHash], 'all', tx.getTransactionContext());
-      const row = rows[0];
-      if (!row) return { kind: 'invalid-token' } as const;
-      if (
-        row.revoked_at !== null ||
-        toDate(row.session_expires_at) <= now ||
-        toDate(row.token_expires_at) <= now ||
-        this.pastLifetime(row, now)
-      ) {
-        return { kind: 'invalid-token' } as const;
-      }
-      if (row.rotated_at === null) {
-        const won = await run(tx, CLAIM_TOKEN, [toDbDate(tx, now), tokenHash]);
-        if (won === 1)
-          return { kind: 'rotated', signedIn: await this.rotate(tx, row, tokenHash, client, now) } as const;
-      }
-      // Another request rotated this token: read the grace pair it committed.
-      const fresh = await tx.findOneOrFail(Session, row.session_id, { refresh: true, populate: ['user'] });
-      if (
-        fresh.graceForTokenHash === tokenHash &&
-        fresh.gracePairEncrypted &&
-        fresh.graceUntil &&
-        fresh.graceUntil > now &&
-        !fresh.revokedAt
-      ) {
-        const pair = JSON.parse(this.box.open(GRACE_SEAL_PURPOSE, fresh.gracePairEncrypted)) as SealedPair;
-        // Only the client that rotated gets the pair again. The same token from anywhere else inside
-        // the window is a copy racing its owner: reuse (a pair sealed without a client fails closed).
-        if (pair.client !== undefined && pair.client === clientFingerprint(client)) {
-          return {
-            kind: 'grace',
-            signedIn: { user: fresh.user, session: fresh, tokens: unsealPair(pair) },
-          } as const;
-        }
-      }
-      await this.revokeForReuse(tx, row.session_id);
-      return { kind: 'reuse', userId: row.user_id, sessionId: row.session_id } as const;
-    });
+    const outcome =
+      em.getPlatform() instanceof PostgreSqlPlatform
+        ? await this.rotateInOneStatement(em, tokenHash, client)
+        : await inTransaction(em, (tx) => this.rotateInTransaction(tx, tokenHash, client));
     switch (outcome.kind) {
       case 'rotated':
       case 'grace': {
@@ -191,23 +177,120 @@ export class RefreshRotation {
     return idleMs >= this.settings.mfaSessionIdleTimeoutSeconds * 1000;
   }
 
-  private async rotate(
+  /**
+   * The token, its session and its user, in one read; null when the token is unknown, expired, or
+   * its session revoked or expired. Session-lifetime rules belong here: the row has the session's
+   * created_at and expires_at.
+   */
+  private async readValid(em: EntityManager, tokenHash: string, now: Date): Promise<RefreshRow | null> {
+    const rows = await em
+      .getConnection()
+      .execute<RefreshRow[]>(REFRESH_READ, [tokenHash], 'all', em.getTransactionContext());
+    const row = rows[0];
+    if (!row) return null;
+    if (
+      row.revoked_at !== null ||
+      toDate(row.session_expires_at) <= now ||
+      toDate(row.token_expires_at) <= now ||
+      this.pastLifetime(row, now)
+    ) {
+      return null;
+    }
+    return row;
+  }
+
+  /** PostgreSQL: the read, then the rotation as one statement; a lost claim goes to contested(). */
+  private async rotateInOneStatement(
+    em: EntityManager,
+    tokenHash: string,
+    client: ClientInfo,
+  ): Promise<Rotation> {
+    const now = new Date();
+    const row = await this.readValid(em, tokenHash, now);
+    if (!row) return { kind: 'invalid-token' };
+    if (row.rotated_at === null) {
+      const next = await this.successor(row, client, now);
+      const won = await em
+        .getConnection()
+        .execute<Array<{ id: string }>>(ROTATE_POSTGRES, [
+          now,
+          tokenHash,
+          next.refreshTokenHash,
+          now,
+          next.signedIn.tokens.refreshTokenExpiresAt,
+          now,
+          next.signedIn.tokens.refreshTokenExpiresAt,
+          next.signedIn.session.ip,
+          next.grace ? tokenHash : null,
+          next.grace?.until ?? null,
+          next.grace?.sealed ?? null,
+        ]);
+      if (won.length === 1) return { kind: 'rotated', signedIn: next.signedIn };
+    }
+    // Another request rotated this token (it committed before our claim looked): grace or reuse.
+    return inTransaction(em, (tx) => this.contested(tx, row, tokenHash, client, now));
+  }
+
+  /** SQLite (one writer at a time anyway): read, claim and writes in one transaction. */
+  private async rotateInTransaction(
+    tx: EntityManager,
+    tokenHash: string,
+    client: ClientInfo,
+  ): Promise<Rotation> {
+    const now = new Date();
+    const row = await this.readValid(tx, tokenHash, now);
+    if (!row) return { kind: 'invalid-token' };
+    if (row.rotated_at === null) {
+      const won = await run(tx, CLAIM_TOKEN, [toDbDate(tx, now), tokenHash]);
+      if (won === 1) return { kind: 'rotated', signedIn: await this.rotate(tx, row, tokenHash, client, now) };
+    }
+    return this.contested(tx, row, tokenHash, client, now);
+  }
+
+  /**
+   * The token was rotated already: the same client inside the grace window gets the pair the
+   * winner committed; anyone else, or anything later, is reuse and revokes the session.
+   */
+  private async contested(
     tx: EntityManager,
     row: RefreshRow,
-    consumedHash: string,
+    tokenHash: string,
     client: ClientInfo,
     now: Date,
-  ): Promise<SignedIn> {
+  ): Promise<Rotation> {
+    const fresh = await tx.findOneOrFail(Session, row.session_id, { refresh: true, populate: ['user'] });
+    if (
+      fresh.graceForTokenHash === tokenHash &&
+      fresh.gracePairEncrypted &&
+      fresh.graceUntil &&
+      fresh.graceUntil > now &&
+      !fresh.revokedAt
+    ) {
+      const pair = JSON.parse(this.box.open(GRACE_SEAL_PURPOSE, fresh.gracePairEncrypted)) as SealedPair;
+      // Only the client that rotated gets the pair again. The same token from anywhere else inside
+      // the window is a copy racing its owner: reuse (a pair sealed without a client fails closed).
+      if (pair.client !== undefined && pair.client === clientFingerprint(client)) {
+        return { kind: 'grace', signedIn: { user: fresh.user, session: fresh, tokens: unsealPair(pair) } };
+      }
+    }
+    await this.revokeForReuse(tx, row.session_id);
+    return { kind: 'reuse', userId: row.user_id, sessionId: row.session_id };
+  }
+
+  /** The successor pair, the grace pair sealed (when grace is on), and what the answer shows. */
+  private async successor(
+    row: RefreshRow,
+    client: ClientInfo,
+    now: Date,
+  ): Promise<{
+    signedIn: SignedIn;
+    refreshTokenHash: string;
+    grace: { until: Date; sealed: string } | null;
+  }> {
     const amr = row.amr.split(',').filter(Boolean);
     // Never past the absolute end: the refresh slides the session only up to it.
     const refreshTokenExpiresAt = sessionExpiry(this.settings, toDate(row.session_created_at), amr, now);
     const refreshToken = randomToken();
-    await run(tx, INSERT_TOKEN, [
-      sha256Hex(refreshToken),
-      row.session_id,
-      toDbDate(tx, now),
-      toDbDate(tx, refreshTokenExpiresAt),
-    ]);
     const access = await this.accessTokens.issue(
       {
         userId: row.user_id,
@@ -225,49 +308,77 @@ export class RefreshRotation {
       refreshTokenExpiresAt,
     };
     const ip = client.ip ? client.ip.slice(0, 64) : row.ip;
+    // The pair is kept only for the grace window, and only sealed with AUTH_SECRET.
+    const grace =
+      this.settings.refreshGraceSeconds > 0
+        ? {
+            until: new Date(now.getTime() + this.settings.refreshGraceSeconds * 1000),
+            sealed: this.box.seal(
+              GRACE_SEAL_PURPOSE,
+              JSON.stringify({ ...sealPair(tokens), client: clientFingerprint(client) }),
+            ),
+          }
+        : null;
+    return {
+      refreshTokenHash: sha256Hex(refreshToken),
+      grace,
+      signedIn: {
+        user: {
+          id: row.user_id,
+          email: row.email,
+          emailVerifiedAt: toDateOrNull(row.email_verified_at),
+          totpEnabledAt: toDateOrNull(row.totp_enabled_at),
+          createdAt: toDate(row.user_created_at),
+        },
+        session: {
+          id: row.session_id,
+          createdAt: toDate(row.session_created_at),
+          lastUsedAt: now,
+          expiresAt: refreshTokenExpiresAt,
+          ip,
+          userAgent: row.user_agent,
+        },
+        tokens,
+      },
+    };
+  }
+
+  /** SQLite's writes after a won claim (PostgreSQL does all of it in ROTATE_POSTGRES). */
+  private async rotate(
+    tx: EntityManager,
+    row: RefreshRow,
+    consumedHash: string,
+    client: ClientInfo,
+    now: Date,
+  ): Promise<SignedIn> {
+    const next = await this.successor(row, client, now);
+    const { tokens, session } = next.signedIn;
+    await run(tx, INSERT_TOKEN, [
+      next.refreshTokenHash,
+      row.session_id,
+      toDbDate(tx, now),
+      toDbDate(tx, tokens.refreshTokenExpiresAt),
+    ]);
     // rotation_count is an SQL increment, not a read-modify-write: exact even if something else touched the row.
-    if (this.settings.refreshGraceSeconds > 0) {
-      // The pair is kept only for the grace window, and only sealed with AUTH_SECRET.
-      const graceUntil = new Date(now.getTime() + this.settings.refreshGraceSeconds * 1000);
-      const sealed = this.box.seal(
-        GRACE_SEAL_PURPOSE,
-        JSON.stringify({ ...sealPair(tokens), client: clientFingerprint(client) }),
-      );
+    if (next.grace) {
       await run(tx, TOUCH_SESSION_WITH_GRACE, [
         toDbDate(tx, now),
-        toDbDate(tx, refreshTokenExpiresAt),
-        ip,
+        toDbDate(tx, tokens.refreshTokenExpiresAt),
+        session.ip,
         consumedHash,
-        toDbDate(tx, graceUntil),
-        sealed,
+        toDbDate(tx, next.grace.until),
+        next.grace.sealed,
         row.session_id,
       ]);
     } else {
       await run(tx, TOUCH_SESSION, [
         toDbDate(tx, now),
-        toDbDate(tx, refreshTokenExpiresAt),
-        ip,
+        toDbDate(tx, tokens.refreshTokenExpiresAt),
+        session.ip,
         row.session_id,
       ]);
     }
-    return {
-      user: {
-        id: row.user_id,
-        email: row.email,
-        emailVerifiedAt: toDateOrNull(row.email_verified_at),
-        totpEnabledAt: toDateOrNull(row.totp_enabled_at),
-        createdAt: toDate(row.user_created_at),
-      },
-      session: {
-        id: row.session_id,
-        createdAt: toDate(row.session_created_at),
-        lastUsedAt: now,
-        expiresAt: refreshTokenExpiresAt,
-        ip,
-        userAgent: row.user_agent,
-      },
-      tokens,
-    };
+    return next.signedIn;
   }
 }
 

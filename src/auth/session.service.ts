@@ -214,13 +214,14 @@ export class SessionService {
    * costs one Redis round trip and no SQL.
    */
   async check(
-    em: EntityManager,
+    em: EntityManager | (() => EntityManager),
     sessionId: string,
     userId: string,
   ): Promise<{ live: boolean; profile: CachedProfile }> {
     const { liveness, profile } = await this.liveness.lookup(sessionId, userId, PROFILE_CACHE_FIELD);
     if (liveness) return { live: liveness === 'live', profile };
-    return { live: await this.liveFromDatabase(em, sessionId, userId), profile };
+    const manager = typeof em === 'function' ? em() : em;
+    return { live: await this.liveFromDatabase(manager, sessionId, userId), profile };
   }
 
   private async liveFromDatabase(em: EntityManager, sessionId: string, userId: string): Promise<boolean> {

@@ -28,6 +28,14 @@ export async function inTransaction<T>(
   } finally {
     afterCommitQueues.delete(context);
   }
+  // Nested in another inTransaction (a savepoint): the work waits for the outer commit.
+  const outer = em.isInTransaction()
+    ? afterCommitQueues.get(em.getTransactionContext() as object)
+    : undefined;
+  if (outer) {
+    outer.push(...committed);
+    return result;
+  }
   // In order, before the caller sees the result: the answer to a mutation comes after its effects.
   for (const work of committed) await work().catch(() => undefined);
   return result;

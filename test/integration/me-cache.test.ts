@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/database.js';
 import type { Backend, TestDatabase } from '../helpers/database.js';
-import { bearer, gql, ME, signUpUser } from '../helpers/graphql.js';
+import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
 import { BEGIN, CONFIRM, codeAt, withinOneStep } from '../helpers/mfa.js';
 import { startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
@@ -19,9 +19,11 @@ const REVOKE = `mutation Revoke($id: ID!) { revokeSession(id: $id) }`;
  */
 function countStatements(servers: TestServer[]) {
   const counts = { orm: 0, driver: 0 };
+  const statements: string[] = [];
   for (const server of servers) {
     server.app.services.orm.config.set('onQuery', (sql: string) => {
       counts.orm += 1;
+      statements.push(sql);
       return sql;
     });
   }
@@ -32,9 +34,11 @@ function countStatements(servers: TestServer[]) {
   } as typeof original;
   return {
     counts,
+    statements,
     reset: () => {
       counts.orm = 0;
       counts.driver = 0;
+      statements.length = 0;
     },
     restore: () => {
       pg.Client.prototype.query = original;
@@ -141,6 +145,31 @@ describe('me on two instances sharing PostgreSQL and Redis (issue 24)', () => {
     counter.reset();
     expect((await me(b, user.accessToken)).body.data?.me.email).toBe(user.email);
     expect(counter.counts).toEqual({ orm: 0, driver: 0 });
+  });
+
+  it('rotates a refresh token in two statements and no transaction on PostgreSQL: the read and one rotation', async () => {
+    const user = await signUpUser(a.url);
+    counter.reset();
+    const first = await gql(a.url, REFRESH, { refreshToken: user.refreshToken });
+    expect(first.body.data?.refreshSession.__typename).toBe('SignInSuccess');
+    // At the driver: no BEGIN, no COMMIT, just the two statements.
+    expect(counter.counts.driver).toBe(2);
+    expect(counter.statements).toHaveLength(2);
+    expect(counter.statements[0]).toMatch(/^select /);
+    expect(counter.statements[1]).toMatch(/^with claimed as \(/);
+
+    // Reuse detection is unchanged: the rotated token again, from another client, is refused and
+    // ends the session, so the successor is refused too.
+    const next = first.body.data?.refreshSession.tokens.refreshToken as string;
+    const thief = await gql(
+      a.url,
+      REFRESH,
+      { refreshToken: user.refreshToken },
+      { 'user-agent': 'thief/1.0' },
+    );
+    expect(thief.body.data?.refreshSession.__typename).toBe('InvalidToken');
+    const after = await gql(b.url, REFRESH, { refreshToken: next });
+    expect(after.body.data?.refreshSession.__typename).toBe('InvalidToken');
   });
 });
 
