@@ -28,6 +28,8 @@ import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
+import { SocialResolver } from './resolvers/social.resolver.js';
+import { socialCallbackRoutes } from './pages/social-callback.routes.js';
 import { graphqlLimits } from './security/graphql-limits.js';
 import { cors, noStore, securityHeaders } from './security/headers.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
@@ -75,6 +77,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     passwordReset,
     passwordChange,
     auditLog,
+    social,
   } = services;
 
   const resolvers = new Map<ResolverClass, unknown>([
@@ -86,6 +89,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [EmailLinkResolver, new EmailLinkResolver(emailVerification, magicLinks)],
     [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
     [AuditLogResolver, new AuditLogResolver(auditLog)],
+    [SocialResolver, new SocialResolver(social, config.stepUpMaxAgeSeconds)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -179,6 +183,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
     }),
   );
+
+  // Social sign-in: the providers return here (GET, or POST for form_post providers such as Apple).
+  app.use(socialCallbackRoutes(social, () => orm.em.fork(), logger));
 
   // The hosted pages (sign-in, email links, account): same origin as /graphql, so the refresh cookie works.
   app.use(

@@ -70,6 +70,19 @@ export const FLOWS = {
     rateLimit: { client: rule(10, MINUTE), account: rule(10, MINUTE) },
     leavesRowsIn: ['recovery_codes'],
   },
+  // Social sign-in (issue 20). A begin leaves a 10-minute state row; a callback (not a mutation)
+  // a 60-second code; completion and native ID tokens may make a user and an identity.
+  beginSocialSignIn: { rateLimit: { client: rule(20, MINUTE) }, leavesRowsIn: ['oauth_requests'] },
+  completeSocialSignIn: {
+    rateLimit: { client: rule(10, MINUTE) },
+    leavesRowsIn: [...SIGN_IN_ROWS, 'users', 'identities', 'mail_outbox'],
+  },
+  signInWithIdToken: {
+    rateLimit: { client: rule(10, MINUTE) },
+    leavesRowsIn: [...SIGN_IN_ROWS, 'users', 'identities', 'oauth_requests', 'mail_outbox'],
+  },
+  linkIdentity: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['oauth_requests'] },
+  unlinkIdentity: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
 } as const satisfies Record<string, FlowEntry>;
 
 /**
@@ -81,6 +94,7 @@ export const KEPT_TABLES: Readonly<Record<string, string>> = Object.freeze({
   audit_events: 'append-only history (the database refuses deletes)',
   recovery_codes: 'live until regenerated or until two-step verification is turned off',
   signing_keys: 'the JWKS history (retired keys stay to explain old tokens)',
+  identities: 'linked social sign-in accounts, until unlinked (or the user is deleted)',
 });
 
 export function isUnlimited(rateLimit: FlowEntry['rateLimit']): rateLimit is { unlimited: string } {

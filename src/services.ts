@@ -20,6 +20,9 @@ import { PasswordMethod } from './auth/sign-in/password.method.js';
 import { SignUpService } from './auth/sign-up.service.js';
 import { TotpEnrollmentService } from './auth/totp-enrollment.service.js';
 import { UserService } from './auth/user.service.js';
+import { SocialAccounts } from './auth/social/social-accounts.js';
+import { SocialProviders } from './auth/social/social-providers.js';
+import { SocialSignInService } from './auth/social/social-sign-in.service.js';
 import type { Config } from './config.js';
 import { MailComposer } from './mail/mail-jobs.js';
 import { MailOutbox } from './mail/mail-outbox.js';
@@ -89,6 +92,8 @@ export interface Services {
   auditLog: AuditLogService;
   readiness: Readiness;
   liveSessionsGauge: LiveSessionsGauge;
+  /** Social sign-in (issue 20): providers, the web and native flows, identities. */
+  social: SocialSignInService;
   /** Stops the Redis health watch (before the deliberate disconnect at shutdown). */
   stopRedisWatch: () => void;
 }
@@ -211,6 +216,20 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     (em, auth) => stepUp.isRecent(em, auth),
   );
   const auditLog = new AuditLogService();
+  // Social sign-in (issue 20): redirectTo may go to CORS_ORIGINS and OAUTH_REDIRECT_ALLOWLIST's origins or app schemes.
+  const social = new SocialSignInService(
+    new SocialProviders(config.oauthProviders, config.appUrl, metrics),
+    new SocialAccounts(sessions, mailOutbox, events),
+    signInCompletion,
+    stepUp,
+    new KeyedHash(config.authSecret, 'oauth-request'),
+    metrics,
+    logger,
+    {
+      origins: [...config.corsOrigins, ...config.oauthRedirectAllowlist.filter((e) => e.includes('//'))],
+      schemes: config.oauthRedirectAllowlist.filter((e) => !e.includes('//')),
+    },
+  );
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {
     orm,
@@ -243,6 +262,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     auditLog,
     readiness,
     liveSessionsGauge,
+    social,
     stopRedisWatch,
   };
   return services;

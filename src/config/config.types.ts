@@ -1,4 +1,5 @@
 /** What loadConfig returns: a frozen, typed view of the environment. */
+import type { OAuthProviderConfig } from './oauth-providers.js';
 
 export type DatabaseConfig =
   { kind: 'postgresql'; url: string; poolMax?: number } | { kind: 'sqlite'; path: string };
@@ -97,4 +98,8 @@ export interface Config {
   readonly tokenRetentionDays: number;
   /** Days a mail that the SMTP server refused for good stays in the outbox. */
   readonly failedMailRetentionDays: number;
+  /** Social sign-in providers (OAUTH_PROVIDERS_FILE or OAUTH_PROVIDERS), validated. */
+  readonly oauthProviders: readonly OAuthProviderConfig[];
+  /** OAUTH_REDIRECT_ALLOWLIST: origins and app schemes (`com.example.app:`) a social sign-in may return to. */
+  readonly oauthRedirectAllowlist: readonly string[];
 }

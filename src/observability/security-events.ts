@@ -18,7 +18,11 @@ export type SecurityEventKind =
   | 'mfa'
   | 'mfa_enabled'
   | 'mfa_disabled'
-  | 'recovery_code_used';
+  | 'recovery_code_used'
+  // Social sign-in (issue 20)
+  | 'social_sign_in'
+  | 'identity_linked'
+  | 'identity_unlinked';
 
 export type SecurityEventResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
 

@@ -2,12 +2,16 @@ import { createUnionType } from 'type-graphql';
 import {
   EmailNotVerified,
   EmailTaken,
+  IdentityLinkRequired,
   InvalidCredentials,
   InvalidMfaCode,
   InvalidToken,
+  LastSignInMethod,
   PasswordRejected,
+  StepUpRequired,
   TooManyAttempts,
 } from './user-error.type.js';
+import { IdentityUnlinked, SocialAuthorization } from './social.type.js';
 import {
   MfaChallenge,
   PasswordChanged,
@@ -24,7 +28,17 @@ export const SignUpResult = createUnionType({
 
 export const SignInResult = createUnionType({
   name: 'SignInResult',
-  types: () => [SignInSuccess, MfaChallenge, InvalidCredentials, TooManyAttempts, EmailNotVerified] as const,
+  // IdentityLinkRequired and InvalidToken: completeSocialSignIn and signInWithIdToken (issue 20).
+  types: () =>
+    [
+      SignInSuccess,
+      MfaChallenge,
+      InvalidCredentials,
+      TooManyAttempts,
+      EmailNotVerified,
+      IdentityLinkRequired,
+      InvalidToken,
+    ] as const,
 });
 
 export const CompleteMfaResult = createUnionType({
@@ -55,4 +69,14 @@ export const ChangePasswordResult = createUnionType({
 export const MfaCodeResult = createUnionType({
   name: 'MfaCodeResult',
   types: () => [RecoveryCodes, InvalidMfaCode] as const,
+});
+
+export const LinkIdentityResult = createUnionType({
+  name: 'LinkIdentityResult',
+  types: () => [SocialAuthorization, StepUpRequired] as const,
+});
+
+export const UnlinkIdentityResult = createUnionType({
+  name: 'UnlinkIdentityResult',
+  types: () => [IdentityUnlinked, StepUpRequired, LastSignInMethod] as const,
 });

@@ -9,6 +9,8 @@ export enum UserErrorCode {
   EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
   EMAIL_TAKEN = 'EMAIL_TAKEN',
   STEP_UP_REQUIRED = 'STEP_UP_REQUIRED',
+  IDENTITY_LINK_REQUIRED = 'IDENTITY_LINK_REQUIRED',
+  LAST_SIGN_IN_METHOD = 'LAST_SIGN_IN_METHOD',
 }
 
 registerEnumType(UserErrorCode, { name: 'UserErrorCode' });
@@ -106,5 +108,30 @@ export class StepUpRequired extends UserError {
     this.code = UserErrorCode.STEP_UP_REQUIRED;
     this.message = 'Confirm it is you: sign in again (reauthenticate), then retry.';
     this.maxAgeSeconds = maxAgeSeconds;
+  }
+}
+
+/**
+ * Social sign-in: an account with this email exists, and this provider may not link to it on its
+ * own. Sign in the usual way, then link the provider from the account page (linkIdentity).
+ */
+@ObjectType('IdentityLinkRequired', { implements: UserError })
+export class IdentityLinkRequired extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.IDENTITY_LINK_REQUIRED;
+    this.message =
+      'An account with this email already exists. Sign in the usual way, then link this provider from your account page.';
+  }
+}
+
+/** unlinkIdentity: the account would have no way left to sign in (no password, no other identity). */
+@ObjectType('LastSignInMethod', { implements: UserError })
+export class LastSignInMethod extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.LAST_SIGN_IN_METHOD;
+    this.message =
+      'This is the last way to sign in to the account: set a password or link another provider first.';
   }
 }

@@ -1,7 +1,15 @@
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { MailOutboxEntry, MfaChallenge, OneTimeToken, RefreshToken, Session } from './entities/index.js';
+import {
+  MailOutboxEntry,
+  MfaChallenge,
+  OAuthCode,
+  OAuthRequest,
+  OneTimeToken,
+  RefreshToken,
+  Session,
+} from './entities/index.js';
 
 export interface ExpiredRowSweeperSettings {
   /** Seconds between runs; 0 = never on a timer (`sweepOnce` still works). */
@@ -23,6 +31,8 @@ export const SWEPT_TABLES = [
   'refresh_tokens',
   'sessions',
   'mail_outbox',
+  'oauth_requests',
+  'oauth_codes',
 ] as const;
 export type SweptTable = (typeof SWEPT_TABLES)[number];
 
@@ -135,6 +145,11 @@ export class ExpiredRowSweeper {
     await this.sweep(report, 'sessions', Session, 'id', endedSession);
     // Delivered mail is deleted on delivery; only mail refused for good lingers. Waiting mail is never swept.
     await this.sweep(report, 'mail_outbox', MailOutboxEntry, 'id', { failedAt: { $lt: mailCutoff } });
+    // A social sign-in in progress (10 minutes) or its Plinto code (60 seconds) past expiry is refused anyway.
+    await this.sweep(report, 'oauth_requests', OAuthRequest, 'stateHash', {
+      expiresAt: { $lt: tokenCutoff },
+    });
+    await this.sweep(report, 'oauth_codes', OAuthCode, 'codeHash', { expiresAt: { $lt: tokenCutoff } });
     return report;
   }
 

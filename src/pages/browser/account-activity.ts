@@ -32,6 +32,12 @@ const DESCRIPTIONS: Record<string, string> = {
   'mfa_enabled:failure': 'Two-step verification not turned on: wrong code',
   'mfa_disabled:success': 'Two-step verification turned off',
   'mfa_disabled:failure': 'Two-step verification not turned off: wrong code',
+  'social_sign_in:success': 'Signed in with a linked account (Google, GitHub, …)',
+  'social_sign_in:challenge': 'Linked account accepted, two-step code asked for',
+  'social_sign_in:failure': 'Failed sign-in with a linked account',
+  'social_sign_in:rejected': 'Sign-in with another account refused: link it from your account page first',
+  'identity_linked:success': 'A sign-in account (Google, GitHub, …) was linked',
+  'identity_unlinked:success': 'A sign-in account (Google, GitHub, …) was unlinked',
 };
 
 /** Results that deserve a second look from the owner of the account. */

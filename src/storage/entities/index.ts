@@ -7,6 +7,7 @@ import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
+import { Identity, OAuthCode, OAuthRequest } from './identity.entity.js';
 
 export {
   AuditEvent,
@@ -18,6 +19,9 @@ export {
   Session,
   SigningKey,
   User,
+  Identity,
+  OAuthRequest,
+  OAuthCode,
 };
 export type { OneTimeTokenPurpose } from './one-time-token.entity.js';
 
@@ -31,4 +35,7 @@ export const entities = [
   RecoveryCode,
   MfaChallenge,
   AuditEvent,
+  Identity,
+  OAuthRequest,
+  OAuthCode,
 ];
