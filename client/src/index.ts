@@ -1,5 +1,5 @@
-export { PlintoClient } from './plinto-client.js';
-export type { PlintoClientOptions } from './plinto-client.js';
+export { PlintoClient, createIdTokenNonce, readSocialCallback } from './plinto-client.js';
+export type { PlintoClientOptions, SocialCallback } from './plinto-client.js';
 export { PlintoError } from './plinto-error.js';
 export { MemoryTokenStore } from './token-store.js';
 export type { StoredTokens, TokenStore } from './token-store.js';

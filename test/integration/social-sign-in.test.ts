@@ -27,6 +27,7 @@ import { accessTokenAmr, codeAt, complete, enrolledUser, withinOneStep } from '.
 import { authorizeAtProvider, startOidcProvider } from '../helpers/oidc-provider.js';
 import type { LocalOidcProvider } from '../helpers/oidc-provider.js';
 import { useMailServer } from '../helpers/use-server.js';
+import { PlintoClient, createIdTokenNonce } from '../../client/src/index.js';
 
 const APP = 'https://app.example';
 const DONE = `${APP}/signed-in`;
@@ -419,6 +420,42 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
         .setProtectedHeader({ alg: 'RS256', kid: 'not-published' })
         .sign(privateKey);
       expect((await native(forged, nonce)).__typename).toBe('InvalidToken');
+    });
+  });
+
+  describe('the typed client', () => {
+    it('runs the web redirect (begin → navigate → read #code → complete) and lists the identity', async () => {
+      const client = new PlintoClient({ url: `${url()}/graphql` });
+      const email = uniqueEmail('client-web');
+      let navigatedTo = '';
+      await client.redirectToProvider('local', DONE, (target) => (navigatedTo = target));
+      const callbackUrl = await authorizeAtProvider(navigatedTo, account(email));
+      const answer = await fetch(callbackUrl, { redirect: 'manual' });
+      const result = await client.completeSocialRedirect(new URL(answer.headers.get('location')!).hash);
+      expect(result && '__typename' in result && result.__typename).toBe('SignInSuccess');
+      expect((await client.me()).email).toBe(email);
+      expect((await client.identities()).map((i) => [i.provider, i.email])).toEqual([['local', email]]);
+      expect(await client.completeSocialRedirect('#error=access_denied')).toEqual({ error: 'access_denied' });
+    });
+
+    it('signs in with a native ID token and the nonce createIdTokenNonce made', async () => {
+      const client = new PlintoClient({ url: `${url()}/graphql` });
+      const { nonce, hashedNonce } = await createIdTokenNonce();
+      const email = uniqueEmail('client-native');
+      const now = Math.floor(Date.now() / 1000);
+      const idToken = await idp.signIdToken({
+        iss: idp.issuer,
+        sub: newSubject(),
+        aud: 'native-app',
+        iat: now,
+        exp: now + 600,
+        nonce: hashedNonce,
+        email,
+        email_verified: true,
+      });
+      const result = await client.signInWithIdToken('local', idToken, nonce);
+      expect(result.__typename).toBe('SignInSuccess');
+      expect((await client.me()).email).toBe(email);
     });
   });
 
