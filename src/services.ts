@@ -226,7 +226,12 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     metrics,
     logger,
     {
-      origins: [...config.corsOrigins, ...config.oauthRedirectAllowlist.filter((e) => e.includes('//'))],
+      // The hosted pages (APP_URL's origin) come back to /sign-in and /account themselves.
+      origins: [
+        new URL(config.appUrl).origin,
+        ...config.corsOrigins,
+        ...config.oauthRedirectAllowlist.filter((e) => e.includes('//')),
+      ],
       schemes: config.oauthRedirectAllowlist.filter((e) => !e.includes('//')),
     },
   );

@@ -4,6 +4,7 @@ import { announce, byId, FormController, requireValue } from './forms.js';
 import type { FormProblem } from './forms.js';
 import { ActivitySection, describeDevice } from './account-activity.js';
 import { TotpSection } from './account-totp.js';
+import { IdentitiesSection } from './account-identities.js';
 import { createClient, describeError } from './session.js';
 
 const client = createClient();
@@ -133,6 +134,8 @@ byId('sign-out').addEventListener('click', () => {
   );
 });
 
+const identities = new IdentitiesSection(client, (error) => failed(error));
+
 async function load(): Promise<void> {
   announce('Loading your account…');
   try {
@@ -142,9 +145,11 @@ async function load(): Promise<void> {
     renderProfile(me);
     renderSessions(sessions);
     await activity.reload(sessions.find((session) => session.current)?.id ?? null);
+    await identities.reload();
     signedOutView.hidden = true;
     accountView.hidden = false;
     announce(`Signed in as ${me.email}.`);
+    identities.announceReturn();
   } catch (error) {
     failed(error);
   }
