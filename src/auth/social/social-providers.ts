@@ -86,6 +86,11 @@ export class SocialProviders {
     providers: readonly OAuthProviderConfig[],
     private readonly appUrl: string,
     private readonly metrics: Metrics,
+    /**
+     * After a JWKS fetch, no other for this long: a token with an unknown `kid` makes one fresh fetch
+     * (the provider rotated its keys), a flood of them cannot make the provider's JWKS a target.
+     */
+    private readonly jwksCooldownMs = 30_000,
   ) {
     this.byId = new Map(providers.map((p) => [p.id, p]));
   }
@@ -204,10 +209,6 @@ export class SocialProviders {
     } catch (cause) {
       if (cause instanceof joseErrors.JWKSTimeout)
         throw new SocialProviderError('provider_unavailable', { cause });
-      if (cause instanceof joseErrors.JWKSNoMatchingKey) {
-        // The set was fetched again and still has no such key: the discovery document may have moved it.
-        this.discovered.delete(provider.id);
-      }
       throw new SocialProviderError('invalid_id_token', { cause });
     }
     const wanted = expect.nonce ?? expect.hashedNonce;
@@ -305,7 +306,7 @@ export class SocialProviders {
     if (!jwksUri) throw new SocialProviderError('provider_error');
     const jwks = createRemoteJWKSet(new URL(jwksUri), {
       timeoutDuration: PROVIDER_TIMEOUT_SECONDS * 1000,
-      cooldownDuration: 30_000,
+      cooldownDuration: this.jwksCooldownMs,
       cacheMaxAge: 10 * 60_000,
     });
     return { config, jwks };
