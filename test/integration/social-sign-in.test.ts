@@ -402,7 +402,7 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
       ['a wrong issuer', (n) => claims(n, uniqueEmail('iss'), { iss: 'https://evil.example' })],
       ['an expired token', (n) => claims(n, uniqueEmail('exp'), { iat: now() - 7200, exp: now() - 3600 })],
     ];
-    it.each(refusals)('refuses %s', async (_name, make) => {
+    it.each(refusals)('answers InvalidToken for %s', async (_name, make) => {
       const nonce = `nonce-${newSubject()}-0123456789`;
       const payload = make(nonce);
       expect(await native(await idp.signIdToken(payload), nonce)).toMatchObject({
