@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { OAuthProviderConfig } from '../../config/oauth-providers.js';
 import type { AuthState } from '../../context.js';
-import { InvalidInputError } from '../../domain-errors.js';
+import { InvalidInputError, ServiceBusyError } from '../../domain-errors.js';
 import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { KeyedHash } from '../../security/crypto.js';
@@ -242,7 +242,7 @@ export class SocialSignInService {
       const code = error instanceof SocialProviderError ? error.code : 'server_error';
       this.metrics.socialFailures.inc({ provider: provider.id, reason: code });
       this.logger.warn({ provider: provider.id, code }, 'social provider discovery failed');
-      throw new InvalidInputError('The provider cannot be reached right now; try again later.', 'provider');
+      throw new ServiceBusyError('The sign-in provider cannot be reached right now; try again later.');
     }
     await em.insert(OAuthRequest, {
       stateHash: sha256Hex(state),
