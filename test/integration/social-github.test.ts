@@ -106,6 +106,8 @@ describe('social sign-in with the GitHub preset (OAuth 2.0 and its user/emails A
           tokenEndpoint: `${github.base}/login/oauth/access_token`,
           apiBaseUrl: github.base,
         },
+        // Nothing listens on the discard port: an OpenID provider that is down.
+        { id: 'down', name: 'Down', issuer: 'http://127.0.0.1:9', clientId: 'x', clientSecret: 'y' },
       ]),
     });
   });
@@ -166,5 +168,24 @@ describe('social sign-in with the GitHub preset (OAuth 2.0 and its user/emails A
     expect(result).toMatchObject({ __typename: 'InvalidToken', code: 'INVALID_TOKEN' });
     expect(await fork().count(User, { email: { $in: [unverifiedPrimary, secondary] } })).toBe(0);
     expect(await fork().count(Identity, { subject: '4343' })).toBe(0);
+  });
+
+  it('answers SERVICE_UNAVAILABLE when a provider cannot be reached, and counts it per provider', async () => {
+    const begin = await gql(ctx.server.url, BEGIN, { provider: 'down', redirectTo: `${APP}/done` });
+    expect(begin.body.errors?.[0]?.extensions?.code).toBe('SERVICE_UNAVAILABLE');
+    expect(begin.text).not.toMatch(/ECONNREFUSED|127\.0\.0\.1:9/);
+    const { values } = await ctx.server.app.services.metrics.socialFailures.get();
+    expect(values.find((v) => v.labels.provider === 'down')).toMatchObject({
+      labels: { provider: 'down', reason: 'provider_unavailable' },
+      value: 1,
+    });
+  });
+
+  it('answers a callback without a known state with 400 and a stable code', async () => {
+    for (const path of ['/oauth/callback/github?code=x&state=unknown', '/oauth/callback/nope?state=x']) {
+      const answer = await fetch(`${ctx.server.url}${path}`, { redirect: 'manual' });
+      expect(answer.status).toBe(400);
+      expect(await answer.json()).toEqual({ error: 'invalid_state' });
+    }
   });
 });
