@@ -31,6 +31,8 @@ import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 import { StepUpResolver } from './resolvers/step-up.resolver.js';
+import { SocialResolver } from './resolvers/social.resolver.js';
+import { socialCallbackRoutes } from './pages/social-callback.routes.js';
 import { graphqlLimits } from './security/graphql-limits.js';
 import { cors, noStore, securityHeaders } from './security/headers.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
@@ -80,6 +82,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     auditLog,
     stepUp,
     reauthentication,
+    social,
   } = services;
 
   const resolvers = new Map<ResolverClass, unknown>([
@@ -93,6 +96,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [AuditLogResolver, new AuditLogResolver(auditLog)],
     [StepUpResolver, new StepUpResolver(reauthentication)],
     [PasskeyResolver, new PasskeyResolver(services.passkeys, services.passkeySignIn)],
+    [SocialResolver, new SocialResolver(social, config.stepUpMaxAgeSeconds)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -202,6 +206,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       },
     }),
   );
+
+  // Social sign-in: the providers return here (GET, or POST for form_post providers such as Apple).
+  app.use(socialCallbackRoutes(social, () => orm.em.fork(), logger));
 
   // The hosted pages (sign-in, email links, account): same origin as /graphql, so the refresh cookie works.
   app.use(

@@ -16,6 +16,7 @@ import {
 } from './config/env-parsers.js';
 import { checkProductionSecret, checkTrustProxy, checkUrlPassword } from './config/secret-checks.js';
 import { parseWebAuthnConfig } from './config/webauthn-config.js';
+import { loadOAuthProviders, parseRedirectAllowlist } from './config/oauth-providers.js';
 
 /**
  * The only reader of process.env. Everything else receives a frozen, typed Config.
@@ -104,6 +105,10 @@ const envSchema = z.object({
   WEBAUTHN_RP_ID: z.string().min(1).optional(),
   WEBAUTHN_RP_NAME: z.string().min(1).max(100).optional(),
   WEBAUTHN_ORIGINS: z.string().min(1).optional(),
+  // Social sign-in (issue 20): the providers, and where a sign-in may return to besides CORS_ORIGINS.
+  OAUTH_PROVIDERS_FILE: z.string().min(1).optional(),
+  OAUTH_PROVIDERS: z.string().min(1).optional(),
+  OAUTH_REDIRECT_ALLOWLIST: z.string().optional(),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -166,6 +171,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   checkTrustProxy(e.TRUST_PROXY, problems);
   const rateLimitOverrides = parseRateLimits(e.RATE_LIMITS, problems);
   const corsOrigins = parseCorsOrigins(e.CORS_ORIGINS, problems);
+  const oauthProviders = loadOAuthProviders(e.OAUTH_PROVIDERS_FILE, e.OAUTH_PROVIDERS, production, problems);
+  const oauthRedirectAllowlist = parseRedirectAllowlist(e.OAUTH_REDIRECT_ALLOWLIST, problems);
   // Production waits a few seconds for load balancers to see the 503 before it stops accepting.
   const shutdownTimeoutSeconds = e.SHUTDOWN_TIMEOUT_SECONDS ?? 25;
   const shutdownDrainSeconds = e.SHUTDOWN_DRAIN_SECONDS ?? (production ? 5 : 0);
@@ -279,6 +286,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenRetentionDays: e.TOKEN_RETENTION_DAYS ?? 1,
     failedMailRetentionDays: e.FAILED_MAIL_RETENTION_DAYS ?? 7,
     webauthn,
+    oauthProviders,
+    oauthRedirectAllowlist,
   };
   return Object.freeze(config);
 }

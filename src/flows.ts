@@ -101,6 +101,19 @@ export const FLOWS = {
   },
   startMfaRecovery: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
   cancelMfaRecovery: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  // Social sign-in (issue 20). A begin leaves a 10-minute state row; a callback (not a mutation)
+  // a 60-second code; completion and native ID tokens may make a user and an identity.
+  beginSocialSignIn: { rateLimit: { client: rule(20, MINUTE) }, leavesRowsIn: ['oauth_requests'] },
+  completeSocialSignIn: {
+    rateLimit: { client: rule(10, MINUTE) },
+    leavesRowsIn: [...SIGN_IN_ROWS, 'users', 'identities', 'mail_outbox'],
+  },
+  signInWithIdToken: {
+    rateLimit: { client: rule(10, MINUTE) },
+    leavesRowsIn: [...SIGN_IN_ROWS, 'users', 'identities', 'oauth_requests', 'mail_outbox'],
+  },
+  linkIdentity: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['oauth_requests'] },
+  unlinkIdentity: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
 } as const satisfies Record<string, FlowEntry>;
 
 /**
@@ -115,6 +128,7 @@ export const KEPT_TABLES: Readonly<Record<string, string>> = Object.freeze({
   recovery_codes: 'live until regenerated or until two-step verification is turned off',
   signing_keys: 'the JWKS history (retired keys stay to explain old tokens)',
   passkeys: 'live until the user removes them (or the account goes)',
+  identities: 'linked social sign-in accounts, until unlinked (or the user is deleted)',
 });
 
 export function isUnlimited(rateLimit: FlowEntry['rateLimit']): rateLimit is { unlimited: string } {

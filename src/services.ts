@@ -28,6 +28,9 @@ import { PasskeySignInService } from './auth/passkey-sign-in.service.js';
 import { SignUpService } from './auth/sign-up.service.js';
 import { TotpEnrollmentService } from './auth/totp-enrollment.service.js';
 import { UserService } from './auth/user.service.js';
+import { SocialAccounts } from './auth/social/social-accounts.js';
+import { SocialProviders } from './auth/social/social-providers.js';
+import { SocialSignInService } from './auth/social/social-sign-in.service.js';
 import type { Config } from './config.js';
 import { MailComposer } from './mail/mail-jobs.js';
 import { MailOutbox } from './mail/mail-outbox.js';
@@ -109,6 +112,8 @@ export interface Services {
   passkeySignIn: PasskeySignInService;
   readiness: Readiness;
   liveSessionsGauge: LiveSessionsGauge;
+  /** Social sign-in (issue 20): providers, the web and native flows, identities. */
+  social: SocialSignInService;
   /** Stops the Redis health watch (before the deliberate disconnect at shutdown). */
   stopRedisWatch: () => void;
 }
@@ -287,6 +292,25 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     signInCompletion,
     events,
   );
+  // Social sign-in (issue 20): redirectTo may go to CORS_ORIGINS and OAUTH_REDIRECT_ALLOWLIST's origins or app schemes.
+  const social = new SocialSignInService(
+    new SocialProviders(config.oauthProviders, config.appUrl, metrics),
+    new SocialAccounts(sessions, mailOutbox, events, credentialChange),
+    signInCompletion,
+    stepUp,
+    new KeyedHash(config.authSecret, 'oauth-request'),
+    metrics,
+    logger,
+    {
+      // The hosted pages (APP_URL's origin) come back to /sign-in and /account themselves.
+      origins: [
+        new URL(config.appUrl).origin,
+        ...config.corsOrigins,
+        ...config.oauthRedirectAllowlist.filter((e) => e.includes('//')),
+      ],
+      schemes: config.oauthRedirectAllowlist.filter((e) => !e.includes('//')),
+    },
+  );
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {
     orm,
@@ -324,6 +348,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     passkeySignIn,
     readiness,
     liveSessionsGauge,
+    social,
     stopRedisWatch,
   };
   return services;

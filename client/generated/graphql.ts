@@ -17,6 +17,7 @@ export type SignUpInput = {
 export type UserErrorCode =
   | 'EMAIL_NOT_VERIFIED'
   | 'EMAIL_TAKEN'
+  | 'IDENTITY_LINK_REQUIRED'
   | 'INVALID_CREDENTIALS'
   | 'INVALID_MFA_CODE'
   | 'INVALID_PASSKEY_RESPONSE'
@@ -253,7 +254,9 @@ export type FinishPasskeySignInMutationVariables = Exact<{
 
 export type FinishPasskeySignInMutation = { finishPasskeySignIn:
     | { __typename: 'EmailNotVerified', code: UserErrorCode, message: string }
+    | { __typename: 'IdentityLinkRequired', code: UserErrorCode, message: string }
     | { __typename: 'InvalidCredentials', code: UserErrorCode, message: string }
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
     | { __typename: 'MfaChallenge', challengeToken: string, expiresAt: string }
     | { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } }
     | { __typename: 'TooManyAttempts', retryAfterSeconds: number, code: UserErrorCode, message: string }
@@ -278,7 +281,9 @@ export type SignInMutationVariables = Exact<{
 
 export type SignInMutation = { signIn:
     | { __typename: 'EmailNotVerified', code: UserErrorCode, message: string }
+    | { __typename: 'IdentityLinkRequired', code: UserErrorCode, message: string }
     | { __typename: 'InvalidCredentials', code: UserErrorCode, message: string }
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
     | { __typename: 'MfaChallenge', challengeToken: string, expiresAt: string }
     | { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } }
     | { __typename: 'TooManyAttempts', code: UserErrorCode, message: string, retryAfterSeconds: number }
@@ -323,6 +328,80 @@ export type SessionsQueryVariables = Exact<{ [key: string]: never; }>;
 
 
 export type SessionsQuery = { sessions: Array<{ __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }> };
+
+export type SocialProvidersQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type SocialProvidersQuery = { socialProviders: Array<{ __typename: 'SocialProvider', id: string, name: string }> };
+
+export type BeginSocialSignInMutationVariables = Exact<{
+  provider: string;
+  redirectTo: string;
+}>;
+
+
+export type BeginSocialSignInMutation = { beginSocialSignIn: { __typename: 'SocialAuthorization', authorizationUrl: string, expiresAt: string } };
+
+export type CompleteSocialSignInMutationVariables = Exact<{
+  code: string;
+}>;
+
+
+export type CompleteSocialSignInMutation = { completeSocialSignIn:
+    | { __typename: 'EmailNotVerified', code: UserErrorCode, message: string }
+    | { __typename: 'IdentityLinkRequired', code: UserErrorCode, message: string }
+    | { __typename: 'InvalidCredentials', code: UserErrorCode, message: string }
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
+    | { __typename: 'MfaChallenge', challengeToken: string, expiresAt: string }
+    | { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } }
+    | { __typename: 'TooManyAttempts', code: UserErrorCode, message: string }
+   };
+
+export type SignInWithIdTokenMutationVariables = Exact<{
+  provider: string;
+  idToken: string;
+  nonce: string;
+}>;
+
+
+export type SignInWithIdTokenMutation = { signInWithIdToken:
+    | { __typename: 'EmailNotVerified', code: UserErrorCode, message: string }
+    | { __typename: 'IdentityLinkRequired', code: UserErrorCode, message: string }
+    | { __typename: 'InvalidCredentials', code: UserErrorCode, message: string }
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
+    | { __typename: 'MfaChallenge', challengeToken: string, expiresAt: string }
+    | { __typename: 'SignInSuccess', user: { __typename: 'User', id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, createdAt: string }, session: { __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, expiresAt: string, ip: string | null, userAgent: string | null, current: boolean }, tokens: { __typename: 'AuthTokens', accessToken: string, accessTokenExpiresAt: string, refreshToken: string | null, refreshTokenExpiresAt: string, tokenType: string } }
+    | { __typename: 'TooManyAttempts', code: UserErrorCode, message: string }
+   };
+
+export type IdentityFieldsFragment = { __typename: 'Identity', id: string, provider: string, providerName: string, email: string | null, emailVerified: boolean, linkedAt: string, lastUsedAt: string | null };
+
+export type IdentitiesQueryVariables = Exact<{ [key: string]: never; }>;
+
+
+export type IdentitiesQuery = { identities: Array<{ __typename: 'Identity', id: string, provider: string, providerName: string, email: string | null, emailVerified: boolean, linkedAt: string, lastUsedAt: string | null }> };
+
+export type LinkIdentityMutationVariables = Exact<{
+  provider: string;
+  redirectTo: string;
+}>;
+
+
+export type LinkIdentityMutation = { linkIdentity:
+    | { __typename: 'SocialAuthorization', authorizationUrl: string, expiresAt: string }
+    | { __typename: 'StepUpRequired', code: UserErrorCode, message: string, maxAgeSeconds: number }
+   };
+
+export type UnlinkIdentityMutationVariables = Exact<{
+  id: string | number;
+}>;
+
+
+export type UnlinkIdentityMutation = { unlinkIdentity:
+    | { __typename: 'IdentityUnlinked', identities: Array<{ __typename: 'Identity', id: string, provider: string, providerName: string, email: string | null, emailVerified: boolean, linkedAt: string, lastUsedAt: string | null }> }
+    | { __typename: 'LastSignInMethod', code: UserErrorCode, message: string }
+    | { __typename: 'StepUpRequired', code: UserErrorCode, message: string, maxAgeSeconds: number }
+   };
 
 export class TypedDocumentString<TResult, TVariables>
   extends String
@@ -450,6 +529,17 @@ export const PasskeyFieldsFragmentDoc = new TypedDocumentString(`
   aaguid
 }
     `, {"fragmentName":"PasskeyFields"}) as unknown as TypedDocumentString<PasskeyFieldsFragment, unknown>;
+export const IdentityFieldsFragmentDoc = new TypedDocumentString(`
+    fragment IdentityFields on Identity {
+  id
+  provider
+  providerName
+  email
+  emailVerified
+  linkedAt
+  lastUsedAt
+}
+    `, {"fragmentName":"IdentityFields"}) as unknown as TypedDocumentString<IdentityFieldsFragment, unknown>;
 export const AuditLogDocument = new TypedDocumentString(`
     query AuditLog($first: Int, $after: String) {
   auditLog(first: $first, after: $after) {
@@ -1106,3 +1196,171 @@ export const SessionsDocument = new TypedDocumentString(`
   userAgent
   current
 }`) as unknown as TypedDocumentString<SessionsQuery, SessionsQueryVariables>;
+export const SocialProvidersDocument = new TypedDocumentString(`
+    query SocialProviders {
+  socialProviders {
+    id
+    name
+  }
+}
+    `) as unknown as TypedDocumentString<SocialProvidersQuery, SocialProvidersQueryVariables>;
+export const BeginSocialSignInDocument = new TypedDocumentString(`
+    mutation BeginSocialSignIn($provider: String!, $redirectTo: String!) {
+  beginSocialSignIn(provider: $provider, redirectTo: $redirectTo) {
+    authorizationUrl
+    expiresAt
+  }
+}
+    `) as unknown as TypedDocumentString<BeginSocialSignInMutation, BeginSocialSignInMutationVariables>;
+export const CompleteSocialSignInDocument = new TypedDocumentString(`
+    mutation CompleteSocialSignIn($code: String!) {
+  completeSocialSignIn(code: $code) {
+    __typename
+    ...SignInSuccessFields
+    ... on MfaChallenge {
+      challengeToken
+      expiresAt
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  emailVerified
+  mfaEnabled
+  createdAt
+}
+fragment SessionFields on Session {
+  id
+  createdAt
+  lastUsedAt
+  expiresAt
+  ip
+  userAgent
+  current
+}
+fragment SignInSuccessFields on SignInSuccess {
+  user {
+    ...UserFields
+  }
+  session {
+    ...SessionFields
+  }
+  tokens {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    tokenType
+  }
+}`) as unknown as TypedDocumentString<CompleteSocialSignInMutation, CompleteSocialSignInMutationVariables>;
+export const SignInWithIdTokenDocument = new TypedDocumentString(`
+    mutation SignInWithIdToken($provider: String!, $idToken: String!, $nonce: String!) {
+  signInWithIdToken(provider: $provider, idToken: $idToken, nonce: $nonce) {
+    __typename
+    ...SignInSuccessFields
+    ... on MfaChallenge {
+      challengeToken
+      expiresAt
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment UserFields on User {
+  id
+  email
+  emailVerified
+  mfaEnabled
+  createdAt
+}
+fragment SessionFields on Session {
+  id
+  createdAt
+  lastUsedAt
+  expiresAt
+  ip
+  userAgent
+  current
+}
+fragment SignInSuccessFields on SignInSuccess {
+  user {
+    ...UserFields
+  }
+  session {
+    ...SessionFields
+  }
+  tokens {
+    accessToken
+    accessTokenExpiresAt
+    refreshToken
+    refreshTokenExpiresAt
+    tokenType
+  }
+}`) as unknown as TypedDocumentString<SignInWithIdTokenMutation, SignInWithIdTokenMutationVariables>;
+export const IdentitiesDocument = new TypedDocumentString(`
+    query Identities {
+  identities {
+    ...IdentityFields
+  }
+}
+    fragment IdentityFields on Identity {
+  id
+  provider
+  providerName
+  email
+  emailVerified
+  linkedAt
+  lastUsedAt
+}`) as unknown as TypedDocumentString<IdentitiesQuery, IdentitiesQueryVariables>;
+export const LinkIdentityDocument = new TypedDocumentString(`
+    mutation LinkIdentity($provider: String!, $redirectTo: String!) {
+  linkIdentity(provider: $provider, redirectTo: $redirectTo) {
+    __typename
+    ... on SocialAuthorization {
+      authorizationUrl
+      expiresAt
+    }
+    ... on StepUpRequired {
+      code
+      message
+      maxAgeSeconds
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<LinkIdentityMutation, LinkIdentityMutationVariables>;
+export const UnlinkIdentityDocument = new TypedDocumentString(`
+    mutation UnlinkIdentity($id: ID!) {
+  unlinkIdentity(id: $id) {
+    __typename
+    ... on IdentityUnlinked {
+      identities {
+        ...IdentityFields
+      }
+    }
+    ... on StepUpRequired {
+      code
+      message
+      maxAgeSeconds
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment IdentityFields on Identity {
+  id
+  provider
+  providerName
+  email
+  emailVerified
+  linkedAt
+  lastUsedAt
+}`) as unknown as TypedDocumentString<UnlinkIdentityMutation, UnlinkIdentityMutationVariables>;

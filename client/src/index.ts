@@ -1,5 +1,5 @@
-export { PlintoClient } from './plinto-client.js';
-export type { PlintoClientOptions, ReauthenticateRefusal } from './plinto-client.js';
+export { PlintoClient, createIdTokenNonce, readSocialCallback } from './plinto-client.js';
+export type { PlintoClientOptions, ReauthenticateRefusal, SocialCallback } from './plinto-client.js';
 export { PlintoError } from './plinto-error.js';
 export { passkeyResponseJSON } from './passkeys.js';
 export type { PasskeyCredential, PublicKeyCredentialLike } from './passkeys.js';

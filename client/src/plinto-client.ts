@@ -28,6 +28,13 @@ import {
   SignOutDocument,
   SignOutEverywhereDocument,
   SignUpDocument,
+  BeginSocialSignInDocument,
+  CompleteSocialSignInDocument,
+  IdentitiesDocument,
+  LinkIdentityDocument,
+  SignInWithIdTokenDocument,
+  SocialProvidersDocument,
+  UnlinkIdentityDocument,
 } from '../generated/graphql.js';
 import type {
   AuditLogQuery,
@@ -56,6 +63,13 @@ import type {
   SignInSuccessFieldsFragment,
   SignUpInput,
   SignUpMutation,
+  BeginSocialSignInMutation,
+  CompleteSocialSignInMutation,
+  IdentitiesQuery,
+  LinkIdentityMutation,
+  SignInWithIdTokenMutation,
+  SocialProvidersQuery,
+  UnlinkIdentityMutation,
 } from '../generated/graphql.js';
 import { postGraphQL } from './graphql-request.js';
 import { passkeyResponseJSON } from './passkeys.js';
@@ -86,6 +100,38 @@ export interface PlintoClientOptions {
    * reused): the client has cleared its tokens; send the user to sign in.
    */
   onSignOut?: () => void;
+}
+
+/**
+ * What Plinto's social callback put in the URL fragment of redirectTo: `#code=…` (trade it with
+ * completeSocialSignIn within 60 seconds), `#linked=<provider>` (linkIdentity done) or
+ * `#error=<code>` (access_denied, invalid_state, invalid_id_token, provider_error,
+ * provider_unavailable, identity_in_use, server_error).
+ */
+export type SocialCallback = { code: string } | { linked: string } | { error: string };
+
+/** Reads a social callback's fragment (`location.hash`); null when it is not one. */
+export function readSocialCallback(hash: string): SocialCallback | null {
+  const params = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
+  const code = params.get('code');
+  if (code) return { code };
+  const linked = params.get('linked');
+  if (linked) return { linked };
+  const error = params.get('error');
+  if (error) return { error };
+  return null;
+}
+
+/**
+ * A nonce for native sign-in (Sign in with Apple, Google Sign-In): give `hashedNonce` to the
+ * platform SDK (it ends up in the ID token), and `nonce` to signInWithIdToken.
+ */
+export async function createIdTokenNonce(): Promise<{ nonce: string; hashedNonce: string }> {
+  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(32));
+  const nonce = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+  const digest = await globalThis.crypto.subtle.digest('SHA-256', new TextEncoder().encode(nonce));
+  const hashedNonce = Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+  return { nonce, hashedNonce };
 }
 
 /** A small fetch-based Plinto client for browsers, React Native and Node, built on the generated documents. */
@@ -371,6 +417,78 @@ export class PlintoClient {
     const { finishPasskeySignIn } = await this.send(FinishPasskeySignInDocument, { response }, null);
     if (finishPasskeySignIn.__typename === 'SignInSuccess') await this.keep(finishPasskeySignIn);
     return finishPasskeySignIn;
+  }
+
+  // Social sign-in (issue 20): the web redirect (begin → navigate → read #code → complete) and native ID tokens.
+
+  async socialProviders(): Promise<SocialProvidersQuery['socialProviders']> {
+    return (await this.send(SocialProvidersDocument, {}, null)).socialProviders;
+  }
+
+  /** The provider's authorization URL; redirectTo must be allowed by the server (CORS_ORIGINS, OAUTH_REDIRECT_ALLOWLIST). */
+  async beginSocialSignIn(
+    provider: string,
+    redirectTo: string,
+  ): Promise<BeginSocialSignInMutation['beginSocialSignIn']> {
+    return (await this.send(BeginSocialSignInDocument, { provider, redirectTo }, null)).beginSocialSignIn;
+  }
+
+  /** Web: begins and navigates to the provider (the browser leaves the page). */
+  async redirectToProvider(
+    provider: string,
+    redirectTo: string,
+    navigate: (url: string) => void = (url) => globalThis.location.assign(url),
+  ): Promise<void> {
+    navigate((await this.beginSocialSignIn(provider, redirectTo)).authorizationUrl);
+  }
+
+  async completeSocialSignIn(code: string): Promise<CompleteSocialSignInMutation['completeSocialSignIn']> {
+    const { completeSocialSignIn } = await this.send(CompleteSocialSignInDocument, { code }, null);
+    if (completeSocialSignIn.__typename === 'SignInSuccess') await this.keep(completeSocialSignIn);
+    return completeSocialSignIn;
+  }
+
+  /**
+   * Web, on the redirectTo page: reads the fragment and completes the sign-in. Returns null when
+   * the fragment is not a social callback, `{ error }` for a callback error, else the result.
+   */
+  async completeSocialRedirect(
+    hash: string,
+  ): Promise<
+    CompleteSocialSignInMutation['completeSocialSignIn'] | { error: string } | { linked: string } | null
+  > {
+    const callback = readSocialCallback(hash);
+    if (!callback) return null;
+    if ('code' in callback) return this.completeSocialSignIn(callback.code);
+    return callback;
+  }
+
+  /** Native: the platform SDK's ID token and the raw nonce whose SHA-256 the SDK was given (createIdTokenNonce). */
+  async signInWithIdToken(
+    provider: string,
+    idToken: string,
+    nonce: string,
+  ): Promise<SignInWithIdTokenMutation['signInWithIdToken']> {
+    const { signInWithIdToken } = await this.send(
+      SignInWithIdTokenDocument,
+      { provider, idToken, nonce },
+      null,
+    );
+    if (signInWithIdToken.__typename === 'SignInSuccess') await this.keep(signInWithIdToken);
+    return signInWithIdToken;
+  }
+
+  async identities(): Promise<IdentitiesQuery['identities']> {
+    return (await this.request(IdentitiesDocument)).identities;
+  }
+
+  /** Step-up: answers StepUpRequired when the session is not recent; else navigate to authorizationUrl. */
+  async linkIdentity(provider: string, redirectTo: string): Promise<LinkIdentityMutation['linkIdentity']> {
+    return (await this.request(LinkIdentityDocument, { provider, redirectTo })).linkIdentity;
+  }
+
+  async unlinkIdentity(id: string): Promise<UnlinkIdentityMutation['unlinkIdentity']> {
+    return (await this.request(UnlinkIdentityDocument, { id })).unlinkIdentity;
   }
 
   /** Stores the tokens of a successful sign-in (also for flows run through `request`). */

@@ -1,5 +1,6 @@
 import type { WebAuthnConfig } from './webauthn-config.js';
 /** What loadConfig returns: a frozen, typed view of the environment. */
+import type { OAuthProviderConfig } from './oauth-providers.js';
 
 export type DatabaseConfig =
   { kind: 'postgresql'; url: string; poolMax?: number } | { kind: 'sqlite'; path: string };
@@ -112,4 +113,8 @@ export interface Config {
   readonly failedMailRetentionDays: number;
   /** Passkeys (WebAuthn): WEBAUTHN_RP_ID, WEBAUTHN_RP_NAME, WEBAUTHN_ORIGINS. */
   readonly webauthn: WebAuthnConfig;
+  /** Social sign-in providers (OAUTH_PROVIDERS_FILE or OAUTH_PROVIDERS), validated. */
+  readonly oauthProviders: readonly OAuthProviderConfig[];
+  /** OAUTH_REDIRECT_ALLOWLIST: origins and app schemes (`com.example.app:`) a social sign-in may return to. */
+  readonly oauthRedirectAllowlist: readonly string[];
 }

@@ -140,6 +140,29 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Social sign-in (issue 20): outcomes per provider, failures by reason, the provider's latency. */
+  readonly socialSignIns = new Counter({
+    name: 'plinto_social_sign_ins_total',
+    help: 'Social sign-in callbacks and ID tokens by provider and result (success or failure)',
+    labelNames: ['provider', 'result'] as const,
+    registers: [this.registry],
+  });
+
+  readonly socialFailures = new Counter({
+    name: 'plinto_social_failures_total',
+    help: 'Social sign-in failures by provider and reason (the #error code)',
+    labelNames: ['provider', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  readonly socialProviderDuration = new Histogram({
+    name: 'plinto_social_provider_duration_seconds',
+    help: 'Calls to a social provider (discovery, token, user API) by provider and operation',
+    labelNames: ['provider', 'operation'] as const,
+    buckets: [0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
   readonly liveSessions = new Gauge({
     name: 'plinto_sessions_live',
     help: 'Sessions neither revoked nor expired',

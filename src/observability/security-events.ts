@@ -25,7 +25,11 @@ export type SecurityEventKind =
   | 'passkey_added'
   | 'passkey_removed'
   | 'passkey_sign_in'
-  | 'passkey_clone_detected';
+  | 'passkey_clone_detected'
+  // Social sign-in (issue 20)
+  | 'social_sign_in'
+  | 'identity_linked'
+  | 'identity_unlinked';
 
 export type SecurityEventResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
 

@@ -36,6 +36,14 @@ export function accountView(): string {
 <div class="actions"><button type="button" class="secondary" id="activity-more" hidden>Show older activity</button></div>
 </section>
 
+<section id="identities" aria-labelledby="identities-title" hidden>
+<h2 id="identities-title">Sign-in providers</h2>
+<p>Accounts at other providers that can sign you in here.</p>
+<ul class="identities" id="identities-list"></ul>
+<p id="identities-empty" hidden>None linked yet.</p>
+<div class="actions" id="identities-link"></div>
+</section>
+
 <section aria-labelledby="change-password-title">
 <h2 id="change-password-title">Change your password</h2>
 <form id="change-password-form" method="post" class="stack" novalidate>

@@ -17,11 +17,18 @@ export interface ViewContext {
 
 const href = (path: string, redirect: string | null) => escapeHtml(withRedirect(path, redirect));
 
+/** Social sign-in buttons (issue 20): filled by the page script from socialProviders, hidden when there are none. */
+const SOCIAL_BUTTONS = `<section id="social-buttons" class="social-buttons" hidden aria-label="Other ways to sign in">
+<div class="actions" id="social-buttons-list"></div>
+<p class="separator">or with your email address</p>
+</section>`;
+
 const EMAIL_FIELD = (id: string) =>
   field({ id, label: 'Email address', type: 'email', autocomplete: 'email' });
 
 export function signUpView({ redirect }: ViewContext): string {
   return `<p>Already have an account? <a href="${href('/sign-in', redirect)}">Sign in</a>.</p>
+${SOCIAL_BUTTONS}
 <form id="sign-up-form" method="post" class="stack" novalidate>
 ${errorSummary('sign-up-form')}
 ${EMAIL_FIELD('sign-up-email')}
@@ -40,7 +47,8 @@ ${statusRegion()}`;
 export function signInView({ redirect }: ViewContext): string {
   // `webauthn` in the email field's autocomplete: browsers offer saved passkeys in its autofill
   // (conditional UI); the passkey button is shown by the script where WebAuthn exists.
-  return `<form id="sign-in-form" method="post" class="stack" novalidate>
+  return `${SOCIAL_BUTTONS}
+<form id="sign-in-form" method="post" class="stack" novalidate>
 ${errorSummary('sign-in-form')}
 ${field({ id: 'sign-in-email', label: 'Email address', type: 'email', autocomplete: 'username webauthn' })}
 ${field({ id: 'sign-in-password', label: 'Password', type: 'password', autocomplete: 'current-password' })}

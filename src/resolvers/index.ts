@@ -8,6 +8,7 @@ import { SignInResolver } from './sign-in.resolver.js';
 import { SignUpResolver } from './sign-up.resolver.js';
 import { UserResolver } from './user.resolver.js';
 import { StepUpResolver } from './step-up.resolver.js';
+import { SocialResolver } from './social.resolver.js';
 
 /** Every resolver class, in schema order. A new resolver is added here and constructed in app.ts. */
 export const resolverClasses = [
@@ -21,4 +22,5 @@ export const resolverClasses = [
   AuditLogResolver,
   StepUpResolver,
   PasskeyResolver,
+  SocialResolver,
 ] as const;

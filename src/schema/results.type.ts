@@ -2,6 +2,7 @@ import { createUnionType } from 'type-graphql';
 import {
   EmailNotVerified,
   EmailTaken,
+  IdentityLinkRequired,
   InvalidCredentials,
   InvalidMfaCode,
   InvalidPasskeyResponse,
@@ -13,6 +14,7 @@ import {
   TooManyAttempts,
 } from './user-error.type.js';
 import { PasskeyOptions, PasskeyRemoved, PasskeyType } from './passkey.type.js';
+import { IdentityUnlinked, SocialAuthorization } from './social.type.js';
 import {
   MfaChallenge,
   PasswordChanged,
@@ -33,7 +35,17 @@ export const SignUpResult = createUnionType({
 
 export const SignInResult = createUnionType({
   name: 'SignInResult',
-  types: () => [SignInSuccess, MfaChallenge, InvalidCredentials, TooManyAttempts, EmailNotVerified] as const,
+  // IdentityLinkRequired and InvalidToken: completeSocialSignIn and signInWithIdToken (issue 20).
+  types: () =>
+    [
+      SignInSuccess,
+      MfaChallenge,
+      InvalidCredentials,
+      TooManyAttempts,
+      EmailNotVerified,
+      IdentityLinkRequired,
+      InvalidToken,
+    ] as const,
 });
 
 export const CompleteMfaResult = createUnionType({
@@ -108,4 +120,14 @@ export const RenamePasskeyResult = createUnionType({
 export const RemovePasskeyResult = createUnionType({
   name: 'RemovePasskeyResult',
   types: () => [PasskeyRemoved, PasskeyNotFound, LastSignInMethod, StepUpRequired] as const,
+});
+
+export const LinkIdentityResult = createUnionType({
+  name: 'LinkIdentityResult',
+  types: () => [SocialAuthorization, StepUpRequired] as const,
+});
+
+export const UnlinkIdentityResult = createUnionType({
+  name: 'UnlinkIdentityResult',
+  types: () => [IdentityUnlinked, StepUpRequired, LastSignInMethod] as const,
 });

@@ -12,6 +12,7 @@ export enum UserErrorCode {
   // Passkeys (issue 19)
   INVALID_PASSKEY_RESPONSE = 'INVALID_PASSKEY_RESPONSE',
   PASSKEY_NOT_FOUND = 'PASSKEY_NOT_FOUND',
+  IDENTITY_LINK_REQUIRED = 'IDENTITY_LINK_REQUIRED',
   LAST_SIGN_IN_METHOD = 'LAST_SIGN_IN_METHOD',
 }
 
@@ -133,11 +134,27 @@ export class PasskeyNotFound extends UserError {
 }
 
 /** Removing it would leave the account without a way to sign in (no password, no other passkey). */
+/**
+ * Social sign-in: an account with this email exists, and this provider may not link to it on its
+ * own. Sign in the usual way, then link the provider from the account page (linkIdentity).
+ */
+@ObjectType('IdentityLinkRequired', { implements: UserError })
+export class IdentityLinkRequired extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.IDENTITY_LINK_REQUIRED;
+    this.message =
+      'An account with this email already exists. Sign in the usual way, then link this provider from your account page.';
+  }
+}
+
+/** unlinkIdentity: the account would have no way left to sign in (no password, no other identity). */
 @ObjectType('LastSignInMethod', { implements: UserError })
 export class LastSignInMethod extends UserError {
   constructor() {
     super();
     this.code = UserErrorCode.LAST_SIGN_IN_METHOD;
-    this.message = 'This is your last way to sign in: add a password or another passkey first.';
+    this.message =
+      'This is the last way to sign in to the account: set a password, add a passkey or link another provider first.';
   }
 }

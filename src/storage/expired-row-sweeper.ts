@@ -4,6 +4,8 @@ import type { Metrics } from '../observability/metrics.js';
 import {
   MailOutboxEntry,
   MfaChallenge,
+  OAuthCode,
+  OAuthRequest,
   OneTimeToken,
   PasskeyChallenge,
   RefreshToken,
@@ -42,6 +44,8 @@ export const SWEPT_TABLES = [
   'sessions',
   'mail_outbox',
   'passkey_challenges',
+  'oauth_requests',
+  'oauth_codes',
 ] as const;
 export type SweptTable = (typeof SWEPT_TABLES)[number];
 
@@ -167,6 +171,11 @@ export class ExpiredRowSweeper {
     await this.sweep(report, 'passkey_challenges', PasskeyChallenge, 'challengeHash', {
       expiresAt: { $lt: tokenCutoff },
     });
+    // A social sign-in in progress (10 minutes) or its Plinto code (60 seconds) past expiry is refused anyway.
+    await this.sweep(report, 'oauth_requests', OAuthRequest, 'stateHash', {
+      expiresAt: { $lt: tokenCutoff },
+    });
+    await this.sweep(report, 'oauth_codes', OAuthCode, 'codeHash', { expiresAt: { $lt: tokenCutoff } });
     return report;
   }
 

@@ -7,6 +7,8 @@ import {
   AuditEvent,
   MailOutboxEntry,
   MfaChallenge,
+  OAuthCode,
+  OAuthRequest,
   OneTimeToken,
   PasskeyChallenge,
   RefreshToken,
@@ -15,7 +17,7 @@ import {
   User,
 } from '../../src/storage/entities/index.js';
 import type { OneTimeTokenPurpose } from '../../src/storage/entities/index.js';
-import { ExpiredRowSweeper } from '../../src/storage/expired-row-sweeper.js';
+import { ExpiredRowSweeper, SWEPT_TABLES } from '../../src/storage/expired-row-sweeper.js';
 import { BACKENDS, createTestDatabase, cutOffDatabase, restoreDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
@@ -158,6 +160,27 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
     const passkeyChallengeGone = challenge(ago(2 * DAY), ago(2 * DAY));
     const passkeyChallengeKept = [challenge(ago(HOUR)), challenge(fromNow(4 * 60_000))];
     await em.flush();
+    // Social sign-in (issue 20): states (10 minutes) and Plinto codes (60 s), a day after their expiry.
+    const oauthRow = (key: string, expiresAt: Date) => ({
+      provider: 'p',
+      createdAt: ago(3 * DAY),
+      expiresAt,
+      _key: key,
+    });
+    const oauthRequests = [
+      oauthRow('gone', ago(2 * DAY)),
+      oauthRow('kept', ago(HOUR)),
+      oauthRow('live', fromNow(600_000)),
+    ];
+    for (const [index, { _key, ...row }] of oauthRequests.entries()) {
+      await em.insert(OAuthRequest, {
+        ...row,
+        stateHash: `${_key}-state-${index}`.padEnd(64, '0'),
+        intent: 'sign-in',
+        redirectTo: 'https://app.example/',
+      });
+      await em.insert(OAuthCode, { ...row, codeHash: `${_key}-code-${index}`.padEnd(64, '0'), subject: 's' });
+    }
 
     const check = fork();
     const auditBefore = await check.find(AuditEvent, {}, { orderBy: { id: 'asc' } });
@@ -192,7 +215,17 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       sessions: { rows: 2, batches: 1 },
       mail_outbox: { rows: 1, batches: 1 },
       passkey_challenges: { rows: 1, batches: 1 },
+      oauth_requests: { rows: 1, batches: 1 },
+      oauth_codes: { rows: 1, batches: 1 },
     });
+    expect((await fork().find(OAuthRequest, {})).map((r) => r.stateHash.split('-')[0]).sort()).toEqual([
+      'kept',
+      'live',
+    ]);
+    expect((await fork().find(OAuthCode, {})).map((r) => r.codeHash.split('-')[0]).sort()).toEqual([
+      'kept',
+      'live',
+    ]);
 
     const after = fork();
     expect(idsOf(await after.find(Session, { user: live.userId }, { fields: ['id'] }), (s) => s.id)).toEqual(
@@ -249,12 +282,14 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       sessions: 2,
       mail_outbox: 1,
       passkey_challenges: 1,
+      oauth_requests: 1,
+      oauth_codes: 1,
     });
     expect((await exposedSessions()) - exposedBefore).toBe(2);
 
     // A second pass finds nothing more.
     const second = await ctx.server.app.services.expiredRowSweeper.sweepOnce();
-    expect(Object.values(second).map((t) => t.rows)).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Object.values(second).map((t) => t.rows)).toEqual(SWEPT_TABLES.map(() => 0));
   });
 
   it('deletes a backlog larger than one batch, at most 1000 rows per statement', async () => {

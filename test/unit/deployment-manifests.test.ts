@@ -183,6 +183,8 @@ describe('Kubernetes manifests', () => {
     const paths = find('Ingress').spec.rules[0].http.paths.map((p: any) => `${p.pathType} ${p.path}`);
     for (const page of HOSTED_PAGES) expect(paths).toContain(`Exact ${page}`);
     expect(paths).toContain('Prefix /assets');
+    // Social sign-in (issue 20): the providers' callback.
+    expect(paths).toContain('Prefix /oauth/callback');
     expect(paths.filter((p: string) => /metrics|ready/.test(p))).toEqual([]);
   });
 
@@ -315,6 +317,8 @@ describe('nginx TLS configuration', () => {
   it('routes the hosted pages and assets, and logs no query string', () => {
     for (const page of HOSTED_PAGES) expect(conf).toContain(`location = ${page} {`);
     expect(conf).toMatch(/location \^~ \/assets\/ \{\s*proxy_pass http:\/\/plinto;/);
+    // Social sign-in (issue 20): the providers' callback (its code and state ride in the query).
+    expect(conf).toMatch(/location \^~ \/oauth\/callback\/ \{\s*proxy_pass http:\/\/plinto;/);
     const logFormat = /log_format plinto ([^;]+);/.exec(conf)?.[1] ?? '';
     expect(logFormat).toContain('$uri');
     // Each of these carries the query string (an email link's ?token=, a redirect parameter).

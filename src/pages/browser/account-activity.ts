@@ -45,6 +45,12 @@ const DESCRIPTIONS: Record<string, string> = {
   'passkey_sign_in:challenge': 'Passkey accepted, two-step code asked for',
   'passkey_clone_detected:detected':
     'A passkey’s signature counter went backwards (a copied key?): sign-in refused',
+  'social_sign_in:success': 'Signed in with a linked account (Google, GitHub, …)',
+  'social_sign_in:challenge': 'Linked account accepted, two-step code asked for',
+  'social_sign_in:failure': 'Failed sign-in with a linked account',
+  'social_sign_in:rejected': 'Sign-in with another account refused: link it from your account page first',
+  'identity_linked:success': 'A sign-in account (Google, GitHub, …) was linked',
+  'identity_unlinked:success': 'A sign-in account (Google, GitHub, …) was unlinked',
 };
 
 /** Results that deserve a second look from the owner of the account. */

@@ -5,6 +5,7 @@ import type { FormProblem } from './forms.js';
 import { ActivitySection, describeDevice } from './account-activity.js';
 import { TotpSection } from './account-totp.js';
 import { PasskeysSection } from './account-passkeys.js';
+import { IdentitiesSection } from './account-identities.js';
 import { createClient, describeError } from './session.js';
 
 const client = createClient();
@@ -142,6 +143,8 @@ byId('sign-out').addEventListener('click', () => {
   );
 });
 
+const identities = new IdentitiesSection(client, (error) => failed(error));
+
 async function load(): Promise<void> {
   announce('Loading your account…');
   try {
@@ -153,10 +156,12 @@ async function load(): Promise<void> {
     await Promise.all([
       activity.reload(sessions.find((session) => session.current)?.id ?? null),
       passkeys.reload(),
+      identities.reload(),
     ]);
     signedOutView.hidden = true;
     accountView.hidden = false;
     announce(`Signed in as ${me.email}.`);
+    identities.announceReturn();
   } catch (error) {
     failed(error);
   }

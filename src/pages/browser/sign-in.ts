@@ -3,6 +3,7 @@ import type { FormProblem } from './forms.js';
 import { SecondFactorStep } from './second-factor.js';
 import { PasskeySignIn } from './sign-in-passkey.js';
 import { continueAfterSignIn, createClient, describeError } from './session.js';
+import { renderProviderButtons, SOCIAL_ERRORS, takeSocialCallback } from './social.js';
 
 const client = createClient();
 const form = new FormController('sign-in-form');
@@ -56,3 +57,31 @@ byId('verify-again-button').addEventListener('click', () => {
 });
 
 void new PasskeySignIn(client, form, handle).start();
+/** Back from a provider (issue 20): `#code=` finishes the sign-in here, `#error=` is said in words. */
+async function finishSocialSignIn(): Promise<void> {
+  const callback = takeSocialCallback();
+  if (!callback || 'linked' in callback) return;
+  if ('error' in callback) {
+    return form.showProblems([{ message: SOCIAL_ERRORS[callback.error] ?? SOCIAL_ERRORS.server_error! }]);
+  }
+  announce('Finishing your sign-in…');
+  try {
+    const result = await client.completeSocialSignIn(callback.code);
+    switch (result.__typename) {
+      case 'SignInSuccess':
+        announce('Signed in.');
+        return continueAfterSignIn();
+      case 'MfaChallenge':
+        form.clear();
+        form.hide();
+        return secondFactor.begin(result.challengeToken);
+      default:
+        return form.showProblems([{ message: result.message }]);
+    }
+  } catch (error) {
+    form.showProblems([{ message: describeError(error) }]);
+  }
+}
+
+void finishSocialSignIn();
+void renderProviderButtons(client, (message) => form.showProblems([{ message }])).catch(() => undefined);

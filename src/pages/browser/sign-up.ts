@@ -1,6 +1,7 @@
 import { announce, FormController, requireEmail, requireValue } from './forms.js';
 import type { FormProblem } from './forms.js';
 import { continueAfterSignIn, createClient, describeError } from './session.js';
+import { renderProviderButtons } from './social.js';
 
 const client = createClient();
 const form = new FormController('sign-up-form');
@@ -34,3 +35,10 @@ form.onSubmit(async () => {
     form.showProblems([{ message: describeError(error) }]);
   }
 });
+
+// Social sign-up comes back to /sign-in (same query), which finishes every outcome (a second factor included).
+void renderProviderButtons(
+  client,
+  (message) => form.showProblems([{ message }]),
+  () => `${window.location.origin}/sign-in${window.location.search}`,
+).catch(() => undefined);

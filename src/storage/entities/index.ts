@@ -8,6 +8,7 @@ import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
+import { Identity, OAuthCode, OAuthRequest } from './identity.entity.js';
 
 export {
   AuditEvent,
@@ -21,6 +22,9 @@ export {
   Session,
   SigningKey,
   User,
+  Identity,
+  OAuthRequest,
+  OAuthCode,
 };
 export type { OneTimeTokenPurpose } from './one-time-token.entity.js';
 export type { PasskeyChallengePurpose } from './passkey.entity.js';
@@ -37,4 +41,7 @@ export const entities = [
   AuditEvent,
   Passkey,
   PasskeyChallenge,
+  Identity,
+  OAuthRequest,
+  OAuthCode,
 ];

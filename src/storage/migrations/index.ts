@@ -9,6 +9,7 @@ import { Migration20261201040000_audit_truncate } from './Migration2026120104000
 import { Migration20261202010000_session_auth_time } from './Migration20261202010000_session_auth_time.js';
 import { Migration20261202020000_factor_guard } from './Migration20261202020000_factor_guard.js';
 import { Migration20261202030000_passkeys } from './Migration20261202030000_passkeys.js';
+import { Migration20261202040000_identities } from './Migration20261202040000_identities.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
@@ -22,4 +23,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202010000_session_auth_time', class: Migration20261202010000_session_auth_time },
   { name: 'Migration20261202020000_factor_guard', class: Migration20261202020000_factor_guard },
   { name: 'Migration20261202030000_passkeys', class: Migration20261202030000_passkeys },
+  { name: 'Migration20261202040000_identities', class: Migration20261202040000_identities },
 ];

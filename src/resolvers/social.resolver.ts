@@ -1,0 +1,143 @@
+import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import type {
+  IdentityView,
+  SocialSignInOutcome,
+  SocialSignInService,
+} from '../auth/social/social-sign-in.service.js';
+import type { Context } from '../context.js';
+import { requireAuth } from '../context.js';
+import { InvalidInputError } from '../domain-errors.js';
+import { LinkIdentityResult, SignInResult, UnlinkIdentityResult } from '../schema/results.type.js';
+import {
+  IdentityType,
+  IdentityUnlinked,
+  SocialAuthorization,
+  SocialProviderType,
+} from '../schema/social.type.js';
+import {
+  EmailNotVerified,
+  IdentityLinkRequired,
+  InvalidToken,
+  LastSignInMethod,
+  StepUpRequired,
+} from '../schema/user-error.type.js';
+import { toMfaChallenge, toSignInSuccess } from './mappers.js';
+
+/** Social sign-in (issue 20): providers, the web flow's begin and completion, native ID tokens, identities. */
+@Resolver()
+export class SocialResolver {
+  constructor(
+    private readonly social: SocialSignInService,
+    private readonly stepUpMaxAgeSeconds: number,
+  ) {}
+
+  @Query(() => [SocialProviderType], { description: 'The configured social sign-in providers, for buttons.' })
+  socialProviders(): SocialProviderType[] {
+    return this.social.list().map((p) => Object.assign(new SocialProviderType(), p));
+  }
+
+  @Mutation(() => SocialAuthorization, {
+    description:
+      'Starts a social sign-in. redirectTo must be allowed (CORS_ORIGINS, OAUTH_REDIRECT_ALLOWLIST); BAD_USER_INPUT otherwise.',
+  })
+  async beginSocialSignIn(
+    @Arg('provider', () => String) provider: string,
+    @Arg('redirectTo', () => String) redirectTo: string,
+    @Ctx() context: Context,
+  ): Promise<SocialAuthorization> {
+    return Object.assign(
+      new SocialAuthorization(),
+      await this.social.begin(context.em, provider, redirectTo),
+    );
+  }
+
+  @Mutation(() => SignInResult, {
+    description: 'Trades the #code of the social callback (once, within 60 s).',
+  })
+  async completeSocialSignIn(
+    @Arg('code', () => String) code: string,
+    @Ctx() context: Context,
+  ): Promise<typeof SignInResult> {
+    return toResult(await this.social.complete(context.em, code, context.client), context);
+  }
+
+  @Mutation(() => SignInResult, {
+    description:
+      "Native apps (Sign in with Apple, Google Sign-In): the provider's ID token; its nonce claim must be the SHA-256 (hex) of `nonce`.",
+  })
+  async signInWithIdToken(
+    @Arg('provider', () => String) provider: string,
+    @Arg('idToken', () => String) idToken: string,
+    @Arg('nonce', () => String) nonce: string,
+    @Ctx() context: Context,
+  ): Promise<typeof SignInResult> {
+    return toResult(
+      await this.social.signInWithIdToken(context.em, { provider, idToken, nonce }, context.client),
+      context,
+    );
+  }
+
+  @Authorized()
+  @Mutation(() => LinkIdentityResult, {
+    description:
+      'Links a provider to the signed-in account (step-up); the callback redirects with #linked=provider.',
+  })
+  async linkIdentity(
+    @Arg('provider', () => String) provider: string,
+    @Arg('redirectTo', () => String) redirectTo: string,
+    @Ctx() context: Context,
+  ): Promise<typeof LinkIdentityResult> {
+    const outcome = await this.social.beginLink(context.em, requireAuth(context), provider, redirectTo);
+    if ('kind' in outcome) return new StepUpRequired(this.stepUpMaxAgeSeconds);
+    return Object.assign(new SocialAuthorization(), outcome);
+  }
+
+  @Authorized()
+  @Query(() => [IdentityType], { description: "The signed-in user's linked social identities." })
+  async identities(@Ctx() context: Context): Promise<IdentityType[]> {
+    return (await this.social.identities(context.em, requireAuth(context).userId)).map(toIdentity);
+  }
+
+  @Authorized()
+  @Mutation(() => UnlinkIdentityResult, { description: 'Step-up; never removes the last way to sign in.' })
+  async unlinkIdentity(
+    @Arg('id', () => ID) id: string,
+    @Ctx() context: Context,
+  ): Promise<typeof UnlinkIdentityResult> {
+    const auth = requireAuth(context);
+    const outcome = await this.social.unlink(context.em, auth, id, context.client);
+    switch (outcome.kind) {
+      case 'unlinked':
+        return Object.assign(new IdentityUnlinked(), {
+          identities: (await this.social.identities(context.em, auth.userId)).map(toIdentity),
+        });
+      case 'step-up-required':
+        return new StepUpRequired(this.stepUpMaxAgeSeconds);
+      case 'last-sign-in-method':
+        return new LastSignInMethod();
+      case 'not-found':
+        throw new InvalidInputError('No such linked identity.', 'id');
+    }
+  }
+}
+
+function toIdentity(view: IdentityView): IdentityType {
+  return Object.assign(new IdentityType(), view);
+}
+
+function toResult(outcome: SocialSignInOutcome, context: Context): typeof SignInResult {
+  switch (outcome.kind) {
+    case 'signed-in':
+      return toSignInSuccess(outcome.signedIn, context);
+    case 'mfa-required':
+      return toMfaChallenge(outcome.challenge);
+    case 'email-not-verified':
+      return new EmailNotVerified();
+    case 'identity-link-required':
+      return new IdentityLinkRequired();
+    case 'email-required':
+      return new InvalidToken('The provider did not share an email address; allow it to, then try again.');
+    case 'invalid-token':
+      return new InvalidToken();
+  }
+}
