@@ -12,7 +12,8 @@ import type { ClientInfo } from './auth/client-info.js';
 import { buildPlintoSchema } from './build-schema.js';
 import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
-import type { AuthState, Context } from './context.js';
+import type { ApiKeyPrincipal, AuthState, Context } from './context.js';
+import { API_KEY_PREFIX } from './auth/admin/api-key.service.js';
 import { RateLimitedError } from './errors.js';
 import { errorLoggingPlugin, formatError } from './format-error.js';
 import { listenOn, stopAccepting } from './http-server.js';
@@ -28,6 +29,7 @@ import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
+import { AdminResolver } from './resolvers/admin.resolver.js';
 import { graphqlLimits } from './security/graphql-limits.js';
 import { cors, noStore, securityHeaders } from './security/headers.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
@@ -86,6 +88,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [EmailLinkResolver, new EmailLinkResolver(emailVerification, magicLinks)],
     [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
     [AuditLogResolver, new AuditLogResolver(auditLog)],
+    [AdminResolver, new AdminResolver(services.admin, services.apiKeys, sessions, services.stepUp)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -169,9 +172,11 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           userAgent: req.get('user-agent') ?? null,
           gone: () => req.socket.destroyed,
         };
+        const apiKey = await authenticateApiKey(req, em);
         return {
           em,
-          auth: await authenticate(req, em),
+          apiKey,
+          auth: apiKey ? null : await authenticate(req, em),
           client,
           req,
           res,
@@ -190,6 +195,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger,
     }),
   );
+
+  /** `Authorization: Bearer plk_…`: an API key (only its scopes); refused keys are just unauthenticated. */
+  async function authenticateApiKey(req: Request, em: Context['em']): Promise<ApiKeyPrincipal | null> {
+    const header = req.get('authorization');
+    if (!header?.startsWith(`Bearer ${API_KEY_PREFIX}`)) return null;
+    const check = await services.apiKeys.authenticate(em, header.slice('Bearer '.length).trim());
+    if (check.kind === 'rate-limited') throw new RateLimitedError(60);
+    return check.kind === 'ok' ? check.principal : null;
+  }
 
   async function authenticate(req: Request, em: Context['em']): Promise<AuthState | null> {
     const header = req.get('authorization');

@@ -70,6 +70,19 @@ export const FLOWS = {
     rateLimit: { client: rule(10, MINUTE), account: rule(10, MINUTE) },
     leavesRowsIn: ['recovery_codes'],
   },
+  // Administration (issue 21): admin sessions (role + second factor) or scoped API keys, which
+  // also have their own per-key limit (API_KEY_RATE_LIMIT_PER_MINUTE).
+  adminCreateUser: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['users', 'mail_outbox'] },
+  adminUpdateUser: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminDisableUser: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminEnableUser: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminUnlockUser: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminRevokeSessions: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminResetMfa: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  adminSendPasswordReset: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  adminDeleteUser: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  createApiKey: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['api_keys'] },
+  revokeApiKey: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: [] },
 } as const satisfies Record<string, FlowEntry>;
 
 /**

@@ -1,3 +1,5 @@
+import { AdminService } from './auth/admin/admin.service.js';
+import { ApiKeyService } from './auth/admin/api-key.service.js';
 import 'reflect-metadata';
 import type { Redis } from 'ioredis';
 import { MemoryLivenessCache } from './auth/liveness-cache.js';
@@ -87,6 +89,9 @@ export interface Services {
   /** Step-up ("sudo mode"): is the session's last primary authentication recent enough? */
   stepUp: StepUpService;
   auditLog: AuditLogService;
+  /** Administration (issue 21): the admin API and API keys. */
+  admin: AdminService;
+  apiKeys: ApiKeyService;
   readiness: Readiness;
   liveSessionsGauge: LiveSessionsGauge;
   /** Stops the Redis health watch (before the deliberate disconnect at shutdown). */
@@ -211,6 +216,8 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     (em, auth) => stepUp.isRecent(em, auth),
   );
   const auditLog = new AuditLogService();
+  const admin = new AdminService(sessions, loginFailures, mailOutbox, events);
+  const apiKeys = new ApiKeyService(admin, redis, config.redisKeyPrefix, config.apiKeyRateLimitPerMinute);
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {
     orm,
@@ -241,6 +248,8 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     passwordChange,
     stepUp,
     auditLog,
+    admin,
+    apiKeys,
     readiness,
     liveSessionsGauge,
     stopRedisWatch,

@@ -17,7 +17,16 @@ export type { RefreshOutcome } from './refresh-rotation.js';
 export type { SessionView, SignedIn, TokenPair } from './session.types.js';
 
 export type RevokeReason =
-  'sign-out' | 'sign-out-everywhere' | 'revoked' | 'refresh-reuse' | 'password-reset' | 'password-changed';
+  | 'sign-out'
+  | 'sign-out-everywhere'
+  | 'revoked'
+  | 'refresh-reuse'
+  | 'password-reset'
+  | 'password-changed'
+  /** An administrator disabled, deleted or signed out the account; the admin event is the audit record. */
+  | 'admin'
+  /** The owner deleted the account. */
+  | 'account-deleted';
 
 export interface SessionSettings {
   refreshTokenTtlSeconds: number;

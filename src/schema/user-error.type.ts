@@ -9,6 +9,7 @@ export enum UserErrorCode {
   EMAIL_NOT_VERIFIED = 'EMAIL_NOT_VERIFIED',
   EMAIL_TAKEN = 'EMAIL_TAKEN',
   STEP_UP_REQUIRED = 'STEP_UP_REQUIRED',
+  NOT_FOUND = 'NOT_FOUND',
 }
 
 registerEnumType(UserErrorCode, { name: 'UserErrorCode' });
@@ -106,5 +107,15 @@ export class StepUpRequired extends UserError {
     this.code = UserErrorCode.STEP_UP_REQUIRED;
     this.message = 'Confirm it is you: sign in again (reauthenticate), then retry.';
     this.maxAgeSeconds = maxAgeSeconds;
+  }
+}
+
+/** Administration: no user (or key) with that id. */
+@ObjectType('NotFound', { implements: UserError })
+export class NotFound extends UserError {
+  constructor(message = 'No such user.') {
+    super();
+    this.code = UserErrorCode.NOT_FOUND;
+    this.message = message;
   }
 }

@@ -1,7 +1,14 @@
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { MailOutboxEntry, MfaChallenge, OneTimeToken, RefreshToken, Session } from './entities/index.js';
+import {
+  ApiKey,
+  MailOutboxEntry,
+  MfaChallenge,
+  OneTimeToken,
+  RefreshToken,
+  Session,
+} from './entities/index.js';
 
 export interface ExpiredRowSweeperSettings {
   /** Seconds between runs; 0 = never on a timer (`sweepOnce` still works). */
@@ -23,6 +30,7 @@ export const SWEPT_TABLES = [
   'refresh_tokens',
   'sessions',
   'mail_outbox',
+  'api_keys',
 ] as const;
 export type SweptTable = (typeof SWEPT_TABLES)[number];
 
@@ -135,6 +143,10 @@ export class ExpiredRowSweeper {
     await this.sweep(report, 'sessions', Session, 'id', endedSession);
     // Delivered mail is deleted on delivery; only mail refused for good lingers. Waiting mail is never swept.
     await this.sweep(report, 'mail_outbox', MailOutboxEntry, 'id', { failedAt: { $lt: mailCutoff } });
+    // An API key expired or revoked longer ago than sessions are kept: its audit events still name it.
+    await this.sweep(report, 'api_keys', ApiKey, 'id', {
+      $or: [{ expiresAt: { $lt: sessionCutoff } }, { revokedAt: { $lt: sessionCutoff } }],
+    });
     return report;
   }
 

@@ -1,3 +1,4 @@
+import { ApiKey } from './api-key.entity.js';
 import { MfaChallenge } from './mfa-challenge.entity.js';
 import { RecoveryCode } from './recovery-code.entity.js';
 import { MailOutboxEntry } from './mail-outbox.entity.js';
@@ -9,6 +10,7 @@ import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
 
 export {
+  ApiKey,
   AuditEvent,
   MailOutboxEntry,
   MfaChallenge,
@@ -31,4 +33,5 @@ export const entities = [
   RecoveryCode,
   MfaChallenge,
   AuditEvent,
+  ApiKey,
 ];

@@ -12,6 +12,11 @@ export class User {
     | 'totpEnabledAt'
     | 'totpLastUsedStep'
     | 'roles'
+    | 'disabledAt'
+    | 'disabledReason'
+    | 'displayName'
+    | 'publicMetadata'
+    | 'privateMetadata'
     | 'createdAt'
     | 'updatedAt';
 
@@ -51,6 +56,24 @@ export class User {
   /** Normalised, validated roles (src/auth/roles.ts); `admin` is built in. Stored as `,a,b,`. */
   @Property({ type: RolesType, length: 600, default: '' })
   roles: string[] = [];
+
+  /** Disabled by an administrator: sign-ins answer like wrong credentials; sessions were revoked. */
+  @Property({ type: DateTimeType, nullable: true })
+  disabledAt: Date | null = null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  disabledReason: string | null = null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  displayName: string | null = null;
+
+  /** JSON text (validated, at most 4 KiB): readable by the user. */
+  @Property({ type: 'text', nullable: true })
+  publicMetadata: string | null = null;
+
+  /** JSON text (validated, at most 4 KiB): administrators only. */
+  @Property({ type: 'text', nullable: true })
+  privateMetadata: string | null = null;
 
   @Property({ type: DateTimeType })
   createdAt: Date = new Date();

@@ -7,6 +7,7 @@ import { Migration20261201010000_nullable_password } from './Migration2026120101
 import { Migration20261201020000_audit_owner } from './Migration20261201020000_audit_owner.js';
 import { Migration20261201040000_audit_truncate } from './Migration20261201040000_audit_truncate.js';
 import { Migration20261202050000_roles } from './Migration20261202050000_roles.js';
+import { Migration20261202050100_admin } from './Migration20261202050100_admin.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201020000_audit_owner', class: Migration20261201020000_audit_owner },
   { name: 'Migration20261201040000_audit_truncate', class: Migration20261201040000_audit_truncate },
   { name: 'Migration20261202050000_roles', class: Migration20261202050000_roles },
+  { name: 'Migration20261202050100_admin', class: Migration20261202050100_admin },
 ];
