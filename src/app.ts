@@ -30,6 +30,7 @@ import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
 import { UserResolver } from './resolvers/user.resolver.js';
 import { AdminResolver } from './resolvers/admin.resolver.js';
+import { SelfServiceResolver } from './resolvers/self-service.resolver.js';
 import { graphqlLimits } from './security/graphql-limits.js';
 import { cors, noStore, securityHeaders } from './security/headers.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
@@ -89,6 +90,16 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
     [AuditLogResolver, new AuditLogResolver(auditLog)],
     [AdminResolver, new AdminResolver(services.admin, services.apiKeys, sessions, services.stepUp)],
+    [
+      SelfServiceResolver,
+      new SelfServiceResolver(
+        services.admin,
+        sessions,
+        services.mailOutbox,
+        services.events,
+        services.stepUp,
+      ),
+    ],
   ]);
   const container: ContainerType = {
     get: (someClass) => {

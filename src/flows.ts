@@ -83,6 +83,8 @@ export const FLOWS = {
   adminDeleteUser: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
   createApiKey: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['api_keys'] },
   revokeApiKey: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: [] },
+  updateProfile: { rateLimit: { client: rule(30, MINUTE) }, leavesRowsIn: [] },
+  deleteAccount: { rateLimit: { client: rule(5, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
 } as const satisfies Record<string, FlowEntry>;
 
 /**

@@ -7,6 +7,7 @@ import { SignInResolver } from './sign-in.resolver.js';
 import { SignUpResolver } from './sign-up.resolver.js';
 import { UserResolver } from './user.resolver.js';
 import { AdminResolver } from './admin.resolver.js';
+import { SelfServiceResolver } from './self-service.resolver.js';
 
 /** Every resolver class, in schema order. A new resolver is added here and constructed in app.ts. */
 export const resolverClasses = [
@@ -19,4 +20,5 @@ export const resolverClasses = [
   PasswordResolver,
   AuditLogResolver,
   AdminResolver,
+  SelfServiceResolver,
 ] as const;

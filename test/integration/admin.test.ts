@@ -281,4 +281,43 @@ describe.each(BACKENDS)('administration over HTTP (%s)', (backend) => {
     ]);
     expect(trail.map((r: { kind: string }) => r.kind)).toContain('admin_user_deleted');
   });
+
+  it('lets a user update the profile (validated metadata) and delete the account, leaving no email or hash', async () => {
+    const user = await signUpUser(url());
+    const update = `mutation($d: String, $m: String) { updateProfile(displayName: $d, publicMetadata: $m) { displayName publicMetadata } }`;
+    const ok = await gql(url(), update, { d: ' Ada ', m: '{"theme": "dark"}' }, bearer(user.accessToken));
+    expect(ok.body.data?.updateProfile).toEqual({ displayName: 'Ada', publicMetadata: '{"theme":"dark"}' });
+    const bad = await gql(url(), update, { m: '[1,2]' }, bearer(user.accessToken));
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const big = await gql(
+      url(),
+      update,
+      { m: JSON.stringify({ a: 'x'.repeat(5000) }) },
+      bearer(user.accessToken),
+    );
+    expect(big.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+
+    const hash = (await fork().findOneOrFail(User, { id: user.userId })).passwordHash!;
+    const deleted = await gql(
+      url(),
+      `mutation { deleteAccount { __typename ... on AccountDeleted { deleted } } }`,
+      {},
+      bearer(user.accessToken),
+    );
+    expect(deleted.body.data?.deleteAccount).toEqual({ __typename: 'AccountDeleted', deleted: true });
+    await ctx.smtp.waitFor(user.email, /deleted/);
+    expect((await gql(url(), ME, {}, bearer(user.accessToken))).body.errors?.[0]?.extensions?.code).toBe(
+      'UNAUTHENTICATED',
+    );
+    const signIn = await gql(url(), SIGN_IN, { email: user.email, password: user.password });
+    expect(signIn.body.data?.signIn.__typename).toBe('InvalidCredentials');
+    const connection = fork().getConnection();
+    const rows = await connection.execute(`select * from users where email = ? or password_hash = ?`, [
+      user.email,
+      hash,
+    ]);
+    expect(rows).toEqual([]);
+    const trail = await connection.execute(`select kind from audit_events where user_id = ?`, [user.userId]);
+    expect(trail.map((r: { kind: string }) => r.kind)).toContain('account_deleted');
+  });
 });
