@@ -20,6 +20,23 @@ const config: CodegenConfig = {
         skipTypeNameForRoot: true,
       },
     },
+    // Administration (issue 21): its own document set and output, so apps that never administer
+    // do not ship the admin operations.
+    'client/generated-admin/': {
+      documents: ['client/operations/admin/*.graphql'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false, gqlTagName: 'graphql' },
+      config: {
+        documentMode: 'string',
+        emitLegacyCommonJSImports: false,
+        enumsAsTypes: true,
+        useTypeImports: true,
+        avoidOptionals: { field: true, inputValue: false, object: false },
+        scalars: { DateTime: 'string' },
+        nonOptionalTypename: true,
+        skipTypeNameForRoot: true,
+      },
+    },
   },
 };
 

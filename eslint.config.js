@@ -8,6 +8,7 @@ export default tseslint.config(
       'dist/',
       'data/',
       'client/generated/',
+      'client/generated-admin/',
       'client/dist/',
       'coverage/',
       'test/artifacts/',

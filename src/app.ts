@@ -13,7 +13,8 @@ import { DEVICE_COOKIE_MAX_AGE_SECONDS, DEVICE_COOKIE_NAME } from './auth/failur
 import { buildPlintoSchema } from './build-schema.js';
 import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
-import type { AuthState, Context } from './context.js';
+import type { ApiKeyPrincipal, AuthState, Context } from './context.js';
+import { API_KEY_PREFIX } from './auth/admin/api-key.service.js';
 import { RateLimitedError } from './errors.js';
 import { errorLoggingPlugin, formatError } from './format-error.js';
 import { listenOn, stopAccepting } from './http-server.js';
@@ -33,6 +34,8 @@ import { UserResolver } from './resolvers/user.resolver.js';
 import { StepUpResolver } from './resolvers/step-up.resolver.js';
 import { SocialResolver } from './resolvers/social.resolver.js';
 import { socialCallbackRoutes } from './pages/social-callback.routes.js';
+import { AdminResolver } from './resolvers/admin.resolver.js';
+import { SelfServiceResolver } from './resolvers/self-service.resolver.js';
 import { graphqlLimits } from './security/graphql-limits.js';
 import { cors, noStore, securityHeaders } from './security/headers.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
@@ -97,6 +100,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [StepUpResolver, new StepUpResolver(reauthentication)],
     [PasskeyResolver, new PasskeyResolver(services.passkeys, services.passkeySignIn)],
     [SocialResolver, new SocialResolver(social, config.stepUpMaxAgeSeconds)],
+    [AdminResolver, new AdminResolver(services.admin, services.apiKeys, sessions, services.stepUp)],
+    [
+      SelfServiceResolver,
+      new SelfServiceResolver(
+        services.admin,
+        sessions,
+        services.mailOutbox,
+        services.events,
+        services.stepUp,
+      ),
+    ],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -105,7 +119,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return instance;
     },
   };
-  const annotated = await buildPlintoSchema(container, resolveRateLimits(config.rateLimitOverrides));
+  const annotated = await buildPlintoSchema(container, resolveRateLimits(config.rateLimitOverrides), {
+    adminRequireMfa: config.adminRequireMfa,
+  });
   // RATE_LIMITS_ENABLED=false keeps the directives visible but enforces none (tests, or limits done upstream).
   const schema = config.rateLimitsEnabled
     ? applyRateLimits(annotated, {
@@ -191,12 +207,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
               maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS * 1000,
             }),
         };
-        const auth = await authenticate(req, forked);
+        const apiKey = await authenticateApiKey(req, forked);
         return {
           get em() {
             return forked();
           },
-          auth,
+          apiKey,
+          auth: apiKey ? null : await authenticate(req, forked),
           client,
           req,
           res,
@@ -218,6 +235,15 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       logger,
     }),
   );
+
+  /** `Authorization: Bearer plk_…`: an API key (only its scopes); refused keys are just unauthenticated. */
+  async function authenticateApiKey(req: Request, em: () => Context['em']): Promise<ApiKeyPrincipal | null> {
+    const header = req.get('authorization');
+    if (!header?.startsWith(`Bearer ${API_KEY_PREFIX}`)) return null;
+    const check = await services.apiKeys.authenticate(em(), header.slice('Bearer '.length).trim());
+    if (check.kind === 'rate-limited') throw new RateLimitedError(60);
+    return check.kind === 'ok' ? check.principal : null;
+  }
 
   async function authenticate(req: Request, em: () => Context['em']): Promise<AuthState | null> {
     const header = req.get('authorization');

@@ -79,6 +79,8 @@ const envSchema = z.object({
   // issue 17b: breached-password check (`off` disables) and the lost-second-factor waiting period.
   PWNED_PASSWORDS_URL: z.union([z.literal('off'), z.string().url()]).optional(),
   MFA_RECOVERY_DELAY_SECONDS: intFromEnv(60, 30 * 86400).optional(),
+  ADMIN_REQUIRE_MFA: boolFromEnv.optional(),
+  API_KEY_RATE_LIMIT_PER_MINUTE: intFromEnv(1, 100000).optional(),
   REFRESH_TOKEN_TTL_SECONDS: intFromEnv(60, 31536000).optional(),
   REFRESH_GRACE_SECONDS: intFromEnv(0, 60).optional(),
   SESSION_LIVENESS_CACHE_SECONDS: intFromEnv(1, 3600).optional(),
@@ -260,6 +262,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         ? null
         : (e.PWNED_PASSWORDS_URL ?? (production ? 'https://api.pwnedpasswords.com/range/' : null)),
     mfaRecoveryDelaySeconds: e.MFA_RECOVERY_DELAY_SECONDS ?? 72 * 3600,
+    // Administrators are strongly authenticated: a second factor or a passkey in the session's amr.
+    adminRequireMfa: e.ADMIN_REQUIRE_MFA ?? true,
+    apiKeyRateLimitPerMinute: e.API_KEY_RATE_LIMIT_PER_MINUTE ?? 600,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS ?? 30 * 86400,
     // Long enough for two tabs or a mobile retry, short enough that a copied token is rarely in time.
     refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 2,

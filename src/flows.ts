@@ -114,6 +114,21 @@ export const FLOWS = {
   },
   linkIdentity: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['oauth_requests'] },
   unlinkIdentity: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  // Administration (issue 21): admin sessions (role + second factor) or scoped API keys, which
+  // also have their own per-key limit (API_KEY_RATE_LIMIT_PER_MINUTE).
+  adminCreateUser: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['users', 'mail_outbox'] },
+  adminUpdateUser: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminDisableUser: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminEnableUser: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminUnlockUser: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminRevokeSessions: { rateLimit: { client: rule(120, MINUTE) }, leavesRowsIn: [] },
+  adminResetMfa: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  adminSendPasswordReset: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  adminDeleteUser: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  createApiKey: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['api_keys'] },
+  revokeApiKey: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: [] },
+  updateProfile: { rateLimit: { client: rule(30, MINUTE) }, leavesRowsIn: [] },
+  deleteAccount: { rateLimit: { client: rule(5, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
 } as const satisfies Record<string, FlowEntry>;
 
 /**

@@ -1,3 +1,5 @@
+import { AdminService } from './auth/admin/admin.service.js';
+import { ApiKeyService } from './auth/admin/api-key.service.js';
 import 'reflect-metadata';
 import type { Redis } from 'ioredis';
 import { MemoryLivenessCache } from './auth/liveness-cache.js';
@@ -110,6 +112,9 @@ export interface Services {
   passkeys: PasskeyService;
   /** `finishPasskeySignIn`: the passkey method through the completion step. */
   passkeySignIn: PasskeySignInService;
+  /** Administration (issue 21): the admin API and API keys. */
+  admin: AdminService;
+  apiKeys: ApiKeyService;
   readiness: Readiness;
   liveSessionsGauge: LiveSessionsGauge;
   /** Social sign-in (issue 20): providers, the web and native flows, identities. */
@@ -311,6 +316,8 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
       schemes: config.oauthRedirectAllowlist.filter((e) => !e.includes('//')),
     },
   );
+  const admin = new AdminService(sessions, loginFailures, mailOutbox, events);
+  const apiKeys = new ApiKeyService(admin, redis, config.redisKeyPrefix, config.apiKeyRateLimitPerMinute);
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {
     orm,
@@ -346,6 +353,8 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     auditLog,
     passkeys,
     passkeySignIn,
+    admin,
+    apiKeys,
     readiness,
     liveSessionsGauge,
     social,

@@ -10,6 +10,7 @@ import type { DbDate } from '../storage/db-values.js';
 import { Session } from '../storage/entities/index.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { ClientInfo } from './client-info.js';
+import { parseStoredRoles } from './roles.js';
 import type { SignedIn, TokenPair } from './session.types.js';
 import { absoluteEnd, isSecondFactorSession, sessionExpiry } from './session-lifetime.js';
 import type { SessionLifetimes } from './session-lifetime.js';
@@ -32,12 +33,13 @@ interface RefreshRow {
   email_verified_at: DbDate | null;
   totp_enabled_at: DbDate | null;
   user_created_at: DbDate;
+  roles: string | null;
 }
 
 const REFRESH_READ = `select rt.session_id, rt.expires_at as token_expires_at, rt.rotated_at,
   s.amr, s.created_at as session_created_at, s.authenticated_at as session_authenticated_at,
   s.last_used_at as session_last_used_at, s.expires_at as session_expires_at, s.revoked_at, s.ip, s.user_agent,
-  u.id as user_id, u.email, u.email_verified_at, u.totp_enabled_at, u.created_at as user_created_at
+  u.id as user_id, u.email, u.email_verified_at, u.totp_enabled_at, u.created_at as user_created_at, u.roles
   from refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
   where rt.token_hash = ? limit 1`;
 
@@ -298,6 +300,8 @@ export class RefreshRotation {
         amr,
         // A refresh is no authentication: auth_time stays the session's last primary authentication.
         authTime: toDate(row.session_authenticated_at ?? row.session_created_at),
+        // Read afresh at every refresh: a role granted or removed shows in the next access token.
+        roles: parseStoredRoles(row.roles),
       },
       now,
     );
@@ -329,6 +333,7 @@ export class RefreshRotation {
           emailVerifiedAt: toDateOrNull(row.email_verified_at),
           totpEnabledAt: toDateOrNull(row.totp_enabled_at),
           createdAt: toDate(row.user_created_at),
+          roles: parseStoredRoles(row.roles),
         },
         session: {
           id: row.session_id,

@@ -4,7 +4,7 @@ import type { SecurityEvents } from '../observability/security-events.js';
 import type { AccessTokenService } from '../security/access-tokens.js';
 import type { SecretBox } from '../security/crypto.js';
 import { randomToken, sha256Hex } from '../security/crypto.js';
-import { RefreshToken, Session } from '../storage/entities/index.js';
+import { RefreshToken, Session, User } from '../storage/entities/index.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { ClientInfo } from './client-info.js';
 import type { CachedProfile, SessionLivenessCache } from './liveness-cache.js';
@@ -27,7 +27,11 @@ export type RevokeReason =
   | 'password-reset'
   | 'password-changed'
   /** The first mailbox proof of a never-verified account ended what its unverified holder had. */
-  | 'account-claimed';
+  | 'account-claimed'
+  /** An administrator disabled, deleted or signed out the account; the admin event is the audit record. */
+  | 'admin'
+  /** The owner deleted the account. */
+  | 'account-deleted';
 
 export interface SessionSettings extends SessionLifetimes {
   refreshTokenTtlSeconds: number;
@@ -80,7 +84,7 @@ export class SessionService {
     else await inTransaction(em, write);
     const access = await this.accessTokens.issue(
       // A new session is a primary authentication: auth_time is now.
-      { userId: user.id, sessionId: session.id, amr, authTime: now },
+      { userId: user.id, sessionId: session.id, amr, authTime: now, roles: user.roles },
       now,
     );
     await this.liveness.set(session.id, 'live', this.liveTtl(session.expiresAt));
@@ -112,6 +116,8 @@ export class SessionService {
       { fields: ['amr'], disableIdentityMap: true },
     );
     if (!session) return null;
+    const user = await em.findOne(User, { id: userId }, { fields: ['roles'], disableIdentityMap: true });
+    if (!user) return null;
     const updated = await em.nativeUpdate(
       Session,
       { id: sessionId, user: userId, revokedAt: null },
@@ -119,7 +125,7 @@ export class SessionService {
     );
     if (updated !== 1) return null;
     const access = await this.accessTokens.issue(
-      { userId, sessionId, amr: session.amr.split(',').filter(Boolean), authTime: now },
+      { userId, sessionId, amr: session.amr.split(',').filter(Boolean), authTime: now, roles: user.roles },
       now,
     );
     return { accessToken: access.token, accessTokenExpiresAt: access.expiresAt, authTime: now };
@@ -265,5 +271,6 @@ function profileOf(user: UserProfile): UserProfile {
     emailVerifiedAt: user.emailVerifiedAt,
     totpEnabledAt: user.totpEnabledAt,
     createdAt: user.createdAt,
+    roles: user.roles,
   };
 }

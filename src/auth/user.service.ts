@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { toDate, toDateOrNull } from '../storage/db-values.js';
 import type { DbDate } from '../storage/db-values.js';
 import type { CachedProfile, SessionLivenessCache } from './liveness-cache.js';
+import { parseStoredRoles } from './roles.js';
 
 /** What `me` shows of a user: no hash, no second-factor secret. */
 export interface UserProfile {
@@ -11,6 +12,8 @@ export interface UserProfile {
   emailVerifiedAt: Date | null;
   totpEnabledAt: Date | null;
   createdAt: Date;
+  /** Normalised roles (src/auth/roles.ts). */
+  roles: string[];
 }
 
 interface ProfileRow {
@@ -19,10 +22,11 @@ interface ProfileRow {
   email_verified_at: DbDate | null;
   totp_enabled_at: DbDate | null;
   created_at: DbDate;
+  roles: string | null;
 }
 
 const PROFILE_READ =
-  'select id, email, email_verified_at, totp_enabled_at, created_at from users where id = ? limit 1';
+  'select id, email, email_verified_at, totp_enabled_at, created_at, roles from users where id = ? limit 1';
 
 /**
  * The cache field of a profile: named after the query, so a release that reads more (or other)
@@ -72,6 +76,7 @@ export class UserService {
       emailVerifiedAt: toDateOrNull(row.email_verified_at),
       totpEnabledAt: toDateOrNull(row.totp_enabled_at),
       createdAt: toDate(row.created_at),
+      roles: parseStoredRoles(row.roles),
     };
     const tag = cached?.kind === 'miss' ? cached.tag : null;
     if (cached?.kind === 'miss' && tag !== null && Date.now() - cached.at < FILL_WITHIN_MS) {

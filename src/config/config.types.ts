@@ -82,6 +82,10 @@ export interface Config {
   readonly pwnedPasswordsUrl: string | null;
   /** Waiting period of a lost-second-factor recovery before the factor is removed. */
   readonly mfaRecoveryDelaySeconds: number;
+  /** ADMIN_REQUIRE_MFA (default true): admin fields need a session with a second factor or passkey. */
+  readonly adminRequireMfa: boolean;
+  /** Requests per minute one API key may make (a fixed window, shared through Redis). */
+  readonly apiKeyRateLimitPerMinute: number;
   readonly sessionLivenessCacheSeconds: number;
   /** How stale the in-memory signing keys may get before they are re-read (in the background). */
   readonly signingKeyReloadSeconds: number;

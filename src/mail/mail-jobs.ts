@@ -19,6 +19,10 @@ export type MailJob =
   | { kind: 'password-changed'; userId: string }
   | { kind: 'password-reset-done'; userId: string }
   | { kind: 'email-verified'; userId: string }
+  /** adminCreateUser(sendInvite): a set-password link (the password-reset token and lifetime). */
+  | { kind: 'admin-invite'; userId: string }
+  /** deleteAccount / adminDeleteUser: the account is gone, so the job carries the address (sealed in the outbox). */
+  | { kind: 'account-deleted'; to: string }
   | SecurityNoticeJob;
 
 /**
@@ -61,6 +65,7 @@ export class MailComposer {
   ) {}
 
   async compose(em: EntityManager, job: MailJob): Promise<MailMessage | null> {
+    if (job.kind === 'account-deleted') return templates.accountDeleted(job.to);
     const user =
       'email' in job
         ? await em.findOne(User, { email: job.email })
@@ -109,6 +114,11 @@ export class MailComposer {
         return templates.passwordResetDone(to);
       case 'email-verified':
         return templates.emailVerified(to);
+      case 'admin-invite': {
+        const token = await this.tokens.issue(em, user.id, 'password-reset');
+        const ttl = this.tokens.ttlSeconds('password-reset');
+        return templates.adminInvite(to, tokenLink(this.appUrl, '/reset-password', token), ttl);
+      }
       case 'security-notice':
         return templates.securityNotice(to, job);
     }

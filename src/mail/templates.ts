@@ -145,6 +145,26 @@ export const templates = {
     });
   },
 
+  adminInvite: (to: string, url: string, ttlSeconds: number): MailMessage =>
+    render(to, {
+      subject: 'You have been invited: choose your password',
+      paragraphs: [
+        `An administrator created an account for ${to}. Choose its password by opening this link:`,
+        `The link works once and expires in ${minutes(ttlSeconds)}. Afterwards, use "Forgot password" for a new one.`,
+      ],
+      link: { url, label: 'Choose my password' },
+      footer: 'If you did not expect this, ignore this mail: nobody can sign in without the link.',
+    }),
+
+  accountDeleted: (to: string): MailMessage =>
+    render(to, {
+      subject: 'Your account was deleted',
+      paragraphs: [
+        `The account ${to} was deleted, and every device was signed out.`,
+        'Your address, password and second factors are erased; a pseudonymous security record is kept.',
+      ],
+    }),
+
   passwordChanged: (to: string): MailMessage =>
     render(to, {
       subject: 'Your password was changed',

@@ -27,6 +27,8 @@ export class AuditEventSink implements SecurityEventSink {
       sessionId: event.sessionId ?? null,
       ip: event.client?.ip?.slice(0, 64) ?? null,
       userAgent: event.client?.userAgent?.slice(0, 512) ?? null,
+      actor: event.actor ?? null,
+      detail: event.detail?.slice(0, 200) ?? null,
       createdAt: new Date(),
     });
   }

@@ -29,7 +29,22 @@ export type SecurityEventKind =
   // Social sign-in (issue 20)
   | 'social_sign_in'
   | 'identity_linked'
-  | 'identity_unlinked';
+  | 'identity_unlinked'
+  // Administration (issue 21): written with the actor and the target.
+  | 'roles_changed'
+  | 'admin_user_created'
+  | 'admin_user_updated'
+  | 'admin_user_disabled'
+  | 'admin_user_enabled'
+  | 'admin_user_unlocked'
+  | 'admin_sessions_revoked'
+  | 'admin_mfa_reset'
+  | 'admin_password_reset_sent'
+  | 'admin_user_deleted'
+  | 'api_key_created'
+  | 'api_key_revoked'
+  | 'account_deleted'
+  | 'profile_updated';
 
 export type SecurityEventResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
 
@@ -39,6 +54,10 @@ export interface SecurityEvent {
   userId?: string | null;
   sessionId?: string | null;
   client?: ClientInfo | null;
+  /** Who acted on `userId` when it was not the user: `user:<id>` or `key:<id>` (administration). */
+  actor?: string | null;
+  /** A short, non-secret detail (a reason, a key's name, `account-disabled`). */
+  detail?: string | null;
   /** The transaction's EntityManager when the event is recorded inside one (see inTransaction). */
   em?: EntityManager;
 }

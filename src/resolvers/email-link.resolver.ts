@@ -57,6 +57,7 @@ function toTokenSignInResult(outcome: TokenSignInOutcome, context: Context): typ
     case 'mfa-required':
       return toMfaChallenge(outcome.challenge);
     case 'invalid-token':
+    case 'account-disabled': // no hint; the audit event says `account-disabled`
       return new InvalidToken();
     case 'email-not-verified':
       // Unreachable: following an emailed link verifies the address before the policy is applied.

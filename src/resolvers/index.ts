@@ -9,6 +9,8 @@ import { SignUpResolver } from './sign-up.resolver.js';
 import { UserResolver } from './user.resolver.js';
 import { StepUpResolver } from './step-up.resolver.js';
 import { SocialResolver } from './social.resolver.js';
+import { AdminResolver } from './admin.resolver.js';
+import { SelfServiceResolver } from './self-service.resolver.js';
 
 /** Every resolver class, in schema order. A new resolver is added here and constructed in app.ts. */
 export const resolverClasses = [
@@ -23,4 +25,6 @@ export const resolverClasses = [
   StepUpResolver,
   PasskeyResolver,
   SocialResolver,
+  AdminResolver,
+  SelfServiceResolver,
 ] as const;

@@ -81,6 +81,7 @@ export class MfaResolver {
       case 'invalid-code':
         return new InvalidMfaCode();
       case 'invalid-token':
+      case 'account-disabled': // disabled between the password and the code
         return new InvalidToken();
       case 'challenge-ended':
         return new InvalidToken('Too many wrong codes: this sign-in has ended. Sign in again.');

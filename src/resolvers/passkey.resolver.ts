@@ -143,6 +143,7 @@ export class PasskeyResolver {
         return new EmailNotVerified();
       case 'invalid-credentials':
       case 'clone-detected':
+      case 'account-disabled': // told like a refused passkey; the audit event says `account-disabled`
         return new InvalidCredentials(PASSKEY_REFUSED);
     }
   }

@@ -22,6 +22,7 @@ export class SignInResolver {
       case 'mfa-required':
         return toMfaChallenge(outcome.challenge);
       case 'invalid-credentials':
+      case 'account-disabled': // told like a wrong password; the audit event says `account-disabled`
         return new InvalidCredentials();
       case 'too-many-attempts':
         return new TooManyAttempts(outcome.retryAfterSeconds);

@@ -138,6 +138,7 @@ function toResult(outcome: SocialSignInOutcome, context: Context): typeof SignIn
     case 'email-required':
       return new InvalidToken('The provider did not share an email address; allow it to, then try again.');
     case 'invalid-token':
+    case 'account-disabled': // no hint; the audit event says `account-disabled`
       return new InvalidToken();
   }
 }

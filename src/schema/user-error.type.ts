@@ -14,6 +14,7 @@ export enum UserErrorCode {
   PASSKEY_NOT_FOUND = 'PASSKEY_NOT_FOUND',
   IDENTITY_LINK_REQUIRED = 'IDENTITY_LINK_REQUIRED',
   LAST_SIGN_IN_METHOD = 'LAST_SIGN_IN_METHOD',
+  NOT_FOUND = 'NOT_FOUND',
 }
 
 registerEnumType(UserErrorCode, { name: 'UserErrorCode' });
@@ -156,5 +157,15 @@ export class LastSignInMethod extends UserError {
     this.code = UserErrorCode.LAST_SIGN_IN_METHOD;
     this.message =
       'This is the last way to sign in to the account: set a password, add a passkey or link another provider first.';
+  }
+}
+
+/** Administration: no user (or key) with that id. */
+@ObjectType('NotFound', { implements: UserError })
+export class NotFound extends UserError {
+  constructor(message = 'No such user.') {
+    super();
+    this.code = UserErrorCode.NOT_FOUND;
+    this.message = message;
   }
 }

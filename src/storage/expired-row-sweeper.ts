@@ -2,6 +2,7 @@ import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import {
+  ApiKey,
   MailOutboxEntry,
   MfaChallenge,
   OAuthCode,
@@ -46,6 +47,7 @@ export const SWEPT_TABLES = [
   'passkey_challenges',
   'oauth_requests',
   'oauth_codes',
+  'api_keys',
 ] as const;
 export type SweptTable = (typeof SWEPT_TABLES)[number];
 
@@ -176,6 +178,10 @@ export class ExpiredRowSweeper {
       expiresAt: { $lt: tokenCutoff },
     });
     await this.sweep(report, 'oauth_codes', OAuthCode, 'codeHash', { expiresAt: { $lt: tokenCutoff } });
+    // An API key expired or revoked longer ago than sessions are kept: its audit events still name it.
+    await this.sweep(report, 'api_keys', ApiKey, 'id', {
+      $or: [{ expiresAt: { $lt: sessionCutoff } }, { revokedAt: { $lt: sessionCutoff } }],
+    });
     return report;
   }
 

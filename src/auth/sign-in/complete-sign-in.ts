@@ -29,7 +29,9 @@ export interface SignInPolicy {
 export type CompletedSignIn =
   | { kind: 'signed-in'; signedIn: SignedIn }
   | { kind: 'mfa-required'; challenge: IssuedChallenge }
-  | { kind: 'email-not-verified' };
+  | { kind: 'email-not-verified' }
+  /** Disabled by an administrator: clients answer it like wrong credentials; the audit says why. */
+  | { kind: 'account-disabled' };
 
 /** The proof a second factor adds (RFC 8176 `mfa`): a proof carrying it never gets another challenge. */
 const SECOND_FACTOR_DONE = 'mfa';
@@ -79,6 +81,18 @@ export class CompleteSignIn {
   ): Promise<CompletedSignIn> {
     const user = proof.user ?? (await em.findOneOrFail(User, { id: proof.userId }));
 
+    // First: a disabled account gets nothing, not even a hint that its password was right.
+    if ('disabledAt' in user ? user.disabledAt : await isDisabled(em, user.id)) {
+      await this.events.record({
+        kind: auditKind,
+        result: 'rejected',
+        userId: user.id,
+        client,
+        detail: 'account-disabled',
+      });
+      return { kind: 'account-disabled' };
+    }
+
     // Told only to whoever has just proven the identity, so it reveals nothing about the address.
     if (this.policy.requireVerifiedEmail && user.emailVerifiedAt === null) {
       await this.record(auditKind, 'rejected', user.id, null, client);
@@ -119,4 +133,9 @@ export class CompleteSignIn {
   ): Promise<void> {
     await this.events.record({ kind, result, userId, sessionId, client });
   }
+}
+
+async function isDisabled(em: EntityManager, userId: string): Promise<boolean> {
+  const row = await em.findOne(User, { id: userId }, { fields: ['disabledAt'] });
+  return !!row?.disabledAt;
 }

@@ -12,7 +12,7 @@ export interface SignInProof {
   userId: string;
   amr: string[];
   /** The user as the method already read it; the completion step reads it when absent. */
-  user?: UserProfile;
+  user?: UserProfile & { disabledAt?: Date | null };
 }
 
 /**

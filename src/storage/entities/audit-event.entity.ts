@@ -7,8 +7,9 @@ import { Entity, Index, OptionalProps, PrimaryKey, Property, DateTimeType } from
  */
 @Entity({ tableName: 'audit_events' })
 @Index({ properties: ['userId', 'createdAt', 'id'] })
+@Index({ properties: ['createdAt', 'id'] })
 export class AuditEvent {
-  [OptionalProps]?: 'createdAt' | 'userId' | 'sessionId' | 'ip' | 'userAgent';
+  [OptionalProps]?: 'createdAt' | 'userId' | 'sessionId' | 'ip' | 'userAgent' | 'actor' | 'detail';
 
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
@@ -31,6 +32,14 @@ export class AuditEvent {
 
   @Property({ type: 'string', length: 512, nullable: true })
   userAgent: string | null = null;
+
+  /** Who acted on `userId`: `user:<id>` (an administrator) or `key:<id>` (an API key); null = the user or the system. */
+  @Property({ type: 'string', length: 48, nullable: true })
+  actor: string | null = null;
+
+  /** A short, non-secret detail: a disable reason, an API key's name. Never an address or a secret. */
+  @Property({ type: 'string', length: 200, nullable: true })
+  detail: string | null = null;
 
   @Property({ type: DateTimeType })
   createdAt: Date = new Date();

@@ -1,3 +1,4 @@
+import { ApiKey } from './api-key.entity.js';
 import { MfaChallenge } from './mfa-challenge.entity.js';
 import { RecoveryCode } from './recovery-code.entity.js';
 import { MailOutboxEntry } from './mail-outbox.entity.js';
@@ -11,6 +12,7 @@ import { User } from './user.entity.js';
 import { Identity, OAuthCode, OAuthRequest } from './identity.entity.js';
 
 export {
+  ApiKey,
   AuditEvent,
   MailOutboxEntry,
   MfaChallenge,
@@ -44,4 +46,5 @@ export const entities = [
   Identity,
   OAuthRequest,
   OAuthCode,
+  ApiKey,
 ];

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, OptionalProps, PrimaryKey, Property, DateTimeType } from '@mikro-orm/core';
+import { RolesType } from '../../auth/roles.js';
 
 @Entity({ tableName: 'users' })
 export class User {
@@ -13,6 +14,12 @@ export class User {
     | 'factorFailures'
     | 'factorFailureBase'
     | 'mfaRecoveryDueAt'
+    | 'roles'
+    | 'disabledAt'
+    | 'disabledReason'
+    | 'displayName'
+    | 'publicMetadata'
+    | 'privateMetadata'
     | 'createdAt'
     | 'updatedAt';
 
@@ -64,6 +71,27 @@ export class User {
   /** A lost-second-factor recovery is waiting: the factor is removed at this time unless cancelled. */
   @Property({ type: DateTimeType, nullable: true })
   mfaRecoveryDueAt: Date | null = null;
+  /** Normalised, validated roles (src/auth/roles.ts); `admin` is built in. Stored as `,a,b,`. */
+  @Property({ type: RolesType, length: 600, default: '' })
+  roles: string[] = [];
+
+  /** Disabled by an administrator: sign-ins answer like wrong credentials; sessions were revoked. */
+  @Property({ type: DateTimeType, nullable: true })
+  disabledAt: Date | null = null;
+
+  @Property({ type: 'string', length: 200, nullable: true })
+  disabledReason: string | null = null;
+
+  @Property({ type: 'string', length: 100, nullable: true })
+  displayName: string | null = null;
+
+  /** JSON text (validated, at most 4 KiB): readable by the user. */
+  @Property({ type: 'text', nullable: true })
+  publicMetadata: string | null = null;
+
+  /** JSON text (validated, at most 4 KiB): administrators only. */
+  @Property({ type: 'text', nullable: true })
+  privateMetadata: string | null = null;
 
   @Property({ type: DateTimeType })
   createdAt: Date = new Date();

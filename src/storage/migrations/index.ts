@@ -10,6 +10,8 @@ import { Migration20261202010000_session_auth_time } from './Migration2026120201
 import { Migration20261202020000_factor_guard } from './Migration20261202020000_factor_guard.js';
 import { Migration20261202030000_passkeys } from './Migration20261202030000_passkeys.js';
 import { Migration20261202040000_identities } from './Migration20261202040000_identities.js';
+import { Migration20261202050000_roles } from './Migration20261202050000_roles.js';
+import { Migration20261202050100_admin } from './Migration20261202050100_admin.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
@@ -24,4 +26,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202020000_factor_guard', class: Migration20261202020000_factor_guard },
   { name: 'Migration20261202030000_passkeys', class: Migration20261202030000_passkeys },
   { name: 'Migration20261202040000_identities', class: Migration20261202040000_identities },
+  { name: 'Migration20261202050000_roles', class: Migration20261202050000_roles },
+  { name: 'Migration20261202050100_admin', class: Migration20261202050100_admin },
 ];
