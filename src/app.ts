@@ -240,6 +240,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metricsServer = config.metricsPort === null ? null : createServer(metricsApp(serveMetrics));
 
   mailSender.start();
+  services.webhookDispatcher.start();
   expiredRowSweeper.start();
   liveSessionsGauge.start();
   await readiness.report();
@@ -258,7 +259,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // unfinished sweep stops after its current batch and the next run (or replica) goes on.
     liveSessionsGauge.stop();
     readiness.stopPeriodic();
-    await Promise.all([mailSender.stop(), expiredRowSweeper.stop()]);
+    await Promise.all([mailSender.stop(), services.webhookDispatcher.stop(), expiredRowSweeper.stop()]);
     await orm.close(true);
     stopRedisWatch();
     if (redis) await redis.quit().catch(() => redis.disconnect());

@@ -92,6 +92,12 @@ const envSchema = z.object({
   SESSION_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
   TOKEN_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
   FAILED_MAIL_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
+  // Webhooks (issue 22): delivery to private/loopback addresses only where this says so (tests).
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolFromEnv.optional(),
+  // 0: never on a timer (tests drive `tick(now)` with a clock of their own).
+  WEBHOOK_POLL_INTERVAL_MS: intFromEnv(0, 600000).optional(),
+  WEBHOOK_RETRY_BASE_MS: intFromEnv(10, 3600000).optional(),
+  WEBHOOK_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -244,6 +250,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sessionRetentionDays: e.SESSION_RETENTION_DAYS ?? 30,
     tokenRetentionDays: e.TOKEN_RETENTION_DAYS ?? 1,
     failedMailRetentionDays: e.FAILED_MAIL_RETENTION_DAYS ?? 7,
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
+    // Production endpoints are https:// only; development and tests may use http://.
+    webhookRequireHttps: production,
+    webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS ?? 1000,
+    webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS ?? 30_000,
+    webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS ?? 14,
   };
   return Object.freeze(config);
 }

@@ -44,6 +44,9 @@ import { ExpiredRowSweeper } from './storage/expired-row-sweeper.js';
 import type { Orm } from './storage/orm.js';
 import { openDatabase, verifyDatabase, verifyRedis, verifySealedValues } from './startup-checks.js';
 import { createRedisClient } from './storage/redis-client.js';
+import { WEBHOOK_DEFAULTS, WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { WebhookEndpointsService } from './webhooks/webhook-endpoints.service.js';
+import { WebhookOutbox } from './webhooks/webhook-outbox.js';
 
 export interface AppOptions {
   /** Apply pending migrations at start (default MIGRATE_ON_START: development yes, production no). */
@@ -91,6 +94,10 @@ export interface Services {
   liveSessionsGauge: LiveSessionsGauge;
   /** Stops the Redis health watch (before the deliberate disconnect at shutdown). */
   stopRedisWatch: () => void;
+  /** Webhooks (issue 22): flows call `webhooks.emit(em, event)` inside the change's transaction. */
+  webhooks: WebhookOutbox;
+  webhookDispatcher: WebhookDispatcher;
+  webhookEndpoints: WebhookEndpointsService;
 }
 
 /** The composition root's first half: every service, built once and handed its dependencies. */
@@ -174,11 +181,30 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
       batchSize: 20,
     },
   );
+  const webhookPolicy = {
+    allowPrivateNetworks: config.webhookAllowPrivateNetworks,
+    requireHttps: config.webhookRequireHttps,
+  };
+  const webhooks = new WebhookOutbox(box);
+  const webhookDispatcher = new WebhookDispatcher(() => orm.em.fork(), webhooks, box, metrics, logger, {
+    pollIntervalMs: config.webhookPollIntervalMs,
+    timeoutMs: 10_000,
+    retryBaseMs: config.webhookRetryBaseMs,
+    retryMaxMs: Math.max(6 * 3600 * 1000, config.webhookRetryBaseMs),
+    ...WEBHOOK_DEFAULTS,
+    // Six times one attempt's budget: a live claim is never taken over, a dead one frees in a minute.
+    leaseMs: 60_000,
+    batchSize: 100,
+    concurrency: 16,
+    policy: webhookPolicy,
+  });
+  const webhookEndpoints = new WebhookEndpointsService(box, webhooks, webhookPolicy);
   const expiredRowSweeper = new ExpiredRowSweeper(() => orm.em.fork(), metrics, logger, {
     intervalSeconds: config.cleanupIntervalSeconds,
     sessionRetentionDays: config.sessionRetentionDays,
     tokenRetentionDays: config.tokenRetentionDays,
     failedMailRetentionDays: config.failedMailRetentionDays,
+    webhookRetentionDays: config.webhookRetentionDays,
     batchSize: 1000,
   });
   const totp = new Totp(config.totpIssuer);
@@ -244,6 +270,9 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     readiness,
     liveSessionsGauge,
     stopRedisWatch,
+    webhooks,
+    webhookDispatcher,
+    webhookEndpoints,
   };
   return services;
 }

@@ -1,7 +1,14 @@
 import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
-import { MailOutboxEntry, MfaChallenge, OneTimeToken, RefreshToken, Session } from './entities/index.js';
+import {
+  MailOutboxEntry,
+  MfaChallenge,
+  OneTimeToken,
+  RefreshToken,
+  Session,
+  WebhookDelivery,
+} from './entities/index.js';
 
 export interface ExpiredRowSweeperSettings {
   /** Seconds between runs; 0 = never on a timer (`sweepOnce` still works). */
@@ -12,6 +19,8 @@ export interface ExpiredRowSweeperSettings {
   tokenRetentionDays: number;
   /** Days a mail the SMTP server refused for good stays in the outbox. */
   failedMailRetentionDays: number;
+  /** Days a delivered or failed webhook delivery stays (its history in webhookDeliveries); default 14. */
+  webhookRetentionDays?: number;
   /** Rows per DELETE: short statements hold few locks and never stall the flows that share the tables. */
   batchSize: number;
 }
@@ -23,6 +32,7 @@ export const SWEPT_TABLES = [
   'refresh_tokens',
   'sessions',
   'mail_outbox',
+  'webhook_deliveries',
 ] as const;
 export type SweptTable = (typeof SWEPT_TABLES)[number];
 
@@ -135,6 +145,11 @@ export class ExpiredRowSweeper {
     await this.sweep(report, 'sessions', Session, 'id', endedSession);
     // Delivered mail is deleted on delivery; only mail refused for good lingers. Waiting mail is never swept.
     await this.sweep(report, 'mail_outbox', MailOutboxEntry, 'id', { failedAt: { $lt: mailCutoff } });
+    // Webhook deliveries that ended (delivered or failed) go after their retention; pending ones never.
+    const webhookCutoff = before(this.settings.webhookRetentionDays ?? 14);
+    await this.sweep(report, 'webhook_deliveries', WebhookDelivery, 'id', {
+      $or: [{ deliveredAt: { $lt: webhookCutoff } }, { failedAt: { $lt: webhookCutoff } }],
+    });
     return report;
   }
 

@@ -7,6 +7,8 @@ import { RefreshToken } from './refresh-token.entity.js';
 import { Session } from './session.entity.js';
 import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
+import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { WebhookEndpoint } from './webhook-endpoint.entity.js';
 
 export {
   AuditEvent,
@@ -18,7 +20,10 @@ export {
   Session,
   SigningKey,
   User,
+  WebhookDelivery,
+  WebhookEndpoint,
 };
+export type { WebhookDeliveryStatus } from './webhook-delivery.entity.js';
 export type { OneTimeTokenPurpose } from './one-time-token.entity.js';
 
 export const entities = [
@@ -31,4 +36,6 @@ export const entities = [
   RecoveryCode,
   MfaChallenge,
   AuditEvent,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];
