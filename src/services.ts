@@ -152,12 +152,21 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     hashQueue,
     metrics,
   );
-  const sessions = new SessionService(accessTokens, liveness, box, events, {
-    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
-    refreshGraceSeconds: config.refreshGraceSeconds,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    livenessCacheSeconds: config.sessionLivenessCacheSeconds,
-  });
+  // Flows emit webhook events in their own transactions (src/webhooks/webhook-outbox.ts).
+  const webhooks = new WebhookOutbox(box);
+  const sessions = new SessionService(
+    accessTokens,
+    liveness,
+    box,
+    events,
+    {
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      refreshGraceSeconds: config.refreshGraceSeconds,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      livenessCacheSeconds: config.sessionLivenessCacheSeconds,
+    },
+    webhooks,
+  );
   const mailOutbox = new MailOutbox(box);
   const oneTimeTokens = new OneTimeTokenService(config);
   const mailTransport: MailTransport =
@@ -185,7 +194,6 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     allowPrivateNetworks: config.webhookAllowPrivateNetworks,
     requireHttps: config.webhookRequireHttps,
   };
-  const webhooks = new WebhookOutbox(box);
   const webhookDispatcher = new WebhookDispatcher(() => orm.em.fork(), webhooks, box, metrics, logger, {
     pollIntervalMs: config.webhookPollIntervalMs,
     timeoutMs: 10_000,
@@ -209,7 +217,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   });
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
-  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events);
+  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events, webhooks);
   const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash);
   const users = new UserService();
   const signInCompletion = new CompleteSignIn(
@@ -218,15 +226,28 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     events,
     { requireVerifiedEmail: config.signupMode === 'verify-first' },
   );
-  const signUp = new SignUpService(passwords, signInCompletion, events, config.signupMode, mailOutbox);
+  const signUp = new SignUpService(
+    passwords,
+    signInCompletion,
+    events,
+    config.signupMode,
+    mailOutbox,
+    webhooks,
+  );
   const signIn = new SignInService(new PasswordMethod(passwords, loginFailures), signInCompletion);
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
-  const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, signInCompletion);
-  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, signInCompletion);
+  const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, signInCompletion, webhooks);
+  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, signInCompletion, webhooks);
   // A reset proves the mailbox: it clears the sign-in failure counter, so a lockout never outlives it.
-  const passwordReset = new PasswordResetService(passwords, sessions, oneTimeTokens, mailOutbox, events, {
-    onPasswordReset: (email) => loginFailures.clear(email),
-  });
+  const passwordReset = new PasswordResetService(
+    passwords,
+    sessions,
+    oneTimeTokens,
+    mailOutbox,
+    events,
+    { onPasswordReset: (email) => loginFailures.clear(email) },
+    webhooks,
+  );
   const stepUp = new StepUpService(config.stepUpMaxAgeSeconds);
   const passwordChange = new PasswordChangeService(
     passwords,
@@ -235,6 +256,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     mailOutbox,
     events,
     (em, auth) => stepUp.isRecent(em, auth),
+    webhooks,
   );
   const auditLog = new AuditLogService();
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));

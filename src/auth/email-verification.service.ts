@@ -5,6 +5,8 @@ import { requireEmail } from './email.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { CompleteSignIn, CompletedSignIn } from './sign-in/complete-sign-in.js';
 import { EmailLinkMethod } from './sign-in/email-link.method.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EmailLinkRefusal } from './sign-in/email-link.method.js';
 
 export type TokenSignInOutcome = CompletedSignIn | EmailLinkRefusal;
@@ -16,11 +18,18 @@ export class EmailVerificationService {
     tokens: OneTimeTokenService,
     private readonly outbox: MailOutbox,
     private readonly completion: CompleteSignIn,
+    webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {
     // Its audit event is `email_verified`: following the link confirms the address and signs in.
-    this.method = new EmailLinkMethod(tokens, 'email-verification', 'email_verified', async (em, user) => {
-      await this.outbox.enqueue(em, { kind: 'email-verified', userId: user.id });
-    });
+    this.method = new EmailLinkMethod(
+      tokens,
+      'email-verification',
+      'email_verified',
+      async (em, user) => {
+        await this.outbox.enqueue(em, { kind: 'email-verified', userId: user.id });
+      },
+      webhooks,
+    );
   }
 
   /** Always true. Only records a job: whether the address exists is decided later, off the request. */

@@ -6,6 +6,8 @@ import type { TokenSignInOutcome } from './email-verification.service.js';
 import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { CompleteSignIn } from './sign-in/complete-sign-in.js';
 import { EmailLinkMethod } from './sign-in/email-link.method.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 
 export class MagicLinkService {
   private readonly method: EmailLinkMethod;
@@ -14,8 +16,9 @@ export class MagicLinkService {
     tokens: OneTimeTokenService,
     private readonly outbox: MailOutbox,
     private readonly completion: CompleteSignIn,
+    webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {
-    this.method = new EmailLinkMethod(tokens, 'magic-link', 'magic_link');
+    this.method = new EmailLinkMethod(tokens, 'magic-link', 'magic_link', undefined, webhooks);
   }
 
   /** Always true. Only records a job, so registered and unknown addresses cost the same. */

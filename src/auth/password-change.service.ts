@@ -1,4 +1,6 @@
 import { inTransaction } from '../storage/transaction.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { AuthState } from '../context.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
@@ -48,6 +50,7 @@ export class PasswordChangeService {
     private readonly outbox: MailOutbox,
     private readonly events: SecurityEvents,
     private readonly maySetPassword: SetPasswordGuard = recentSessionOnly,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   async change(
@@ -72,12 +75,17 @@ export class PasswordChangeService {
     const passwordHash = await this.passwords.hash(check.password);
     const signedOutSessions = await inTransaction(em, async (tx) => {
       // Conditional on the hash just verified: of two concurrent changes only one applies.
+      const now = new Date();
       const updated = await tx.nativeUpdate(
         User,
         { id: user.id, passwordHash: user.passwordHash },
-        { passwordHash, updatedAt: new Date() },
+        { passwordHash, updatedAt: now },
       );
       if (updated !== 1) return null;
+      await this.webhooks.emit(tx, {
+        type: 'password.changed',
+        data: { userId: user.id, changedAt: now.toISOString(), firstPassword: user.passwordHash === null },
+      });
       await this.tokens.revokeOutstanding(tx, user.id, ['password-reset', 'magic-link']);
       return input.signOutOtherSessions
         ? this.sessions.revokeAll(tx, user.id, 'password-changed', {

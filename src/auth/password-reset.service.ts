@@ -1,4 +1,6 @@
 import { inTransaction } from '../storage/transaction.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
@@ -32,6 +34,7 @@ export class PasswordResetService {
     private readonly outbox: MailOutbox,
     private readonly events: SecurityEvents,
     private readonly hooks: PasswordResetHooks = {},
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   /**
@@ -69,6 +72,13 @@ export class PasswordResetService {
         { passwordHash, updatedAt: now, emailVerifiedAt: user.emailVerifiedAt ?? now },
       );
       await this.tokens.revokeOutstanding(tx, user.id, ['password-reset', 'magic-link']);
+      await this.webhooks.emit(tx, { type: 'password.reset', data: { userId: user.id, resetAt: now.toISOString() } });
+      if (user.emailVerifiedAt === null) {
+        await this.webhooks.emit(tx, {
+          type: 'user.email_verified',
+          data: { userId: user.id, email: user.email, verifiedAt: now.toISOString() },
+        });
+      }
       // Whoever held a session may be the reason for the reset: every refresh and access token dies.
       const signedOutSessions = await this.sessions.revokeAll(tx, user.id, 'password-reset', { client });
       return { user, signedOutSessions };

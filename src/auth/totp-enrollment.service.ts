@@ -1,4 +1,6 @@
 import { inTransaction } from '../storage/transaction.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { SecretBox } from '../security/crypto.js';
@@ -21,6 +23,7 @@ export class TotpEnrollmentService {
     private readonly totp: Totp,
     private readonly secondFactor: SecondFactorService,
     private readonly events: SecurityEvents,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   /** A new pending secret; nothing changes for sign-in until it is confirmed with a code. */
@@ -66,7 +69,12 @@ export class TotpEnrollmentService {
           updatedAt: now,
         },
       );
-      return won === 1 ? replaceRecoveryCodes(tx, this.box, userId) : null;
+      if (won !== 1) return null;
+      await this.webhooks.emit(tx, {
+        type: 'mfa.enabled',
+        data: { userId, method: 'totp', enabledAt: now.toISOString() },
+      });
+      return replaceRecoveryCodes(tx, this.box, userId);
     });
     if (!codes) return this.confirmRefused(userId, client);
     await this.events.record({ kind: 'mfa_enabled', result: 'success', userId, client });
@@ -95,7 +103,13 @@ export class TotpEnrollmentService {
           updatedAt: new Date(),
         },
       );
-      if (won === 1) await tx.nativeDelete(RecoveryCode, { user: userId });
+      if (won === 1) {
+        await tx.nativeDelete(RecoveryCode, { user: userId });
+        await this.webhooks.emit(tx, {
+          type: 'mfa.disabled',
+          data: { userId, method: 'totp', disabledAt: new Date().toISOString() },
+        });
+      }
       return won === 1;
     });
     if (disabled) await this.events.record({ kind: 'mfa_disabled', result: 'success', userId, client });

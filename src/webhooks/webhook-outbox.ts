@@ -7,6 +7,14 @@ import { assertNoSecrets, TEST_EVENT_TYPE, WEBHOOK_EVENT_VERSIONS } from './webh
 
 export const PAYLOAD_PURPOSE = 'webhook-payload';
 
+/** What flows depend on: one call, inside the change's transaction. */
+export interface WebhookEmitter {
+  emit(em: EntityManager, event: WebhookEvent, now?: Date): Promise<number>;
+}
+
+/** For code built without webhooks (unit tests, tools): emits nothing. */
+export const NO_WEBHOOKS: WebhookEmitter = { emit: async () => 0 };
+
 export function subscribedTo(endpoint: Pick<WebhookEndpoint, 'events'>, type: string): boolean {
   return endpoint.events.split(',').includes(type);
 }
@@ -17,7 +25,7 @@ export function subscribedTo(endpoint: Pick<WebhookEndpoint, 'events'>, type: st
  * that transaction, so a committed change always has its deliveries and a rolled-back one never
  * does. Nothing is sent here; the dispatcher (every replica runs one) sends them.
  */
-export class WebhookOutbox {
+export class WebhookOutbox implements WebhookEmitter {
   private listener: (() => void) | null = null;
 
   constructor(private readonly box: SecretBox) {}
