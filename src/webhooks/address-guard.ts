@@ -91,9 +91,6 @@ export function checkEndpointUrl(raw: string, policy: AddressPolicy): UrlCheck {
     if (isIP(host) !== 0 && isForbiddenAddress(host)) {
       return { ok: false, reason: 'points to a private, loopback or link-local address' };
     }
-    if (/^localhost$|\.localhost$|\.local$|\.internal$/i.test(host)) {
-      return { ok: false, reason: 'points to a private, loopback or link-local address' };
-    }
   }
   return { ok: true, url };
 }

@@ -308,8 +308,7 @@ export class WebhookDispatcher {
       return { ok: false, status: null, reason: 'address refused: private, loopback or link-local' };
     }
     // The signature's timestamp is the wall clock (receivers compare it with theirs), not the scheduling clock.
-    void now;
-    const headers = signedHeaders(signingSecrets(this.box, endpoint, new Date()), eventId, new Date(), body);
+    const headers = signedHeaders(signingSecrets(this.box, endpoint, now), eventId, new Date(), body);
     const controller = new AbortController();
     this.inFlight.add(controller);
     const timer = setTimeout(() => controller.abort(), this.settings.timeoutMs);
