@@ -24,6 +24,7 @@ import { MfaResolver } from './resolvers/mfa.resolver.js';
 import { EmailLinkResolver } from './resolvers/email-link.resolver.js';
 import { PasswordResolver } from './resolvers/password.resolver.js';
 import { AuditLogResolver } from './resolvers/audit-log.resolver.js';
+import { WebhookResolver } from './resolvers/webhook.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
@@ -86,6 +87,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [EmailLinkResolver, new EmailLinkResolver(emailVerification, magicLinks)],
     [PasswordResolver, new PasswordResolver(passwordReset, passwordChange)],
     [AuditLogResolver, new AuditLogResolver(auditLog)],
+    [WebhookResolver, new WebhookResolver(services.webhookEndpoints)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {

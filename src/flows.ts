@@ -70,6 +70,14 @@ export const FLOWS = {
     rateLimit: { client: rule(10, MINUTE), account: rule(10, MINUTE) },
     leavesRowsIn: ['recovery_codes'],
   },
+  // Webhooks (issue 22): admin-only endpoint management. Every flow above that emits an event
+  // also leaves rows in webhook_deliveries (one per subscribed endpoint; swept once ended).
+  createWebhookEndpoint: { rateLimit: { client: rule(20, MINUTE) }, leavesRowsIn: ['webhook_endpoints'] },
+  updateWebhookEndpoint: { rateLimit: { client: rule(30, MINUTE) }, leavesRowsIn: [] },
+  rotateWebhookSecret: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: [] },
+  deleteWebhookEndpoint: { rateLimit: { client: rule(30, MINUTE) }, leavesRowsIn: [] },
+  redeliverWebhook: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['webhook_deliveries'] },
+  sendTestWebhook: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['webhook_deliveries'] },
 } as const satisfies Record<string, FlowEntry>;
 
 /**
@@ -81,6 +89,7 @@ export const KEPT_TABLES: Readonly<Record<string, string>> = Object.freeze({
   audit_events: 'append-only history (the database refuses deletes)',
   recovery_codes: 'live until regenerated or until two-step verification is turned off',
   signing_keys: 'the JWKS history (retired keys stay to explain old tokens)',
+  webhook_endpoints: 'admin-managed configuration, deleted by deleteWebhookEndpoint',
 });
 
 export function isUnlimited(rateLimit: FlowEntry['rateLimit']): rateLimit is { unlimited: string } {

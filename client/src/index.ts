@@ -1,5 +1,6 @@
 export { PlintoClient } from './plinto-client.js';
 export type { PlintoClientOptions } from './plinto-client.js';
+export { PlintoWebhookAdmin } from './webhook-admin.js';
 export { PlintoError } from './plinto-error.js';
 export { MemoryTokenStore } from './token-store.js';
 export type { StoredTokens, TokenStore } from './token-store.js';

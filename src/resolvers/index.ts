@@ -6,6 +6,7 @@ import { SessionResolver } from './session.resolver.js';
 import { SignInResolver } from './sign-in.resolver.js';
 import { SignUpResolver } from './sign-up.resolver.js';
 import { UserResolver } from './user.resolver.js';
+import { WebhookResolver } from './webhook.resolver.js';
 
 /** Every resolver class, in schema order. A new resolver is added here and constructed in app.ts. */
 export const resolverClasses = [
@@ -17,4 +18,5 @@ export const resolverClasses = [
   EmailLinkResolver,
   PasswordResolver,
   AuditLogResolver,
+  WebhookResolver,
 ] as const;
