@@ -17,7 +17,18 @@ export type MailJob =
   | { kind: 'password-changed'; userId: string }
   | { kind: 'password-reset-done'; userId: string }
   | { kind: 'email-verified'; userId: string }
+  | WebhookEndpointDisabledJob
   | SecurityNoticeJob;
+
+/** To one admin: a webhook endpoint failed every delivery for 3 days and was disabled (issue 22). */
+export interface WebhookEndpointDisabledJob {
+  kind: 'webhook-endpoint-disabled';
+  userId: string;
+  endpointId: string;
+  url: string;
+  /** ISO time it was disabled. */
+  at: string;
+}
 
 /**
  * Something changed on the account that its owner must hear about (account-integrity issue):
@@ -89,6 +100,8 @@ export class MailComposer {
         return templates.emailVerified(to);
       case 'security-notice':
         return templates.securityNotice(to, job);
+      case 'webhook-endpoint-disabled':
+        return templates.webhookEndpointDisabled(to, job.url, job.at);
     }
   }
 }
