@@ -234,7 +234,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     mailOutbox,
     webhooks,
   );
-  const signIn = new SignInService(new PasswordMethod(passwords, loginFailures), signInCompletion);
+  const signIn = new SignInService(new PasswordMethod(passwords, loginFailures, webhooks), signInCompletion);
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
   const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, signInCompletion, webhooks);
   const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, signInCompletion, webhooks);

@@ -1,4 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { LoginFailureCounter } from '../../src/auth/login-failure-counter.js';
+import { PasswordMethod } from '../../src/auth/sign-in/password.method.js';
 import { User, WebhookDelivery, WebhookEndpoint } from '../../src/storage/entities/index.js';
 import { inTransaction } from '../../src/storage/transaction.js';
 import { WEBHOOK_EVENT_TYPES } from '../../src/webhooks/webhook-events.js';
@@ -33,6 +35,7 @@ const EXISTING_EVENTS: WebhookEventType[] = [
   'password.reset',
   'mfa.enabled',
   'mfa.disabled',
+  'user.locked',
 ];
 const DAY_MS = 86_400_000;
 
@@ -139,6 +142,22 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     secrets.push(third.accessToken, third.refreshToken);
     await gql(server.url, SIGN_OUT, {}, bearer(third.accessToken));
     await receiver.waitFor((m) => forUser('session.revoked', third.userId)(m) && m.payload.data.reason === 'sign-out');
+
+    // user.locked: the failure that reaches the hard lock (a policy of 3 here; 100 by default).
+    const services = server.app.services;
+    const counter = new LoginFailureCounter(null, 'webhook-test:', services.metrics, services.logger, services.emailHash, {
+      policy: { freeFailures: 5, baseDelaySeconds: 1, maxDelaySeconds: 1, hardLimit: 3, retentionSeconds: 600 },
+    });
+    const method = new PasswordMethod(services.passwords, counter, services.webhooks);
+    for (let i = 0; i < 3; i++) {
+      const refusal = await method.prove(services.orm.em.fork(), { email: third.email, password: 'wrong password 123' }, {
+        ip: '127.0.0.1',
+        userAgent: 'test',
+      });
+      expect(refusal.kind).toBe('invalid-credentials');
+    }
+    const locked = await receiver.waitFor(forUser('user.locked', third.userId));
+    expect(receiver.received.filter((m) => m === locked || forUser('user.locked', third.userId)(m))).toHaveLength(1);
 
     const seen = new Set(receiver.received.map((m) => m.payload.type));
     for (const type of EXISTING_EVENTS) expect(seen, type).toContain(type);
