@@ -96,7 +96,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       return instance;
     },
   };
-  const annotated = await buildPlintoSchema(container, resolveRateLimits(config.rateLimitOverrides));
+  const annotated = await buildPlintoSchema(container, resolveRateLimits(config.rateLimitOverrides), {
+    adminRequireMfa: config.adminRequireMfa,
+  });
   // RATE_LIMITS_ENABLED=false keeps the directives visible but enforces none (tests, or limits done upstream).
   const schema = config.rateLimitsEnabled
     ? applyRateLimits(annotated, {

@@ -2,9 +2,9 @@ import 'reflect-metadata';
 import { printSchemaWithDirectives } from '@graphql-tools/utils';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchema } from 'type-graphql';
-import type { ContainerType, NonEmptyArray, ResolverData } from 'type-graphql';
-import type { Context } from './context.js';
-import { UnauthenticatedError } from './errors.js';
+import type { ContainerType, NonEmptyArray } from 'type-graphql';
+import { authCheckerFor } from './resolvers/auth-checker.js';
+import type { AuthorizationSettings } from './resolvers/auth-checker.js';
 import { mapDomainErrors } from './resolvers/domain-errors.js';
 import { resolverClasses } from './resolvers/index.js';
 import type { FieldRateLimits } from './security/rate-limit-rules.js';
@@ -14,13 +14,6 @@ import { validateIdArguments } from './resolvers/id-arguments.js';
 import { DateTimeScalar } from './schema/scalars.js';
 
 export type ResolverClass = abstract new (...args: never[]) => unknown;
-
-/** @Authorized() fields need a live access token: the context has one only after the liveness check. */
-// An arrow function, not a declaration: type-graphql treats anything with a prototype as a class to instantiate.
-const authChecker = ({ context }: ResolverData<Context>): boolean => {
-  if (!context.auth) throw new UnauthenticatedError();
-  return true;
-};
 
 const noContainer: ContainerType = {
   get: () => {
@@ -32,11 +25,12 @@ const noContainer: ContainerType = {
 export async function buildPlintoSchema(
   container: ContainerType = noContainer,
   rateLimits: Readonly<Record<string, FieldRateLimits>> = resolveRateLimits(),
+  authorization: AuthorizationSettings = { adminRequireMfa: true },
 ): Promise<GraphQLSchema> {
   const schema = await buildSchema({
     resolvers: resolverClasses as unknown as NonEmptyArray<ResolverClass>,
     container,
-    authChecker,
+    authChecker: authCheckerFor(authorization),
     scalarsMap: [{ type: Date, scalar: DateTimeScalar }],
     validate: false,
   });

@@ -69,6 +69,7 @@ const envSchema = z.object({
   JWT_AUDIENCE: z.string().min(1).optional(),
   ACCESS_TOKEN_TTL_SECONDS: intFromEnv(1, 86400).optional(),
   STEP_UP_MAX_AGE_SECONDS: intFromEnv(30, 86400).optional(),
+  ADMIN_REQUIRE_MFA: boolFromEnv.optional(),
   REFRESH_TOKEN_TTL_SECONDS: intFromEnv(60, 31536000).optional(),
   REFRESH_GRACE_SECONDS: intFromEnv(0, 60).optional(),
   SESSION_LIVENESS_CACHE_SECONDS: intFromEnv(1, 3600).optional(),
@@ -225,6 +226,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     jwtAudience: e.JWT_AUDIENCE ?? 'plinto',
     accessTokenTtlSeconds: e.ACCESS_TOKEN_TTL_SECONDS ?? 900,
     stepUpMaxAgeSeconds: e.STEP_UP_MAX_AGE_SECONDS ?? 300,
+    // Administrators are strongly authenticated: a second factor or a passkey in the session's amr.
+    adminRequireMfa: e.ADMIN_REQUIRE_MFA ?? true,
     refreshTokenTtlSeconds: e.REFRESH_TOKEN_TTL_SECONDS ?? 30 * 86400,
     // Long enough for two tabs or a mobile retry, short enough that a copied token is rarely in time.
     refreshGraceSeconds: e.REFRESH_GRACE_SECONDS ?? 2,

@@ -6,12 +6,27 @@ export interface AuthState {
   userId: string;
   sessionId: string;
   amr: string[];
+  /**
+   * The roles the access token carries (claim `roles`). Informational: role-guarded fields check
+   * the user's current roles in the database (src/resolvers/auth-checker.ts), so a removed role
+   * stops working at once, not at the token's expiry.
+   */
+  roles: readonly string[];
+}
+
+/** A request authenticated with an API key (`Authorization: Bearer plk_…`): no user, no session. */
+export interface ApiKeyPrincipal {
+  keyId: string;
+  name: string;
+  scopes: readonly string[];
 }
 
 /** Per-request GraphQL context: a forked EntityManager and the authenticated session, if any. */
 export interface Context {
   em: EntityManager;
   auth: AuthState | null;
+  /** Set instead of `auth` when an API key authenticated the request; it passes only scope checks. */
+  apiKey?: ApiKeyPrincipal | null;
   client: ClientInfo;
   req: Request;
   res: Response;

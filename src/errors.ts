@@ -33,6 +33,13 @@ export class UnauthenticatedError extends GraphQLError {
   }
 }
 
+/** Authenticated, but not allowed: a missing role or scope, or an admin session without a second factor. */
+export class ForbiddenError extends GraphQLError {
+  constructor(message: string, reason: 'ROLE_REQUIRED' | 'SCOPE_REQUIRED' | 'ADMIN_MFA_REQUIRED') {
+    super(message, { extensions: { code: ErrorCode.FORBIDDEN, reason } });
+  }
+}
+
 export class BadUserInputError extends GraphQLError {
   constructor(message: string, field?: string) {
     super(message, { extensions: { code: ErrorCode.BAD_USER_INPUT, ...(field ? { field } : {}) } });

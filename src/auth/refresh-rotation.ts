@@ -9,6 +9,7 @@ import type { DbDate } from '../storage/db-values.js';
 import { Session } from '../storage/entities/index.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { ClientInfo } from './client-info.js';
+import { parseStoredRoles } from './roles.js';
 import type { SignedIn, TokenPair } from './session.types.js';
 
 /** The refresh token, its session and its user, read in one query. */
@@ -27,11 +28,12 @@ interface RefreshRow {
   email_verified_at: DbDate | null;
   totp_enabled_at: DbDate | null;
   user_created_at: DbDate;
+  roles: string | null;
 }
 
 const REFRESH_READ = `select rt.session_id, rt.expires_at as token_expires_at, rt.rotated_at,
   s.amr, s.created_at as session_created_at, s.expires_at as session_expires_at, s.revoked_at, s.ip, s.user_agent,
-  u.id as user_id, u.email, u.email_verified_at, u.totp_enabled_at, u.created_at as user_created_at
+  u.id as user_id, u.email, u.email_verified_at, u.totp_enabled_at, u.created_at as user_created_at, u.roles
   from refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
   where rt.token_hash = ? limit 1`;
 
@@ -195,6 +197,8 @@ export class RefreshRotation {
         amr: row.amr.split(',').filter(Boolean),
         // A refresh is no authentication: auth_time stays the session's sign-in.
         authTime: toDate(row.session_created_at),
+        // Read afresh at every refresh: a role granted or removed shows in the next access token.
+        roles: parseStoredRoles(row.roles),
       },
       now,
     );
@@ -237,6 +241,7 @@ export class RefreshRotation {
         emailVerifiedAt: toDateOrNull(row.email_verified_at),
         totpEnabledAt: toDateOrNull(row.totp_enabled_at),
         createdAt: toDate(row.user_created_at),
+        roles: parseStoredRoles(row.roles),
       },
       session: {
         id: row.session_id,

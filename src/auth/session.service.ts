@@ -83,7 +83,7 @@ export class SessionService {
     else await inTransaction(em, write);
     const access = await this.accessTokens.issue(
       // A new session is a primary authentication: auth_time is now.
-      { userId: user.id, sessionId: session.id, amr, authTime: now },
+      { userId: user.id, sessionId: session.id, amr, authTime: now, roles: user.roles },
       now,
     );
     await this.liveness.set(session.id, 'live', this.liveTtl(session.expiresAt));
@@ -237,5 +237,6 @@ function profileOf(user: UserProfile): UserProfile {
     emailVerifiedAt: user.emailVerifiedAt,
     totpEnabledAt: user.totpEnabledAt,
     createdAt: user.createdAt,
+    roles: user.roles,
   };
 }

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { toDate, toDateOrNull } from '../storage/db-values.js';
 import type { DbDate } from '../storage/db-values.js';
+import { parseStoredRoles } from './roles.js';
 
 /** What `me` shows of a user: no hash, no second-factor secret. */
 export interface UserProfile {
@@ -9,6 +10,8 @@ export interface UserProfile {
   emailVerifiedAt: Date | null;
   totpEnabledAt: Date | null;
   createdAt: Date;
+  /** Normalised roles (src/auth/roles.ts). */
+  roles: string[];
 }
 
 interface ProfileRow {
@@ -17,6 +20,7 @@ interface ProfileRow {
   email_verified_at: DbDate | null;
   totp_enabled_at: DbDate | null;
   created_at: DbDate;
+  roles: string | null;
 }
 
 export class UserService {
@@ -28,7 +32,7 @@ export class UserService {
     const rows = await em
       .getConnection()
       .execute<ProfileRow[]>(
-        'select id, email, email_verified_at, totp_enabled_at, created_at from users where id = ? limit 1',
+        'select id, email, email_verified_at, totp_enabled_at, created_at, roles from users where id = ? limit 1',
         [id],
       );
     const row = rows[0];
@@ -39,6 +43,7 @@ export class UserService {
       emailVerifiedAt: toDateOrNull(row.email_verified_at),
       totpEnabledAt: toDateOrNull(row.totp_enabled_at),
       createdAt: toDate(row.created_at),
+      roles: parseStoredRoles(row.roles),
     };
   }
 }

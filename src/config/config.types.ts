@@ -68,6 +68,8 @@ export interface Config {
   readonly refreshGraceSeconds: number;
   /** Step-up: how recent the session's last primary authentication must be for sensitive changes. */
   readonly stepUpMaxAgeSeconds: number;
+  /** ADMIN_REQUIRE_MFA (default true): admin fields need a session with a second factor or passkey. */
+  readonly adminRequireMfa: boolean;
   readonly sessionLivenessCacheSeconds: number;
   /** How stale the in-memory signing keys may get before they are re-read (in the background). */
   readonly signingKeyReloadSeconds: number;

@@ -18,7 +18,9 @@ export type SecurityEventKind =
   | 'mfa'
   | 'mfa_enabled'
   | 'mfa_disabled'
-  | 'recovery_code_used';
+  | 'recovery_code_used'
+  // Administration (issue 21): written with the actor and the target.
+  | 'roles_changed';
 
 export type SecurityEventResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
 

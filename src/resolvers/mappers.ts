@@ -15,6 +15,7 @@ export function toUser(user: UserProfile): UserType {
     emailVerified: user.emailVerifiedAt !== null,
     mfaEnabled: user.totpEnabledAt !== null,
     createdAt: user.createdAt,
+    roles: user.roles,
   });
 }
 

@@ -17,4 +17,10 @@ export class UserType {
 
   @Field(() => DateTimeScalar)
   createdAt!: Date;
+
+  @Field(() => [String], {
+    description:
+      'Roles (`admin` is built in; others are application-defined). Also the `roles` access-token claim.',
+  })
+  roles!: string[];
 }

@@ -5,12 +5,20 @@ import type { SigningKeyStore } from './signing-keys.js';
 /** The JWT `typ` of access tokens (RFC 9068): verification refuses any other JWT the keys might sign. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
+/** The most roles a token carries (the same bound as a user's roles). */
+const MAX_ROLES_CLAIM = 16;
+
 export interface AccessTokenClaims {
   userId: string;
   sessionId: string;
   amr: string[];
   /** `auth_time`: the last primary authentication of the session (sign-in), for step-up decisions. */
   authTime: Date;
+  /**
+   * The user's roles (claim `roles`, a JSON array of strings): for relying services. Validated at
+   * assignment (src/auth/roles.ts: at most 16, each at most 32 characters), so the claim stays small.
+   */
+  roles: readonly string[];
 }
 
 export interface VerifiedAccessToken extends Omit<AccessTokenClaims, 'authTime'> {
@@ -42,6 +50,7 @@ export class AccessTokenService {
       sid: claims.sessionId,
       amr: claims.amr,
       auth_time: Math.floor(claims.authTime.getTime() / 1000),
+      roles: claims.roles.slice(0, MAX_ROLES_CLAIM),
     })
       .setProtectedHeader({ alg: 'EdDSA', kid: key.kid, typ: ACCESS_TOKEN_TYPE })
       .setSubject(claims.userId)
@@ -74,9 +83,12 @@ export class AccessTokenService {
       const amr = Array.isArray(payload.amr)
         ? payload.amr.filter((m): m is string => typeof m === 'string')
         : [];
+      const roles = Array.isArray(payload.roles)
+        ? payload.roles.filter((r): r is string => typeof r === 'string').slice(0, MAX_ROLES_CLAIM)
+        : [];
       const authTime = typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : null;
       const tokenId = typeof payload.jti === 'string' ? payload.jti : null;
-      return { userId: payload.sub, sessionId: payload.sid, amr, authTime, tokenId };
+      return { userId: payload.sub, sessionId: payload.sid, amr, authTime, tokenId, roles };
     } catch (error) {
       if (
         error instanceof joseErrors.JOSEError ||

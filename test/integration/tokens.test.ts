@@ -179,6 +179,7 @@ describe.each(BACKENDS)('first boot of several replicas at once (%s)', (backend)
         sessionId: crypto.randomUUID(),
         amr: ['pwd'],
         authTime: new Date(Math.floor(Date.now() / 1000) * 1000),
+        roles: ['admin'],
       };
       for (const signer of services) {
         const { token } = await signer.issue(claims);

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Entity, OptionalProps, PrimaryKey, Property, DateTimeType } from '@mikro-orm/core';
+import { RolesType } from '../../auth/roles.js';
 
 @Entity({ tableName: 'users' })
 export class User {
@@ -10,6 +11,7 @@ export class User {
     | 'totpPendingSecretEncrypted'
     | 'totpEnabledAt'
     | 'totpLastUsedStep'
+    | 'roles'
     | 'createdAt'
     | 'updatedAt';
 
@@ -45,6 +47,10 @@ export class User {
   /** The last accepted TOTP time step: a code at or before it is a replay. */
   @Property({ type: 'integer', nullable: true })
   totpLastUsedStep: number | null = null;
+
+  /** Normalised, validated roles (src/auth/roles.ts); `admin` is built in. Stored as `,a,b,`. */
+  @Property({ type: RolesType, length: 600, default: '' })
+  roles: string[] = [];
 
   @Property({ type: DateTimeType })
   createdAt: Date = new Date();

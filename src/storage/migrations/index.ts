@@ -6,6 +6,7 @@ import { Migration20261130030000_audit } from './Migration20261130030000_audit.j
 import { Migration20261201010000_nullable_password } from './Migration20261201010000_nullable_password.js';
 import { Migration20261201020000_audit_owner } from './Migration20261201020000_audit_owner.js';
 import { Migration20261201040000_audit_truncate } from './Migration20261201040000_audit_truncate.js';
+import { Migration20261202050000_roles } from './Migration20261202050000_roles.js';
 import { Migration20261202060000_webhooks } from './Migration20261202060000_webhooks.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
@@ -17,5 +18,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261201010000_nullable_password', class: Migration20261201010000_nullable_password },
   { name: 'Migration20261201020000_audit_owner', class: Migration20261201020000_audit_owner },
   { name: 'Migration20261201040000_audit_truncate', class: Migration20261201040000_audit_truncate },
+  { name: 'Migration20261202050000_roles', class: Migration20261202050000_roles },
   { name: 'Migration20261202060000_webhooks', class: Migration20261202060000_webhooks },
 ];
