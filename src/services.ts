@@ -44,6 +44,8 @@ import { ExpiredRowSweeper } from './storage/expired-row-sweeper.js';
 import type { Orm } from './storage/orm.js';
 import { openDatabase, verifyDatabase, verifyRedis, verifySealedValues } from './startup-checks.js';
 import { createRedisClient } from './storage/redis-client.js';
+import { ADMIN_ROLE, roleLikePattern } from './auth/roles.js';
+import { User } from './storage/entities/index.js';
 import { WEBHOOK_DEFAULTS, WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
 import { WebhookEndpointsService } from './webhooks/webhook-endpoints.service.js';
 import { WebhookOutbox } from './webhooks/webhook-outbox.js';
@@ -207,6 +209,23 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     policy: webhookPolicy,
   });
   const webhookEndpoints = new WebhookEndpointsService(box, webhooks, webhookPolicy);
+  // An endpoint disabled after 3 days of failures: every admin is mailed (in the disabling transaction).
+  webhookDispatcher.onEndpointDisabled(async (tx, endpoint, at) => {
+    const admins = await tx.find(
+      User,
+      { roles: { $like: roleLikePattern(ADMIN_ROLE) } } as never,
+      { fields: ['id'], disableIdentityMap: true },
+    );
+    for (const admin of admins) {
+      await mailOutbox.enqueue(tx, {
+        kind: 'webhook-endpoint-disabled',
+        userId: admin.id,
+        endpointId: endpoint.id,
+        url: endpoint.url,
+        at: at.toISOString(),
+      });
+    }
+  });
   const expiredRowSweeper = new ExpiredRowSweeper(() => orm.em.fork(), metrics, logger, {
     intervalSeconds: config.cleanupIntervalSeconds,
     sessionRetentionDays: config.sessionRetentionDays,

@@ -26,9 +26,9 @@ export type UserErrorCode =
 
 /** pending: waiting or backing off; delivered: a 2xx answer; failed: 3 days without one (or its endpoint disabled). */
 export type WebhookDeliveryStatus =
-  | 'DELIVERED'
-  | 'FAILED'
-  | 'PENDING';
+  | 'delivered'
+  | 'failed'
+  | 'pending';
 
 export type AuditLogQueryVariables = Exact<{
   first?: number | null | undefined;

@@ -2,10 +2,11 @@ import { Field, ID, Int, ObjectType, registerEnumType } from 'type-graphql';
 import { PageInfoType } from './audit-log.type.js';
 import { DateTimeScalar } from './scalars.js';
 
+// Lower-case names: the GraphQL values are the stored statuses (pending, delivered, failed).
 export enum WebhookDeliveryStatusEnum {
-  PENDING = 'pending',
-  DELIVERED = 'delivered',
-  FAILED = 'failed',
+  pending = 'pending',
+  delivered = 'delivered',
+  failed = 'failed',
 }
 
 registerEnumType(WebhookDeliveryStatusEnum, {

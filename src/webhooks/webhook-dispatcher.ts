@@ -9,6 +9,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SecretBox } from '../security/crypto.js';
+import { inTransaction } from '../storage/transaction.js';
 import { WebhookDelivery, WebhookEndpoint } from '../storage/entities/index.js';
 import type { AddressPolicy } from './address-guard.js';
 import { checkEndpointUrl, hostOf, isForbiddenAddress } from './address-guard.js';
@@ -285,17 +286,20 @@ export class WebhookDispatcher {
       return;
     }
     if (now.getTime() - endpoint.failingSince.getTime() < this.settings.disableAfterMs) return;
-    // Conditional: of several replicas, one disables it (and one mail goes to the admins).
-    const disabled = await em.nativeUpdate(
-      WebhookEndpoint,
-      { id: endpoint.id, disabledAt: null, failingSince: { $ne: null } },
-      { disabledAt: now, disabledReason: 'failing', updatedAt: now },
-    );
+    // Conditional: of several replicas, one disables it, and its admin mails join that transaction.
+    const disabled = await inTransaction(em, async (tx) => {
+      const won = await tx.nativeUpdate(
+        WebhookEndpoint,
+        { id: endpoint.id, disabledAt: null, failingSince: { $ne: null } },
+        { disabledAt: now, disabledReason: 'failing', updatedAt: now },
+      );
+      if (won === 1) await this.onDisabled?.(tx, endpoint, now);
+      return won;
+    });
     endpoint.disabledAt = now;
     if (disabled !== 1) return;
     this.metrics.webhookEndpointsDisabled.inc();
     this.logger.warn({ endpointId: endpoint.id }, 'webhook endpoint disabled after 3 days of failed deliveries');
-    await this.onDisabled?.(em, endpoint, now);
   }
 
   /** One signed POST: 10 s in all, no redirects followed, the connected address checked after DNS. */

@@ -25,6 +25,12 @@ import { startWebhookReceiver } from '../helpers/webhook-receiver.js';
 import type { ReceivedWebhook, WebhookReceiver } from '../helpers/webhook-receiver.js';
 
 const SIGN_OUT = `mutation { signOut }`;
+const CREATE_ENDPOINT = `mutation($url: String!, $events: [String!]!, $description: String) {
+  createWebhookEndpoint(url: $url, events: $events, description: $description) {
+    secret
+    endpoint { id url events description enabled }
+  }
+}`;
 /** The events whose features exist today (passkey.*, identity.* and the admin ones come with their features). */
 const EXISTING_EVENTS: WebhookEventType[] = [
   'user.created',
@@ -69,6 +75,8 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
       SIGNUP_MODE: 'immediate',
       WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
       WEBHOOK_POLL_INTERVAL_MS: '50',
+      // Admins here sign in with a password only (the second-factor rule has its own tests, AD-1).
+      ADMIN_REQUIRE_MFA: 'false',
     });
   });
   afterAll(async () => {
@@ -179,6 +187,71 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     }
   });
 
+  it('manages endpoints through the admin-only GraphQL API: secret once, rotate, deliveries, test, redeliver, delete', async () => {
+    const plain = await signUpUser(server.url);
+    const admin = await signUpUser(server.url);
+    await server.app.services.orm.em.fork().nativeUpdate(User, { id: admin.userId }, { roles: ['admin'] });
+    const asAdmin = bearer(admin.accessToken);
+
+    // Not an admin: refused, nothing created.
+    const refused = await gql(server.url, CREATE_ENDPOINT, { url: receiver.url, events: ['user.created'] }, bearer(plain.accessToken));
+    expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect(refused.body.data).toBeNull();
+
+    const bad = await gql(server.url, CREATE_ENDPOINT, { url: receiver.url, events: ['user.nope'] }, asAdmin);
+    expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(bad.body.errors?.[0]?.message).toMatch(/Unknown event type/);
+
+    const created = await gql(server.url, CREATE_ENDPOINT, { url: receiver.url, events: ['user.created'], description: 'crm' }, asAdmin);
+    const { secret, endpoint } = created.body.data?.createWebhookEndpoint as { secret: string; endpoint: { id: string; events: string[]; enabled: boolean } };
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(endpoint.events).toEqual(['user.created']);
+    expect(endpoint.enabled).toBe(true);
+    // The secret is sealed at rest and never shown again.
+    const row = await server.app.services.orm.em.fork().findOneOrFail(WebhookEndpoint, { id: endpoint.id }, { disableIdentityMap: true });
+    expect(row.secret).not.toContain(secret.slice(6));
+    const listed = await gql(server.url, `query { webhookEndpoints { id url } }`, {}, asAdmin);
+    expect(JSON.stringify(listed.body.data)).not.toContain('whsec_');
+
+    const test = await gql(server.url, `mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id eventId status } }`, { id: endpoint.id }, asAdmin);
+    const testDelivery = test.body.data?.sendTestWebhook as { id: string; eventId: string };
+    const arrived = await receiver.waitFor((m) => m.id === testDelivery.eventId);
+    expect(arrived.payload.type).toBe('webhook.test');
+    expect(() => receiver.verify(arrived, secret)).not.toThrow();
+
+    const rotated = await gql(server.url, `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { previousSecretExpiresAt } } }`, { id: endpoint.id }, asAdmin);
+    const newSecret = rotated.body.data?.rotateWebhookSecret.secret as string;
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(rotated.body.data?.rotateWebhookSecret.endpoint.previousSecretExpiresAt).not.toBeNull();
+
+    const updated = await gql(server.url, `mutation($id: ID!) { updateWebhookEndpoint(id: $id, events: ["user.created", "session.created"], description: "crm v2") { events description } }`, { id: endpoint.id }, asAdmin);
+    expect(updated.body.data?.updateWebhookEndpoint).toEqual({ events: ['user.created', 'session.created'], description: 'crm v2' });
+
+    await server.app.services.webhookDispatcher.tick();
+    const page = await gql(server.url, `query($id: ID!) { webhookDeliveries(endpointId: $id, status: delivered, first: 1) { nodes { id eventType status attempts lastStatusCode } pageInfo { hasNextPage endCursor } } }`, { id: endpoint.id }, asAdmin);
+    const connection = page.body.data?.webhookDeliveries as { nodes: { id: string; status: string }[]; pageInfo: { endCursor: string } };
+    expect(connection.nodes).toHaveLength(1);
+    expect(connection.nodes[0]!.status).toBe('delivered');
+
+    const again = await gql(server.url, `mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id status } }`, { id: testDelivery.id }, asAdmin);
+    expect(again.body.data?.redeliverWebhook.status).toBe('pending');
+    await receiver.waitFor((m) => m.id === testDelivery.eventId && receiver.received.filter((r) => r.id === testDelivery.eventId).length >= 2);
+    expect(() => receiver.verify(receiver.received.filter((r) => r.id === testDelivery.eventId)[1]!, newSecret)).not.toThrow();
+
+    const deleted = await gql(server.url, `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id }, asAdmin);
+    expect(deleted.body.data?.deleteWebhookEndpoint).toBe(true);
+    const gone = await gql(server.url, `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: endpoint.id }, asAdmin);
+    expect(gone.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    for (const mutation of [
+      `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`,
+      `mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id } }`,
+      `mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id } }`,
+    ]) {
+      const forbidden = await gql(server.url, mutation, { id: endpoint.id }, bearer(plain.accessToken));
+      expect(forbidden.body.errors?.[0]?.extensions?.code, mutation).toBe('FORBIDDEN');
+    }
+  });
+
   it('never sends the event of a rolled-back transaction', async () => {
     const { endpoint } = await endpointFor(server, receiver.url, ['user.created']);
     const em = server.app.services.orm.em.fork();
@@ -207,15 +280,22 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
 
 describe('webhook delivery, retries and replicas (postgresql, clock controlled)', () => {
   let database: TestDatabase;
+  let smtp: TestSmtpServer;
   let server: TestServer;
 
   beforeAll(async () => {
     database = await createTestDatabase('postgresql');
+    smtp = await startSmtpServer();
     // No timer: each test runs the dispatcher's passes itself, with its own clock.
-    server = await startServer(database, { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_POLL_INTERVAL_MS: '0' });
+    server = await startMailServer(database, smtp.url, {
+      SIGNUP_MODE: 'immediate',
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      WEBHOOK_POLL_INTERVAL_MS: '0',
+    });
   });
   afterAll(async () => {
     await server?.close();
+    await smtp?.close();
     await database?.drop();
   });
   // Each test's endpoints (and, by cascade, their deliveries) go: the next test sees only its own.
@@ -279,6 +359,8 @@ describe('webhook delivery, retries and replicas (postgresql, clock controlled)'
   });
 
   it('marks the delivery failed and disables the endpoint when the receiver is down for the whole window', async () => {
+    const admin = await signUpUser(server.url);
+    await server.app.services.orm.em.fork().nativeUpdate(User, { id: admin.userId }, { roles: ['admin'] });
     const gone = await startWebhookReceiver();
     const url = gone.url;
     await gone.close();
@@ -300,6 +382,9 @@ describe('webhook delivery, retries and replicas (postgresql, clock controlled)'
     const after = await server.app.services.orm.em.fork().findOneOrFail(WebhookEndpoint, { id: endpoint.id }, { disableIdentityMap: true });
     expect(after.disabledAt).not.toBeNull();
     expect(after.disabledReason).toBe('failing');
+    // The admins hear of it.
+    const mail = await smtp.waitFor(admin.email, /A webhook endpoint was disabled/);
+    expect(mail.text).toContain(url);
     // A disabled endpoint gets no new deliveries.
     await emitOne('user.created', now);
     expect(await rowsOf(endpoint.id)).toHaveLength(1);
