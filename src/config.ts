@@ -254,8 +254,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     tokenRetentionDays: e.TOKEN_RETENTION_DAYS ?? 1,
     failedMailRetentionDays: e.FAILED_MAIL_RETENTION_DAYS ?? 7,
     webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
-    // Production endpoints are https:// only; development and tests may use http://.
-    webhookRequireHttps: production,
+    // Production endpoints are https:// only (development and tests may use http://), unless private
+    // networks are allowed on purpose: a receiver on loopback or an internal network speaks plain http.
+    webhookRequireHttps: production && !(e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false),
     webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS ?? 1000,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS ?? 30_000,
     webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS ?? 14,
