@@ -211,11 +211,10 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   const webhookEndpoints = new WebhookEndpointsService(box, webhooks, webhookPolicy);
   // An endpoint disabled after 3 days of failures: every admin is mailed (in the disabling transaction).
   webhookDispatcher.onEndpointDisabled(async (tx, endpoint, at) => {
-    const admins = await tx.find(
-      User,
-      { roles: { $like: roleLikePattern(ADMIN_ROLE) } } as never,
-      { fields: ['id'], disableIdentityMap: true },
-    );
+    const admins = await tx.find(User, { roles: { $like: roleLikePattern(ADMIN_ROLE) } } as never, {
+      fields: ['id'],
+      disableIdentityMap: true,
+    });
     for (const admin of admins) {
       await mailOutbox.enqueue(tx, {
         kind: 'webhook-endpoint-disabled',
@@ -255,7 +254,12 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   );
   const signIn = new SignInService(new PasswordMethod(passwords, loginFailures, webhooks), signInCompletion);
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
-  const emailVerification = new EmailVerificationService(oneTimeTokens, mailOutbox, signInCompletion, webhooks);
+  const emailVerification = new EmailVerificationService(
+    oneTimeTokens,
+    mailOutbox,
+    signInCompletion,
+    webhooks,
+  );
   const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, signInCompletion, webhooks);
   // A reset proves the mailbox: it clears the sign-in failure counter, so a lockout never outlives it.
   const passwordReset = new PasswordResetService(

@@ -58,7 +58,8 @@ export class PlintoWebhookAdmin {
     endpointId: string,
     options: { status?: WebhookDeliveryStatus; after?: string; first?: number } = {},
   ): Promise<WebhookDeliveriesQuery['webhookDeliveries']> {
-    return (await this.client.request(WebhookDeliveriesDocument, { endpointId, ...options })).webhookDeliveries;
+    return (await this.client.request(WebhookDeliveriesDocument, { endpointId, ...options }))
+      .webhookDeliveries;
   }
 
   async redeliver(deliveryId: string): Promise<RedeliverWebhookMutation['redeliverWebhook']> {

@@ -72,7 +72,10 @@ export class PasswordResetService {
         { passwordHash, updatedAt: now, emailVerifiedAt: user.emailVerifiedAt ?? now },
       );
       await this.tokens.revokeOutstanding(tx, user.id, ['password-reset', 'magic-link']);
-      await this.webhooks.emit(tx, { type: 'password.reset', data: { userId: user.id, resetAt: now.toISOString() } });
+      await this.webhooks.emit(tx, {
+        type: 'password.reset',
+        data: { userId: user.id, resetAt: now.toISOString() },
+      });
       if (user.emailVerifiedAt === null) {
         await this.webhooks.emit(tx, {
           type: 'user.email_verified',

@@ -68,14 +68,19 @@ export class WebhookResolver {
     @Arg('url', () => String) url: string,
     @Ctx() context: Context,
   ): Promise<WebhookEndpointSecretType> {
-    const outcome = await this.endpoints.create(context.em, { url, events, description: description ?? null });
+    const outcome = await this.endpoints.create(context.em, {
+      url,
+      events,
+      description: description ?? null,
+    });
     if (outcome.kind === 'invalid') throw new BadUserInputError(outcome.reason, outcome.field);
     return { endpoint: toEndpoint(outcome.endpoint), secret: outcome.secret };
   }
 
   @Authorized('admin')
   @Mutation(() => WebhookEndpointType, {
-    description: 'Changes an endpoint; enabled: true turns a disabled one back on (its failure streak starts over).',
+    description:
+      'Changes an endpoint; enabled: true turns a disabled one back on (its failure streak starts over).',
   })
   async updateWebhookEndpoint(
     @Arg('enabled', () => Boolean, { nullable: true }) enabled: boolean | null | undefined,
@@ -105,7 +110,9 @@ export class WebhookResolver {
   }
 
   @Authorized('admin')
-  @Mutation(() => Boolean, { description: 'Deletes the endpoint and its delivery history; false when there is none.' })
+  @Mutation(() => Boolean, {
+    description: 'Deletes the endpoint and its delivery history; false when there is none.',
+  })
   async deleteWebhookEndpoint(@Arg('id', () => ID) id: string, @Ctx() context: Context): Promise<boolean> {
     return this.endpoints.delete(context.em, id);
   }
@@ -123,7 +130,13 @@ export class WebhookResolver {
     if (first < 1 || first > DELIVERIES_PAGE_MAX) {
       throw new BadUserInputError(`first must be between 1 and ${DELIVERIES_PAGE_MAX}.`, 'first');
     }
-    const page = await this.endpoints.deliveries(context.em, endpointId, status ?? null, after ?? null, first);
+    const page = await this.endpoints.deliveries(
+      context.em,
+      endpointId,
+      status ?? null,
+      after ?? null,
+      first,
+    );
     if ('kind' in page) {
       if (page.kind === 'not-found') throw new BadUserInputError(NOT_FOUND, 'endpointId');
       throw new BadUserInputError('Unknown cursor.', 'after');

@@ -11,10 +11,13 @@ export enum WebhookDeliveryStatusEnum {
 
 registerEnumType(WebhookDeliveryStatusEnum, {
   name: 'WebhookDeliveryStatus',
-  description: 'pending: waiting or backing off; delivered: a 2xx answer; failed: 3 days without one (or its endpoint disabled).',
+  description:
+    'pending: waiting or backing off; delivered: a 2xx answer; failed: 3 days without one (or its endpoint disabled).',
 });
 
-@ObjectType('WebhookEndpoint', { description: 'Where Plinto POSTs signed events (Standard Webhooks). Admins only.' })
+@ObjectType('WebhookEndpoint', {
+  description: 'Where Plinto POSTs signed events (Standard Webhooks). Admins only.',
+})
 export class WebhookEndpointType {
   @Field(() => ID)
   id!: string;
@@ -22,13 +25,17 @@ export class WebhookEndpointType {
   @Field(() => String)
   url!: string;
 
-  @Field(() => [String], { description: 'Subscribed event types (user.created, session.revoked, …; see the README).' })
+  @Field(() => [String], {
+    description: 'Subscribed event types (user.created, session.revoked, …; see the README).',
+  })
   events!: string[];
 
   @Field(() => String, { nullable: true })
   description!: string | null;
 
-  @Field(() => Boolean, { description: 'False once disabled, by an admin or after 3 days of failed deliveries.' })
+  @Field(() => Boolean, {
+    description: 'False once disabled, by an admin or after 3 days of failed deliveries.',
+  })
   enabled!: boolean;
 
   @Field(() => DateTimeScalar, { nullable: true })
@@ -69,7 +76,9 @@ export class WebhookDeliveryType {
   @Field(() => ID)
   endpointId!: string;
 
-  @Field(() => ID, { description: 'The webhook-id header: the same on every attempt. Receivers de-duplicate by it.' })
+  @Field(() => ID, {
+    description: 'The webhook-id header: the same on every attempt. Receivers de-duplicate by it.',
+  })
   eventId!: string;
 
   @Field(() => String)
@@ -90,7 +99,10 @@ export class WebhookDeliveryType {
   @Field(() => Int, { nullable: true })
   lastStatusCode!: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Why the last attempt failed (http 500, timed out, …).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Why the last attempt failed (http 500, timed out, …).',
+  })
   lastError!: string | null;
 
   @Field(() => DateTimeScalar, { nullable: true })

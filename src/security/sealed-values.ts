@@ -2,7 +2,14 @@ import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import { GRACE_SEAL_PURPOSE } from '../auth/refresh-rotation.js';
 import { TOTP_SEAL_PURPOSE } from '../auth/second-factor.service.js';
 import { JOB_PURPOSE, MESSAGE_PURPOSE } from '../mail/mail-outbox.js';
-import { MailOutboxEntry, Session, SigningKey, User, WebhookDelivery, WebhookEndpoint } from '../storage/entities/index.js';
+import {
+  MailOutboxEntry,
+  Session,
+  SigningKey,
+  User,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from '../storage/entities/index.js';
 import { SECRET_PURPOSE as WEBHOOK_SECRET_PURPOSE } from '../webhooks/webhook-dispatcher.js';
 import { PAYLOAD_PURPOSE as WEBHOOK_PAYLOAD_PURPOSE } from '../webhooks/webhook-outbox.js';
 import { SealedValueError } from './crypto.js';

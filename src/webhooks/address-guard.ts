@@ -83,7 +83,8 @@ export function checkEndpointUrl(raw: string, policy: AddressPolicy): UrlCheck {
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return { ok: false, reason: 'must be an https:// URL' };
   }
-  if (policy.requireHttps && url.protocol !== 'https:') return { ok: false, reason: 'must be an https:// URL' };
+  if (policy.requireHttps && url.protocol !== 'https:')
+    return { ok: false, reason: 'must be an https:// URL' };
   if (url.username || url.password) return { ok: false, reason: 'must not carry credentials' };
   if (!url.hostname) return { ok: false, reason: 'has no host' };
   const host = hostOf(url);

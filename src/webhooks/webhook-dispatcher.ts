@@ -37,11 +37,14 @@ export interface WebhookDispatcherSettings {
 }
 
 /** An endpoint was disabled after 3 days of failures: the admins hear of it (see services.ts). */
-export type EndpointDisabledListener = (em: EntityManager, endpoint: WebhookEndpoint, at: Date) => Promise<void>;
+export type EndpointDisabledListener = (
+  em: EntityManager,
+  endpoint: WebhookEndpoint,
+  at: Date,
+) => Promise<void>;
 
 export type AttemptOutcome =
-  | { ok: true; status: number }
-  | { ok: false; status: number | null; reason: string };
+  { ok: true; status: number } | { ok: false; status: number | null; reason: string };
 
 /** Refused before a connection is made: the address the name resolved to is not allowed. */
 class ForbiddenAddressError extends Error {
@@ -96,8 +99,16 @@ export class WebhookDispatcher {
     outbox.onEmitted(() => this.wake());
     const lookup = this.pinnedLookup.bind(this);
     this.agents = {
-      http: new http.Agent({ keepAlive: true, maxSockets: settings.concurrency, lookup } as http.AgentOptions),
-      https: new https.Agent({ keepAlive: true, maxSockets: settings.concurrency, lookup } as https.AgentOptions),
+      http: new http.Agent({
+        keepAlive: true,
+        maxSockets: settings.concurrency,
+        lookup,
+      } as http.AgentOptions),
+      https: new https.Agent({
+        keepAlive: true,
+        maxSockets: settings.concurrency,
+        lookup,
+      } as https.AgentOptions),
     };
   }
 
@@ -155,7 +166,10 @@ export class WebhookDispatcher {
       },
       (error: unknown) => {
         const { name, code } = error as { name?: string; code?: string };
-        this.logger.warn({ error: name ?? 'unknown', driverCode: code ?? null }, 'webhook dispatcher tick failed');
+        this.logger.warn(
+          { error: name ?? 'unknown', driverCode: code ?? null },
+          'webhook dispatcher tick failed',
+        );
       },
     );
     await this.current;
@@ -192,7 +206,12 @@ export class WebhookDispatcher {
     const due = await em.find(
       WebhookDelivery,
       { status: 'pending', nextAttemptAt: { $lte: now }, ...free },
-      { fields: ['id'], orderBy: { nextAttemptAt: 'asc' }, limit: this.settings.batchSize, disableIdentityMap: true },
+      {
+        fields: ['id'],
+        orderBy: { nextAttemptAt: 'asc' },
+        limit: this.settings.batchSize,
+        disableIdentityMap: true,
+      },
     );
     if (due.length === 0) return [];
     const lockId = randomUUID();
@@ -272,14 +291,24 @@ export class WebhookDispatcher {
     });
     this.metrics.webhookDeliveries.inc({ endpoint: endpoint.id, outcome: expired ? 'failed' : 'retry' });
     this.logger.info(
-      { endpointId: endpoint.id, deliveryId: delivery.id, attempts, status: outcome.status, reason: outcome.reason },
+      {
+        endpointId: endpoint.id,
+        deliveryId: delivery.id,
+        attempts,
+        status: outcome.status,
+        reason: outcome.reason,
+      },
       expired ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
     );
     await this.recordEndpointFailure(em, endpoint, now);
   }
 
   /** Starts (or continues) the endpoint's failing streak; 3 days of it disables the endpoint. */
-  private async recordEndpointFailure(em: EntityManager, endpoint: WebhookEndpoint, now: Date): Promise<void> {
+  private async recordEndpointFailure(
+    em: EntityManager,
+    endpoint: WebhookEndpoint,
+    now: Date,
+  ): Promise<void> {
     if (!endpoint.failingSince) {
       await em.nativeUpdate(WebhookEndpoint, { id: endpoint.id, failingSince: null }, { failingSince: now });
       endpoint.failingSince = now;
@@ -299,11 +328,19 @@ export class WebhookDispatcher {
     endpoint.disabledAt = now;
     if (disabled !== 1) return;
     this.metrics.webhookEndpointsDisabled.inc();
-    this.logger.warn({ endpointId: endpoint.id }, 'webhook endpoint disabled after 3 days of failed deliveries');
+    this.logger.warn(
+      { endpointId: endpoint.id },
+      'webhook endpoint disabled after 3 days of failed deliveries',
+    );
   }
 
   /** One signed POST: 10 s in all, no redirects followed, the connected address checked after DNS. */
-  async attempt(endpoint: WebhookEndpoint, eventId: string, body: string, now: Date): Promise<AttemptOutcome> {
+  async attempt(
+    endpoint: WebhookEndpoint,
+    eventId: string,
+    body: string,
+    now: Date,
+  ): Promise<AttemptOutcome> {
     const check = checkEndpointUrl(endpoint.url, this.settings.policy);
     if (!check.ok) return { ok: false, status: null, reason: `url refused: ${check.reason}` };
     const url = check.url;
@@ -312,14 +349,18 @@ export class WebhookDispatcher {
       return { ok: false, status: null, reason: 'address refused: private, loopback or link-local' };
     }
     // The signature's timestamp is the wall clock (receivers compare it with theirs), not the scheduling clock.
-    const headers = signedHeaders(signingSecrets(this.box, endpoint, now), eventId, new Date(), body);
+    const headers = signedHeaders(this.secretsOf(endpoint, now), eventId, new Date(), body);
     const controller = new AbortController();
     this.inFlight.add(controller);
     const timer = setTimeout(() => controller.abort(), this.settings.timeoutMs);
     try {
       const status = await this.post(url, headers, body, controller.signal);
       if (status >= 200 && status < 300) return { ok: true, status };
-      return { ok: false, status, reason: status >= 300 && status < 400 ? `redirect ${status} not followed` : `http ${status}` };
+      return {
+        ok: false,
+        status,
+        reason: status >= 300 && status < 400 ? `redirect ${status} not followed` : `http ${status}`,
+      };
     } catch (error) {
       return { ok: false, status: null, reason: describe(error, controller.signal.aborted) };
     } finally {
@@ -328,7 +369,36 @@ export class WebhookDispatcher {
     }
   }
 
-  private post(url: URL, headers: Record<string, string>, body: string, signal: AbortSignal): Promise<number> {
+  /** The endpoint's opened secrets, kept per endpoint row version (a rotation changes the sealed value). */
+  private readonly openedSecrets = new Map<
+    string,
+    { sealed: string; retiredAt: number; secrets: string[] }
+  >();
+
+  private secretsOf(endpoint: WebhookEndpoint, now: Date): string[] {
+    const retiredAt = endpoint.previousSecretRetiredAt?.getTime() ?? 0;
+    const live = retiredAt > now.getTime();
+    const cached = this.openedSecrets.get(endpoint.id);
+    if (
+      cached &&
+      cached.sealed === endpoint.secret &&
+      cached.retiredAt === retiredAt &&
+      (live || cached.secrets.length === 1)
+    ) {
+      return cached.secrets;
+    }
+    const secrets = signingSecrets(this.box, endpoint, now);
+    if (this.openedSecrets.size > 1000) this.openedSecrets.clear();
+    this.openedSecrets.set(endpoint.id, { sealed: endpoint.secret, retiredAt, secrets });
+    return secrets;
+  }
+
+  private post(
+    url: URL,
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<number> {
     const secure = url.protocol === 'https:';
     const request = secure ? https.request : http.request;
     return new Promise<number>((resolve, reject) => {

@@ -13,7 +13,11 @@ import type { WebhookOutbox } from './webhook-outbox.js';
 export const ROTATION_OVERLAP_MS = 24 * 3600 * 1000;
 export const DELIVERIES_PAGE_MAX = 100;
 
-export type EndpointInputProblem = { kind: 'invalid'; field: 'url' | 'events' | 'description'; reason: string };
+export type EndpointInputProblem = {
+  kind: 'invalid';
+  field: 'url' | 'events' | 'description';
+  reason: string;
+};
 
 export interface EndpointInput {
   url: string;
@@ -51,7 +55,8 @@ export class WebhookEndpointsService {
     input: EndpointInput,
     now: Date = new Date(),
   ): Promise<{ kind: 'created'; endpoint: WebhookEndpoint; secret: string } | EndpointInputProblem> {
-    const problem = (await this.checkUrl(input.url)) ?? checkEvents(input.events) ?? checkDescription(input.description);
+    const problem =
+      (await this.checkUrl(input.url)) ?? checkEvents(input.events) ?? checkDescription(input.description);
     if (problem) return problem;
     const secret = newSigningSecret();
     const endpoint = Object.assign(new WebhookEndpoint(), {
@@ -91,7 +96,8 @@ export class WebhookEndpointsService {
       if (problem) return problem;
       update.description = changes.description;
     }
-    if (changes.enabled === true) Object.assign(update, { disabledAt: null, disabledReason: null, failingSince: null });
+    if (changes.enabled === true)
+      Object.assign(update, { disabledAt: null, disabledReason: null, failingSince: null });
     if (changes.enabled === false && !endpoint.disabledAt) {
       Object.assign(update, { disabledAt: now, disabledReason: 'admin' });
     }
@@ -124,7 +130,11 @@ export class WebhookEndpointsService {
   }
 
   async list(em: EntityManager): Promise<WebhookEndpoint[]> {
-    return em.find(WebhookEndpoint, {}, { orderBy: { createdAt: 'asc', id: 'asc' }, disableIdentityMap: true });
+    return em.find(
+      WebhookEndpoint,
+      {},
+      { orderBy: { createdAt: 'asc', id: 'asc' }, disableIdentityMap: true },
+    );
   }
 
   /** Newest first; `after` is the id of the last delivery of the previous page. */
@@ -144,7 +154,10 @@ export class WebhookEndpointsService {
         : null;
       if (!cursor) return { kind: 'invalid-cursor' };
       where.push({
-        $or: [{ createdAt: { $lt: cursor.createdAt } }, { createdAt: cursor.createdAt, id: { $lt: cursor.id } }],
+        $or: [
+          { createdAt: { $lt: cursor.createdAt } },
+          { createdAt: cursor.createdAt, id: { $lt: cursor.id } },
+        ],
       });
     }
     const rows = await em.find(
@@ -156,19 +169,34 @@ export class WebhookEndpointsService {
   }
 
   /** Queues the delivery again (same webhook-id: a receiver that has it already de-duplicates). */
-  async redeliver(em: EntityManager, deliveryId: string, now: Date = new Date()): Promise<WebhookDelivery | null> {
+  async redeliver(
+    em: EntityManager,
+    deliveryId: string,
+    now: Date = new Date(),
+  ): Promise<WebhookDelivery | null> {
     if (!isUuid(deliveryId)) return null;
     const updated = await em.nativeUpdate(
       WebhookDelivery,
       { id: deliveryId },
-      { status: 'pending', nextAttemptAt: now, queuedAt: now, failedAt: null, lockId: null, lockedUntil: null },
+      {
+        status: 'pending',
+        nextAttemptAt: now,
+        queuedAt: now,
+        failedAt: null,
+        lockId: null,
+        lockedUntil: null,
+      },
     );
     if (updated !== 1) return null;
     this.outbox.wakeDispatcher();
     return em.findOne(WebhookDelivery, { id: deliveryId }, { disableIdentityMap: true });
   }
 
-  async sendTest(em: EntityManager, endpointId: string, now: Date = new Date()): Promise<WebhookDelivery | null> {
+  async sendTest(
+    em: EntityManager,
+    endpointId: string,
+    now: Date = new Date(),
+  ): Promise<WebhookDelivery | null> {
     if (!(await this.find(em, endpointId))) return null;
     const id = await this.outbox.emitTest(em, endpointId, now);
     return em.findOne(WebhookDelivery, { id }, { disableIdentityMap: true });
@@ -192,7 +220,14 @@ function checkEvents(events: string[]): EndpointInputProblem | null {
   if (events.length === 0) return { kind: 'invalid', field: 'events', reason: 'Name at least one event.' };
   const unknown = events.filter((event) => !isWebhookEventType(event));
   if (unknown.length > 0) {
-    return { kind: 'invalid', field: 'events', reason: `Unknown event type: ${unknown.slice(0, 3).map((e) => e.slice(0, 64)).join(', ')}.` };
+    return {
+      kind: 'invalid',
+      field: 'events',
+      reason: `Unknown event type: ${unknown
+        .slice(0, 3)
+        .map((e) => e.slice(0, 64))
+        .join(', ')}.`,
+    };
   }
   return null;
 }

@@ -15,7 +15,15 @@ import {
   startMailServer,
   VERIFY_EMAIL,
 } from '../helpers/email-documents.js';
-import { bearer, gql, SIGN_IN, SIGN_UP, signUpUser, STRONG_PASSWORD, uniqueEmail } from '../helpers/graphql.js';
+import {
+  bearer,
+  gql,
+  SIGN_IN,
+  SIGN_UP,
+  signUpUser,
+  STRONG_PASSWORD,
+  uniqueEmail,
+} from '../helpers/graphql.js';
 import { BEGIN, codeAt, CONFIRM, DISABLE, withinOneStep } from '../helpers/mfa.js';
 import type { TestServer } from '../helpers/server.js';
 import { startServer } from '../helpers/server.js';
@@ -53,12 +61,6 @@ async function endpointFor(server: TestServer, url: string, events: string[] = W
   });
   if (created.kind !== 'created') throw new Error(`endpoint refused: ${created.reason}`);
   return created;
-}
-
-async function deliveryOf(server: TestServer, eventType: string): Promise<WebhookDelivery> {
-  return server.app.services.orm.em
-    .fork()
-    .findOneOrFail(WebhookDelivery, { eventType }, { orderBy: { createdAt: 'desc' }, disableIdentityMap: true });
 }
 
 describe('webhooks (postgresql, real receiver on loopback)', () => {
@@ -100,7 +102,10 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
 
     // user.email_verified: the mailed link
     await gql(server.url, REQUEST_EMAIL_VERIFICATION, { email: user.email });
-    const { token: verifyToken } = linkIn(await smtp.waitFor(user.email, /Confirm your email/), '/verify-email');
+    const { token: verifyToken } = linkIn(
+      await smtp.waitFor(user.email, /Confirm your email/),
+      '/verify-email',
+    );
     secrets.push(verifyToken);
     const verified = await gql(server.url, VERIFY_EMAIL, { token: verifyToken });
     expect(verified.body.data?.verifyEmail.__typename).toBe('SignInSuccess');
@@ -127,7 +132,12 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     const begin = await gql(server.url, BEGIN, {}, bearer(tokens.accessToken));
     const totpSecret = begin.body.data?.beginTotpEnrollment.secret as string;
     secrets.push(totpSecret);
-    const confirm = await gql(server.url, CONFIRM, { code: codeAt(totpSecret, -30) }, bearer(tokens.accessToken));
+    const confirm = await gql(
+      server.url,
+      CONFIRM,
+      { code: codeAt(totpSecret, -30) },
+      bearer(tokens.accessToken),
+    );
     const codes = confirm.body.data?.confirmTotpEnrollment.codes as string[];
     expect(codes.length).toBeGreaterThan(0);
     secrets.push(...codes);
@@ -138,34 +148,63 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
 
     // password.reset (every session ends: session.revoked with reason password-reset)
     await gql(server.url, REQUEST_PASSWORD_RESET, { email: user.email });
-    const { token: resetToken } = linkIn(await smtp.waitFor(user.email, /Reset your password/), '/reset-password');
+    const { token: resetToken } = linkIn(
+      await smtp.waitFor(user.email, /Reset your password/),
+      '/reset-password',
+    );
     secrets.push(resetToken);
-    const reset = await gql(server.url, RESET_PASSWORD, { token: resetToken, newPassword: 'reset passphrase 99 ok' });
+    const reset = await gql(server.url, RESET_PASSWORD, {
+      token: resetToken,
+      newPassword: 'reset passphrase 99 ok',
+    });
     expect(reset.body.data?.resetPassword.__typename).toBe('PasswordChanged');
     await receiver.waitFor(forUser('password.reset', user.userId));
-    await receiver.waitFor((m) => forUser('session.revoked', user.userId)(m) && m.payload.data.reason === 'password-reset');
+    await receiver.waitFor(
+      (m) => forUser('session.revoked', user.userId)(m) && m.payload.data.reason === 'password-reset',
+    );
 
     // session.revoked by sign-out
     const third = await signUpUser(server.url);
     secrets.push(third.accessToken, third.refreshToken);
     await gql(server.url, SIGN_OUT, {}, bearer(third.accessToken));
-    await receiver.waitFor((m) => forUser('session.revoked', third.userId)(m) && m.payload.data.reason === 'sign-out');
+    await receiver.waitFor(
+      (m) => forUser('session.revoked', third.userId)(m) && m.payload.data.reason === 'sign-out',
+    );
 
     // user.locked: the failure that reaches the hard lock (a policy of 3 here; 100 by default).
     const services = server.app.services;
-    const counter = new LoginFailureCounter(null, 'webhook-test:', services.metrics, services.logger, services.emailHash, {
-      policy: { freeFailures: 5, baseDelaySeconds: 1, maxDelaySeconds: 1, hardLimit: 3, retentionSeconds: 600 },
-    });
+    const counter = new LoginFailureCounter(
+      null,
+      'webhook-test:',
+      services.metrics,
+      services.logger,
+      services.emailHash,
+      {
+        policy: {
+          freeFailures: 5,
+          baseDelaySeconds: 1,
+          maxDelaySeconds: 1,
+          hardLimit: 3,
+          retentionSeconds: 600,
+        },
+      },
+    );
     const method = new PasswordMethod(services.passwords, counter, services.webhooks);
     for (let i = 0; i < 3; i++) {
-      const refusal = await method.prove(services.orm.em.fork(), { email: third.email, password: 'wrong password 123' }, {
-        ip: '127.0.0.1',
-        userAgent: 'test',
-      });
+      const refusal = await method.prove(
+        services.orm.em.fork(),
+        { email: third.email, password: 'wrong password 123' },
+        {
+          ip: '127.0.0.1',
+          userAgent: 'test',
+        },
+      );
       expect(refusal.kind).toBe('invalid-credentials');
     }
     const locked = await receiver.waitFor(forUser('user.locked', third.userId));
-    expect(receiver.received.filter((m) => m === locked || forUser('user.locked', third.userId)(m))).toHaveLength(1);
+    expect(
+      receiver.received.filter((m) => m === locked || forUser('user.locked', third.userId)(m)),
+    ).toHaveLength(1);
 
     const seen = new Set(receiver.received.map((m) => m.payload.type));
     for (const type of EXISTING_EVENTS) expect(seen, type).toContain(type);
@@ -194,7 +233,12 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     const asAdmin = bearer(admin.accessToken);
 
     // Not an admin: refused, nothing created.
-    const refused = await gql(server.url, CREATE_ENDPOINT, { url: receiver.url, events: ['user.created'] }, bearer(plain.accessToken));
+    const refused = await gql(
+      server.url,
+      CREATE_ENDPOINT,
+      { url: receiver.url, events: ['user.created'] },
+      bearer(plain.accessToken),
+    );
     expect(refused.body.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     expect(refused.body.data).toBeNull();
 
@@ -202,45 +246,102 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     expect(bad.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(bad.body.errors?.[0]?.message).toMatch(/Unknown event type/);
 
-    const created = await gql(server.url, CREATE_ENDPOINT, { url: receiver.url, events: ['user.created'], description: 'crm' }, asAdmin);
-    const { secret, endpoint } = created.body.data?.createWebhookEndpoint as { secret: string; endpoint: { id: string; events: string[]; enabled: boolean } };
+    const created = await gql(
+      server.url,
+      CREATE_ENDPOINT,
+      { url: receiver.url, events: ['user.created'], description: 'crm' },
+      asAdmin,
+    );
+    const { secret, endpoint } = created.body.data?.createWebhookEndpoint as {
+      secret: string;
+      endpoint: { id: string; events: string[]; enabled: boolean };
+    };
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(endpoint.events).toEqual(['user.created']);
     expect(endpoint.enabled).toBe(true);
     // The secret is sealed at rest and never shown again.
-    const row = await server.app.services.orm.em.fork().findOneOrFail(WebhookEndpoint, { id: endpoint.id }, { disableIdentityMap: true });
+    const row = await server.app.services.orm.em
+      .fork()
+      .findOneOrFail(WebhookEndpoint, { id: endpoint.id }, { disableIdentityMap: true });
     expect(row.secret).not.toContain(secret.slice(6));
     const listed = await gql(server.url, `query { webhookEndpoints { id url } }`, {}, asAdmin);
     expect(JSON.stringify(listed.body.data)).not.toContain('whsec_');
 
-    const test = await gql(server.url, `mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id eventId status } }`, { id: endpoint.id }, asAdmin);
+    const test = await gql(
+      server.url,
+      `mutation($id: ID!) { sendTestWebhook(endpointId: $id) { id eventId status } }`,
+      { id: endpoint.id },
+      asAdmin,
+    );
     const testDelivery = test.body.data?.sendTestWebhook as { id: string; eventId: string };
     const arrived = await receiver.waitFor((m) => m.id === testDelivery.eventId);
     expect(arrived.payload.type).toBe('webhook.test');
     expect(() => receiver.verify(arrived, secret)).not.toThrow();
 
-    const rotated = await gql(server.url, `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { previousSecretExpiresAt } } }`, { id: endpoint.id }, asAdmin);
+    const rotated = await gql(
+      server.url,
+      `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret endpoint { previousSecretExpiresAt } } }`,
+      { id: endpoint.id },
+      asAdmin,
+    );
     const newSecret = rotated.body.data?.rotateWebhookSecret.secret as string;
     expect(newSecret).toMatch(/^whsec_/);
     expect(rotated.body.data?.rotateWebhookSecret.endpoint.previousSecretExpiresAt).not.toBeNull();
 
-    const updated = await gql(server.url, `mutation($id: ID!) { updateWebhookEndpoint(id: $id, events: ["user.created", "session.created"], description: "crm v2") { events description } }`, { id: endpoint.id }, asAdmin);
-    expect(updated.body.data?.updateWebhookEndpoint).toEqual({ events: ['user.created', 'session.created'], description: 'crm v2' });
+    const updated = await gql(
+      server.url,
+      `mutation($id: ID!) { updateWebhookEndpoint(id: $id, events: ["user.created", "session.created"], description: "crm v2") { events description } }`,
+      { id: endpoint.id },
+      asAdmin,
+    );
+    expect(updated.body.data?.updateWebhookEndpoint).toEqual({
+      events: ['user.created', 'session.created'],
+      description: 'crm v2',
+    });
 
     await server.app.services.webhookDispatcher.tick();
-    const page = await gql(server.url, `query($id: ID!) { webhookDeliveries(endpointId: $id, status: delivered, first: 1) { nodes { id eventType status attempts lastStatusCode } pageInfo { hasNextPage endCursor } } }`, { id: endpoint.id }, asAdmin);
-    const connection = page.body.data?.webhookDeliveries as { nodes: { id: string; status: string }[]; pageInfo: { endCursor: string } };
+    const page = await gql(
+      server.url,
+      `query($id: ID!) { webhookDeliveries(endpointId: $id, status: delivered, first: 1) { nodes { id eventType status attempts lastStatusCode } pageInfo { hasNextPage endCursor } } }`,
+      { id: endpoint.id },
+      asAdmin,
+    );
+    const connection = page.body.data?.webhookDeliveries as {
+      nodes: { id: string; status: string }[];
+      pageInfo: { endCursor: string };
+    };
     expect(connection.nodes).toHaveLength(1);
     expect(connection.nodes[0]!.status).toBe('delivered');
 
-    const again = await gql(server.url, `mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id status } }`, { id: testDelivery.id }, asAdmin);
+    const again = await gql(
+      server.url,
+      `mutation($id: ID!) { redeliverWebhook(deliveryId: $id) { id status } }`,
+      { id: testDelivery.id },
+      asAdmin,
+    );
     expect(again.body.data?.redeliverWebhook.status).toBe('pending');
-    await receiver.waitFor((m) => m.id === testDelivery.eventId && receiver.received.filter((r) => r.id === testDelivery.eventId).length >= 2);
-    expect(() => receiver.verify(receiver.received.filter((r) => r.id === testDelivery.eventId)[1]!, newSecret)).not.toThrow();
+    await receiver.waitFor(
+      (m) =>
+        m.id === testDelivery.eventId &&
+        receiver.received.filter((r) => r.id === testDelivery.eventId).length >= 2,
+    );
+    expect(() =>
+      receiver.verify(receiver.received.filter((r) => r.id === testDelivery.eventId)[1]!, newSecret),
+    ).not.toThrow();
 
-    const deleted = await gql(server.url, `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`, { id: endpoint.id }, asAdmin);
+    const deleted = await gql(
+      server.url,
+      `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`,
+      { id: endpoint.id },
+      asAdmin,
+    );
     expect(deleted.body.data?.deleteWebhookEndpoint).toBe(true);
-    const gone = await gql(server.url, `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`, { id: endpoint.id }, asAdmin);
+    const gone = await gql(
+      server.url,
+      `mutation($id: ID!) { rotateWebhookSecret(id: $id) { secret } }`,
+      { id: endpoint.id },
+      asAdmin,
+    );
     expect(gone.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     for (const mutation of [
       `mutation($id: ID!) { deleteWebhookEndpoint(id: $id) }`,
@@ -260,7 +361,12 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
       inTransaction(em, async (tx) => {
         await server.app.services.webhooks.emit(tx, {
           type: 'user.created',
-          data: { userId: '00000000-0000-4000-8000-000000000000', email: 'x@example.com', emailVerified: false, createdAt: new Date().toISOString() },
+          data: {
+            userId: '00000000-0000-4000-8000-000000000000',
+            email: 'x@example.com',
+            emailVerified: false,
+            createdAt: new Date().toISOString(),
+          },
         });
         throw new Error('the change failed');
       }),
@@ -272,9 +378,13 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     expect(again.body.data?.signUp.__typename).toBe('EmailTaken');
     await server.app.services.webhookDispatcher.tick();
     const rows = await em.find(WebhookDelivery, { endpointId: endpoint.id }, { disableIdentityMap: true });
-    const payloads = rows.map((row) => JSON.parse(server.app.services.webhooks.openPayload(row)) as { data: { email: string } });
+    const payloads = rows.map(
+      (row) => JSON.parse(server.app.services.webhooks.openPayload(row)) as { data: { email: string } },
+    );
     expect(payloads.map((p) => p.data.email)).toEqual([email]);
-    expect(receiver.received.some((m) => m.payload.data.userId === '00000000-0000-4000-8000-000000000000')).toBe(false);
+    expect(
+      receiver.received.some((m) => m.payload.data.userId === '00000000-0000-4000-8000-000000000000'),
+    ).toBe(false);
   });
 });
 
@@ -310,7 +420,12 @@ describe('webhook delivery, retries and replicas (postgresql, clock controlled)'
         tx,
         {
           type,
-          data: { userId: crypto.randomUUID(), email: uniqueEmail(), emailVerified: false, createdAt: now.toISOString() },
+          data: {
+            userId: crypto.randomUUID(),
+            email: uniqueEmail(),
+            emailVerified: false,
+            createdAt: now.toISOString(),
+          },
         },
         now,
       ),
@@ -379,7 +494,9 @@ describe('webhook delivery, retries and replicas (postgresql, clock controlled)'
     expect(row!.status).toBe('failed');
     expect(row!.failedAt!.getTime() - t0.getTime()).toBeGreaterThanOrEqual(3 * DAY_MS);
     expect(row!.attempts).toBeGreaterThan(3);
-    const after = await server.app.services.orm.em.fork().findOneOrFail(WebhookEndpoint, { id: endpoint.id }, { disableIdentityMap: true });
+    const after = await server.app.services.orm.em
+      .fork()
+      .findOneOrFail(WebhookEndpoint, { id: endpoint.id }, { disableIdentityMap: true });
     expect(after.disabledAt).not.toBeNull();
     expect(after.disabledReason).toBe('failing');
     // The admins hear of it.
@@ -394,7 +511,10 @@ describe('webhook delivery, retries and replicas (postgresql, clock controlled)'
     const receiver = await startWebhookReceiver();
     try {
       const { endpoint, secret: oldSecret } = await endpointFor(server, receiver.url, ['user.created']);
-      const rotated = await server.app.services.webhookEndpoints.rotateSecret(server.app.services.orm.em.fork(), endpoint.id);
+      const rotated = await server.app.services.webhookEndpoints.rotateSecret(
+        server.app.services.orm.em.fork(),
+        endpoint.id,
+      );
       if (rotated.kind !== 'rotated') throw new Error('rotation failed');
       expect(rotated.secret).toMatch(/^whsec_/);
       expect(rotated.secret).not.toBe(oldSecret);
@@ -419,7 +539,10 @@ describe('webhook delivery, retries and replicas (postgresql, clock controlled)'
 
   it('delivers after the lease expires when the replica sending it dies mid-delivery (two instances)', async () => {
     const receiver = await startWebhookReceiver();
-    const other = await startServer(database, { WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true', WEBHOOK_POLL_INTERVAL_MS: '0' });
+    const other = await startServer(database, {
+      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+      WEBHOOK_POLL_INTERVAL_MS: '0',
+    });
     let otherClosed = false;
     try {
       receiver.answers.push('hang');
@@ -465,12 +588,18 @@ describe('webhook delivery, retries and replicas (postgresql, clock controlled)'
         'http://[::1]:8080/hooks',
         'http://[::ffff:127.0.0.1]/hooks',
       ]) {
-        const refused = await strict.app.services.webhookEndpoints.create(em, { url, events: ['user.created'], description: null });
+        const refused = await strict.app.services.webhookEndpoints.create(em, {
+          url,
+          events: ['user.created'],
+          description: null,
+        });
         expect(refused.kind, url).toBe('invalid');
       }
       // A name that resolved elsewhere at registration (created where the flag is on) is checked
       // again at delivery, after DNS: localhost → 127.0.0.1 is refused then (DNS rebinding).
-      const { endpoint } = await endpointFor(server, `http://localhost:${receiver.port}/hooks`, ['user.created']);
+      const { endpoint } = await endpointFor(server, `http://localhost:${receiver.port}/hooks`, [
+        'user.created',
+      ]);
       const t0 = new Date();
       await emitOne('user.created', t0);
       await strict.app.services.webhookDispatcher.tick(t0);

@@ -49,7 +49,11 @@ export async function markEmailVerified(
   if (user.emailVerifiedAt !== null) return false;
   const now = new Date();
   const write = async (tx: EntityManager) => {
-    const updated = await tx.nativeUpdate(User, { id: user.id, emailVerifiedAt: null }, { emailVerifiedAt: now });
+    const updated = await tx.nativeUpdate(
+      User,
+      { id: user.id, emailVerifiedAt: null },
+      { emailVerifiedAt: now },
+    );
     if (updated === 1) {
       await webhooks.emit(tx, {
         type: 'user.email_verified',
