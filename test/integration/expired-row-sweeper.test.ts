@@ -12,6 +12,8 @@ import {
   Session,
   SigningKey,
   User,
+  WebhookDelivery,
+  WebhookEndpoint,
 } from '../../src/storage/entities/index.js';
 import type { OneTimeTokenPurpose } from '../../src/storage/entities/index.js';
 import { ExpiredRowSweeper } from '../../src/storage/expired-row-sweeper.js';
@@ -146,6 +148,35 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       make.mail({ createdAt: ago(60 * DAY), failedAt: null }),
     ];
     await em.flush();
+    // Webhook deliveries: ended (delivered or failed) over 14 days ago go; recent or pending ones stay.
+    const endpointId = crypto.randomUUID();
+    const webhooks = fork();
+    await webhooks.insert(
+      WebhookEndpoint,
+      Object.assign(new WebhookEndpoint(), {
+        id: endpointId,
+        url: 'https://hooks.example/x',
+        events: 'user.created',
+        secret: 'sealed',
+      }),
+    );
+    const delivery = (fields: Partial<WebhookDelivery>) =>
+      Object.assign(new WebhookDelivery(), {
+        endpointId,
+        eventId: crypto.randomUUID(),
+        eventType: 'user.created',
+        payload: 'sealed',
+        ...fields,
+      });
+    const webhookGone = [
+      delivery({ status: 'delivered', createdAt: ago(20 * DAY), deliveredAt: ago(20 * DAY) }),
+      delivery({ status: 'failed', createdAt: ago(20 * DAY), failedAt: ago(17 * DAY) }),
+    ];
+    const webhookKept = [
+      delivery({ status: 'delivered', createdAt: ago(DAY), deliveredAt: ago(DAY) }),
+      delivery({ status: 'pending', createdAt: ago(2 * DAY), nextAttemptAt: fromNow(HOUR) }),
+    ];
+    await webhooks.insertMany(WebhookDelivery, [...webhookGone, ...webhookKept]);
 
     const check = fork();
     const auditBefore = await check.find(AuditEvent, {}, { orderBy: { id: 'asc' } });
@@ -164,7 +195,11 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       refresh_tokens: { rows: goneTokens.length, batches: 2 },
       sessions: { rows: 2, batches: 1 },
       mail_outbox: { rows: 1, batches: 1 },
+      webhook_deliveries: { rows: 2, batches: 1 },
     });
+    expect(idsOf(await fork().find(WebhookDelivery, {}), (d) => d.id)).toEqual(
+      idsOf(webhookKept, (d) => d.id),
+    );
 
     const after = fork();
     expect(idsOf(await after.find(Session, { user: live.userId }, { fields: ['id'] }), (s) => s.id)).toEqual(
@@ -209,13 +244,14 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       refresh_tokens: goneTokens.length,
       sessions: 2,
       mail_outbox: 1,
+      webhook_deliveries: 2,
     });
     const exposed = await (await fetch(`${ctx.server.url}/metrics`)).text();
     expect(exposed).toContain('plinto_expired_rows_deleted_total{table="sessions"} 2');
 
     // A second pass finds nothing more.
     const second = await ctx.server.app.services.expiredRowSweeper.sweepOnce();
-    expect(Object.values(second).map((t) => t.rows)).toEqual([0, 0, 0, 0, 0]);
+    expect(Object.values(second).map((t) => t.rows)).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   it('deletes a backlog larger than one batch, at most 1000 rows per statement', async () => {
