@@ -87,6 +87,11 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     await smtp?.close();
     await database?.drop();
   });
+  // Tests run in any order: each starts with no endpoint and an empty receiver.
+  afterEach(async () => {
+    await server.app.services.orm.em.fork().nativeDelete(WebhookEndpoint, {});
+    receiver.received.length = 0;
+  });
 
   it('sends every existing event, signed, after the action that causes it; no payload holds a secret', async () => {
     const { secret } = await endpointFor(server, receiver.url);
