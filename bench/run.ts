@@ -22,6 +22,9 @@ import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { printProfile, summariseProfile } from './profile.js';
+import { createServer as createHttpServer } from 'node:http';
+import { SecretBox } from '../src/security/crypto.js';
+import { PAYLOAD_PURPOSE } from '../src/webhooks/webhook-outbox.js';
 
 const DURATION = Number(process.env.BENCH_DURATION ?? 15);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 3);
@@ -155,6 +158,39 @@ async function post(url: string, body: string, headers: Record<string, string> =
 
 const SIGN_IN = `mutation($email: String!, $password: String!) { signIn(input: {email: $email, password: $password}) { __typename ... on SignInSuccess { tokens { accessToken refreshToken } } } }`;
 const SIGN_UP = `mutation($email: String!, $password: String!) { signUp(input: {email: $email, password: $password}) { __typename ... on SignInSuccess { tokens { accessToken refreshToken } } } }`;
+/** Deliveries the dispatcher scenario queues at once (BENCH_WEBHOOK_DELIVERIES; the smoke run uses few). */
+const WEBHOOK_DELIVERIES = Number(process.env.BENCH_WEBHOOK_DELIVERIES ?? 5000);
+const CREATE_ENDPOINT = `mutation($url: String!) { createWebhookEndpoint(url: $url, events: ["user.created", "session.created"], description: "bench") { endpoint { id } } }`;
+
+/** A local webhook receiver: answers 204 at once and counts what it got, with the time of each. */
+async function startReceiver(): Promise<{
+  url: string;
+  count: () => number;
+  times: number[];
+  close: () => void;
+}> {
+  const times: number[] = [];
+  const server = createHttpServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      times.push(performance.now());
+      res.statusCode = 204;
+      res.end();
+    });
+  });
+  const port = await freePort();
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    count: () => times.length,
+    times,
+    close: () => {
+      server.closeAllConnections();
+      server.close();
+    },
+  };
+}
+
 const REFRESH = `mutation($t: String) { refreshSession(refreshToken: $t) { __typename ... on SignInSuccess { tokens { refreshToken } } } }`;
 const ME = `query { me { id email } }`;
 
@@ -304,6 +340,9 @@ async function main(): Promise<void> {
     // The adminUsers scenario authenticates with one API key; its per-key limit would cap the run.
     API_KEY_RATE_LIMIT_PER_MINUTE: '100000',
     LOG_LEVEL: LOG_LEVEL,
+    // The webhook scenarios deliver to a receiver on loopback (over http), and their admin has a password only.
+    WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+    ADMIN_REQUIRE_MFA: 'false',
   };
   execFileSync('node', ['dist/src/cli/migrate.js'], { env, stdio: 'inherit' });
   // The runtime the server runs on: under npm run bench, the pinned `node` package (node_modules/.bin).
@@ -457,6 +496,108 @@ async function main(): Promise<void> {
         }),
       );
       results.push(signUp);
+    }
+
+    if (want('webhooks')) {
+      // An admin registers an endpoint on a local receiver; then sign-up runs again with it registered
+      // (each sign-up now writes user.created + session.created deliveries in its transactions).
+      const receiver = await startReceiver();
+      const db = new pg.Client({ connectionString: dbUrl.toString() });
+      await db.connect();
+      try {
+        await db.query(`update users set roles = ',admin,' where email = $1`, [users[0]]);
+        const created = await post(url, gqlBody(CREATE_ENDPOINT, { url: receiver.url }), {
+          authorization: `Bearer ${sessions[0]!.accessToken}`,
+        });
+        const endpointId = created.data?.createWebhookEndpoint?.endpoint?.id as string | undefined;
+        if (!endpointId) throw new Error(`createWebhookEndpoint failed: ${JSON.stringify(created)}`);
+
+        console.log('signUp with a webhook endpoint…');
+        let w = 0;
+        const withEndpoint = await hashingScenario('signUp (webhook endpoint registered)', {
+          url,
+          method: 'POST',
+          connections: CORES * 4,
+          duration: DURATION,
+          headers: { 'content-type': 'application/json' },
+          requests: [
+            {
+              setupRequest: (request) => ({
+                ...request,
+                body: gqlBody(SIGN_UP, {
+                  email: `hooked-${w++}-${randomBytes(4).toString('hex')}@example.com`,
+                  password: PASSWORD,
+                }),
+              }),
+            },
+          ],
+        });
+        const plain = results.find((r) => r.name === 'signUp');
+        if (plain && plain.requestsPerSecond > 0) {
+          withEndpoint.note += `; ${Math.round((withEndpoint.requestsPerSecond / plain.requestsPerSecond) * 100)}% of signUp without one`;
+        }
+        results.push(withEndpoint);
+
+        console.log(`webhook dispatcher: ${WEBHOOK_DELIVERIES} deliveries…`);
+        await settle(base);
+        // Queued straight into the outbox (sealed with the server's AUTH_SECRET, as emit does), then
+        // timed from the first to the last arrival at the receiver: the dispatchers' own rate.
+        const box = new SecretBox(env.AUTH_SECRET);
+        const deadline = Date.now() + 30_000;
+        while (Date.now() < deadline) {
+          const pending = await db.query(
+            `select count(*)::int as n from webhook_deliveries where status = 'pending'`,
+          );
+          if (pending.rows[0].n === 0) break;
+          await new Promise((resolve) => setTimeout(resolve, 200));
+        }
+        const already = receiver.count();
+        const now = new Date();
+        for (let start = 0; start < WEBHOOK_DELIVERIES; start += 500) {
+          const rows = Array.from({ length: Math.min(500, WEBHOOK_DELIVERIES - start) }, () => {
+            const eventId = crypto.randomUUID();
+            const payload = box.seal(
+              PAYLOAD_PURPOSE,
+              JSON.stringify({
+                type: 'user.created',
+                version: 1,
+                id: eventId,
+                timestamp: now.toISOString(),
+                data: { userId: crypto.randomUUID() },
+              }),
+            );
+            return [crypto.randomUUID(), endpointId, eventId, payload];
+          });
+          const values = rows.map(
+            (_, i) =>
+              `($${i * 4 + 1}, $${i * 4 + 2}, $${i * 4 + 3}, 'user.created', $${i * 4 + 4}, 'pending', 0, $${rows.length * 4 + 1}, $${rows.length * 4 + 1}, $${rows.length * 4 + 1})`,
+          );
+          await db.query(
+            `insert into webhook_deliveries (id, endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at, queued_at) values ${values.join(', ')}`,
+            [...rows.flat(), now],
+          );
+        }
+        const waitUntil = Date.now() + Math.max(60_000, WEBHOOK_DELIVERIES * 20);
+        while (receiver.count() - already < WEBHOOK_DELIVERIES && Date.now() < waitUntil) {
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
+        const arrivals = receiver.times.slice(already);
+        const delivered = arrivals.length;
+        const seconds = delivered > 1 ? (arrivals.at(-1)! - arrivals[0]!) / 1000 : 0;
+        const perSecond = seconds > 0 ? Math.round(((delivered - 1) / seconds) * 10) / 10 : 0;
+        results.push({
+          name: 'webhook dispatcher (local receiver)',
+          requestsPerSecond: perSecond,
+          p50Ms: 0,
+          p99Ms: 0,
+          errors: WEBHOOK_DELIVERIES - Math.min(delivered, WEBHOOK_DELIVERIES),
+          non2xx: 0,
+          note: `${delivered}/${WEBHOOK_DELIVERIES} delivered in ${seconds.toFixed(2)} s (target ≥ 500/s)`,
+        });
+      } finally {
+        await db.end();
+        receiver.close();
+      }
     }
 
     const meOptions = (duration: number, connections = 50): autocannon.Options => ({

@@ -27,6 +27,7 @@ import { EmailLinkResolver } from './resolvers/email-link.resolver.js';
 import { PasswordResolver } from './resolvers/password.resolver.js';
 import { AuditLogResolver } from './resolvers/audit-log.resolver.js';
 import { PasskeyResolver } from './resolvers/passkey.resolver.js';
+import { WebhookResolver } from './resolvers/webhook.resolver.js';
 import { SessionResolver } from './resolvers/session.resolver.js';
 import { SignInResolver } from './resolvers/sign-in.resolver.js';
 import { SignUpResolver } from './resolvers/sign-up.resolver.js';
@@ -111,6 +112,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         services.stepUp,
       ),
     ],
+    [WebhookResolver, new WebhookResolver(services.webhookEndpoints)],
   ]);
   const container: ContainerType = {
     get: (someClass) => {
@@ -297,6 +299,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   const metricsServer = config.metricsPort === null ? null : createServer(metricsApp(serveMetrics));
 
   mailSender.start();
+  services.webhookDispatcher.start();
   expiredRowSweeper.start();
   liveSessionsGauge.start();
   await readiness.report();
@@ -315,7 +318,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     // unfinished sweep stops after its current batch and the next run (or replica) goes on.
     liveSessionsGauge.stop();
     readiness.stopPeriodic();
-    await Promise.all([mailSender.stop(), expiredRowSweeper.stop()]);
+    await Promise.all([mailSender.stop(), services.webhookDispatcher.stop(), expiredRowSweeper.stop()]);
     await orm.close(true);
     stopRedisWatch();
     if (redis) await redis.quit().catch(() => redis.disconnect());

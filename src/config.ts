@@ -111,6 +111,12 @@ const envSchema = z.object({
   OAUTH_PROVIDERS_FILE: z.string().min(1).optional(),
   OAUTH_PROVIDERS: z.string().min(1).optional(),
   OAUTH_REDIRECT_ALLOWLIST: z.string().optional(),
+  // Webhooks (issue 22): delivery to private/loopback addresses only where this says so (tests).
+  WEBHOOK_ALLOW_PRIVATE_NETWORKS: boolFromEnv.optional(),
+  // 0: never on a timer (tests drive `tick(now)` with a clock of their own).
+  WEBHOOK_POLL_INTERVAL_MS: intFromEnv(0, 600000).optional(),
+  WEBHOOK_RETRY_BASE_MS: intFromEnv(10, 3600000).optional(),
+  WEBHOOK_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -293,6 +299,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webauthn,
     oauthProviders,
     oauthRedirectAllowlist,
+    webhookAllowPrivateNetworks: e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false,
+    // Production endpoints are https:// only (development and tests may use http://), unless private
+    // networks are allowed on purpose: a receiver on loopback or an internal network speaks plain http.
+    webhookRequireHttps: production && !(e.WEBHOOK_ALLOW_PRIVATE_NETWORKS ?? false),
+    webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS ?? 1000,
+    webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS ?? 30_000,
+    webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS ?? 14,
   };
   return Object.freeze(config);
 }

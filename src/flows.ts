@@ -129,6 +129,14 @@ export const FLOWS = {
   revokeApiKey: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: [] },
   updateProfile: { rateLimit: { client: rule(30, MINUTE) }, leavesRowsIn: [] },
   deleteAccount: { rateLimit: { client: rule(5, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  // Webhooks (issue 22): admin-only endpoint management. Every flow above that emits an event
+  // also leaves rows in webhook_deliveries (one per subscribed endpoint; swept once ended).
+  createWebhookEndpoint: { rateLimit: { client: rule(20, MINUTE) }, leavesRowsIn: ['webhook_endpoints'] },
+  updateWebhookEndpoint: { rateLimit: { client: rule(30, MINUTE) }, leavesRowsIn: [] },
+  rotateWebhookSecret: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: [] },
+  deleteWebhookEndpoint: { rateLimit: { client: rule(30, MINUTE) }, leavesRowsIn: [] },
+  redeliverWebhook: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: ['webhook_deliveries'] },
+  sendTestWebhook: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['webhook_deliveries'] },
 } as const satisfies Record<string, FlowEntry>;
 
 /**
@@ -144,6 +152,7 @@ export const KEPT_TABLES: Readonly<Record<string, string>> = Object.freeze({
   signing_keys: 'the JWKS history (retired keys stay to explain old tokens)',
   passkeys: 'live until the user removes them (or the account goes)',
   identities: 'linked social sign-in accounts, until unlinked (or the user is deleted)',
+  webhook_endpoints: 'admin-managed configuration, deleted by deleteWebhookEndpoint',
 });
 
 export function isUnlimited(rateLimit: FlowEntry['rateLimit']): rateLimit is { unlimited: string } {

@@ -59,6 +59,11 @@ import type { Orm } from './storage/orm.js';
 import { openDatabase, verifyDatabase, verifyRedis, verifySealedValues } from './startup-checks.js';
 import { createRedisClient } from './storage/redis-client.js';
 import { onUserRowChange } from './storage/user-rows.js';
+import { ADMIN_ROLE, roleLikePattern } from './auth/roles.js';
+import { User } from './storage/entities/index.js';
+import { WEBHOOK_DEFAULTS, WebhookDispatcher } from './webhooks/webhook-dispatcher.js';
+import { WebhookEndpointsService } from './webhooks/webhook-endpoints.service.js';
+import { WebhookOutbox } from './webhooks/webhook-outbox.js';
 
 export interface AppOptions {
   /** Apply pending migrations at start (default MIGRATE_ON_START: development yes, production no). */
@@ -121,6 +126,10 @@ export interface Services {
   social: SocialSignInService;
   /** Stops the Redis health watch (before the deliberate disconnect at shutdown). */
   stopRedisWatch: () => void;
+  /** Webhooks (issue 22): flows call `webhooks.emit(em, event)` inside the change's transaction. */
+  webhooks: WebhookOutbox;
+  webhookDispatcher: WebhookDispatcher;
+  webhookEndpoints: WebhookEndpointsService;
 }
 
 /** The composition root's first half: every service, built once and handed its dependencies. */
@@ -181,15 +190,24 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     metrics,
     config.pwnedPasswordsUrl ? new BreachedPasswords(config.pwnedPasswordsUrl, metrics, logger) : null,
   );
-  const sessions = new SessionService(accessTokens, liveness, box, events, {
-    refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
-    refreshGraceSeconds: config.refreshGraceSeconds,
-    accessTokenTtlSeconds: config.accessTokenTtlSeconds,
-    livenessCacheSeconds: config.sessionLivenessCacheSeconds,
-    sessionMaxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
-    mfaSessionMaxLifetimeSeconds: config.mfaSessionMaxLifetimeSeconds,
-    mfaSessionIdleTimeoutSeconds: config.mfaSessionIdleTimeoutSeconds,
-  });
+  // Flows emit webhook events in their own transactions (src/webhooks/webhook-outbox.ts).
+  const webhooks = new WebhookOutbox(box);
+  const sessions = new SessionService(
+    accessTokens,
+    liveness,
+    box,
+    events,
+    {
+      refreshTokenTtlSeconds: config.refreshTokenTtlSeconds,
+      refreshGraceSeconds: config.refreshGraceSeconds,
+      accessTokenTtlSeconds: config.accessTokenTtlSeconds,
+      livenessCacheSeconds: config.sessionLivenessCacheSeconds,
+      sessionMaxLifetimeSeconds: config.sessionMaxLifetimeSeconds,
+      mfaSessionMaxLifetimeSeconds: config.mfaSessionMaxLifetimeSeconds,
+      mfaSessionIdleTimeoutSeconds: config.mfaSessionIdleTimeoutSeconds,
+    },
+    webhooks,
+  );
   const mailOutbox = new MailOutbox(box);
   const oneTimeTokens = new OneTimeTokenService(config);
   const mailTransport: MailTransport =
@@ -213,6 +231,39 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
       batchSize: 20,
     },
   );
+  const webhookPolicy = {
+    allowPrivateNetworks: config.webhookAllowPrivateNetworks,
+    requireHttps: config.webhookRequireHttps,
+  };
+  const webhookDispatcher = new WebhookDispatcher(() => orm.em.fork(), webhooks, box, metrics, logger, {
+    pollIntervalMs: config.webhookPollIntervalMs,
+    timeoutMs: 10_000,
+    retryBaseMs: config.webhookRetryBaseMs,
+    retryMaxMs: Math.max(6 * 3600 * 1000, config.webhookRetryBaseMs),
+    ...WEBHOOK_DEFAULTS,
+    // Six times one attempt's budget: a live claim is never taken over, a dead one frees in a minute.
+    leaseMs: 60_000,
+    batchSize: 100,
+    concurrency: 16,
+    policy: webhookPolicy,
+  });
+  const webhookEndpoints = new WebhookEndpointsService(box, webhooks, webhookPolicy);
+  // An endpoint disabled after 3 days of failures: every admin is mailed (in the disabling transaction).
+  webhookDispatcher.onEndpointDisabled(async (tx, endpoint, at) => {
+    const admins = await tx.find(User, { roles: { $like: roleLikePattern(ADMIN_ROLE) } } as never, {
+      fields: ['id'],
+      disableIdentityMap: true,
+    });
+    for (const admin of admins) {
+      await mailOutbox.enqueue(tx, {
+        kind: 'webhook-endpoint-disabled',
+        userId: admin.id,
+        endpointId: endpoint.id,
+        url: endpoint.url,
+        at: at.toISOString(),
+      });
+    }
+  });
   const expiredRowSweeper = new ExpiredRowSweeper(() => orm.em.fork(), metrics, logger, {
     intervalSeconds: config.cleanupIntervalSeconds,
     sessionRetentionDays: config.sessionRetentionDays,
@@ -220,11 +271,12 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     failedMailRetentionDays: config.failedMailRetentionDays,
     unverifiedAccountLifetimeSeconds:
       config.signupMode === 'verify-first' ? config.unverifiedAccountLifetimeSeconds : null,
+    webhookRetentionDays: config.webhookRetentionDays,
     batchSize: 1000,
   });
   const totp = new Totp(config.totpIssuer);
   const secondFactor = new SecondFactorService(box, totp, events);
-  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events, mailOutbox);
+  const totpEnrollment = new TotpEnrollmentService(box, totp, secondFactor, events, mailOutbox, webhooks);
   const loginFailures = new LoginFailureCounter(redis, config.redisKeyPrefix, metrics, logger, emailHash, {
     // Lockout the attacker cannot aim: delays per (account, device cookie or network).
     devices: new DeviceCookies(new KeyedHash(config.authSecret, DEVICE_COOKIE_KEY_LABEL)),
@@ -241,8 +293,15 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     { requireVerifiedEmail: config.signupMode === 'verify-first' },
     mfaRecovery,
   );
-  const signUp = new SignUpService(passwords, signInCompletion, events, config.signupMode, mailOutbox);
-  const signIn = new SignInService(new PasswordMethod(passwords, loginFailures), signInCompletion);
+  const signUp = new SignUpService(
+    passwords,
+    signInCompletion,
+    events,
+    config.signupMode,
+    mailOutbox,
+    webhooks,
+  );
+  const signIn = new SignInService(new PasswordMethod(passwords, loginFailures, webhooks), signInCompletion);
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
   const credentialChange = new CredentialChange(sessions);
   const emailVerification = new EmailVerificationService(
@@ -250,8 +309,15 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     mailOutbox,
     signInCompletion,
     credentialChange,
+    webhooks,
   );
-  const magicLinks = new MagicLinkService(oneTimeTokens, mailOutbox, signInCompletion, credentialChange);
+  const magicLinks = new MagicLinkService(
+    oneTimeTokens,
+    mailOutbox,
+    signInCompletion,
+    credentialChange,
+    webhooks,
+  );
   // A reset proves the mailbox: it clears the sign-in failure counter, so a lockout never outlives it.
   const passwordReset = new PasswordResetService(
     passwords,
@@ -261,6 +327,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     events,
     { onPasswordReset: (email) => loginFailures.clear(email) },
     credentialChange,
+    webhooks,
   );
   const stepUp = new StepUpService(config.stepUpMaxAgeSeconds);
   const passwordChange = new PasswordChangeService(
@@ -271,6 +338,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     events,
     stepUp,
     loginFailures,
+    webhooks,
   );
   const reauthentication = new ReauthenticationService(
     new PasswordMethod(passwords, loginFailures),
@@ -359,6 +427,9 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     liveSessionsGauge,
     social,
     stopRedisWatch,
+    webhooks,
+    webhookDispatcher,
+    webhookEndpoints,
   };
   return services;
 }

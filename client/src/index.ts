@@ -1,5 +1,6 @@
 export { PlintoClient, createIdTokenNonce, readSocialCallback } from './plinto-client.js';
 export type { PlintoClientOptions, ReauthenticateRefusal, SocialCallback } from './plinto-client.js';
+export { PlintoWebhookAdmin } from './webhook-admin.js';
 export { PlintoError } from './plinto-error.js';
 export { passkeyResponseJSON } from './passkeys.js';
 export type { PasskeyCredential, PublicKeyCredentialLike } from './passkeys.js';

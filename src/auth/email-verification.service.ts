@@ -6,6 +6,8 @@ import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { CredentialChange } from './credential-change.js';
 import type { CompleteSignIn, CompletedSignIn } from './sign-in/complete-sign-in.js';
 import { EmailLinkMethod } from './sign-in/email-link.method.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EmailLinkRefusal } from './sign-in/email-link.method.js';
 
 export type TokenSignInOutcome = CompletedSignIn | EmailLinkRefusal;
@@ -18,6 +20,7 @@ export class EmailVerificationService {
     private readonly outbox: MailOutbox,
     private readonly completion: CompleteSignIn,
     credentialChange: CredentialChange,
+    webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {
     // Its audit event is `email_verified`: following the link confirms the address and signs in.
     this.method = new EmailLinkMethod(
@@ -28,6 +31,7 @@ export class EmailVerificationService {
       async (em, user) => {
         await this.outbox.enqueue(em, { kind: 'email-verified', userId: user.id });
       },
+      webhooks,
     );
   }
 

@@ -80,6 +80,11 @@ export class LoginFailureCounter {
     this.kind = options.kind ?? 'sign_in';
   }
 
+  /** The hard lock: at this many consecutive failures the account stays locked for `seconds` (or until a reset). */
+  get hardLock(): { failures: number; seconds: number } {
+    return { failures: this.policy.hardLimit, seconds: this.policy.retentionSeconds };
+  }
+
   /**
    * Whether a credential check for this email may run now, from this client. The growing delays
    * are keyed on (account, client), client = a device cookie of this account, else the IP's /24

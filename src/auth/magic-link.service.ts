@@ -7,6 +7,8 @@ import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { CredentialChange } from './credential-change.js';
 import type { CompleteSignIn } from './sign-in/complete-sign-in.js';
 import { EmailLinkMethod } from './sign-in/email-link.method.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 
 export class MagicLinkService {
   private readonly method: EmailLinkMethod;
@@ -16,8 +18,16 @@ export class MagicLinkService {
     private readonly outbox: MailOutbox,
     private readonly completion: CompleteSignIn,
     credentialChange: CredentialChange,
+    webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {
-    this.method = new EmailLinkMethod(tokens, 'magic-link', 'magic_link', credentialChange);
+    this.method = new EmailLinkMethod(
+      tokens,
+      'magic-link',
+      'magic_link',
+      credentialChange,
+      undefined,
+      webhooks,
+    );
   }
 
   /** Always true. Only records a job, so registered and unknown addresses cost the same. */

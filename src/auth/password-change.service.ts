@@ -1,4 +1,6 @@
 import { inTransaction } from '../storage/transaction.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { AuthState } from '../context.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
@@ -35,6 +37,7 @@ export class PasswordChangeService {
     private readonly stepUp: StepUpService,
     /** The sign-in failure counter: a wrong current password is a failed sign-in (same lock). */
     private readonly failures: Pick<LoginFailureCounter, 'check' | 'recordFailure' | 'clear'> | null = null,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   async change(
@@ -64,13 +67,18 @@ export class PasswordChangeService {
     const passwordHash = await this.passwords.hash(check.password);
     const signedOutSessions = await inTransaction(em, async (tx) => {
       // Conditional on the hash just verified: of two concurrent changes only one applies.
+      const now = new Date();
       const updated = await updateUser(
         tx,
         user.id,
         { passwordHash: user.passwordHash },
-        { passwordHash, updatedAt: new Date() },
+        { passwordHash, updatedAt: now },
       );
       if (updated !== 1) return null;
+      await this.webhooks.emit(tx, {
+        type: 'password.changed',
+        data: { userId: user.id, changedAt: now.toISOString(), firstPassword: user.passwordHash === null },
+      });
       // No link mailed and no second-factor challenge begun before the change outlives it.
       await this.credentialChange.endOutstanding(tx, user.id);
       // The owner hears of it with when and from which device (one mail, in this transaction).

@@ -1,4 +1,6 @@
 import { inTransaction } from '../storage/transaction.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
@@ -34,6 +36,7 @@ export class PasswordResetService {
     private readonly events: SecurityEvents,
     private readonly hooks: PasswordResetHooks,
     private readonly credentialChange: CredentialChange,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   /**
@@ -67,10 +70,20 @@ export class PasswordResetService {
       const now = new Date();
       // Following the link proves the mailbox: on a never-verified account it is the first proof,
       // and nothing its unverified holder set up (a second factor, codes, sessions) survives it.
-      await this.credentialChange.claimNeverVerified(tx, user.id, client, now);
+      const claimed = await this.credentialChange.claimNeverVerified(tx, user.id, client, now);
       await updateUser(tx, user.id, {}, { passwordHash, updatedAt: now });
       // No link mailed and no second-factor challenge begun before the reset outlives it.
       await this.credentialChange.endOutstanding(tx, user.id);
+      await this.webhooks.emit(tx, {
+        type: 'password.reset',
+        data: { userId: user.id, resetAt: now.toISOString() },
+      });
+      if (claimed) {
+        await this.webhooks.emit(tx, {
+          type: 'user.email_verified',
+          data: { userId: user.id, email: user.email, verifiedAt: now.toISOString() },
+        });
+      }
       // Whoever held a session may be the reason for the reset: every refresh and access token dies.
       const signedOutSessions = await this.sessions.revokeAll(tx, user.id, 'password-reset', { client });
       // The owner hears of it with when and from which device (one mail, in this transaction).

@@ -13,6 +13,8 @@ import type { RefreshOutcome } from './refresh-rotation.js';
 import type { SessionView, SignedIn } from './session.types.js';
 import { PROFILE_CACHE_FIELD } from './user.service.js';
 import type { UserProfile } from './user.service.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 
 export type { RefreshOutcome } from './refresh-rotation.js';
 export type { SessionView, SignedIn, TokenPair } from './session.types.js';
@@ -52,6 +54,7 @@ export class SessionService {
     box: SecretBox,
     private readonly events: SecurityEvents,
     private readonly settings: SessionSettings,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {
     this.rotation = new RefreshRotation(accessTokens, box, events, settings, (tx, sessionId) =>
       this.revokeWhere(tx, { id: sessionId }, 'refresh-reuse'),
@@ -78,6 +81,18 @@ export class SessionService {
         session: session.id,
         createdAt: now,
         expiresAt: refreshTokenExpiresAt,
+      });
+      await this.webhooks.emit(tx, {
+        type: 'session.created',
+        data: {
+          userId: user.id,
+          sessionId: session.id,
+          amr,
+          createdAt: now.toISOString(),
+          expiresAt: refreshTokenExpiresAt.toISOString(),
+          ip: session.ip,
+          userAgent: session.userAgent,
+        },
       });
     };
     if (em.isInTransaction()) await write(em);
@@ -188,20 +203,36 @@ export class SessionService {
     reason: RevokeReason,
   ): Promise<number> {
     const now = new Date();
-    const live = await em.find(Session, { ...where, revokedAt: null }, { fields: ['id'] });
+    const live = await em.find(Session, { ...where, revokedAt: null }, { fields: ['id', 'user'] });
     if (live.length === 0) return 0;
     const ids = live.map((s) => s.id);
-    const count = await em.nativeUpdate(
-      Session,
-      { id: { $in: ids }, revokedAt: null },
-      {
-        revokedAt: now,
-        revokedReason: reason,
-        gracePairEncrypted: null,
-        graceForTokenHash: null,
-        graceUntil: null,
-      },
-    );
+    // The revocation and its session.revoked webhook event: together or not at all.
+    const write = async (tx: EntityManager) => {
+      const revoked = await tx.nativeUpdate(
+        Session,
+        { id: { $in: ids }, revokedAt: null },
+        {
+          revokedAt: now,
+          revokedReason: reason,
+          gracePairEncrypted: null,
+          graceForTokenHash: null,
+          graceUntil: null,
+        },
+      );
+      const byUser = new Map<string, string[]>();
+      for (const s of live) {
+        const userId = s.user.id;
+        byUser.set(userId, [...(byUser.get(userId) ?? []), s.id]);
+      }
+      for (const [userId, sessionIds] of byUser) {
+        await this.webhooks.emit(tx, {
+          type: 'session.revoked',
+          data: { userId, sessionIds, reason, revokedAt: now.toISOString() },
+        });
+      }
+      return revoked;
+    };
+    const count = em.isInTransaction() ? await write(em) : await inTransaction(em, write);
     // Refused at once by every replica: the access tokens of these sessions are still unexpired JWTs.
     await Promise.all(
       ids.map((id) => this.liveness.set(id, 'revoked', this.settings.accessTokenTtlSeconds + 60)),

@@ -9,6 +9,9 @@ import type { ClientInfo } from './client-info.js';
 import { requireEmail } from './email.js';
 import type { SignedIn } from './session.service.js';
 import type { CompleteSignIn } from './sign-in/complete-sign-in.js';
+import { inTransaction } from '../storage/transaction.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 
 export type SignUpOutcome =
   | { kind: 'signed-in'; signedIn: SignedIn }
@@ -28,6 +31,7 @@ export class SignUpService {
     private readonly events: SecurityEvents,
     private readonly mode: 'verify-first' | 'immediate',
     private readonly outbox: MailOutbox,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   async execute(em: EntityManager, input: SignUpInputData, client: ClientInfo): Promise<SignUpOutcome> {
@@ -73,7 +77,14 @@ export class SignUpService {
     const now = new Date();
     const id = randomUUID();
     try {
-      await em.insert(User, { id, email, passwordHash, createdAt: now, updatedAt: now });
+      // The account and its user.created webhook event: together or not at all.
+      await inTransaction(em, async (tx) => {
+        await tx.insert(User, { id, email, passwordHash, createdAt: now, updatedAt: now });
+        await this.webhooks.emit(tx, {
+          type: 'user.created',
+          data: { userId: id, email, emailVerified: false, createdAt: now.toISOString() },
+        });
+      });
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) return null;
       throw error;

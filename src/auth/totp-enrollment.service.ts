@@ -1,4 +1,6 @@
 import { inTransaction } from '../storage/transaction.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityNoticeEvent } from '../mail/mail-jobs.js';
@@ -25,6 +27,7 @@ export class TotpEnrollmentService {
     private readonly secondFactor: SecondFactorService,
     private readonly events: SecurityEvents,
     private readonly outbox: MailOutbox,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   /** A new pending secret; nothing changes for sign-in until it is confirmed with a code. */
@@ -73,6 +76,10 @@ export class TotpEnrollmentService {
         },
       );
       if (won !== 1) return null;
+      await this.webhooks.emit(tx, {
+        type: 'mfa.enabled',
+        data: { userId, method: 'totp', enabledAt: now.toISOString() },
+      });
       const fresh = await replaceRecoveryCodes(tx, this.box, userId);
       await this.notify(tx, userId, 'mfa-enabled', client, now);
       return fresh;
@@ -110,6 +117,10 @@ export class TotpEnrollmentService {
       if (won !== 1) return false;
       await tx.nativeDelete(RecoveryCode, { user: userId });
       await this.notify(tx, userId, 'mfa-disabled', client, now);
+      await this.webhooks.emit(tx, {
+        type: 'mfa.disabled',
+        data: { userId, method: 'totp', disabledAt: now.toISOString() },
+      });
       return true;
     });
     if (disabled) await this.events.record({ kind: 'mfa_disabled', result: 'success', userId, client });

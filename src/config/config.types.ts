@@ -121,4 +121,12 @@ export interface Config {
   readonly oauthProviders: readonly OAuthProviderConfig[];
   /** OAUTH_REDIRECT_ALLOWLIST: origins and app schemes (`com.example.app:`) a social sign-in may return to. */
   readonly oauthRedirectAllowlist: readonly string[];
+  /** WEBHOOK_ALLOW_PRIVATE_NETWORKS: deliver to loopback/private addresses (tests; never in a real deployment). */
+  readonly webhookAllowPrivateNetworks: boolean;
+  readonly webhookRequireHttps: boolean;
+  readonly webhookPollIntervalMs: number;
+  /** First retry delay; doubles per attempt (capped at 6 h, ±20 % jitter) for up to 3 days. */
+  readonly webhookRetryBaseMs: number;
+  /** Days delivered and failed deliveries are kept (webhookDeliveries history) before the sweeper deletes them. */
+  readonly webhookRetentionDays: number;
 }

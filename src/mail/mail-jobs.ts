@@ -23,7 +23,18 @@ export type MailJob =
   | { kind: 'admin-invite'; userId: string }
   /** deleteAccount / adminDeleteUser: the account is gone, so the job carries the address (sealed in the outbox). */
   | { kind: 'account-deleted'; to: string }
+  | WebhookEndpointDisabledJob
   | SecurityNoticeJob;
+
+/** To one admin: a webhook endpoint failed every delivery for 3 days and was disabled (issue 22). */
+export interface WebhookEndpointDisabledJob {
+  kind: 'webhook-endpoint-disabled';
+  userId: string;
+  endpointId: string;
+  url: string;
+  /** ISO time it was disabled. */
+  at: string;
+}
 
 /**
  * Something changed on the account that its owner must hear about (account-integrity issue):
@@ -121,6 +132,8 @@ export class MailComposer {
       }
       case 'security-notice':
         return templates.securityNotice(to, job);
+      case 'webhook-endpoint-disabled':
+        return templates.webhookEndpointDisabled(to, job.url, job.at);
     }
   }
 }

@@ -183,6 +183,15 @@ export const templates = {
       ],
     }),
 
+  webhookEndpointDisabled: (to: string, url: string, at: string): MailMessage =>
+    render(to, {
+      subject: 'A webhook endpoint was disabled',
+      paragraphs: [
+        `Every delivery to the webhook endpoint ${url} failed for 3 days, so it was disabled at ${new Date(at).toUTCString()}.`,
+        'Its failed deliveries are listed by webhookDeliveries. Fix the receiver, then turn the endpoint on again with updateWebhookEndpoint (enabled: true) and redeliver what it missed with redeliverWebhook.',
+      ],
+    }),
+
   emailVerified: (to: string): MailMessage =>
     render(to, {
       subject: 'Your email address is confirmed',

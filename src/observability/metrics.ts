@@ -115,6 +115,38 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly webhookDeliveries = new Counter({
+    name: 'plinto_webhook_deliveries_total',
+    help: 'Webhook delivery attempts by endpoint id and outcome (delivered, retry, failed)',
+    labelNames: ['endpoint', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly webhookDeliveryDuration = new Histogram({
+    name: 'plinto_webhook_delivery_duration_seconds',
+    help: 'Time of one webhook POST, answer or failure',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [this.registry],
+  });
+
+  readonly webhookQueueDepth = new Gauge({
+    name: 'plinto_webhook_queue_depth',
+    help: 'Webhook deliveries waiting (pending, due or backing off)',
+    registers: [this.registry],
+  });
+
+  readonly webhookOldestPendingSeconds = new Gauge({
+    name: 'plinto_webhook_oldest_pending_seconds',
+    help: 'Age of the oldest pending webhook delivery',
+    registers: [this.registry],
+  });
+
+  readonly webhookEndpointsDisabled = new Counter({
+    name: 'plinto_webhook_endpoints_disabled_total',
+    help: 'Webhook endpoints disabled after 3 days of failed deliveries',
+    registers: [this.registry],
+  });
+
   readonly mailOutboxDepth = new Gauge({
     name: 'plinto_mail_outbox_depth',
     help: 'Mails waiting in the outbox',

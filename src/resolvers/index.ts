@@ -11,6 +11,7 @@ import { StepUpResolver } from './step-up.resolver.js';
 import { SocialResolver } from './social.resolver.js';
 import { AdminResolver } from './admin.resolver.js';
 import { SelfServiceResolver } from './self-service.resolver.js';
+import { WebhookResolver } from './webhook.resolver.js';
 
 /** Every resolver class, in schema order. A new resolver is added here and constructed in app.ts. */
 export const resolverClasses = [
@@ -27,4 +28,5 @@ export const resolverClasses = [
   SocialResolver,
   AdminResolver,
   SelfServiceResolver,
+  WebhookResolver,
 ] as const;

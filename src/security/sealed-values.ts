@@ -2,7 +2,16 @@ import type { EntityManager, EntityName, FilterQuery } from '@mikro-orm/core';
 import { GRACE_SEAL_PURPOSE } from '../auth/refresh-rotation.js';
 import { TOTP_SEAL_PURPOSE } from '../auth/second-factor.service.js';
 import { JOB_PURPOSE, MESSAGE_PURPOSE } from '../mail/mail-outbox.js';
-import { MailOutboxEntry, Session, SigningKey, User } from '../storage/entities/index.js';
+import {
+  MailOutboxEntry,
+  Session,
+  SigningKey,
+  User,
+  WebhookDelivery,
+  WebhookEndpoint,
+} from '../storage/entities/index.js';
+import { SECRET_PURPOSE as WEBHOOK_SECRET_PURPOSE } from '../webhooks/webhook-dispatcher.js';
+import { PAYLOAD_PURPOSE as WEBHOOK_PAYLOAD_PURPOSE } from '../webhooks/webhook-outbox.js';
 import { SealedValueError } from './crypto.js';
 import type { SecretBox } from './crypto.js';
 import { SIGNING_KEY_SEAL_PURPOSE } from './signing-keys.js';
@@ -29,6 +38,9 @@ export const SEALED_COLUMNS: readonly SealedColumn[] = [
   column('refresh grace pairs', Session, 'id', 'gracePairEncrypted', GRACE_SEAL_PURPOSE),
   column('waiting mail jobs', MailOutboxEntry, 'id', 'payload', JOB_PURPOSE),
   column('waiting mail messages', MailOutboxEntry, 'id', 'message', MESSAGE_PURPOSE),
+  column('webhook signing secrets', WebhookEndpoint, 'id', 'secret', WEBHOOK_SECRET_PURPOSE),
+  column('previous webhook signing secrets', WebhookEndpoint, 'id', 'previousSecret', WEBHOOK_SECRET_PURPOSE),
+  column('webhook payloads', WebhookDelivery, 'id', 'payload', WEBHOOK_PAYLOAD_PURPOSE),
 ];
 
 function column<T extends object>(

@@ -12,6 +12,7 @@ import {
   RefreshToken,
   Session,
   User,
+  WebhookDelivery,
 } from './entities/index.js';
 
 export interface ExpiredRowSweeperSettings {
@@ -29,6 +30,8 @@ export interface ExpiredRowSweeperSettings {
    * accounts are ordinary accounts).
    */
   unverifiedAccountLifetimeSeconds?: number | null;
+  /** Days a delivered or failed webhook delivery stays (its history in webhookDeliveries); default 14. */
+  webhookRetentionDays?: number;
   /** Rows per DELETE: short statements hold few locks and never stall the flows that share the tables. */
   batchSize: number;
 }
@@ -48,6 +51,7 @@ export const SWEPT_TABLES = [
   'oauth_requests',
   'oauth_codes',
   'api_keys',
+  'webhook_deliveries',
 ] as const;
 export type SweptTable = (typeof SWEPT_TABLES)[number];
 
@@ -181,6 +185,11 @@ export class ExpiredRowSweeper {
     // An API key expired or revoked longer ago than sessions are kept: its audit events still name it.
     await this.sweep(report, 'api_keys', ApiKey, 'id', {
       $or: [{ expiresAt: { $lt: sessionCutoff } }, { revokedAt: { $lt: sessionCutoff } }],
+    });
+    // Webhook deliveries that ended (delivered or failed) go after their retention; pending ones never.
+    const webhookCutoff = before(this.settings.webhookRetentionDays ?? 14);
+    await this.sweep(report, 'webhook_deliveries', WebhookDelivery, 'id', {
+      $or: [{ deliveredAt: { $lt: webhookCutoff } }, { failedAt: { $lt: webhookCutoff } }],
     });
     return report;
   }

@@ -15,6 +15,8 @@ import {
   Session,
   SigningKey,
   User,
+  WebhookDelivery,
+  WebhookEndpoint,
 } from '../../src/storage/entities/index.js';
 import type { OneTimeTokenPurpose } from '../../src/storage/entities/index.js';
 import { ExpiredRowSweeper, SWEPT_TABLES } from '../../src/storage/expired-row-sweeper.js';
@@ -181,6 +183,35 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       });
       await em.insert(OAuthCode, { ...row, codeHash: `${_key}-code-${index}`.padEnd(64, '0'), subject: 's' });
     }
+    // Webhook deliveries: ended (delivered or failed) over 14 days ago go; recent or pending ones stay.
+    const endpointId = crypto.randomUUID();
+    const webhooks = fork();
+    await webhooks.insert(
+      WebhookEndpoint,
+      Object.assign(new WebhookEndpoint(), {
+        id: endpointId,
+        url: 'https://hooks.example/x',
+        events: 'user.created',
+        secret: 'sealed',
+      }),
+    );
+    const delivery = (fields: Partial<WebhookDelivery>) =>
+      Object.assign(new WebhookDelivery(), {
+        endpointId,
+        eventId: crypto.randomUUID(),
+        eventType: 'user.created',
+        payload: 'sealed',
+        ...fields,
+      });
+    const webhookGone = [
+      delivery({ status: 'delivered', createdAt: ago(20 * DAY), deliveredAt: ago(20 * DAY) }),
+      delivery({ status: 'failed', createdAt: ago(20 * DAY), failedAt: ago(17 * DAY) }),
+    ];
+    const webhookKept = [
+      delivery({ status: 'delivered', createdAt: ago(DAY), deliveredAt: ago(DAY) }),
+      delivery({ status: 'pending', createdAt: ago(2 * DAY), nextAttemptAt: fromNow(HOUR) }),
+    ];
+    await webhooks.insertMany(WebhookDelivery, [...webhookGone, ...webhookKept]);
 
     const check = fork();
     const auditBefore = await check.find(AuditEvent, {}, { orderBy: { id: 'asc' } });
@@ -219,6 +250,7 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       oauth_codes: { rows: 1, batches: 1 },
       // No API keys in this test (the admin tests make them): nothing to sweep.
       api_keys: { rows: 0, batches: 0 },
+      webhook_deliveries: { rows: 2, batches: 1 },
     });
     expect((await fork().find(OAuthRequest, {})).map((r) => r.stateHash.split('-')[0]).sort()).toEqual([
       'kept',
@@ -228,6 +260,9 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       'kept',
       'live',
     ]);
+    expect(idsOf(await fork().find(WebhookDelivery, {}), (d) => d.id)).toEqual(
+      idsOf(webhookKept, (d) => d.id),
+    );
 
     const after = fork();
     expect(idsOf(await after.find(Session, { user: live.userId }, { fields: ['id'] }), (s) => s.id)).toEqual(
@@ -287,6 +322,7 @@ describe.each(BACKENDS)('expired-row sweeper (%s)', (backend) => {
       oauth_requests: 1,
       oauth_codes: 1,
       api_keys: 0,
+      webhook_deliveries: 2,
     });
     expect((await exposedSessions()) - exposedBefore).toBe(2);
 

@@ -7,6 +7,8 @@ import type { OneTimeTokenService } from '../one-time-token.service.js';
 import type { CredentialChange } from '../credential-change.js';
 import { inTransaction } from '../../storage/transaction.js';
 import type { SignInMethod, SignInProof } from './sign-in-method.js';
+import type { WebhookEmitter } from '../../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../../webhooks/webhook-outbox.js';
 
 export type EmailLinkRefusal = { kind: 'invalid-token'; audit: 'failure' };
 
@@ -29,15 +31,29 @@ export class EmailLinkMethod implements SignInMethod<string, EmailLinkRefusal> {
     readonly auditKind: SecurityEventKind,
     private readonly credentialChange: CredentialChange,
     private readonly onVerified: (em: EntityManager, user: User) => Promise<void> = async () => undefined,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   async prove(em: EntityManager, token: string, client: ClientInfo): Promise<SignInProof | EmailLinkRefusal> {
     const userId = await this.tokens.consume(em, token, this.purpose);
     if (!userId) return { kind: 'invalid-token', audit: 'failure' };
     const now = new Date();
-    const claimed = await inTransaction(em, (tx) =>
-      this.credentialChange.claimNeverVerified(tx, userId, client, now),
-    );
+    const claimed = await inTransaction(em, async (tx) => {
+      const won = await this.credentialChange.claimNeverVerified(tx, userId, client, now);
+      if (won) {
+        const verified = await tx.findOneOrFail(
+          User,
+          { id: userId },
+          { fields: ['email'], disableIdentityMap: true },
+        );
+        // Receivers hear of the verification in the transaction that made it.
+        await this.webhooks.emit(tx, {
+          type: 'user.email_verified',
+          data: { userId, email: verified.email, verifiedAt: now.toISOString() },
+        });
+      }
+      return won;
+    });
     const user = await em.findOne(User, { id: userId }, { disableIdentityMap: true });
     if (!user) return { kind: 'invalid-token', audit: 'failure' };
     if (claimed) await this.onVerified(em, user);

@@ -9,6 +9,8 @@ import { requireEmail } from '../email.js';
 import type { LoginFailureCounter } from '../login-failure-counter.js';
 import type { SignInMethod, SignInProof } from './sign-in-method.js';
 import { updateUser } from '../../storage/user-rows.js';
+import type { WebhookEmitter } from '../../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../../webhooks/webhook-outbox.js';
 
 export interface PasswordInput {
   email: string;
@@ -27,6 +29,7 @@ export class PasswordMethod implements SignInMethod<PasswordInput, PasswordRefus
   constructor(
     private readonly passwords: PasswordService,
     private readonly failures: LoginFailureCounter,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   async prove(
@@ -47,7 +50,20 @@ export class PasswordMethod implements SignInMethod<PasswordInput, PasswordRefus
     }
     const { user, accountId } = await this.verifyPassword(em, email, input.password, client.gone);
     if (!user) {
-      await this.failures.recordFailure(email, client);
+      const failures = await this.failures.recordFailure(email, client);
+      // The failure that reaches the hard lock tells receivers (the counter lives in Redis, not in a
+      // transaction: the event is written on its own, once, by the attempt that locked the account).
+      if (accountId && failures === this.failures.hardLock.failures) {
+        const now = new Date();
+        await this.webhooks.emit(em, {
+          type: 'user.locked',
+          data: {
+            userId: accountId,
+            lockedAt: now.toISOString(),
+            lockedUntil: new Date(now.getTime() + this.failures.hardLock.seconds * 1000).toISOString(),
+          },
+        });
+      }
       // Attributed to the account when there is one, so its owner sees the attempt in the audit log.
       return { kind: 'invalid-credentials', audit: 'failure', accountId };
     }

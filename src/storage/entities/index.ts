@@ -10,6 +10,8 @@ import { Session } from './session.entity.js';
 import { SigningKey } from './signing-key.entity.js';
 import { User } from './user.entity.js';
 import { Identity, OAuthCode, OAuthRequest } from './identity.entity.js';
+import { WebhookDelivery } from './webhook-delivery.entity.js';
+import { WebhookEndpoint } from './webhook-endpoint.entity.js';
 
 export {
   ApiKey,
@@ -27,7 +29,10 @@ export {
   Identity,
   OAuthRequest,
   OAuthCode,
+  WebhookDelivery,
+  WebhookEndpoint,
 };
+export type { WebhookDeliveryStatus } from './webhook-delivery.entity.js';
 export type { OneTimeTokenPurpose } from './one-time-token.entity.js';
 export type { PasskeyChallengePurpose } from './passkey.entity.js';
 
@@ -47,4 +52,6 @@ export const entities = [
   OAuthRequest,
   OAuthCode,
   ApiKey,
+  WebhookEndpoint,
+  WebhookDelivery,
 ];

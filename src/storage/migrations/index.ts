@@ -12,6 +12,7 @@ import { Migration20261202030000_passkeys } from './Migration20261202030000_pass
 import { Migration20261202040000_identities } from './Migration20261202040000_identities.js';
 import { Migration20261202050000_roles } from './Migration20261202050000_roles.js';
 import { Migration20261202050100_admin } from './Migration20261202050100_admin.js';
+import { Migration20261202060000_webhooks } from './Migration20261202060000_webhooks.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
@@ -28,4 +29,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202040000_identities', class: Migration20261202040000_identities },
   { name: 'Migration20261202050000_roles', class: Migration20261202050000_roles },
   { name: 'Migration20261202050100_admin', class: Migration20261202050100_admin },
+  { name: 'Migration20261202060000_webhooks', class: Migration20261202060000_webhooks },
 ];

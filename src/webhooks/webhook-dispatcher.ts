@@ -1,0 +1,482 @@
+import type { EntityManager } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import type { LookupAddress } from 'node:dns';
+import { lookup as dnsLookup } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP } from 'node:net';
+import { Webhook } from 'standardwebhooks';
+import type { Logger } from '../observability/logger.js';
+import type { Metrics } from '../observability/metrics.js';
+import type { SecretBox } from '../security/crypto.js';
+import { inTransaction } from '../storage/transaction.js';
+import { WebhookDelivery, WebhookEndpoint } from '../storage/entities/index.js';
+import type { AddressPolicy } from './address-guard.js';
+import { checkEndpointUrl, hostOf, isForbiddenAddress } from './address-guard.js';
+import type { WebhookOutbox } from './webhook-outbox.js';
+
+export const SECRET_PURPOSE = 'webhook-endpoint-secret';
+const DAY_MS = 86_400_000;
+
+export interface WebhookDispatcherSettings {
+  pollIntervalMs: number;
+  /** One POST's whole budget (connect, send, answer): 10 s. */
+  timeoutMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** A delivery still failing this long after it was queued is marked failed (3 days). */
+  retryWindowMs: number;
+  /** An endpoint whose every attempt failed for this long is disabled (3 days). */
+  disableAfterMs: number;
+  /** How long a claim holds; longer than one attempt can take, so a live claim is never taken over. */
+  leaseMs: number;
+  batchSize: number;
+  /** POSTs in flight at once per replica. */
+  concurrency: number;
+  policy: AddressPolicy;
+}
+
+/** An endpoint was disabled after 3 days of failures: the admins hear of it (see services.ts). */
+export type EndpointDisabledListener = (
+  em: EntityManager,
+  endpoint: WebhookEndpoint,
+  at: Date,
+) => Promise<void>;
+
+export type AttemptOutcome =
+  { ok: true; status: number } | { ok: false; status: number | null; reason: string };
+
+/** Refused before a connection is made: the address the name resolved to is not allowed. */
+class ForbiddenAddressError extends Error {
+  readonly code = 'WEBHOOK_FORBIDDEN_ADDRESS';
+}
+
+/** The whsec_ secret opened from an endpoint row (and the previous one while it still signs). */
+export function signingSecrets(box: SecretBox, endpoint: WebhookEndpoint, now: Date): string[] {
+  const secrets = [box.open(SECRET_PURPOSE, endpoint.secret)];
+  if (endpoint.previousSecret && endpoint.previousSecretRetiredAt && endpoint.previousSecretRetiredAt > now) {
+    secrets.push(box.open(SECRET_PURPOSE, endpoint.previousSecret));
+  }
+  return secrets;
+}
+
+/** Standard Webhooks headers; during a rotation's overlap one signature per secret, space-separated. */
+export function signedHeaders(secrets: string[], id: string, at: Date, body: string): Record<string, string> {
+  return {
+    'content-type': 'application/json',
+    'user-agent': 'Plinto-Webhooks/1',
+    'webhook-id': id,
+    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' '),
+  };
+}
+
+/**
+ * Sends the webhook outbox. Every replica runs one; a due row is claimed with a conditional
+ * update (one replica wins it) that holds for `leaseMs`, so a replica that dies mid-delivery
+ * loses nothing: its claim expires and another replica delivers. Delivery is at-least-once (a
+ * replica that dies after the receiver answered but before it recorded the answer sends again):
+ * receivers de-duplicate by `webhook-id`. Rows are not ordered per endpoint.
+ */
+export class WebhookDispatcher {
+  private running = false;
+  private stopping = false;
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<void> | null = null;
+  private wakeRequested = false;
+  private readonly inFlight = new Set<AbortController>();
+  private readonly agents: { http: http.Agent; https: https.Agent };
+  private onDisabled: EndpointDisabledListener | null = null;
+
+  constructor(
+    private readonly fork: () => EntityManager,
+    private readonly outbox: WebhookOutbox,
+    private readonly box: SecretBox,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+    private readonly settings: WebhookDispatcherSettings,
+  ) {
+    outbox.onEmitted(() => this.wake());
+    const lookup = this.pinnedLookup.bind(this);
+    this.agents = {
+      http: new http.Agent({
+        keepAlive: true,
+        maxSockets: settings.concurrency,
+        lookup,
+      } as http.AgentOptions),
+      https: new https.Agent({
+        keepAlive: true,
+        maxSockets: settings.concurrency,
+        lookup,
+      } as https.AgentOptions),
+    };
+  }
+
+  onEndpointDisabled(listener: EndpointDisabledListener): void {
+    this.onDisabled = listener;
+  }
+
+  /** Polls every pollIntervalMs (0: never on a timer; `tick` still works). */
+  start(): void {
+    if (this.running || this.settings.pollIntervalMs === 0) return;
+    this.running = true;
+    this.schedule(0);
+  }
+
+  wake(): void {
+    if (!this.running) return;
+    if (this.current) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /**
+   * Stops polling and aborts the POSTs in flight (their claims expire and another replica sends
+   * them: the same as a crash, which is what the two-replica test relies on).
+   */
+  async stop(waitMs = 5000): Promise<void> {
+    this.running = false;
+    this.stopping = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    for (const controller of this.inFlight) controller.abort();
+    if (this.current) {
+      await Promise.race([this.current, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
+    }
+    this.agents.http.destroy();
+    this.agents.https.destroy();
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.run(), delayMs);
+    this.timer.unref();
+  }
+
+  private async run(): Promise<void> {
+    this.timer = null;
+    if (!this.running || this.current) return;
+    this.wakeRequested = false;
+    let more = false;
+    this.current = this.tick().then(
+      (full) => {
+        more = full;
+      },
+      (error: unknown) => {
+        const { name, code } = error as { name?: string; code?: string };
+        this.logger.warn(
+          { error: name ?? 'unknown', driverCode: code ?? null },
+          'webhook dispatcher tick failed',
+        );
+      },
+    );
+    await this.current;
+    this.current = null;
+    if (this.running) this.schedule(more || this.wakeRequested ? 0 : this.settings.pollIntervalMs);
+  }
+
+  /** One pass over due deliveries at `now` (tests pass a clock of their own); true when the batch was full. */
+  async tick(now: Date = new Date()): Promise<boolean> {
+    const claimed = await this.claim(this.fork(), now);
+    const endpoints = new Map<string, WebhookEndpoint | null>();
+    const queue = [...claimed];
+    const worker = async () => {
+      for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
+        try {
+          await this.deliver(delivery, endpoints, now);
+        } catch (error) {
+          // The claim expires and the row is tried again; one broken row never stops the others.
+          const { name, code } = error as { name?: string; code?: string };
+          this.logger.error(
+            { error: name ?? 'unknown', driverCode: code ?? null, deliveryId: delivery.id },
+            'webhook delivery failed unexpectedly',
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, claimed.length) }, worker));
+    await this.observeQueue(now);
+    return claimed.length === this.settings.batchSize;
+  }
+
+  private async claim(em: EntityManager, now: Date): Promise<WebhookDelivery[]> {
+    const free = { $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }] };
+    const due = await em.find(
+      WebhookDelivery,
+      { status: 'pending', nextAttemptAt: { $lte: now }, ...free },
+      {
+        fields: ['id'],
+        orderBy: { nextAttemptAt: 'asc' },
+        limit: this.settings.batchSize,
+        disableIdentityMap: true,
+      },
+    );
+    if (due.length === 0) return [];
+    const lockId = randomUUID();
+    // Conditional on each row still being free: of several replicas racing for a row, one wins it.
+    await em.nativeUpdate(
+      WebhookDelivery,
+      { id: { $in: due.map((d) => d.id) }, status: 'pending', ...free },
+      { lockId, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
+    );
+    return em.find(WebhookDelivery, { lockId }, { disableIdentityMap: true });
+  }
+
+  private async endpointOf(
+    id: string,
+    cache: Map<string, WebhookEndpoint | null>,
+  ): Promise<WebhookEndpoint | null> {
+    if (!cache.has(id)) {
+      cache.set(id, await this.fork().findOne(WebhookEndpoint, { id }, { disableIdentityMap: true }));
+    }
+    return cache.get(id)!;
+  }
+
+  private async deliver(
+    delivery: WebhookDelivery,
+    endpoints: Map<string, WebhookEndpoint | null>,
+    now: Date,
+  ): Promise<void> {
+    const em = this.fork();
+    const mine = { id: delivery.id, lockId: delivery.lockId };
+    const endpoint = await this.endpointOf(delivery.endpointId, endpoints);
+    if (!endpoint || endpoint.disabledAt) {
+      await em.nativeUpdate(WebhookDelivery, mine, {
+        status: 'failed',
+        failedAt: now,
+        lastError: 'endpoint disabled',
+        lockId: null,
+        lockedUntil: null,
+      });
+      return;
+    }
+    const body = this.outbox.openPayload(delivery);
+    const started = performance.now();
+    const outcome = await this.attempt(endpoint, delivery.eventId, body, now);
+    this.metrics.webhookDeliveryDuration.observe((performance.now() - started) / 1000);
+    // Stopped mid-POST (shutdown): record nothing, the claim expires and a replica sends it again.
+    if (!outcome.ok && this.stopping) return;
+    const attempts = delivery.attempts + 1;
+    if (outcome.ok) {
+      await em.nativeUpdate(WebhookDelivery, mine, {
+        status: 'delivered',
+        attempts,
+        deliveredAt: now,
+        lastAttemptAt: now,
+        lastStatusCode: outcome.status,
+        lastError: null,
+        lockId: null,
+        lockedUntil: null,
+      });
+      this.metrics.webhookDeliveries.inc({ endpoint: endpoint.id, outcome: 'delivered' });
+      if (endpoint.failingSince) {
+        await em.nativeUpdate(WebhookEndpoint, { id: endpoint.id }, { failingSince: null });
+        endpoint.failingSince = null;
+      }
+      return;
+    }
+    const expired = now.getTime() - delivery.queuedAt.getTime() >= this.settings.retryWindowMs;
+    await em.nativeUpdate(WebhookDelivery, mine, {
+      status: expired ? 'failed' : 'pending',
+      attempts,
+      failedAt: expired ? now : null,
+      lastAttemptAt: now,
+      lastStatusCode: outcome.status,
+      lastError: outcome.reason.slice(0, 255),
+      nextAttemptAt: new Date(now.getTime() + this.backoffMs(attempts)),
+      lockId: null,
+      lockedUntil: null,
+    });
+    this.metrics.webhookDeliveries.inc({ endpoint: endpoint.id, outcome: expired ? 'failed' : 'retry' });
+    this.logger.info(
+      {
+        endpointId: endpoint.id,
+        deliveryId: delivery.id,
+        attempts,
+        status: outcome.status,
+        reason: outcome.reason,
+      },
+      expired ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
+    );
+    await this.recordEndpointFailure(em, endpoint, now);
+  }
+
+  /** Starts (or continues) the endpoint's failing streak; 3 days of it disables the endpoint. */
+  private async recordEndpointFailure(
+    em: EntityManager,
+    endpoint: WebhookEndpoint,
+    now: Date,
+  ): Promise<void> {
+    if (!endpoint.failingSince) {
+      await em.nativeUpdate(WebhookEndpoint, { id: endpoint.id, failingSince: null }, { failingSince: now });
+      endpoint.failingSince = now;
+      return;
+    }
+    if (now.getTime() - endpoint.failingSince.getTime() < this.settings.disableAfterMs) return;
+    // Conditional: of several replicas, one disables it, and its admin mails join that transaction.
+    const disabled = await inTransaction(em, async (tx) => {
+      const won = await tx.nativeUpdate(
+        WebhookEndpoint,
+        { id: endpoint.id, disabledAt: null, failingSince: { $ne: null } },
+        { disabledAt: now, disabledReason: 'failing', updatedAt: now },
+      );
+      if (won === 1) await this.onDisabled?.(tx, endpoint, now);
+      return won;
+    });
+    endpoint.disabledAt = now;
+    if (disabled !== 1) return;
+    this.metrics.webhookEndpointsDisabled.inc();
+    this.logger.warn(
+      { endpointId: endpoint.id },
+      'webhook endpoint disabled after 3 days of failed deliveries',
+    );
+  }
+
+  /** One signed POST: 10 s in all, no redirects followed, the connected address checked after DNS. */
+  async attempt(
+    endpoint: WebhookEndpoint,
+    eventId: string,
+    body: string,
+    now: Date,
+  ): Promise<AttemptOutcome> {
+    const check = checkEndpointUrl(endpoint.url, this.settings.policy);
+    if (!check.ok) return { ok: false, status: null, reason: `url refused: ${check.reason}` };
+    const url = check.url;
+    const host = hostOf(url);
+    if (!this.settings.policy.allowPrivateNetworks && isIP(host) !== 0 && isForbiddenAddress(host)) {
+      return { ok: false, status: null, reason: 'address refused: private, loopback or link-local' };
+    }
+    // The signature's timestamp is the wall clock (receivers compare it with theirs), not the scheduling clock.
+    const headers = signedHeaders(this.secretsOf(endpoint, now), eventId, new Date(), body);
+    const controller = new AbortController();
+    this.inFlight.add(controller);
+    const timer = setTimeout(() => controller.abort(), this.settings.timeoutMs);
+    try {
+      const status = await this.post(url, headers, body, controller.signal);
+      if (status >= 200 && status < 300) return { ok: true, status };
+      return {
+        ok: false,
+        status,
+        reason: status >= 300 && status < 400 ? `redirect ${status} not followed` : `http ${status}`,
+      };
+    } catch (error) {
+      return { ok: false, status: null, reason: describe(error, controller.signal.aborted) };
+    } finally {
+      clearTimeout(timer);
+      this.inFlight.delete(controller);
+    }
+  }
+
+  /** The endpoint's opened secrets, kept per endpoint row version (a rotation changes the sealed value). */
+  private readonly openedSecrets = new Map<
+    string,
+    { sealed: string; retiredAt: number; secrets: string[] }
+  >();
+
+  private secretsOf(endpoint: WebhookEndpoint, now: Date): string[] {
+    const retiredAt = endpoint.previousSecretRetiredAt?.getTime() ?? 0;
+    const live = retiredAt > now.getTime();
+    const cached = this.openedSecrets.get(endpoint.id);
+    if (
+      cached &&
+      cached.sealed === endpoint.secret &&
+      cached.retiredAt === retiredAt &&
+      (live || cached.secrets.length === 1)
+    ) {
+      return cached.secrets;
+    }
+    const secrets = signingSecrets(this.box, endpoint, now);
+    if (this.openedSecrets.size > 1000) this.openedSecrets.clear();
+    this.openedSecrets.set(endpoint.id, { sealed: endpoint.secret, retiredAt, secrets });
+    return secrets;
+  }
+
+  private post(
+    url: URL,
+    headers: Record<string, string>,
+    body: string,
+    signal: AbortSignal,
+  ): Promise<number> {
+    const secure = url.protocol === 'https:';
+    const request = secure ? https.request : http.request;
+    return new Promise<number>((resolve, reject) => {
+      const req = request(
+        url,
+        {
+          method: 'POST',
+          agent: secure ? this.agents.https : this.agents.http,
+          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          signal,
+        },
+        (res) => {
+          // The answer's body is not read beyond a little: only the status counts.
+          let seen = 0;
+          res.on('data', (chunk: Buffer) => {
+            seen += chunk.length;
+            if (seen > 64 * 1024) res.destroy();
+          });
+          res.on('end', () => resolve(res.statusCode ?? 0));
+          res.on('close', () => resolve(res.statusCode ?? 0));
+          res.on('error', reject);
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
+  }
+
+  /**
+   * The agents' DNS lookup: resolves, then refuses when any address is forbidden, and hands the
+   * socket only addresses it checked, so the connection goes where the check looked (no rebinding).
+   */
+  private pinnedLookup(
+    hostname: string,
+    options: { all?: boolean; family?: number },
+    callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void,
+  ): void {
+    dnsLookup(hostname, { all: true, verbatim: true, family: options.family ?? 0 }, (error, addresses) => {
+      if (error) return callback(error, []);
+      if (
+        !this.settings.policy.allowPrivateNetworks &&
+        (addresses.length === 0 || addresses.some((a) => isForbiddenAddress(a.address)))
+      ) {
+        return callback(new ForbiddenAddressError(`${hostname} resolves to a forbidden address`), []);
+      }
+      if (options.all) return callback(null, addresses);
+      const first = addresses[0]!;
+      callback(null, first.address, first.family);
+    });
+  }
+
+  private async observeQueue(now: Date): Promise<void> {
+    const em = this.fork();
+    const pending = { status: 'pending' as const };
+    this.metrics.webhookQueueDepth.set(await em.count(WebhookDelivery, pending));
+    const oldest = await em.findOne(WebhookDelivery, pending, {
+      fields: ['queuedAt'],
+      orderBy: { queuedAt: 'asc' },
+      disableIdentityMap: true,
+    });
+    this.metrics.webhookOldestPendingSeconds.set(
+      oldest ? Math.max(0, (now.getTime() - oldest.queuedAt.getTime()) / 1000) : 0,
+    );
+  }
+
+  /** Exponential back-off with ±20 % jitter, so that replicas do not retry an endpoint in lock-step. */
+  backoffMs(attempts: number): number {
+    const exponential = this.settings.retryBaseMs * 2 ** Math.min(attempts - 1, 30);
+    const capped = Math.min(exponential, this.settings.retryMaxMs);
+    return Math.round(capped * (0.8 + Math.random() * 0.4));
+  }
+}
+
+export const WEBHOOK_DEFAULTS = { retryWindowMs: 3 * DAY_MS, disableAfterMs: 3 * DAY_MS } as const;
+
+function describe(error: unknown, aborted: boolean): string {
+  if (error instanceof ForbiddenAddressError) return 'address refused: private, loopback or link-local';
+  if (aborted) return 'timed out or aborted';
+  const code = (error as { code?: string }).code;
+  return code ? `network error ${code}` : 'network error';
+}
