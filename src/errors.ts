@@ -6,6 +6,7 @@ export const ErrorCode = {
   FORBIDDEN: 'FORBIDDEN',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
   RATE_LIMITED: 'RATE_LIMITED',
+  STEP_UP_REQUIRED: 'STEP_UP_REQUIRED',
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
@@ -18,6 +19,7 @@ export const CLIENT_SAFE_CODES = new Set<string>([
   ErrorCode.FORBIDDEN,
   ErrorCode.BAD_USER_INPUT,
   ErrorCode.RATE_LIMITED,
+  ErrorCode.STEP_UP_REQUIRED,
   ErrorCode.SERVICE_UNAVAILABLE,
   'GRAPHQL_PARSE_FAILED',
   'GRAPHQL_VALIDATION_FAILED',
@@ -57,6 +59,20 @@ export class RateLimitedError extends GraphQLError {
   constructor(readonly retryAfterSeconds: number) {
     super(`Too many requests. Try again in ${retryAfterSeconds} seconds.`, {
       extensions: { code: ErrorCode.RATE_LIMITED, retryAfter: retryAfterSeconds },
+    });
+  }
+}
+
+/**
+ * Step-up for the contract's mutations that answer a scalar or an object (beginTotpEnrollment,
+ * disableTotp, signOutEverywhere): their types are the public contract's and stay as they are, so
+ * a stale session is this top-level error, with the same code and limit as the `StepUpRequired`
+ * union member that every union-typed sensitive mutation answers.
+ */
+export class StepUpRequiredError extends GraphQLError {
+  constructor(readonly maxAgeSeconds: number) {
+    super('Confirm it is you: sign in again (reauthenticate), then retry.', {
+      extensions: { code: ErrorCode.STEP_UP_REQUIRED, maxAgeSeconds },
     });
   }
 }

@@ -146,10 +146,7 @@ export type CompleteMfaSignInMutation = { completeMfaSignIn:
 export type BeginTotpEnrollmentMutationVariables = Exact<{ [key: string]: never; }>;
 
 
-export type BeginTotpEnrollmentMutation = { beginTotpEnrollment:
-    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
-    | { __typename: 'TotpEnrollment', secret: string, otpauthUri: string }
-   };
+export type BeginTotpEnrollmentMutation = { beginTotpEnrollment: { __typename: 'TotpEnrollment', secret: string, otpauthUri: string } };
 
 export type ConfirmTotpEnrollmentMutationVariables = Exact<{
   code: string;
@@ -167,11 +164,7 @@ export type DisableTotpMutationVariables = Exact<{
 }>;
 
 
-export type DisableTotpMutation = { disableTotp:
-    | { __typename: 'InvalidMfaCode', code: UserErrorCode, message: string }
-    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
-    | { __typename: 'TotpDisabled', disabled: boolean }
-   };
+export type DisableTotpMutation = { disableTotp: boolean };
 
 export type ReauthenticateMutationVariables = Exact<{
   password?: string | null | undefined;
@@ -314,10 +307,7 @@ export type SignOutMutation = { signOut: boolean };
 export type SignOutEverywhereMutationVariables = Exact<{ [key: string]: never; }>;
 
 
-export type SignOutEverywhereMutation = { signOutEverywhere:
-    | { __typename: 'SignedOutEverywhere', count: number }
-    | { __typename: 'StepUpRequired', maxAgeSeconds: number, code: UserErrorCode, message: string }
-   };
+export type SignOutEverywhereMutation = { signOutEverywhere: number };
 
 export type RevokeSessionMutationVariables = Exact<{
   id: string | number;
@@ -869,18 +859,8 @@ fragment SignInSuccessFields on SignInSuccess {
 export const BeginTotpEnrollmentDocument = new TypedDocumentString(`
     mutation BeginTotpEnrollment {
   beginTotpEnrollment {
-    __typename
-    ... on TotpEnrollment {
-      secret
-      otpauthUri
-    }
-    ... on StepUpRequired {
-      maxAgeSeconds
-    }
-    ... on UserError {
-      code
-      message
-    }
+    secret
+    otpauthUri
   }
 }
     `) as unknown as TypedDocumentString<BeginTotpEnrollmentMutation, BeginTotpEnrollmentMutationVariables>;
@@ -903,19 +883,7 @@ export const ConfirmTotpEnrollmentDocument = new TypedDocumentString(`
     `) as unknown as TypedDocumentString<ConfirmTotpEnrollmentMutation, ConfirmTotpEnrollmentMutationVariables>;
 export const DisableTotpDocument = new TypedDocumentString(`
     mutation DisableTotp($code: String!) {
-  disableTotp(code: $code) {
-    __typename
-    ... on TotpDisabled {
-      disabled
-    }
-    ... on StepUpRequired {
-      maxAgeSeconds
-    }
-    ... on UserError {
-      code
-      message
-    }
-  }
+  disableTotp(code: $code)
 }
     `) as unknown as TypedDocumentString<DisableTotpMutation, DisableTotpMutationVariables>;
 export const ReauthenticateDocument = new TypedDocumentString(`
@@ -1253,19 +1221,7 @@ export const SignOutDocument = new TypedDocumentString(`
     `) as unknown as TypedDocumentString<SignOutMutation, SignOutMutationVariables>;
 export const SignOutEverywhereDocument = new TypedDocumentString(`
     mutation SignOutEverywhere {
-  signOutEverywhere {
-    __typename
-    ... on SignedOutEverywhere {
-      count
-    }
-    ... on StepUpRequired {
-      maxAgeSeconds
-    }
-    ... on UserError {
-      code
-      message
-    }
-  }
+  signOutEverywhere
 }
     `) as unknown as TypedDocumentString<SignOutEverywhereMutation, SignOutEverywhereMutationVariables>;
 export const RevokeSessionDocument = new TypedDocumentString(`

@@ -271,6 +271,7 @@ export class PlintoClient {
     return (await this.request(ConfirmTotpEnrollmentDocument, { code })).confirmTotpEnrollment;
   }
 
+  /** True when TOTP was turned off, false for a wrong code. Throws PlintoError STEP_UP_REQUIRED (see withStepUp). */
   async disableTotp(code: string): Promise<DisableTotpMutation['disableTotp']> {
     return (await this.request(DisableTotpDocument, { code })).disableTotp;
   }
@@ -296,33 +297,45 @@ export class PlintoClient {
   }
 
   /**
-   * Runs a sensitive mutation with step-up: when it answers `StepUpRequired`, asks the user through
+   * Runs a sensitive mutation with step-up: when it answers `StepUpRequired` (the union member of
+   * union-typed mutations) or throws `PlintoError` with code `STEP_UP_REQUIRED` (beginTotpEnrollment,
+   * disableTotp, signOutEverywhere, whose contract types are not unions), asks the user through
    * `askProof` (their password, or a code; null = the user cancelled), calls `reauthenticate` and
-   * runs the mutation once more. A refused proof is asked for again (at most `attempts` times); the
-   * last answer is returned as it is (`StepUpRequired`, or the reauthenticate refusal's mutation answer).
+   * runs the mutation once more. A refused proof is asked for again (at most `attempts` times); then
+   * the first answer is returned (or its error thrown) as it was, or the reauthenticate refusal.
    *
    *   const result = await plinto.withStepUp(() => plinto.disableTotp(code), askPasswordDialog);
    */
-  async withStepUp<T extends { __typename?: string }>(
+  async withStepUp<T>(
     run: () => Promise<T>,
     askProof: (
       refusal: ReauthenticateRefusal | null,
     ) => Promise<{ password: string } | { code: string } | null>,
     attempts = 3,
   ): Promise<T | ReauthenticateRefusal> {
-    const first = await run();
-    if (first.__typename !== 'StepUpRequired') return first;
+    let giveUp: () => T;
+    try {
+      const first = await run();
+      const typename = (first as { __typename?: unknown } | null)?.__typename;
+      if (typename !== 'StepUpRequired') return first;
+      giveUp = () => first;
+    } catch (error) {
+      if (!(error instanceof PlintoError && error.code === 'STEP_UP_REQUIRED')) throw error;
+      giveUp = () => {
+        throw error;
+      };
+    }
     let refusal: ReauthenticateRefusal | null = null;
     for (let attempt = 0; attempt < attempts; attempt++) {
       const proof = await askProof(refusal);
-      if (!proof) return first;
+      if (!proof) return giveUp();
       const result = await this.reauthenticate(proof);
       if (result.__typename === 'Reauthenticated') return run();
       refusal = result;
       // Locked: asking again cannot help until retryAfterSeconds has passed.
       if (result.__typename === 'TooManyAttempts') return result;
     }
-    return refusal ?? first;
+    return refusal ?? giveUp();
   }
 
   async regenerateRecoveryCodes(
@@ -355,11 +368,11 @@ export class PlintoClient {
     }
   }
 
+  /** How many sessions ended. Throws PlintoError STEP_UP_REQUIRED (see withStepUp), keeping the tokens for the retry. */
   async signOutEverywhere(): Promise<SignOutEverywhereMutation['signOutEverywhere']> {
-    const result = (await this.request(SignOutEverywhereDocument)).signOutEverywhere;
-    // A StepUpRequired answer signed nobody out: the tokens stay for reauthenticate and the retry.
-    if (result.__typename === 'SignedOutEverywhere') await this.save(null);
-    return result;
+    const count = (await this.request(SignOutEverywhereDocument)).signOutEverywhere;
+    await this.save(null);
+    return count;
   }
 
   // ---- Passkeys (WebAuthn) ----

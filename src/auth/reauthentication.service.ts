@@ -5,6 +5,7 @@ import type { SecurityEvents } from '../observability/security-events.js';
 import { MAX_PASSWORD_INPUT_BYTES } from '../security/password-policy.js';
 import { User } from '../storage/entities/index.js';
 import type { ClientInfo } from './client-info.js';
+import type { FactorCheck } from './second-factor.service.js';
 import type { LoginFailureCounter } from './login-failure-counter.js';
 import type { SecondFactorService } from './second-factor.service.js';
 import type { ReauthenticatedToken, SessionService } from './session.service.js';
@@ -58,7 +59,7 @@ export class ReauthenticationService {
       throw new InvalidInputError(`Password is longer than ${MAX_PASSWORD_INPUT_BYTES} bytes.`, 'password');
     }
     const user = await em.findOneOrFail(User, { id: auth.userId }, { disableIdentityMap: true });
-    const gate = await this.failures.check(user.email);
+    const gate = await this.failures.check(user.email, client);
     if (!gate.allowed) {
       await this.record('rejected', auth, client);
       return { kind: 'too-many-attempts', retryAfterSeconds: gate.retryAfterSeconds };
@@ -66,13 +67,13 @@ export class ReauthenticationService {
     const proven =
       password !== null
         ? (await this.passwordMethod.verifyPassword(em, user.email, password, client.gone)).user !== null
-        : code!.length <= 64 && (await this.secondFactor.verify(em, user, code!, client)).kind !== 'invalid';
+        : code!.length <= 64 && isAccepted((await this.secondFactor.verify(em, user, code!, client)).kind);
     if (!proven) {
-      await this.failures.recordFailure(user.email);
+      await this.failures.recordFailure(user.email, client);
       await this.record('failure', auth, client);
       return password !== null ? { kind: 'invalid-credentials' } : { kind: 'invalid-code' };
     }
-    await this.failures.clear(user.email);
+    await this.failures.clear(user.email, client);
     const token = await this.sessions.reauthenticated(em, auth.userId, auth.sessionId);
     // The session ended between the token check and now: nothing to refresh.
     if (!token) return { kind: 'invalid-credentials' };
@@ -93,4 +94,9 @@ export class ReauthenticationService {
       client,
     });
   }
+}
+
+/** Only an accepted code proves anything: `invalid` and `locked` (the factor cap, issue 17) do not. */
+function isAccepted(kind: FactorCheck['kind']): boolean {
+  return kind === 'totp' || kind === 'recovery-code';
 }

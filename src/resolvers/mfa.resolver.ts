@@ -4,15 +4,10 @@ import type { MfaRecoveryService } from '../auth/mfa-recovery.service.js';
 import type { RecoveryCodesOutcome, TotpEnrollmentService } from '../auth/totp-enrollment.service.js';
 import type { Context } from '../context.js';
 import { requireAuth } from '../context.js';
-import { BadUserInputError } from '../errors.js';
+import { BadUserInputError, StepUpRequiredError } from '../errors.js';
 import type { StepUpService } from '../auth/step-up.js';
-import { RecoveryCodes, TotpDisabled, TotpEnrollment } from '../schema/payloads.type.js';
-import {
-  BeginTotpEnrollmentResult,
-  CompleteMfaResult,
-  DisableTotpResult,
-  MfaCodeResult,
-} from '../schema/results.type.js';
+import { RecoveryCodes, TotpEnrollment } from '../schema/payloads.type.js';
+import { CompleteMfaResult, MfaCodeResult } from '../schema/results.type.js';
 import { InvalidMfaCode, InvalidToken, StepUpRequired, TooManyAttempts } from '../schema/user-error.type.js';
 import { toSignInSuccess } from './mappers.js';
 
@@ -61,6 +56,13 @@ export class MfaResolver {
     return this.recovery.cancel(context.em, requireAuth(context), context.client);
   }
 
+  /** Step-up for the contract's non-union mutations: throws STEP_UP_REQUIRED when the session is not recent. */
+  private async requireStepUp(context: Context): Promise<void> {
+    if (!(await this.stepUp.isRecent(context.em, requireAuth(context)))) {
+      throw new StepUpRequiredError(this.stepUp.maxAgeSeconds);
+    }
+  }
+
   /** Step-up: null when the session authenticated recently enough, else the union member to answer. */
   private async stepUpRefusal(context: Context): Promise<StepUpRequired | null> {
     if (await this.stepUp.isRecent(context.em, requireAuth(context))) return null;
@@ -95,10 +97,9 @@ export class MfaResolver {
   }
 
   @Authorized()
-  @Mutation(() => BeginTotpEnrollmentResult)
-  async beginTotpEnrollment(@Ctx() context: Context): Promise<typeof BeginTotpEnrollmentResult> {
-    const refusal = await this.stepUpRefusal(context);
-    if (refusal) return refusal;
+  @Mutation(() => TotpEnrollment)
+  async beginTotpEnrollment(@Ctx() context: Context): Promise<TotpEnrollment> {
+    await this.requireStepUp(context);
     const outcome = await this.enrollment.begin(context.em, requireAuth(context).userId);
     if (outcome.kind === 'already-enabled') {
       throw new BadUserInputError('Two-factor authentication is already on; disable it first.');
@@ -119,20 +120,19 @@ export class MfaResolver {
   }
 
   @Authorized()
-  @Mutation(() => DisableTotpResult)
-  async disableTotp(
-    @Arg('code', () => String) code: string,
-    @Ctx() context: Context,
-  ): Promise<typeof DisableTotpResult> {
-    const refusal = await this.stepUpRefusal(context);
-    if (refusal) return refusal;
+  @Mutation(() => Boolean, {
+    description:
+      'True when TOTP was turned off; false for a wrong code or when TOTP is not on (needs a recent authentication).',
+  })
+  async disableTotp(@Arg('code', () => String) code: string, @Ctx() context: Context): Promise<boolean> {
+    await this.requireStepUp(context);
     const disabled = await this.enrollment.disable(
       context.em,
       requireAuth(context).userId,
       code,
       context.client,
     );
-    return disabled ? Object.assign(new TotpDisabled(), { disabled: true }) : new InvalidMfaCode();
+    return disabled;
   }
 
   @Authorized()

@@ -1,12 +1,12 @@
-import { Arg, Authorized, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
+import { Arg, Authorized, Ctx, ID, Int, Mutation, Query, Resolver } from 'type-graphql';
 import type { SessionService } from '../auth/session.service.js';
 import type { Context } from '../context.js';
 import { requireAuth } from '../context.js';
 import type { StepUpService } from '../auth/step-up.js';
-import { SignedOutEverywhere } from '../schema/payloads.type.js';
-import { RefreshResult, SignOutEverywhereResult } from '../schema/results.type.js';
+import { StepUpRequiredError } from '../errors.js';
+import { RefreshResult } from '../schema/results.type.js';
 import { SessionType } from '../schema/session.type.js';
-import { InvalidToken, StepUpRequired } from '../schema/user-error.type.js';
+import { InvalidToken } from '../schema/user-error.type.js';
 import { clearRefreshCookie, refreshTokenFromCookie, toSession, toSignInSuccess } from './mappers.js';
 
 @Resolver()
@@ -44,18 +44,20 @@ export class SessionResolver {
   }
 
   @Authorized()
-  @Mutation(() => SignOutEverywhereResult, {
-    description: 'Revokes every session of the user, this one included (needs a recent authentication).',
+  @Mutation(() => Int, {
+    description:
+      'Revokes every session of the user, this one included; returns how many (needs a recent authentication).',
   })
-  async signOutEverywhere(@Ctx() context: Context): Promise<typeof SignOutEverywhereResult> {
+  async signOutEverywhere(@Ctx() context: Context): Promise<number> {
     const auth = requireAuth(context);
     // Step-up: a stolen token must not be able to sign the owner out of every device.
-    if (!(await this.stepUp.isRecent(context.em, auth))) return new StepUpRequired(this.stepUp.maxAgeSeconds);
+    if (!(await this.stepUp.isRecent(context.em, auth)))
+      throw new StepUpRequiredError(this.stepUp.maxAgeSeconds);
     clearRefreshCookie(context);
     const count = await this.sessionsService.revokeAll(context.em, auth.userId, 'sign-out-everywhere', {
       client: context.client,
     });
-    return Object.assign(new SignedOutEverywhere(), { count });
+    return count;
   }
 
   @Authorized()

@@ -69,15 +69,3 @@ export class Reauthenticated {
   @Field(() => DateTimeScalar, { description: "The new authentication time (the token's auth_time)." })
   authTime!: Date;
 }
-
-@ObjectType('TotpDisabled')
-export class TotpDisabled {
-  @Field(() => Boolean, { description: 'Always true (a wrong code, or TOTP not on, is InvalidMfaCode).' })
-  disabled!: boolean;
-}
-
-@ObjectType('SignedOutEverywhere')
-export class SignedOutEverywhere {
-  @Field(() => Int, { description: 'How many sessions were revoked, this one included.' })
-  count!: number;
-}

@@ -20,10 +20,7 @@ import {
   PasswordChanged,
   Reauthenticated,
   RecoveryCodes,
-  SignedOutEverywhere,
   SignInSuccess,
-  TotpDisabled,
-  TotpEnrollment,
   VerificationRequired,
 } from './payloads.type.js';
 
@@ -84,21 +81,6 @@ export const MfaCodeResult = createUnionType({
 export const ReauthenticateResult = createUnionType({
   name: 'ReauthenticateResult',
   types: () => [Reauthenticated, InvalidCredentials, InvalidMfaCode, TooManyAttempts] as const,
-});
-
-export const BeginTotpEnrollmentResult = createUnionType({
-  name: 'BeginTotpEnrollmentResult',
-  types: () => [TotpEnrollment, StepUpRequired] as const,
-});
-
-export const DisableTotpResult = createUnionType({
-  name: 'DisableTotpResult',
-  types: () => [TotpDisabled, InvalidMfaCode, StepUpRequired] as const,
-});
-
-export const SignOutEverywhereResult = createUnionType({
-  name: 'SignOutEverywhereResult',
-  types: () => [SignedOutEverywhere, StepUpRequired] as const,
 });
 
 // Passkeys (issue 19)

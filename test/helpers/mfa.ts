@@ -2,9 +2,8 @@ import { generateSync } from 'otplib';
 import { bearer, gql, SIGN_IN, SIGN_IN_SUCCESS_FIELDS, signUpUser } from './graphql.js';
 import type { SignedInUser } from './graphql.js';
 
-export const BEGIN = `mutation { beginTotpEnrollment {
-  __typename ... on TotpEnrollment { secret otpauthUri } ... on StepUpRequired { code maxAgeSeconds }
-} }`;
+/** beginTotpEnrollment, disableTotp and signOutEverywhere keep the contract's types: a stale session is the top-level STEP_UP_REQUIRED. */
+export const BEGIN = `mutation { beginTotpEnrollment { secret otpauthUri } }`;
 
 const CODES_RESULT = `__typename ... on RecoveryCodes { codes } ... on UserError { code message } ... on StepUpRequired { maxAgeSeconds }`;
 
@@ -12,9 +11,7 @@ export const CONFIRM = `mutation Confirm($code: String!) { confirmTotpEnrollment
 
 export const REGENERATE = `mutation Regenerate($code: String!) { regenerateRecoveryCodes(code: $code) { ${CODES_RESULT} } }`;
 
-export const DISABLE = `mutation Disable($code: String!) { disableTotp(code: $code) {
-  __typename ... on TotpDisabled { disabled } ... on UserError { code } ... on StepUpRequired { maxAgeSeconds }
-} }`;
+export const DISABLE = `mutation Disable($code: String!) { disableTotp(code: $code) }`;
 
 export const COMPLETE = `mutation Complete($challengeToken: String!, $code: String!) {
   completeMfaSignIn(challengeToken: $challengeToken, code: $code) {

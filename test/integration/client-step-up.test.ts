@@ -34,20 +34,21 @@ describe('the typed client’s step-up helper against a real server', () => {
         return { password: answers.shift()! };
       },
     );
-    expect(result.__typename).toBe('TotpEnrollment');
+    expect(result).toMatchObject({ secret: expect.any(String), otpauthUri: expect.stringMatching(/^otpauth:/) });
     expect(asked.map((refusal) => refusal?.__typename ?? null)).toEqual([null, 'InvalidCredentials']);
     // The new access token is stored; the refresh token stays.
     const after = (await client.tokens())!;
     expect(after.accessToken).not.toBe(before.accessToken);
     expect(after.refreshToken).toBe(before.refreshToken);
 
-    // Cancelled by the user: the StepUpRequired answer comes back, nothing changed.
+    // Cancelled by the user: signOutEverywhere's STEP_UP_REQUIRED error comes back, nothing changed.
     await ageSession(client);
-    const cancelled = await client.withStepUp(
-      () => client.signOutEverywhere(),
-      async () => null,
-    );
-    expect(cancelled).toMatchObject({ __typename: 'StepUpRequired', code: 'STEP_UP_REQUIRED' });
+    await expect(
+      client.withStepUp(
+        () => client.signOutEverywhere(),
+        async () => null,
+      ),
+    ).rejects.toMatchObject({ name: 'PlintoError', code: 'STEP_UP_REQUIRED' });
     expect((await client.me()).email).toBe(email);
   });
 });

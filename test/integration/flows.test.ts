@@ -199,11 +199,11 @@ describe.each(BACKENDS)('account flows over HTTP (%s)', (backend) => {
     const second = await gql(ctx.server.url, SIGN_IN, { email: alice.email, password: alice.password });
     const everywhere = await gql(
       ctx.server.url,
-      'mutation { signOutEverywhere { ... on SignedOutEverywhere { count } } }',
+      'mutation { signOutEverywhere }',
       {},
       bearer(second.body.data?.signIn.tokens.accessToken),
     );
-    expect(everywhere.body.data).toEqual({ signOutEverywhere: { count: 2 } });
+    expect(everywhere.body.data).toEqual({ signOutEverywhere: 2 });
     for (const token of [alice.accessToken, second.body.data?.signIn.tokens.accessToken]) {
       const me = await gql(ctx.server.url, ME, {}, bearer(token));
       expect(me.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');

@@ -215,11 +215,8 @@ describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
     // Earlier codes stop working once new ones are issued.
     expect(
       (await gql(ctx.server.url, DISABLE, { code: user.recoveryCodes[2] }, auth)).body.data?.disableTotp,
-    ).toMatchObject({ __typename: 'InvalidMfaCode' });
-    expect((await gql(ctx.server.url, DISABLE, { code: fresh[0] }, auth)).body.data?.disableTotp).toEqual({
-      __typename: 'TotpDisabled',
-      disabled: true,
-    });
+    ).toBe(false);
+    expect((await gql(ctx.server.url, DISABLE, { code: fresh[0] }, auth)).body.data?.disableTotp).toBe(true);
     expect((await gql(ctx.server.url, ME, {}, auth)).body.data?.me.mfaEnabled).toBe(false);
     const row = await userRow(user.userId);
     expect(row.totp_secret_encrypted).toBeNull();
@@ -341,9 +338,7 @@ describe.each(BACKENDS)('TOTP second factor over HTTP (%s)', (backend) => {
     // Without TOTP on, disabling does nothing and says so.
     expect(
       (await gql(ctx.server.url, DISABLE, { code: '123456' }, bearer(user.accessToken))).body.data,
-    ).toEqual({
-      disableTotp: { __typename: 'InvalidMfaCode', code: 'INVALID_MFA_CODE' },
-    });
+    ).toEqual({ disableTotp: false });
   });
 });
 

@@ -1,6 +1,7 @@
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { BACKENDS } from '../helpers/database.js';
+import type { GraphQLResponse } from '../helpers/graphql.js';
 import { bearer, gql, SIGN_IN, signUpUser } from '../helpers/graphql.js';
 import type { SignedInUser } from '../helpers/graphql.js';
 import {
@@ -28,9 +29,25 @@ const CHANGE_PASSWORD = `mutation($current: String!, $next: String!) {
     __typename ... on PasswordChanged { signedOutSessions } ... on StepUpRequired { code maxAgeSeconds }
   }
 }`;
-const SIGN_OUT_EVERYWHERE = `mutation { signOutEverywhere {
-  __typename ... on SignedOutEverywhere { count } ... on StepUpRequired { code maxAgeSeconds }
-} }`;
+const SIGN_OUT_EVERYWHERE = `mutation { signOutEverywhere }`;
+
+/**
+ * The contract's non-union mutations (beginTotpEnrollment, disableTotp, signOutEverywhere) answer a
+ * stale session with the top-level error STEP_UP_REQUIRED: seen here in the union member's shape.
+ */
+function asResult(response: GraphQLResponse<Record<string, any>>, field: string, success: string) {
+  const error = response.body.errors?.[0];
+  if (error?.extensions?.code === 'STEP_UP_REQUIRED') {
+    return {
+      __typename: 'StepUpRequired',
+      code: 'STEP_UP_REQUIRED',
+      maxAgeSeconds: error.extensions.maxAgeSeconds,
+    };
+  }
+  const value = response.body.data?.[field];
+  if (value === null || value === undefined || value === false) return { __typename: 'Refused', value };
+  return { __typename: success, ...(typeof value === 'object' ? value : { value }) };
+}
 const REFRESH = `mutation($t: String!) { refreshSession(refreshToken: $t) {
   __typename ... on SignInSuccess { tokens { accessToken } }
 } }`;
@@ -87,8 +104,12 @@ describe.each(BACKENDS)('step-up: sensitive changes need a recent authentication
     user.accessToken = await expectStepUp(
       user,
       async (token) => {
-        const result = (await gql(ctx.server.url, BEGIN, {}, bearer(token))).body.data?.beginTotpEnrollment;
-        if (result.__typename === 'TotpEnrollment') secret = result.secret;
+        const result = asResult(
+          await gql(ctx.server.url, BEGIN, {}, bearer(token)),
+          'beginTotpEnrollment',
+          'TotpEnrollment',
+        );
+        if (result.__typename === 'TotpEnrollment') secret = (result as { secret: string }).secret;
         return result;
       },
       'TotpEnrollment',
@@ -114,8 +135,12 @@ describe.each(BACKENDS)('step-up: sensitive changes need a recent authentication
     user.accessToken = await expectStepUp(
       user,
       async (token) =>
-        (await gql(ctx.server.url, DISABLE, { code: codeAt(secret) }, bearer(token))).body.data?.disableTotp,
-      'TotpDisabled',
+        asResult(
+          await gql(ctx.server.url, DISABLE, { code: codeAt(secret) }, bearer(token)),
+          'disableTotp',
+          'Disabled',
+        ),
+      'Disabled',
     );
     const next = 'a changed passphrase for step up 9';
     user.accessToken = await expectStepUp(
@@ -129,8 +154,12 @@ describe.each(BACKENDS)('step-up: sensitive changes need a recent authentication
     await expectStepUp(
       user,
       async (token) =>
-        (await gql(ctx.server.url, SIGN_OUT_EVERYWHERE, {}, bearer(token))).body.data?.signOutEverywhere,
-      'SignedOutEverywhere',
+        asResult(
+          await gql(ctx.server.url, SIGN_OUT_EVERYWHERE, {}, bearer(token)),
+          'signOutEverywhere',
+          'SignedOut',
+        ),
+      'SignedOut',
     );
   });
 
@@ -190,5 +219,24 @@ describe.each(BACKENDS)('step-up: sensitive changes need a recent authentication
       bearer(byRecovery.accessToken),
     );
     expect(both.body.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+
+  it('never counts a locked second-factor check as a proof: any code after 10 wrong ones is refused', async () => {
+    const user = await enrolledUser(ctx.server.url);
+    // Ten wrong codes through disableTotp lock the factor check (the per-user cap, 10 in a row).
+    for (let i = 0; i < 10; i++) {
+      const wrong = await gql(
+        ctx.server.url,
+        DISABLE,
+        { code: wrongCode(user.secret) },
+        bearer(user.accessToken),
+      );
+      expect(wrong.body.data?.disableTotp).toBe(false);
+    }
+    // A locked check is neither a wrong nor a right code: reauthenticate must not take it as proven.
+    const garbage = await reauthenticate(user.accessToken, { code: '000000' });
+    expect(garbage.__typename).toBe('InvalidMfaCode');
+    const right = await reauthenticate(user.accessToken, { code: codeAt(user.secret) });
+    expect(right.__typename).toBe('InvalidMfaCode');
   });
 });

@@ -30,10 +30,8 @@ export class TotpSection {
 
   private async begin(): Promise<void> {
     try {
-      const started = await this.client.beginTotpEnrollment();
-      // StepUpRequired: the session signed in too long ago; the message says to sign in again.
-      if (started.__typename !== 'TotpEnrollment') return announce(started.message, { focus: true });
-      const { secret, otpauthUri } = started;
+      // A session that signed in too long ago gets STEP_UP_REQUIRED: failed() says to sign in again.
+      const { secret, otpauthUri } = await this.client.beginTotpEnrollment();
       // Rendered here as SVG elements (no inline style, no data: URL): the CSP allows both neither.
       const svg = await qrSvg(otpauthUri, { type: 'svg', margin: 2, errorCorrectionLevel: 'M' });
       const image = new DOMParser().parseFromString(svg, 'image/svg+xml').documentElement;
@@ -98,10 +96,8 @@ export class TotpSection {
     const code = this.code(this.disable, 'totp-disable-code');
     if (code === null) return;
     try {
-      const result = await this.client.disableTotp(code);
-      if (result.__typename !== 'TotpDisabled') {
-        const message = result.__typename === 'InvalidMfaCode' ? WRONG_CODE : result.message;
-        return this.disable.showProblems([{ field: 'totp-disable-code', message }]);
+      if (!(await this.client.disableTotp(code))) {
+        return this.disable.showProblems([{ field: 'totp-disable-code', message: WRONG_CODE }]);
       }
       this.disable.form.reset();
       byId('recovery-codes').hidden = true;
