@@ -34,7 +34,10 @@ describe('the typed client’s step-up helper against a real server', () => {
         return { password: answers.shift()! };
       },
     );
-    expect(result).toMatchObject({ secret: expect.any(String), otpauthUri: expect.stringMatching(/^otpauth:/) });
+    expect(result).toMatchObject({
+      secret: expect.any(String),
+      otpauthUri: expect.stringMatching(/^otpauth:/),
+    });
     expect(asked.map((refusal) => refusal?.__typename ?? null)).toEqual([null, 'InvalidCredentials']);
     // The new access token is stored; the refresh token stays.
     const after = (await client.tokens())!;
