@@ -432,7 +432,11 @@ describe.each(BACKENDS)('passkeys (%s)', (backend) => {
       await fork().nativeUpdate(
         Session,
         { id: user.sessionId },
-        { createdAt: new Date(Date.now() - 10 * 60_000) },
+        // The step-up clock: the session's last primary authentication (and its sign-in).
+        {
+          createdAt: new Date(Date.now() - 10 * 60_000),
+          authenticatedAt: new Date(Date.now() - 10 * 60_000),
+        },
       );
       const auth = bearer(user.accessToken);
       const begin = await gql(url(), BEGIN_REGISTRATION, {}, auth);

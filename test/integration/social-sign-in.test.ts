@@ -493,7 +493,8 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
       await fork().nativeUpdate(
         Session,
         { id: owner.sessionId },
-        { createdAt: new Date(Date.now() - 3600_000) },
+        // The step-up clock: the session's last primary authentication (and its sign-in).
+        { createdAt: new Date(Date.now() - 3600_000), authenticatedAt: new Date(Date.now() - 3600_000) },
       );
       const auth = bearer(owner.accessToken);
       const link = await gql(url(), LINK, { provider: 'local', redirectTo: `${APP}/account` }, auth);

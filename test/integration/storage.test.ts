@@ -41,6 +41,7 @@ describe.each(BACKENDS)('storage (%s)', (backend) => {
       emailVerifiedAt: new Date('2026-01-02T03:04:05.678Z'),
       totpEnabledAt: null,
       createdAt: entity.createdAt,
+      roles: [],
     });
     const me = await gql(ctx.server.url, '{ me { emailVerified createdAt } }', {}, bearer(user.accessToken));
     expect(me.body.data?.me).toEqual({ emailVerified: true, createdAt: entity.createdAt.toISOString() });
