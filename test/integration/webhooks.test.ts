@@ -115,6 +115,15 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     const verified = await gql(server.url, VERIFY_EMAIL, { token: verifyToken });
     expect(verified.body.data?.verifyEmail.__typename).toBe('SignInSuccess');
     await receiver.waitFor(forUser('user.email_verified', user.userId));
+    // The first mailbox proof of a never-verified account ends the password set before it (issue 17,
+    // pre-account hijacking): the owner sets one again from the link's session, as the pages do.
+    const firstPassword = await gql(
+      server.url,
+      CHANGE_PASSWORD,
+      { current: '', next: user.password, others: false },
+      bearer(verified.body.data?.verifyEmail.tokens.accessToken),
+    );
+    expect(firstPassword.body.data?.changePassword.__typename).toBe('PasswordChanged');
 
     // password.changed + session.revoked (other sessions signed out)
     const second = await gql(server.url, SIGN_IN, { email: user.email, password: user.password });

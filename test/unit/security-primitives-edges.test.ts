@@ -134,12 +134,13 @@ describe('password policy boundaries', () => {
     expect(accepted('😀😁😂🤣').ok).toBe(false);
   });
 
-  it('names the bcrypt byte limit in its reason', () => {
-    expect(accepted('Zq9#'.repeat(18) + 'x', 'bcrypt')).toEqual({
-      ok: false,
-      reasons: ['Password is too long for bcrypt: at most 72 bytes (UTF-8).'],
-    });
+  it('accepts more than 72 bytes under bcrypt (pre-hashed), and names the input limit in its reason', () => {
+    expect(accepted('Zq9#'.repeat(18) + 'x', 'bcrypt').ok).toBe(true);
     expect(accepted('Zq9#'.repeat(18), 'bcrypt').ok).toBe(true);
+    expect(accepted('Zq9#'.repeat(256) + 'x', 'bcrypt')).toEqual({
+      ok: false,
+      reasons: [`Password is longer than ${MAX_PASSWORD_INPUT_BYTES} bytes.`],
+    });
   });
 
   it('refuses a common password in any case', () => {
