@@ -14,7 +14,15 @@ const CONNECTION_ERROR_CODES = new Set([
   'EPIPE',
   'ENOTFOUND',
   '57P01',
+  '57P02',
   '57P03',
+  // connection_exception (class 08) and too_many_connections
+  '08000',
+  '08001',
+  '08003',
+  '08004',
+  '08006',
+  '53300',
 ]);
 
 function isOutage(error: unknown): boolean {
@@ -32,7 +40,9 @@ function isOutage(error: unknown): boolean {
     return true;
   if (
     typeof e.message === 'string' &&
-    /Connection terminated|timeout exceeded when trying to connect/i.test(e.message)
+    /Connection terminated|Connection ended unexpectedly|timeout exceeded when trying to connect|is not currently accepting connections/i.test(
+      e.message,
+    )
   )
     return true;
   // knex's answer when a COMMIT dies with its connection (a database failover): the rollback
