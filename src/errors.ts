@@ -37,7 +37,10 @@ export class UnauthenticatedError extends GraphQLError {
 
 /** Authenticated, but not allowed: a missing role or scope, or an admin session without a second factor. */
 export class ForbiddenError extends GraphQLError {
-  constructor(message: string, reason: 'ROLE_REQUIRED' | 'SCOPE_REQUIRED' | 'ADMIN_MFA_REQUIRED') {
+  constructor(
+    message: string,
+    reason: 'ROLE_REQUIRED' | 'SCOPE_REQUIRED' | 'ADMIN_MFA_REQUIRED' | 'SESSION_REQUIRED',
+  ) {
     super(message, { extensions: { code: ErrorCode.FORBIDDEN, reason } });
   }
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { MfaChallenge, OneTimeToken, RecoveryCode } from '../storage/entities/index.js';
+import { Identity, MfaChallenge, OneTimeToken, Passkey, RecoveryCode } from '../storage/entities/index.js';
 import { updateUser } from '../storage/user-rows.js';
 import type { ClientInfo } from './client-info.js';
 import type { SessionService } from './session.service.js';
@@ -25,7 +25,8 @@ export class CredentialChange {
    * The first proof of the mailbox on a never-verified account (pre-account hijacking). Whoever
    * set the account up before the address was proven may not be its owner, so nothing they could
    * have set up survives: the password (the owner sets one, with the link's session as step-up),
-   * a second factor and its recovery codes, every session, outstanding links and challenges.
+   * a second factor and its recovery codes, passkeys, linked identities, every session,
+   * outstanding links and challenges.
    * Conditional on the account still being unverified, so it runs at most once.
    */
   async claimNeverVerified(
@@ -50,6 +51,10 @@ export class CredentialChange {
     );
     if (claimed !== 1) return false;
     await tx.nativeDelete(RecoveryCode, { user: userId });
+    // Every other way to sign in the unverified holder may have added: passkeys and linked
+    // identities (found by an attack pass: they survived the first mailbox proof).
+    await tx.nativeDelete(Passkey, { user: userId });
+    await tx.nativeDelete(Identity, { user: userId });
     await this.sessions.revokeAll(tx, userId, 'account-claimed', { client });
     await this.endOutstanding(tx, userId);
     return true;

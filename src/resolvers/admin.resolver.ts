@@ -1,3 +1,4 @@
+import { ForbiddenError } from '../errors.js';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { AdminActor, AdminOutcome, AdminService, AdminUserRow } from '../auth/admin/admin.service.js';
 import type { ApiKeyService } from '../auth/admin/api-key.service.js';
@@ -191,6 +192,12 @@ export class AdminResolver {
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
     if (input.roles || input.email) {
+      // Roles and addresses decide who holds an account and what it may do: an administrator's
+      // session with step-up only, never an API key (a users:write key could otherwise make itself
+      // an admin or move a victim's account to its own mailbox).
+      if (!context.auth) {
+        throw new ForbiddenError('API keys cannot change roles or email addresses.', 'SESSION_REQUIRED');
+      }
       const stepUp = await this.needsStepUp(context);
       if (stepUp) return stepUp;
     }

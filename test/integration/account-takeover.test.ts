@@ -12,6 +12,7 @@ import { bearer, gql, SIGN_UP, STRONG_PASSWORD, uniqueEmail } from '../helpers/g
 import { BEGIN, codeAt, complete, CONFIRM, withinOneStep } from '../helpers/mfa.js';
 import { linkIn } from '../helpers/smtp.js';
 import { useMailServer } from '../helpers/use-server.js';
+import { Identity, Passkey, User } from '../../src/storage/entities/index.js';
 
 /**
  * The account-takeover chains of issue 17 (part A), end to end over HTTP against PostgreSQL, Redis
@@ -68,6 +69,57 @@ describe('account takeover chains (verify-first)', () => {
     expect(set.body.data?.changePassword.__typename).toBe('PasswordChanged');
     expect((await signIn(victim, VICTIM_PASSWORD)).__typename).toBe('SignInSuccess');
     expect((await signIn(victim, ATTACKER_PASSWORD)).__typename).toBe('InvalidCredentials');
+  });
+
+  it('pre-hijack: passkeys and linked identities the unverified holder added, and device cookies, do not survive the owner', async () => {
+    const victim = uniqueEmail('prehijack-factors');
+    await attackerSignsUp(victim);
+    // A correct password on the unverified account mints no device cookie (it would outlive the claim).
+    const attempt = await fetch(`${ctx.server.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        query:
+          'mutation($e: String!, $p: String!) { signIn(input: { email: $e, password: $p }) { __typename } }',
+        variables: { e: victim, p: ATTACKER_PASSWORD },
+      }),
+    });
+    expect(
+      ((await attempt.json()) as { data: { signIn: { __typename: string } } }).data.signIn.__typename,
+    ).toBe('EmailNotVerified');
+    expect(attempt.headers.getSetCookie().filter((line) => line.startsWith('plinto_device='))).toEqual([]);
+    // What the holder could add in immediate mode or through a provider: a passkey and an identity.
+    const em = ctx.server.app.services.orm.em.fork();
+    const user = await em.findOneOrFail(User, { email: victim });
+    await em.insert(Passkey, {
+      id: crypto.randomUUID(),
+      user: user.id,
+      credentialId: `attacker-${crypto.randomUUID()}`,
+      publicKey: 'x',
+      signCount: 0,
+      transports: '',
+      backupEligible: false,
+      backedUp: false,
+      aaguid: '00000000-0000-0000-0000-000000000000',
+      name: 'attacker',
+      createdAt: new Date(),
+    });
+    await em.insert(Identity, {
+      id: crypto.randomUUID(),
+      user: user.id,
+      provider: 'evil',
+      subject: 'attacker-sub',
+      email: null,
+      emailVerified: false,
+      linkedAt: new Date(),
+    });
+
+    const token = await mailedToken(REQUEST_MAGIC_LINK, victim, /sign-in link/i, '/magic-link');
+    const owner = await gql(ctx.server.url, SIGN_IN_WITH_MAGIC_LINK, { token });
+    expect(owner.body.data?.signInWithMagicLink.__typename).toBe('SignInSuccess');
+    const after = ctx.server.app.services.orm.em.fork();
+    expect(await after.count(Passkey, { user: user.id })).toBe(0);
+    expect(await after.count(Identity, { user: user.id })).toBe(0);
   });
 
   it('pre-hijack, confirmation-mail order: the owner clicking the mail the attacker caused ends the attacker’s password', async () => {

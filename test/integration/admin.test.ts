@@ -250,6 +250,35 @@ describe.each(BACKENDS)('administration over HTTP (%s)', (backend) => {
     ).toBe('UNAUTHENTICATED');
   });
 
+  it('a users:write key can neither grant roles nor move an address, and every key ends with its creator’s admin role', async () => {
+    const admin = await mfaAdmin();
+    const target = await signUpUser(url());
+    const writer = (
+      await gql(url(), CREATE_KEY, { n: 'bot', s: ['users:write', 'users:read'] }, bearer(admin.token))
+    ).body.data?.createApiKey;
+    const UPDATE = `mutation($id: ID!, $input: AdminUserUpdate!) { adminUpdateUser(id: $id, input: $input) { __typename } }`;
+    for (const input of [{ roles: ['admin'] }, { email: 'attacker-mailbox@example.com' }]) {
+      const refused = await gql(url(), UPDATE, { id: target.userId, input }, bearer(writer.key));
+      expect(refused.body.errors?.[0]?.extensions).toMatchObject({
+        code: 'FORBIDDEN',
+        reason: 'SESSION_REQUIRED',
+      });
+    }
+    const row = await fork().findOneOrFail(User, { id: target.userId });
+    expect(row.roles).toEqual([]);
+    expect(row.email).toBe(target.email);
+    // The creator stops being an admin: the key stops with them.
+    expect(
+      (await gql(url(), OPS.adminUser!.doc, { id: target.userId }, bearer(writer.key))).body.data?.adminUser
+        .id,
+    ).toBe(target.userId);
+    await fork().nativeUpdate(User, { id: admin.userId }, { roles: [] });
+    expect(
+      (await gql(url(), OPS.adminUser!.doc, { id: target.userId }, bearer(writer.key))).body.errors?.[0]
+        ?.extensions?.code,
+    ).toBe('UNAUTHENTICATED');
+  });
+
   it('deletes an account: no table keeps its email or password hash, the audit trail keeps the id', async () => {
     const admin = await mfaAdmin();
     const victim = await signUpUser(url());

@@ -4,8 +4,8 @@ import type { Redis } from 'ioredis';
 import type { ApiKeyPrincipal } from '../../context.js';
 import { InvalidInputError } from '../../domain-errors.js';
 import { randomToken, sha256Hex } from '../../security/crypto.js';
-import { ApiKey } from '../../storage/entities/index.js';
-import { API_KEY_SCOPES } from '../roles.js';
+import { ApiKey, User } from '../../storage/entities/index.js';
+import { ADMIN_ROLE, API_KEY_SCOPES } from '../roles.js';
 import type { AdminActor, AdminService } from './admin.service.js';
 
 export const API_KEY_PREFIX = 'plk_';
@@ -85,6 +85,15 @@ export class ApiKeyService {
     const now = new Date();
     const key = await em.findOne(ApiKey, { keyHash: sha256Hex(presented) });
     if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) return { kind: 'invalid' };
+    // A key acts for the administrator who made it: it ends when they stop being an enabled admin.
+    if (key.createdBy) {
+      const creator = await em.findOne(
+        User,
+        { id: key.createdBy },
+        { fields: ['roles', 'disabledAt'], disableIdentityMap: true },
+      );
+      if (!creator || creator.disabledAt || !creator.roles.includes(ADMIN_ROLE)) return { kind: 'invalid' };
+    }
     if (!(await this.withinRate(key.id))) return { kind: 'rate-limited' };
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: now });

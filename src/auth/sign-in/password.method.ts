@@ -68,9 +68,13 @@ export class PasswordMethod implements SignInMethod<PasswordInput, PasswordRefus
       return { kind: 'invalid-credentials', audit: 'failure', accountId };
     }
     await this.failures.clear(email, client);
-    // The owner's device from now on: its own failure count, and no account-wide ceiling.
-    const device = this.failures.deviceCookie(email, client);
-    if (device) client.rememberDevice?.(device);
+    // The owner's device from now on: its own failure count, and no account-wide ceiling. Only for
+    // an account whose address is proven and that may sign in: an unverified pre-registration must
+    // not mint device cookies that outlive the owner's first mailbox proof (attack pass finding).
+    if (user.emailVerifiedAt !== null && !user.disabledAt) {
+      const device = this.failures.deviceCookie(email, client);
+      if (device) client.rememberDevice?.(device);
+    }
     return { kind: 'proven', userId: user.id, amr: ['pwd'], user };
   }
 
