@@ -301,7 +301,17 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     mailOutbox,
     webhooks,
   );
-  const signIn = new SignInService(new PasswordMethod(passwords, loginFailures, webhooks), signInCompletion);
+  const signIn = new SignInService(
+    // verify-first: an unverified account's correct password mints no device cookie (it would
+    // outlive the owner's first mailbox proof); a disabled account's never does.
+    new PasswordMethod(
+      passwords,
+      loginFailures,
+      webhooks,
+      (user) => !user.disabledAt && (config.signupMode !== 'verify-first' || user.emailVerifiedAt !== null),
+    ),
+    signInCompletion,
+  );
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
   const credentialChange = new CredentialChange(sessions);
   const emailVerification = new EmailVerificationService(

@@ -30,6 +30,11 @@ export class PasswordMethod implements SignInMethod<PasswordInput, PasswordRefus
     private readonly passwords: PasswordService,
     private readonly failures: LoginFailureCounter,
     private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
+    /**
+     * Whether this sign-in may make the client a known device: only when the sign-in will complete
+     * (not for a disabled account, nor an unverified one where sign-in needs a verified address).
+     */
+    private readonly mayRememberDevice: (user: User) => boolean = (user) => !user.disabledAt,
   ) {}
 
   async prove(
@@ -71,7 +76,7 @@ export class PasswordMethod implements SignInMethod<PasswordInput, PasswordRefus
     // The owner's device from now on: its own failure count, and no account-wide ceiling. Only for
     // an account whose address is proven and that may sign in: an unverified pre-registration must
     // not mint device cookies that outlive the owner's first mailbox proof (attack pass finding).
-    if (user.emailVerifiedAt !== null && !user.disabledAt) {
+    if (this.mayRememberDevice(user)) {
       const device = this.failures.deviceCookie(email, client);
       if (device) client.rememberDevice?.(device);
     }
