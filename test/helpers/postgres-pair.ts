@@ -81,6 +81,8 @@ export class PostgresPair {
         `unix_socket_directories = '${this.dir}'`,
         'wal_level = replica',
         'max_wal_senders = 4',
+        // Two app instances, their pools and the test's own clients: room to spare under a loaded CI.
+        'max_connections = 300',
         'fsync = off', // throw-away data: speed; the failover below is a kill, not a power cut
         "synchronous_standby_names = 'standby'",
         '',
