@@ -84,11 +84,15 @@ describe('mail outbox (postgresql + redis + smtp)', () => {
 
   it('sends each mail exactly once when several instances share the database', async () => {
     const smtp = await startSmtpServer();
-    const servers = await Promise.all([
-      startMailServer(database, smtp.url, { SIGNUP_MODE: 'immediate' }),
-      startMailServer(database, smtp.url, { SIGNUP_MODE: 'immediate' }),
-      startMailServer(database, smtp.url, { SIGNUP_MODE: 'immediate' }),
-    ]);
+    // The first instance migrates the (possibly fresh) database; the others start on it together.
+    const first = await startMailServer(database, smtp.url, { SIGNUP_MODE: 'immediate' });
+    const servers = [
+      first,
+      ...(await Promise.all([
+        startMailServer(database, smtp.url, { SIGNUP_MODE: 'immediate' }),
+        startMailServer(database, smtp.url, { SIGNUP_MODE: 'immediate' }),
+      ])),
+    ];
     try {
       const users = await Promise.all(Array.from({ length: 24 }, () => signUpUser(servers[0]!.url)));
       await Promise.all(
