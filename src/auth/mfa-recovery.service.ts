@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/core';
 import type { AuthState } from '../context.js';
 import type { SecurityNoticeEvent } from '../mail/mail-jobs.js';
+import { securityNotice } from '../mail/mail-jobs.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import { RecoveryCode, User } from '../storage/entities/index.js';
 import { inTransaction } from '../storage/transaction.js';
@@ -108,14 +109,6 @@ export class MfaRecoveryService {
     at: Date,
     detail?: string,
   ): Promise<void> {
-    await this.outbox.enqueue(em, {
-      kind: 'security-notice',
-      userId,
-      event,
-      at: at.toISOString(),
-      ip: client.ip,
-      userAgent: client.userAgent,
-      ...(detail ? { detail } : {}),
-    });
+    await this.outbox.enqueue(em, securityNotice(userId, event, client, at, detail));
   }
 }

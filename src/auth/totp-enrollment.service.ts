@@ -4,6 +4,7 @@ import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityNoticeEvent } from '../mail/mail-jobs.js';
+import { securityNotice } from '../mail/mail-jobs.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { SecretBox } from '../security/crypto.js';
 import type { Totp } from '../security/totp.js';
@@ -166,14 +167,7 @@ export class TotpEnrollmentService {
     client: ClientInfo,
     at: Date,
   ): Promise<void> {
-    await this.outbox.enqueue(em, {
-      kind: 'security-notice',
-      userId,
-      event,
-      at: at.toISOString(),
-      ip: client.ip,
-      userAgent: client.userAgent,
-    });
+    await this.outbox.enqueue(em, securityNotice(userId, event, client, at));
   }
 
   private async confirmRefused(userId: string, client: ClientInfo): Promise<RecoveryCodesOutcome> {

@@ -67,6 +67,25 @@ export interface SecurityNoticeJob {
   detail?: string;
 }
 
+/** The security notice of a change made from `client` at `at` (every feature builds it here). */
+export function securityNotice(
+  userId: string,
+  event: SecurityNoticeEvent,
+  client: { ip: string | null; userAgent: string | null },
+  at: Date,
+  detail?: string,
+): SecurityNoticeJob {
+  return {
+    kind: 'security-notice',
+    userId,
+    event,
+    at: at.toISOString(),
+    ip: client.ip,
+    userAgent: client.userAgent,
+    ...(detail ? { detail } : {}),
+  };
+}
+
 /** Turns a job into a mail, issuing its token in the caller's transaction; null = nothing to send. */
 export class MailComposer {
   constructor(
