@@ -302,14 +302,8 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     webhooks,
   );
   const signIn = new SignInService(
-    // verify-first: an unverified account's correct password mints no device cookie (it would
-    // outlive the owner's first mailbox proof); a disabled account's never does.
-    new PasswordMethod(
-      passwords,
-      loginFailures,
-      webhooks,
-      (user) => !user.disabledAt && (config.signupMode !== 'verify-first' || user.emailVerifiedAt !== null),
-    ),
+    // A device cookie only for an account the completion step would admit (CompleteSignIn.admits).
+    new PasswordMethod(passwords, loginFailures, webhooks, (user) => signInCompletion.admits(user)),
     signInCompletion,
   );
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);

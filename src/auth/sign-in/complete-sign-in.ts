@@ -58,6 +58,16 @@ export class CompleteSignIn {
     private readonly recovery: DueFactorRecovery | null = null,
   ) {}
 
+  /**
+   * Whether a proof for this user would be let through the account-state checks of `complete`
+   * (not disabled; verified where verify-first asks for it). A method asks it before remembering
+   * the device: a device cookie minted for an account that may not sign in yet would outlive the
+   * owner's first mailbox proof.
+   */
+  admits(user: Pick<User, 'disabledAt' | 'emailVerifiedAt'>): boolean {
+    return !user.disabledAt && (!this.policy.requireVerifiedEmail || user.emailVerifiedAt !== null);
+  }
+
   /** Runs a method and completes what it proved; a refusal is audited and returned as it is. */
   async run<Input, Refusal extends SignInRefusal>(
     em: EntityManager,
