@@ -3,6 +3,7 @@ import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
 import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { AuthState } from '../context.js';
+import { securityNotice } from '../mail/mail-jobs.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
@@ -82,14 +83,7 @@ export class PasswordChangeService {
       // No link mailed and no second-factor challenge begun before the change outlives it.
       await this.credentialChange.endOutstanding(tx, user.id);
       // The owner hears of it with when and from which device (one mail, in this transaction).
-      await this.outbox.enqueue(tx, {
-        kind: 'security-notice',
-        userId: user.id,
-        event: 'password-changed',
-        at: new Date().toISOString(),
-        ip: client.ip,
-        userAgent: client.userAgent,
-      });
+      await this.outbox.enqueue(tx, securityNotice(user.id, 'password-changed', client, new Date()));
       return input.signOutOtherSessions
         ? this.sessions.revokeAll(tx, user.id, 'password-changed', {
             exceptSessionId: auth.sessionId,
