@@ -120,6 +120,13 @@ export function securityNotice(
   };
 }
 
+const LINKS_REFUSED_WHEN_DISABLED: ReadonlySet<MailJob['kind']> = new Set([
+  'password-reset',
+  'magic-link',
+  'mfa-recovery',
+  'admin-invite',
+]);
+
 /** Turns a job into a mail, issuing its token in the caller's transaction; null = nothing to send. */
 export class MailComposer {
   constructor(
@@ -137,6 +144,9 @@ export class MailComposer {
     // Unknown addresses get no mail at all: nothing is sent to an address that has no account here.
     if (!user) return null;
     const to = user.email;
+    // A disabled account gets no link that could set a password or sign in (AD-16): the request
+    // answered the client the same already; the mail simply is not sent.
+    if (user.disabledAt !== null && LINKS_REFUSED_WHEN_DISABLED.has(job.kind)) return null;
     switch (job.kind) {
       case 'verify-email': {
         if (user.emailVerifiedAt !== null) return null;
