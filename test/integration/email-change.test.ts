@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { AuditEvent, OneTimeToken, User } from '../../src/storage/entities/index.js';
 import { sha256Hex } from '../../src/security/crypto.js';
 import { BACKENDS } from '../helpers/database.js';
-import { RESET_PASSWORD } from '../helpers/email-documents.js';
+import { REQUEST_PASSWORD_RESET, RESET_PASSWORD } from '../helpers/email-documents.js';
 import { ME, SIGN_IN, STRONG_PASSWORD, bearer, gql, signUpUser, uniqueEmail } from '../helpers/graphql.js';
 import type { SignedInUser } from '../helpers/graphql.js';
 import { linkIn } from '../helpers/smtp.js';
@@ -188,5 +188,33 @@ describe.each(BACKENDS)('changeEmail over HTTP with real mails (%s)', (backend) 
     // Replays of either undo link do nothing.
     expect((await undo(second.undoToken)).code).toBe('INVALID_TOKEN');
     expect((await undo(first.undoToken)).code).toBe('INVALID_TOKEN');
+  });
+
+  it('the thief resetting the password from the new mailbox does not end the owner’s undo link', async () => {
+    const owner = await signUpUser(url());
+    const mailbox = uniqueEmail('thief');
+    const { confirmToken, undoToken } = await requestChange(owner, mailbox);
+    expect((await confirm(confirmToken)).__typename).toBe('EmailChanged');
+    await gql(url(), REQUEST_PASSWORD_RESET, { email: mailbox });
+    const reset = linkIn(await ctx.smtp.waitFor(mailbox, /Reset your password/), '/reset-password');
+    const thiefPassword = 'the thief chose this one 31';
+    const done = await gql(url(), RESET_PASSWORD, { token: reset.token, newPassword: thiefPassword });
+    expect(done.body.data?.resetPassword.__typename).toBe('PasswordChanged');
+    expect(await signIn(mailbox, thiefPassword)).toBe('SignInSuccess');
+
+    expect(await undo(undoToken)).toEqual({ __typename: 'EmailChanged', email: owner.email });
+    expect(await signIn(mailbox, thiefPassword)).toBe('InvalidCredentials');
+    expect(await signIn(owner.email, thiefPassword)).toBe('InvalidCredentials');
+  });
+
+  it('a confirmation link moves only the account it was mailed for, whoever presents it', async () => {
+    const owner = await signUpUser(url());
+    const other = await signUpUser(url());
+    const next = uniqueEmail('own');
+    const { confirmToken } = await requestChange(owner, next);
+    const presented = await gql(url(), CONFIRM, { t: confirmToken }, bearer(other.accessToken));
+    expect(presented.body.data?.confirmEmailChange).toEqual({ __typename: 'EmailChanged', email: next });
+    expect((await fork().findOneOrFail(User, { id: owner.userId })).email).toBe(next);
+    expect((await fork().findOneOrFail(User, { id: other.userId })).email).toBe(other.email);
   });
 });
