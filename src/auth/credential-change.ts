@@ -19,7 +19,7 @@ export class CredentialChange {
   async endOutstanding(tx: EntityManager, userId: string): Promise<void> {
     // Except changeEmail's undo links: they belong to the old address, and whoever changed the
     // address (a stolen session) could otherwise kill the owner's undo with a reset or change of
-    // password from the new mailbox (found by the attack pass, AD-14).
+    // password from the new mailbox (found by the attack pass, AD-19).
     await tx.nativeDelete(OneTimeToken, {
       user: userId,
       usedAt: null,
