@@ -238,6 +238,14 @@ export class EmailChangeService {
     if (holder.emailVerifiedAt !== null) return user.email;
     await this.sessions.revokeAll(tx, holder.id, 'account-claimed', { client });
     await deleteUser(tx, holder.id);
+    await this.events.record({
+      kind: 'account_deleted',
+      result: 'success',
+      userId: holder.id,
+      detail: 'unverified holder of an address reclaimed by an email-change undo',
+      client,
+      em: tx,
+    });
     return oldEmail;
   }
 }

@@ -177,6 +177,11 @@ describe.each(BACKENDS)('changeEmail over HTTP with real mails (%s)', (backend) 
     expect(row.email).toBe(owner.email);
     expect(row.passwordHash).toBeNull();
     expect(await fork().findOne(User, { id: squatter.userId })).toBeNull();
+    const squatterEvents = await fork().find(AuditEvent, {
+      userId: squatter.userId,
+      kind: 'account_deleted',
+    });
+    expect(squatterEvents).toHaveLength(1);
     for (const token of [thief.accessToken, squatter.accessToken]) {
       expect((await gql(url(), ME, {}, bearer(token))).body.errors?.[0]?.extensions?.code).toBe(
         'UNAUTHENTICATED',
