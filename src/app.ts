@@ -37,6 +37,7 @@ import { SocialResolver } from './resolvers/social.resolver.js';
 import { socialCallbackRoutes } from './pages/social-callback.routes.js';
 import { AdminResolver } from './resolvers/admin.resolver.js';
 import { SelfServiceResolver } from './resolvers/self-service.resolver.js';
+import { EmailChangeResolver } from './resolvers/email-change.resolver.js';
 import { graphqlLimits } from './security/graphql-limits.js';
 import { cors, noStore, securityHeaders } from './security/headers.js';
 import { resolveRateLimits } from './security/rate-limit-rules.js';
@@ -112,6 +113,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         services.stepUp,
       ),
     ],
+    [EmailChangeResolver, new EmailChangeResolver(services.emailChange, services.stepUp)],
     [WebhookResolver, new WebhookResolver(services.webhookEndpoints)],
   ]);
   const container: ContainerType = {

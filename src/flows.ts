@@ -129,6 +129,13 @@ export const FLOWS = {
   revokeApiKey: { rateLimit: { client: rule(60, MINUTE) }, leavesRowsIn: [] },
   updateProfile: { rateLimit: { client: rule(30, MINUTE) }, leavesRowsIn: [] },
   deleteAccount: { rateLimit: { client: rule(5, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
+  // changeEmail: step-up; two mails per request (the links' tokens are issued at send time).
+  changeEmail: {
+    rateLimit: { client: rule(5, MINUTE), account: rule(5, HOUR) },
+    leavesRowsIn: EMAILED_TOKEN_ROWS,
+  },
+  confirmEmailChange: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: [] },
+  undoEmailChange: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
   // Webhooks (issue 22): admin-only endpoint management. Every flow above that emits an event
   // also leaves rows in webhook_deliveries (one per subscribed endpoint; swept once ended).
   createWebhookEndpoint: { rateLimit: { client: rule(20, MINUTE) }, leavesRowsIn: ['webhook_endpoints'] },

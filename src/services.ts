@@ -1,5 +1,6 @@
 import { AdminService } from './auth/admin/admin.service.js';
 import { ApiKeyService } from './auth/admin/api-key.service.js';
+import { EmailChangeService } from './auth/email-change.service.js';
 import 'reflect-metadata';
 import type { Redis } from 'ioredis';
 import { MemoryLivenessCache } from './auth/liveness-cache.js';
@@ -120,6 +121,8 @@ export interface Services {
   /** Administration (issue 21): the admin API and API keys. */
   admin: AdminService;
   apiKeys: ApiKeyService;
+  /** changeEmail with its confirmation and undo links (issue 21). */
+  emailChange: EmailChangeService;
   readiness: Readiness;
   liveSessionsGauge: LiveSessionsGauge;
   /** Social sign-in (issue 20): providers, the web and native flows, identities. */
@@ -389,6 +392,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     },
   );
   const admin = new AdminService(sessions, loginFailures, mailOutbox, events);
+  const emailChange = new EmailChangeService(oneTimeTokens, sessions, mailOutbox, events, webhooks);
   const apiKeys = new ApiKeyService(admin, redis, config.redisKeyPrefix, config.apiKeyRateLimitPerMinute);
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {
@@ -427,6 +431,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     passkeySignIn,
     admin,
     apiKeys,
+    emailChange,
     readiness,
     liveSessionsGauge,
     social,

@@ -173,6 +173,36 @@ export type AuditLogQueryVariables = Exact<{
 
 export type AuditLogQuery = { auditLog: { __typename: 'AuditLogConnection', edges: Array<{ __typename: 'AuditLogEdge', cursor: string, node: { __typename: 'AuditEvent', id: string, kind: string, result: string, sessionId: string | null, ip: string | null, userAgent: string | null, createdAt: string } }>, pageInfo: { __typename: 'PageInfo', hasNextPage: boolean, endCursor: string | null } } };
 
+export type ChangeEmailMutationVariables = Exact<{
+  newEmail: string;
+}>;
+
+
+export type ChangeEmailMutation = { changeEmail:
+    | { __typename: 'EmailChangeRequested', pendingEmail: string }
+    | { __typename: 'StepUpRequired', code: UserErrorCode, message: string, maxAgeSeconds: number }
+   };
+
+export type ConfirmEmailChangeMutationVariables = Exact<{
+  token: string;
+}>;
+
+
+export type ConfirmEmailChangeMutation = { confirmEmailChange:
+    | { __typename: 'EmailChanged', email: string }
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
+   };
+
+export type UndoEmailChangeMutationVariables = Exact<{
+  token: string;
+}>;
+
+
+export type UndoEmailChangeMutation = { undoEmailChange:
+    | { __typename: 'EmailChanged', email: string }
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
+   };
+
 type TokenSignInResultFields_InvalidToken_Fragment = { __typename: 'InvalidToken', code: UserErrorCode, message: string };
 
 type TokenSignInResultFields_MfaChallenge_Fragment = { __typename: 'MfaChallenge', challengeToken: string, expiresAt: string };
@@ -992,6 +1022,49 @@ export const AuditLogDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<AuditLogQuery, AuditLogQueryVariables>;
+export const ChangeEmailDocument = new TypedDocumentString(`
+    mutation ChangeEmail($newEmail: String!) {
+  changeEmail(newEmail: $newEmail) {
+    __typename
+    ... on EmailChangeRequested {
+      pendingEmail
+    }
+    ... on StepUpRequired {
+      code
+      message
+      maxAgeSeconds
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ChangeEmailMutation, ChangeEmailMutationVariables>;
+export const ConfirmEmailChangeDocument = new TypedDocumentString(`
+    mutation ConfirmEmailChange($token: String!) {
+  confirmEmailChange(token: $token) {
+    __typename
+    ... on EmailChanged {
+      email
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<ConfirmEmailChangeMutation, ConfirmEmailChangeMutationVariables>;
+export const UndoEmailChangeDocument = new TypedDocumentString(`
+    mutation UndoEmailChange($token: String!) {
+  undoEmailChange(token: $token) {
+    __typename
+    ... on EmailChanged {
+      email
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    `) as unknown as TypedDocumentString<UndoEmailChangeMutation, UndoEmailChangeMutationVariables>;
 export const RequestEmailVerificationDocument = new TypedDocumentString(`
     mutation RequestEmailVerification($email: String!) {
   requestEmailVerification(email: $email)

@@ -1,5 +1,8 @@
 import {
   AuditLogDocument,
+  ChangeEmailDocument,
+  ConfirmEmailChangeDocument,
+  UndoEmailChangeDocument,
   BeginPasskeyRegistrationDocument,
   BeginPasskeySignInDocument,
   BeginTotpEnrollmentDocument,
@@ -37,6 +40,9 @@ import {
   UnlinkIdentityDocument,
 } from '../generated/graphql.js';
 import type {
+  ChangeEmailMutation,
+  ConfirmEmailChangeMutation,
+  UndoEmailChangeMutation,
   AuditLogQuery,
   BeginTotpEnrollmentMutation,
   DisableTotpMutation,
@@ -251,6 +257,21 @@ export class PlintoClient {
 
   async resetPassword(token: string, newPassword: string): Promise<ResetPasswordMutation['resetPassword']> {
     return (await this.send(ResetPasswordDocument, { token, newPassword }, null)).resetPassword;
+  }
+
+  /** Step-up: answers StepUpRequired when the session's last authentication is not recent. */
+  async changeEmail(newEmail: string): Promise<ChangeEmailMutation['changeEmail']> {
+    return (await this.request(ChangeEmailDocument, { newEmail })).changeEmail;
+  }
+
+  /** The link mailed to the new address (no session needed). */
+  async confirmEmailChange(token: string): Promise<ConfirmEmailChangeMutation['confirmEmailChange']> {
+    return (await this.send(ConfirmEmailChangeDocument, { token }, null)).confirmEmailChange;
+  }
+
+  /** The undo link mailed to the old address: every session ends (this one too, if any). */
+  async undoEmailChange(token: string): Promise<UndoEmailChangeMutation['undoEmailChange']> {
+    return (await this.send(UndoEmailChangeDocument, { token }, null)).undoEmailChange;
   }
 
   async changePassword(

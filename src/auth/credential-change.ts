@@ -17,7 +17,14 @@ export class CredentialChange {
    * sweeper removes them); unused verification, magic and reset links and open challenges go.
    */
   async endOutstanding(tx: EntityManager, userId: string): Promise<void> {
-    await tx.nativeDelete(OneTimeToken, { user: userId, usedAt: null });
+    // Except changeEmail's undo links: they belong to the old address, and whoever changed the
+    // address (a stolen session) could otherwise kill the owner's undo with a reset or change of
+    // password from the new mailbox (found by the attack pass, AD-19).
+    await tx.nativeDelete(OneTimeToken, {
+      user: userId,
+      usedAt: null,
+      purpose: { $ne: 'email-change-undo' },
+    });
     await tx.nativeDelete(MfaChallenge, { user: userId, consumedAt: null });
   }
 

@@ -66,7 +66,8 @@ export class PasswordResetService {
     const outcome = await inTransaction(em, async (tx) => {
       const userId = await this.tokens.consume(tx, token, 'password-reset');
       const user = userId ? await tx.findOne(User, { id: userId }) : null;
-      if (!user) return null;
+      // A link mailed before the account was disabled sets no password on it (same answer as a bad link).
+      if (!user || user.disabledAt !== null) return null;
       const now = new Date();
       // Following the link proves the mailbox: on a never-verified account it is the first proof,
       // and nothing its unverified holder set up (a second factor, codes, sessions) survives it.

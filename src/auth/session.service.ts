@@ -33,7 +33,9 @@ export type RevokeReason =
   /** An administrator disabled, deleted or signed out the account; the admin event is the audit record. */
   | 'admin'
   /** The owner deleted the account. */
-  | 'account-deleted';
+  | 'account-deleted'
+  /** The old address undid a change of email: whoever held a session may have made it. */
+  | 'email-change-undone';
 
 export interface SessionSettings extends SessionLifetimes {
   refreshTokenTtlSeconds: number;

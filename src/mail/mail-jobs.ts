@@ -24,7 +24,41 @@ export type MailJob =
   /** deleteAccount / adminDeleteUser: the account is gone, so the job carries the address (sealed in the outbox). */
   | { kind: 'account-deleted'; to: string }
   | WebhookEndpointDisabledJob
-  | SecurityNoticeJob;
+  | SecurityNoticeJob
+  | EmailChangeConfirmJob
+  | EmailChangeNoticeJob;
+
+/**
+ * changeEmail: to the new address, a confirmation link; or, when another account holds that
+ * address, a notice to it instead (decided here, at send time, so the request is the same work
+ * whether or not the address is taken: enumeration-safe).
+ */
+export interface EmailChangeConfirmJob {
+  kind: 'email-change-confirm';
+  userId: string;
+  newEmail: string;
+}
+
+/** changeEmail: to the old address, a notice with the undo link (EMAIL_CHANGE_UNDO_SECONDS). */
+export interface EmailChangeNoticeJob {
+  kind: 'email-change-notice';
+  userId: string;
+  newEmail: string;
+  /** ISO start of the session that asked: the undo removes what was added since (email-change.service.ts). */
+  since: string;
+  /** ISO time of the request. */
+  at: string;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+/** What an email-change token carries (one_time_tokens.payload). */
+export interface EmailChangePayload {
+  /** The address the link moves the account to. */
+  email: string;
+  /** Undo links: when the session that asked for the change began. */
+  since?: string;
+}
 
 /** To one admin: a webhook endpoint failed every delivery for 3 days and was disabled (issue 22). */
 export interface WebhookEndpointDisabledJob {
@@ -86,6 +120,13 @@ export function securityNotice(
   };
 }
 
+const LINKS_REFUSED_WHEN_DISABLED: ReadonlySet<MailJob['kind']> = new Set([
+  'password-reset',
+  'magic-link',
+  'mfa-recovery',
+  'admin-invite',
+]);
+
 /** Turns a job into a mail, issuing its token in the caller's transaction; null = nothing to send. */
 export class MailComposer {
   constructor(
@@ -103,6 +144,9 @@ export class MailComposer {
     // Unknown addresses get no mail at all: nothing is sent to an address that has no account here.
     if (!user) return null;
     const to = user.email;
+    // A disabled account gets no link that could set a password or sign in (AD-16): the request
+    // answered the client the same already; the mail simply is not sent.
+    if (user.disabledAt !== null && LINKS_REFUSED_WHEN_DISABLED.has(job.kind)) return null;
     switch (job.kind) {
       case 'verify-email': {
         if (user.emailVerifiedAt !== null) return null;
@@ -153,6 +197,25 @@ export class MailComposer {
         return templates.securityNotice(to, job);
       case 'webhook-endpoint-disabled':
         return templates.webhookEndpointDisabled(to, job.url, job.at);
+      case 'email-change-confirm': {
+        const holder = await em.findOne(User, { email: job.newEmail }, { fields: ['id'] });
+        // Taken by another account: its owner hears that someone tried to use the address; the
+        // requester gets no link (and their answer was the same).
+        if (holder && holder.id !== user.id) return templates.emailChangeAddressInUse(job.newEmail);
+        if (holder) return null;
+        const payload: EmailChangePayload = { email: job.newEmail };
+        const token = await this.tokens.issue(em, user.id, 'email-change', JSON.stringify(payload));
+        const ttl = this.tokens.ttlSeconds('email-change');
+        const link = tokenLink(this.appUrl, '/confirm-email-change', token);
+        return templates.emailChangeConfirm(job.newEmail, link, ttl);
+      }
+      case 'email-change-notice': {
+        const payload: EmailChangePayload = { email: to, since: job.since };
+        const token = await this.tokens.issue(em, user.id, 'email-change-undo', JSON.stringify(payload));
+        const ttl = this.tokens.ttlSeconds('email-change-undo');
+        const link = tokenLink(this.appUrl, '/undo-email-change', token);
+        return templates.emailChangeNotice(to, job, link, ttl);
+      }
     }
   }
 }

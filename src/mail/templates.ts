@@ -1,4 +1,4 @@
-import type { SecurityNoticeEvent, SecurityNoticeJob } from './mail-jobs.js';
+import type { EmailChangeNoticeJob, SecurityNoticeEvent, SecurityNoticeJob } from './mail-jobs.js';
 
 /** A composed mail, ready for a transport. */
 export interface MailMessage {
@@ -18,7 +18,13 @@ export function escapeHtml(value: string): string {
     .replaceAll("'", '&#39;');
 }
 
-export type LinkPath = '/verify-email' | '/reset-password' | '/magic-link' | '/recover-mfa';
+export type LinkPath =
+  | '/verify-email'
+  | '/reset-password'
+  | '/magic-link'
+  | '/recover-mfa'
+  | '/confirm-email-change'
+  | '/undo-email-change';
 
 /**
  * The token goes in the fragment: a browser never sends a fragment to the server, so no proxy,
@@ -190,6 +196,36 @@ export const templates = {
         `Every delivery to the webhook endpoint ${url} failed for 3 days, so it was disabled at ${new Date(at).toUTCString()}.`,
         'Its failed deliveries are listed by webhookDeliveries. Fix the receiver, then turn the endpoint on again with updateWebhookEndpoint (enabled: true) and redeliver what it missed with redeliverWebhook.',
       ],
+    }),
+
+  emailChangeConfirm: (to: string, url: string, ttlSeconds: number): MailMessage =>
+    render(to, {
+      subject: 'Confirm your new email address',
+      paragraphs: [
+        `Someone asked to make ${to} the address of their account. Open this link to confirm it (it works once, for ${hours(ttlSeconds)}):`,
+        'Until you do, the account keeps its old address.',
+      ],
+      link: { url, label: 'Confirm the new address' },
+      footer: IGNORE,
+    }),
+
+  emailChangeNotice: (to: string, job: EmailChangeNoticeJob, url: string, ttlSeconds: number): MailMessage =>
+    render(to, {
+      subject: 'A change of your email address was requested',
+      paragraphs: [
+        `At ${new Date(job.at).toUTCString()}, from ${job.ip ?? 'an unknown address'} (${job.userAgent ?? 'unknown device'}), your account ${to} asked to change its address to ${job.newEmail}. Nothing changes until the new address is confirmed.`,
+        `If this was not you, open the link below (it works once, for ${Math.round(ttlSeconds / 86_400)} days): it puts ${to} back, signs out every device, removes what that device added and mails you a link to set a new password.`,
+      ],
+      link: { url, label: 'Undo this change' },
+    }),
+
+  emailChangeAddressInUse: (to: string): MailMessage =>
+    render(to, {
+      subject: 'Someone tried to use your email address',
+      paragraphs: [
+        `Someone signed in to another account asked to change its address to ${to}, which is the address of your account. Nothing was changed, and your account is not affected.`,
+      ],
+      footer: 'You need not do anything.',
     }),
 
   emailVerified: (to: string): MailMessage =>

@@ -44,7 +44,11 @@ export type SecurityEventKind =
   | 'api_key_created'
   | 'api_key_revoked'
   | 'account_deleted'
-  | 'profile_updated';
+  | 'profile_updated'
+  // changeEmail (issue 21): requested (step-up), confirmed from the new address, undone from the old.
+  | 'email_change_requested'
+  | 'email_change_confirmed'
+  | 'email_change_undone';
 
 export type SecurityEventResult = 'success' | 'failure' | 'rejected' | 'challenge' | 'detected';
 

@@ -14,6 +14,11 @@ import {
   signUpView,
   verifyEmailView,
 } from './auth-pages.view.js';
+import {
+  EMAIL_CHANGE_TITLES,
+  confirmEmailChangeView,
+  undoEmailChangeView,
+} from './email-change-pages.view.js';
 import { layout, redirectRefusedNotice } from './html.js';
 import { allowedRedirect, normalizeOrigins } from './redirect.js';
 
@@ -63,6 +68,19 @@ const PAGES: PageDefinition[] = [
     view: magicLinkView,
   },
   { path: '/account', title: () => 'Your account', script: 'account', view: accountView },
+  // changeEmail's links (issue 21): one script for both landings.
+  {
+    path: '/confirm-email-change',
+    title: () => EMAIL_CHANGE_TITLES.confirm,
+    script: 'email-change',
+    view: confirmEmailChangeView,
+  },
+  {
+    path: '/undo-email-change',
+    title: () => EMAIL_CHANGE_TITLES.undo,
+    script: 'email-change',
+    view: undoEmailChangeView,
+  },
 ];
 
 /** The hosted pages and their prebuilt scripts and styles (bundled by `npm run build`, never per request). */

@@ -34,6 +34,9 @@ const READ = ['admin', 'users:read'];
 const WRITE = ['admin', 'users:write'];
 const SESSIONS = ['admin', 'sessions:write'];
 const AUDIT = ['admin', 'audit:read'];
+// Field-level scopes of AdminUser (AD-13): a users:read key sees the profile, not the user's
+// sessions (devices, addresses: sessions:write), audit trail (audit:read) or privateMetadata
+// (users:write, the scope that writes it; see schema/admin.type.ts). Outside its scopes: FORBIDDEN.
 
 function toAdminUser(user: AdminUserRow): AdminUserType {
   return Object.assign(new AdminUserType(), {
@@ -145,7 +148,8 @@ export class AdminResolver {
     return user ? toAdminUser(user) : null;
   }
 
-  @FieldResolver(() => [SessionType], { description: 'Live sessions.' })
+  @Authorized(...SESSIONS)
+  @FieldResolver(() => [SessionType], { description: 'Live sessions (API keys: sessions:write).' })
   async sessions(@Root() user: AdminUserType, @Ctx() context: Context): Promise<SessionType[]> {
     const sessions = await this.sessionService.list(context.em, user.id);
     return sessions.map((s) => toSession(s, null));
@@ -161,7 +165,10 @@ export class AdminResolver {
     return (await this.admin.userDetail(context.em, user.id))?.recoveryCodesLeft ?? 0;
   }
 
-  @FieldResolver(() => [AdminAuditEventType], { description: 'The 20 newest audit events about the user.' })
+  @Authorized(...AUDIT)
+  @FieldResolver(() => [AdminAuditEventType], {
+    description: 'The 20 newest audit events about the user (API keys: audit:read).',
+  })
   async recentEvents(@Root() user: AdminUserType, @Ctx() context: Context): Promise<AdminAuditEventType[]> {
     const page = await this.admin.auditPage(context.em, { userId: user.id }, 20, null);
     return page.events.map(toAdminEvent);

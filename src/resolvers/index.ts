@@ -12,6 +12,7 @@ import { SocialResolver } from './social.resolver.js';
 import { AdminResolver } from './admin.resolver.js';
 import { SelfServiceResolver } from './self-service.resolver.js';
 import { WebhookResolver } from './webhook.resolver.js';
+import { EmailChangeResolver } from './email-change.resolver.js';
 
 /** Every resolver class, in schema order. A new resolver is added here and constructed in app.ts. */
 export const resolverClasses = [
@@ -28,5 +29,6 @@ export const resolverClasses = [
   SocialResolver,
   AdminResolver,
   SelfServiceResolver,
+  EmailChangeResolver,
   WebhookResolver,
 ] as const;

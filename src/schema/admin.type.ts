@@ -1,4 +1,4 @@
-import { createUnionType, Field, ID, InputType, ObjectType } from 'type-graphql';
+import { Authorized, createUnionType, Field, ID, InputType, ObjectType } from 'type-graphql';
 import { PageInfoType } from './audit-log.type.js';
 import { DateTimeScalar } from './scalars.js';
 import { EmailTaken, NotFound, StepUpRequired } from './user-error.type.js';
@@ -41,7 +41,12 @@ export class AdminUserType {
   @Field(() => String, { nullable: true, description: 'JSON object (text), readable by the user.' })
   publicMetadata!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'JSON object (text), administrators only.' })
+  // Field-level scope (AD-13): the scope that writes it reads it; a users:read key does not.
+  @Authorized('admin', 'users:write')
+  @Field(() => String, {
+    nullable: true,
+    description: 'JSON object (text), administrators only (API keys: users:write).',
+  })
   privateMetadata!: string | null;
 }
 

@@ -1,6 +1,7 @@
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { SMTPServer } from 'smtp-server';
+import type { LinkPath } from '../../src/mail/templates.js';
 
 export interface CapturedMail {
   to: string;
@@ -96,10 +97,7 @@ export function sleep(ms: number): Promise<void> {
 }
 
 /** The link of a given path in a mail's text part, and its token (in the fragment: `#token=`). */
-export function linkIn(
-  mail: CapturedMail,
-  path: '/verify-email' | '/reset-password' | '/magic-link' | '/recover-mfa',
-) {
+export function linkIn(mail: CapturedMail, path: LinkPath) {
   const pattern = new RegExp(`(https?://[^\\s"<]+${path}#token=([A-Za-z0-9_-]+))`);
   const match = pattern.exec(mail.text);
   if (!match) throw new Error(`no ${path} link in mail "${mail.subject}":\n${mail.text}`);

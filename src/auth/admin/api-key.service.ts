@@ -4,13 +4,29 @@ import type { Redis } from 'ioredis';
 import type { ApiKeyPrincipal } from '../../context.js';
 import { InvalidInputError } from '../../domain-errors.js';
 import { randomToken, sha256Hex } from '../../security/crypto.js';
-import { ApiKey, User } from '../../storage/entities/index.js';
-import { ADMIN_ROLE, API_KEY_SCOPES } from '../roles.js';
+import { ApiKey } from '../../storage/entities/index.js';
+import { ADMIN_ROLE, API_KEY_SCOPES, parseStoredRoles } from '../roles.js';
+import type { DbDate } from '../../storage/db-values.js';
+import { toDate, toDateOrNull } from '../../storage/db-values.js';
 import type { AdminActor, AdminService } from './admin.service.js';
 
 export const API_KEY_PREFIX = 'plk_';
 /** `last_used_at` is written at most once a minute per key: no write per request. */
 const LAST_USED_RESOLUTION_MS = 60_000;
+
+/** The key row and its creator's standing, as the one authentication query returns them. */
+interface KeyWithCreator {
+  id: string;
+  name: string;
+  scopes: string;
+  created_by: string | null;
+  expires_at: DbDate | null;
+  revoked_at: DbDate | null;
+  last_used_at: DbDate | null;
+  creator_id: string | null;
+  creator_roles: string | null;
+  creator_disabled_at: DbDate | null;
+}
 
 export type ApiKeyCheck =
   { kind: 'ok'; principal: ApiKeyPrincipal } | { kind: 'invalid' } | { kind: 'rate-limited' };
@@ -18,7 +34,8 @@ export type ApiKeyCheck =
 /**
  * API keys for automation: `plk_` + 256 random bits (base64url), shown once, stored as SHA-256
  * (a key is high-entropy, so a fast hash is enough, as for refresh tokens). A key authenticates a
- * service with only its scopes; revoked or expired keys stop at once (every request reads the row).
+ * service with only its scopes; revoked or expired keys stop at once (every request reads the row, joined
+ * with its creator's roles and disabled flag in the same query).
  */
 export class ApiKeyService {
   private readonly windows = new Map<string, { count: number; resetAt: number }>();
@@ -83,17 +100,31 @@ export class ApiKeyService {
   async authenticate(em: EntityManager, presented: string): Promise<ApiKeyCheck> {
     if (!presented.startsWith(API_KEY_PREFIX) || presented.length > 100) return { kind: 'invalid' };
     const now = new Date();
-    const key = await em.findOne(ApiKey, { keyHash: sha256Hex(presented) });
-    if (!key || key.revokedAt || (key.expiresAt && key.expiresAt <= now)) return { kind: 'invalid' };
+    // One query per request: the key and its creator's standing together (no second round trip).
+    const rows = await em.getConnection().execute<KeyWithCreator[]>(
+      `select k.id, k.name, k.scopes, k.created_by, k.expires_at, k.revoked_at, k.last_used_at,
+              u.id as creator_id, u.roles as creator_roles, u.disabled_at as creator_disabled_at
+         from api_keys k left join users u on u.id = k.created_by
+        where k.key_hash = ? limit 1`,
+      [sha256Hex(presented)],
+    );
+    const row = rows[0];
+    if (!row || row.revoked_at !== null) return { kind: 'invalid' };
+    if (row.expires_at !== null && toDate(row.expires_at) <= now) return { kind: 'invalid' };
     // A key acts for the administrator who made it: it ends when they stop being an enabled admin.
-    if (key.createdBy) {
-      const creator = await em.findOne(
-        User,
-        { id: key.createdBy },
-        { fields: ['roles', 'disabledAt'], disableIdentityMap: true },
-      );
-      if (!creator || creator.disabledAt || !creator.roles.includes(ADMIN_ROLE)) return { kind: 'invalid' };
+    if (row.created_by !== null) {
+      const creatorIsAdmin =
+        row.creator_id !== null &&
+        row.creator_disabled_at === null &&
+        parseStoredRoles(row.creator_roles).includes(ADMIN_ROLE);
+      if (!creatorIsAdmin) return { kind: 'invalid' };
     }
+    const key = {
+      id: row.id,
+      name: row.name,
+      scopes: row.scopes,
+      lastUsedAt: toDateOrNull(row.last_used_at),
+    };
     if (!(await this.withinRate(key.id))) return { kind: 'rate-limited' };
     if (!key.lastUsedAt || now.getTime() - key.lastUsedAt.getTime() > LAST_USED_RESOLUTION_MS) {
       await em.nativeUpdate(ApiKey, { id: key.id }, { lastUsedAt: now });
