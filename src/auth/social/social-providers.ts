@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, errors as joseErrors, importPKCS8, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
-import type { OAuthProviderConfig } from '../../config/oauth-providers.js';
+import type { AppleClientKey, OAuthProviderConfig } from '../../config/oauth-providers.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { parseEmail } from '../email.js';
 
@@ -65,6 +65,50 @@ const ID_TOKEN_ALGORITHMS = [
 /** SHA-256 of the app's nonce, hex: what native SDKs put in the ID token (`nonce` claim). */
 export function nonceHash(nonce: string): string {
   return createHash('sha256').update(nonce, 'utf8').digest('hex');
+}
+
+/** How long an Apple client secret is valid (Apple allows up to six months; a day is enough). */
+export const APPLE_CLIENT_SECRET_SECONDS = 86_400;
+
+/**
+ * Sign in with Apple's client secret: an ES256 JWT signed with the team's key, header `kid` the
+ * key id, `iss` the team id, `sub` the client (Services) id, `aud` https://appleid.apple.com.
+ */
+export async function appleClientSecret(
+  key: AppleClientKey,
+  clientId: string,
+  now = Math.floor(Date.now() / 1000),
+): Promise<string> {
+  const privateKey = await importPKCS8(key.privateKey, 'ES256');
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: key.keyId })
+    .setIssuer(key.teamId)
+    .setSubject(clientId)
+    .setAudience('https://appleid.apple.com')
+    .setIssuedAt(now)
+    .setExpirationTime(now + APPLE_CLIENT_SECRET_SECONDS)
+    .sign(privateKey);
+}
+
+/**
+ * client_secret_post with a fresh Apple client secret: made on first use and again an hour before
+ * it expires (the discovered configuration is cached for the life of the process).
+ */
+function appleClientAuth(key: AppleClientKey, clientId: string): oidc.ClientAuth {
+  let current: { secret: string; renewAt: number } | null = null;
+  const auth = async (_as: unknown, _client: unknown, body: URLSearchParams): Promise<void> => {
+    const now = Math.floor(Date.now() / 1000);
+    if (!current || now >= current.renewAt) {
+      current = {
+        secret: await appleClientSecret(key, clientId, now),
+        renewAt: now + APPLE_CLIENT_SECRET_SECONDS - 3600,
+      };
+    }
+    body.set('client_id', clientId);
+    body.set('client_secret', current.secret);
+  };
+  // openid-client awaits the client authentication (oauth4webapi's ClientAuth may return a promise).
+  return auth as unknown as oidc.ClientAuth;
 }
 
 interface Discovered {
@@ -274,7 +318,7 @@ export class SocialProviders {
   }
 
   private async load(provider: OAuthProviderConfig): Promise<Discovered> {
-    const clientSecret = await this.clientSecret(provider);
+    const clientSecret = provider.clientSecret ?? undefined;
     const insecure = (url: string | null) => url !== null && url.startsWith('http://');
     if (provider.kind === 'github') {
       const config = new oidc.Configuration(
@@ -293,10 +337,16 @@ export class SocialProviders {
     let config: oidc.Configuration;
     try {
       config = await this.timed(provider, 'discovery', () =>
-        oidc.discovery(new URL(provider.issuer!), provider.clientId, clientSecret, undefined, {
-          timeout: PROVIDER_TIMEOUT_SECONDS,
-          ...(insecure(provider.issuer) ? { execute: [oidc.allowInsecureRequests] } : {}),
-        }),
+        oidc.discovery(
+          new URL(provider.issuer!),
+          provider.clientId,
+          provider.appleKey ? undefined : clientSecret,
+          provider.appleKey ? appleClientAuth(provider.appleKey, provider.clientId) : undefined,
+          {
+            timeout: PROVIDER_TIMEOUT_SECONDS,
+            ...(insecure(provider.issuer) ? { execute: [oidc.allowInsecureRequests] } : {}),
+          },
+        ),
       );
     } catch (cause) {
       throw new SocialProviderError('provider_unavailable', { cause });
@@ -310,21 +360,6 @@ export class SocialProviders {
       cacheMaxAge: 10 * 60_000,
     });
     return { config, jwks };
-  }
-
-  /** Apple's client secret is an ES256 JWT (at most six months); a fresh one per discovery, valid a day. */
-  private async clientSecret(provider: OAuthProviderConfig): Promise<string | undefined> {
-    if (!provider.appleKey) return provider.clientSecret ?? undefined;
-    const key = await importPKCS8(provider.appleKey.privateKey, 'ES256');
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: provider.appleKey.keyId })
-      .setIssuer(provider.appleKey.teamId)
-      .setSubject(provider.clientId)
-      .setAudience('https://appleid.apple.com')
-      .setIssuedAt(now)
-      .setExpirationTime(now + 86400)
-      .sign(key);
   }
 
   private async timed<T>(

@@ -18,7 +18,7 @@ export function hereWithoutFragment(): string {
   return `${window.location.origin}${window.location.pathname}${window.location.search}`;
 }
 
-/** Takes a social callback (`#code=`, `#linked=`, `#error=`) out of the address bar and history. */
+/** Takes a social callback (`#code=`, `#link_code=`, `#error=`) out of the address bar and history. */
 export function takeSocialCallback(): ReturnType<typeof readSocialCallback> {
   const callback = readSocialCallback(window.location.hash);
   if (callback) window.history.replaceState(null, '', window.location.pathname + window.location.search);
