@@ -60,16 +60,11 @@ export class SocialResolver {
 
   @Mutation(() => SignInResult, {
     description:
-      'Trades the #code of the social callback (once, within 60 s) with the binding beginSocialSignIn returned; without it, or with another, InvalidToken.',
+      'Trades the #code of the social callback (once, within 60 s) with the binding beginSocialSignIn returned: required (optional in the schema only because it was added later); without it, or with another, InvalidToken.',
   })
   async completeSocialSignIn(
     @Arg('code', () => String) code: string,
-    @Arg('binding', () => String, {
-      nullable: true,
-      description:
-        'Required: the binding of beginSocialSignIn (optional in the schema only for compatibility).',
-    })
-    binding: string | null | undefined,
+    @Arg('binding', () => String, { nullable: true }) binding: string | null | undefined,
     @Ctx() context: Context,
   ): Promise<typeof SignInResult> {
     return toResult(
@@ -97,7 +92,7 @@ export class SocialResolver {
   @Authorized()
   @Mutation(() => LinkIdentityResult, {
     description:
-      'Links a provider to the signed-in account (step-up); the callback redirects with #linked=provider.',
+      'Begins linking a provider to the signed-in account (step-up); the callback redirects with #link_code=…, which completeLinkIdentity redeems with the binding.',
   })
   async linkIdentity(
     @Arg('provider', () => String) provider: string,
