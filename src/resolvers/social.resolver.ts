@@ -169,6 +169,7 @@ function toResult(outcome: SocialSignInOutcome, context: Context): typeof SignIn
     case 'mfa-required':
       return toMfaChallenge(outcome.challenge);
     case 'email-not-verified':
+    case 'unproven-email': // verify-first: the same answer as a new account with an unproven email
       return new EmailNotVerified();
     case 'identity-link-required':
       return new IdentityLinkRequired();

@@ -8,6 +8,7 @@ import {
   bearer,
   gql,
   SIGN_IN_SUCCESS_FIELDS,
+  SIGN_UP,
   signUpUser,
   STRONG_PASSWORD,
   uniqueEmail,
@@ -58,20 +59,17 @@ const newSubject = () => `csrf-${Date.now().toString(36)}-${(subjects += 1)}`;
 describe.each(BACKENDS)('social sign-in attacked over HTTP (%s)', (backend) => {
   let idp: LocalOidcProvider;
   const overrides: Record<string, string> = {};
+  /** A second server in the default, enumeration-safe SIGNUP_MODE=verify-first. */
+  const verifyFirst: Record<string, string> = {};
   beforeAll(async () => {
     const port = await freePort();
     const appUrl = `http://127.0.0.1:${port}`;
+    const port2 = await freePort();
+    const appUrl2 = `http://127.0.0.1:${port2}`;
+    const callbacks = (id: string) => [`${appUrl}/oauth/callback/${id}`, `${appUrl2}/oauth/callback/${id}`];
     idp = await startOidcProvider([
-      {
-        client_id: 'plinto',
-        client_secret: 'local-secret',
-        redirect_uris: [`${appUrl}/oauth/callback/local`],
-      },
-      {
-        client_id: 'plinto-other',
-        client_secret: 'other-secret',
-        redirect_uris: [`${appUrl}/oauth/callback/other`],
-      },
+      { client_id: 'plinto', client_secret: 'local-secret', redirect_uris: callbacks('local') },
+      { client_id: 'plinto-other', client_secret: 'other-secret', redirect_uris: callbacks('other') },
     ]);
     Object.assign(overrides, {
       PORT: String(port),
@@ -90,9 +88,15 @@ describe.each(BACKENDS)('social sign-in attacked over HTTP (%s)', (backend) => {
         { id: 'other', issuer: idp.issuer, clientId: 'plinto-other', clientSecret: 'other-secret' },
       ]),
     });
+    Object.assign(verifyFirst, overrides, {
+      PORT: String(port2),
+      APP_URL: appUrl2,
+      SIGNUP_MODE: 'verify-first',
+    });
   });
   afterAll(async () => idp?.close());
   const ctx = useServer(backend, overrides);
+  const safe = useServer(backend, verifyFirst);
   const url = () => ctx.server.url;
   const fork = () => ctx.server.app.services.orm.em.fork();
 
@@ -355,5 +359,28 @@ describe.each(BACKENDS)('social sign-in attacked over HTTP (%s)', (backend) => {
       const landed = await browserVisits(await authorizeAtProvider(started.authorizationUrl, account()));
       expect(landed.protocol === 'com.example.app:' ? landed.protocol : landed.origin).toBe(lands);
     }
+  });
+
+  it('verify-first: an email the provider did not prove answers EmailNotVerified whether or not it has an account', async () => {
+    const answerFor = async (email: string) => {
+      const started = (await gql(safe.server.url, BEGIN, { provider: 'other', redirectTo: DONE })).body.data
+        ?.beginSocialSignIn;
+      const landed = await browserVisits(await authorizeAtProvider(started.authorizationUrl, account(email)));
+      const code = fragment(landed).get('code');
+      return (await gql(safe.server.url, COMPLETE, { code, binding: started.binding })).body.data
+        ?.completeSocialSignIn;
+    };
+    // Someone's account, verified; the attacker's provider account carries its address.
+    const taken = uniqueEmail('taken');
+    await gql(safe.server.url, SIGN_UP, { email: taken, password: STRONG_PASSWORD });
+    const owner = await safe.server.app.services.orm.em.fork().findOneOrFail(User, { email: taken });
+    await safe.server.app.services.orm.em
+      .fork()
+      .nativeUpdate(User, { id: owner.id }, { emailVerifiedAt: new Date() });
+    const existing = await answerFor(taken);
+    const fresh = await answerFor(uniqueEmail('fresh'));
+    expect(existing).toMatchObject({ __typename: 'EmailNotVerified', code: 'EMAIL_NOT_VERIFIED' });
+    expect(fresh).toEqual(existing);
+    expect(await safe.server.app.services.orm.em.fork().count(Identity, { user: owner.id })).toBe(0);
   });
 });
