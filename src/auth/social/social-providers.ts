@@ -19,7 +19,7 @@ export interface ProvenIdentity {
  * `access_denied` (the user said no), `invalid_state` (unknown, used or expired state),
  * `invalid_id_token` (issuer, audience, nonce, signature or expiry), `provider_error` (the provider
  * answered with an error or nonsense), `provider_unavailable` (no answer in time),
- * `identity_in_use` (link: the identity belongs to another account), `server_error`.
+ * `server_error`. (A link to an identity that is another account's is answered by completeLinkIdentity.)
  */
 export type SocialErrorCode =
   | 'access_denied'
@@ -27,7 +27,6 @@ export type SocialErrorCode =
   | 'invalid_id_token'
   | 'provider_error'
   | 'provider_unavailable'
-  | 'identity_in_use'
   | 'server_error';
 
 export class SocialProviderError extends Error {
