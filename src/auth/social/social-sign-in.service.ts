@@ -7,7 +7,6 @@ import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { KeyedHash } from '../../security/crypto.js';
 import { randomToken, sha256Hex } from '../../security/crypto.js';
-import { allowedRedirect } from '../../pages/redirect.js';
 import { Identity, OAuthCode, OAuthRequest, User } from '../../storage/entities/index.js';
 import { inTransaction } from '../../storage/transaction.js';
 import type { ClientInfo } from '../client-info.js';
@@ -22,6 +21,7 @@ import type {
   SocialProviders,
 } from './social-providers.js';
 import { SocialProviderError, nonceHash } from './social-providers.js';
+import { requireSocialRedirect, withFragment } from './social-redirect.js';
 
 /** beginSocialSignIn's state (and its PKCE verifier and nonce) lives ten minutes and is used once. */
 export const SOCIAL_STATE_TTL_SECONDS = 600;
@@ -303,28 +303,8 @@ export class SocialSignInService {
     return provider;
   }
 
-  /** CORS_ORIGINS and OAUTH_REDIRECT_ALLOWLIST (origins, and app schemes for deep links). */
-  requireRedirect(value: string): string {
-    const web = allowedRedirect(value, this.redirect.origins);
-    if (web) return web;
-    if (value.length <= 2048 && !/\s/.test(value)) {
-      try {
-        const url = new URL(value);
-        if (
-          this.redirect.schemes.includes(url.protocol.toLowerCase()) &&
-          url.username === '' &&
-          url.password === ''
-        ) {
-          return url.href;
-        }
-      } catch {
-        // not a URL: refused below
-      }
-    }
-    throw new InvalidInputError(
-      'redirectTo is not an allowed address (CORS_ORIGINS, OAUTH_REDIRECT_ALLOWLIST).',
-      'redirectTo',
-    );
+  private requireRedirect(value: string): string {
+    return requireSocialRedirect(value, this.redirect);
   }
 
   private fail(provider: string, redirectTo: string | null, error: SocialErrorCode): CallbackAnswer {
@@ -428,10 +408,4 @@ export class SocialSignInService {
     else this.countFailure(provider.id, answer.kind.replaceAll('-', '_'));
     return answer;
   }
-}
-
-function withFragment(target: string, values: Record<string, string>): string {
-  const url = new URL(target);
-  url.hash = new URLSearchParams(values).toString();
-  return url.href;
 }
