@@ -113,6 +113,10 @@ export const FLOWS = {
     leavesRowsIn: [...SIGN_IN_ROWS, 'users', 'identities', 'oauth_requests', 'mail_outbox'],
   },
   linkIdentity: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['oauth_requests'] },
+  completeLinkIdentity: {
+    rateLimit: { client: rule(10, MINUTE) },
+    leavesRowsIn: ['identities', 'mail_outbox'],
+  },
   unlinkIdentity: { rateLimit: { client: rule(10, MINUTE) }, leavesRowsIn: ['mail_outbox'] },
   // Administration (issue 21): admin sessions (role + second factor) or scoped API keys, which
   // also have their own per-key limit (API_KEY_RATE_LIMIT_PER_MINUTE).

@@ -375,7 +375,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   // Social sign-in (issue 20): redirectTo may go to CORS_ORIGINS and OAUTH_REDIRECT_ALLOWLIST's origins or app schemes.
   const social = new SocialSignInService(
     new SocialProviders(config.oauthProviders, config.appUrl, metrics),
-    new SocialAccounts(sessions, mailOutbox, events, credentialChange),
+    new SocialAccounts(sessions, mailOutbox, events, credentialChange, config.signupMode === 'verify-first'),
     signInCompletion,
     stepUp,
     new KeyedHash(config.authSecret, 'oauth-request'),

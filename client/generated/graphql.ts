@@ -17,6 +17,7 @@ export type SignUpInput = {
 export type UserErrorCode =
   | 'EMAIL_NOT_VERIFIED'
   | 'EMAIL_TAKEN'
+  | 'IDENTITY_IN_USE'
   | 'IDENTITY_LINK_REQUIRED'
   | 'INVALID_CREDENTIALS'
   | 'INVALID_MFA_CODE'
@@ -367,10 +368,11 @@ export type BeginSocialSignInMutationVariables = Exact<{
 }>;
 
 
-export type BeginSocialSignInMutation = { beginSocialSignIn: { __typename: 'SocialAuthorization', authorizationUrl: string, expiresAt: string } };
+export type BeginSocialSignInMutation = { beginSocialSignIn: { __typename: 'SocialAuthorization', authorizationUrl: string, expiresAt: string, binding: string } };
 
 export type CompleteSocialSignInMutationVariables = Exact<{
   code: string;
+  binding: string;
 }>;
 
 
@@ -415,8 +417,20 @@ export type LinkIdentityMutationVariables = Exact<{
 
 
 export type LinkIdentityMutation = { linkIdentity:
-    | { __typename: 'SocialAuthorization', authorizationUrl: string, expiresAt: string }
+    | { __typename: 'SocialAuthorization', authorizationUrl: string, expiresAt: string, binding: string }
     | { __typename: 'StepUpRequired', code: UserErrorCode, message: string, maxAgeSeconds: number }
+   };
+
+export type CompleteLinkIdentityMutationVariables = Exact<{
+  code: string;
+  binding: string;
+}>;
+
+
+export type CompleteLinkIdentityMutation = { completeLinkIdentity:
+    | { __typename: 'IdentityInUse', code: UserErrorCode, message: string }
+    | { __typename: 'IdentityLinked', provider: string, identities: Array<{ __typename: 'Identity', id: string, provider: string, providerName: string, email: string | null, emailVerified: boolean, linkedAt: string, lastUsedAt: string | null }> }
+    | { __typename: 'InvalidToken', code: UserErrorCode, message: string }
    };
 
 export type UnlinkIdentityMutationVariables = Exact<{
@@ -1343,12 +1357,13 @@ export const BeginSocialSignInDocument = new TypedDocumentString(`
   beginSocialSignIn(provider: $provider, redirectTo: $redirectTo) {
     authorizationUrl
     expiresAt
+    binding
   }
 }
     `) as unknown as TypedDocumentString<BeginSocialSignInMutation, BeginSocialSignInMutationVariables>;
 export const CompleteSocialSignInDocument = new TypedDocumentString(`
-    mutation CompleteSocialSignIn($code: String!) {
-  completeSocialSignIn(code: $code) {
+    mutation CompleteSocialSignIn($code: String!, $binding: String!) {
+  completeSocialSignIn(code: $code, binding: $binding) {
     __typename
     ...SignInSuccessFields
     ... on MfaChallenge {
@@ -1460,6 +1475,7 @@ export const LinkIdentityDocument = new TypedDocumentString(`
     ... on SocialAuthorization {
       authorizationUrl
       expiresAt
+      binding
     }
     ... on StepUpRequired {
       code
@@ -1469,6 +1485,31 @@ export const LinkIdentityDocument = new TypedDocumentString(`
   }
 }
     `) as unknown as TypedDocumentString<LinkIdentityMutation, LinkIdentityMutationVariables>;
+export const CompleteLinkIdentityDocument = new TypedDocumentString(`
+    mutation CompleteLinkIdentity($code: String!, $binding: String!) {
+  completeLinkIdentity(code: $code, binding: $binding) {
+    __typename
+    ... on IdentityLinked {
+      provider
+      identities {
+        ...IdentityFields
+      }
+    }
+    ... on UserError {
+      code
+      message
+    }
+  }
+}
+    fragment IdentityFields on Identity {
+  id
+  provider
+  providerName
+  email
+  emailVerified
+  linkedAt
+  lastUsedAt
+}`) as unknown as TypedDocumentString<CompleteLinkIdentityMutation, CompleteLinkIdentityMutationVariables>;
 export const UnlinkIdentityDocument = new TypedDocumentString(`
     mutation UnlinkIdentity($id: ID!) {
   unlinkIdentity(id: $id) {

@@ -32,6 +32,7 @@ import {
   SignOutEverywhereDocument,
   SignUpDocument,
   BeginSocialSignInDocument,
+  CompleteLinkIdentityDocument,
   CompleteSocialSignInDocument,
   IdentitiesDocument,
   LinkIdentityDocument,
@@ -70,6 +71,7 @@ import type {
   SignUpInput,
   SignUpMutation,
   BeginSocialSignInMutation,
+  CompleteLinkIdentityMutation,
   CompleteSocialSignInMutation,
   IdentitiesQuery,
   LinkIdentityMutation,
@@ -110,17 +112,23 @@ export interface PlintoClientOptions {
 
 /**
  * What Plinto's social callback put in the URL fragment of redirectTo: `#code=…` (trade it with
- * completeSocialSignIn within 60 seconds), `#linked=<provider>` (linkIdentity done) or
+ * completeSocialSignIn within 60 seconds), `#link_code=…` (completeLinkIdentity) or
  * `#error=<code>` (access_denied, invalid_state, invalid_id_token, provider_error,
- * provider_unavailable, identity_in_use, server_error).
+ * provider_unavailable, server_error). `{ linked }` is what completeSocialRedirect answers once a
+ * link is done.
  */
-export type SocialCallback = { code: string } | { linked: string } | { error: string };
+export type SocialCallback = { code: string } | { linkCode: string } | { linked: string } | { error: string };
+
+/** Where a web page keeps the binding between begin and the return from the provider (this tab only). */
+const BINDING_KEY = 'plinto.social.binding';
 
 /** Reads a social callback's fragment (`location.hash`); null when it is not one. */
 export function readSocialCallback(hash: string): SocialCallback | null {
   const params = new URLSearchParams(hash.startsWith('#') ? hash.slice(1) : hash);
   const code = params.get('code');
   if (code) return { code };
+  const linkCode = params.get('link_code');
+  if (linkCode) return { linkCode };
   const linked = params.get('linked');
   if (linked) return { linked };
   const error = params.get('error');
@@ -144,6 +152,8 @@ export async function createIdTokenNonce(): Promise<{ nonce: string; hashedNonce
 export class PlintoClient {
   private readonly fetchImpl: typeof fetch;
   private readonly store: TokenStore;
+  /** The binding of the social sign-in or link this client began (see keepBinding). */
+  private socialBinding: string | null = null;
   private refreshing: Promise<boolean> | null = null;
   /** The tokens as last read from or written to the store (undefined: not read yet). */
   private known: StoredTokens | null | undefined = undefined;
@@ -459,12 +469,18 @@ export class PlintoClient {
     return (await this.send(SocialProvidersDocument, {}, null)).socialProviders;
   }
 
-  /** The provider's authorization URL; redirectTo must be allowed by the server (CORS_ORIGINS, OAUTH_REDIRECT_ALLOWLIST). */
+  /**
+   * The provider's authorization URL and the binding; redirectTo must be allowed by the server
+   * (CORS_ORIGINS, OAUTH_REDIRECT_ALLOWLIST). The binding is kept (this tab's sessionStorage, or
+   * memory) for completeSocialSignIn; a native app may also keep the returned one itself.
+   */
   async beginSocialSignIn(
     provider: string,
     redirectTo: string,
   ): Promise<BeginSocialSignInMutation['beginSocialSignIn']> {
-    return (await this.send(BeginSocialSignInDocument, { provider, redirectTo }, null)).beginSocialSignIn;
+    const { beginSocialSignIn } = await this.send(BeginSocialSignInDocument, { provider, redirectTo }, null);
+    this.keepBinding(beginSocialSignIn.binding);
+    return beginSocialSignIn;
   }
 
   /** Web: begins and navigates to the provider (the browser leaves the page). */
@@ -476,10 +492,27 @@ export class PlintoClient {
     navigate((await this.beginSocialSignIn(provider, redirectTo)).authorizationUrl);
   }
 
-  async completeSocialSignIn(code: string): Promise<CompleteSocialSignInMutation['completeSocialSignIn']> {
-    const { completeSocialSignIn } = await this.send(CompleteSocialSignInDocument, { code }, null);
+  /** `binding`: the one begin returned (default: the one this client kept). */
+  async completeSocialSignIn(
+    code: string,
+    binding: string | null = this.takeBinding(),
+  ): Promise<CompleteSocialSignInMutation['completeSocialSignIn']> {
+    const { completeSocialSignIn } = await this.send(
+      CompleteSocialSignInDocument,
+      { code, binding: binding ?? '' },
+      null,
+    );
     if (completeSocialSignIn.__typename === 'SignInSuccess') await this.keep(completeSocialSignIn);
     return completeSocialSignIn;
+  }
+
+  /** linkIdentity's return (`#link_code=`): signed in as the user who began, with its binding. */
+  async completeLinkIdentity(
+    code: string,
+    binding: string | null = this.takeBinding(),
+  ): Promise<CompleteLinkIdentityMutation['completeLinkIdentity']> {
+    return (await this.request(CompleteLinkIdentityDocument, { code, binding: binding ?? '' }))
+      .completeLinkIdentity;
   }
 
   /**
@@ -489,11 +522,20 @@ export class PlintoClient {
   async completeSocialRedirect(
     hash: string,
   ): Promise<
-    CompleteSocialSignInMutation['completeSocialSignIn'] | { error: string } | { linked: string } | null
+    | CompleteSocialSignInMutation['completeSocialSignIn']
+    | CompleteLinkIdentityMutation['completeLinkIdentity']
+    | { error: string }
+    | { linked: string }
+    | null
   > {
     const callback = readSocialCallback(hash);
     if (!callback) return null;
     if ('code' in callback) return this.completeSocialSignIn(callback.code);
+    if ('linkCode' in callback) {
+      const result = await this.completeLinkIdentity(callback.linkCode);
+      return result.__typename === 'IdentityLinked' ? { linked: result.provider } : result;
+    }
+    if ('error' in callback) this.takeBinding();
     return callback;
   }
 
@@ -516,9 +558,36 @@ export class PlintoClient {
     return (await this.request(IdentitiesDocument)).identities;
   }
 
-  /** Step-up: answers StepUpRequired when the session is not recent; else navigate to authorizationUrl. */
+  /**
+   * Step-up: answers StepUpRequired when the session is not recent; else navigate to
+   * authorizationUrl (the binding is kept for completeLinkIdentity, like beginSocialSignIn's).
+   */
   async linkIdentity(provider: string, redirectTo: string): Promise<LinkIdentityMutation['linkIdentity']> {
-    return (await this.request(LinkIdentityDocument, { provider, redirectTo })).linkIdentity;
+    const { linkIdentity } = await this.request(LinkIdentityDocument, { provider, redirectTo });
+    if (linkIdentity.__typename === 'SocialAuthorization') this.keepBinding(linkIdentity.binding);
+    return linkIdentity;
+  }
+
+  /** The social binding survives the trip to the provider in this tab's sessionStorage (memory elsewhere). */
+  private keepBinding(binding: string): void {
+    this.socialBinding = binding;
+    try {
+      globalThis.sessionStorage?.setItem(BINDING_KEY, binding);
+    } catch {
+      // No sessionStorage (native, private modes): memory only.
+    }
+  }
+
+  private takeBinding(): string | null {
+    let binding = this.socialBinding;
+    try {
+      binding = globalThis.sessionStorage?.getItem(BINDING_KEY) ?? binding;
+      globalThis.sessionStorage?.removeItem(BINDING_KEY);
+    } catch {
+      // memory only
+    }
+    this.socialBinding = null;
+    return binding;
   }
 
   async unlinkIdentity(id: string): Promise<UnlinkIdentityMutation['unlinkIdentity']> {

@@ -1,13 +1,12 @@
 import express from 'express';
 import type { Request, Response, Router } from 'express';
 import type { EntityManager } from '@mikro-orm/core';
-import type { ClientInfo } from '../auth/client-info.js';
 import type { SocialSignInService } from '../auth/social/social-sign-in.service.js';
 import type { Logger } from '../observability/logger.js';
 
 /**
  * GET /oauth/callback/:provider (and POST, for providers answering with form_post, like Apple).
- * Always a redirect to the app's redirectTo with `#code=…`, `#linked=…` or `#error=<code>`; only
+ * Always a redirect to the app's redirectTo with `#code=…`, `#link_code=…` or `#error=<code>`; only
  * when not even the request is known (no or unknown state) a 400 with the code, never a stack or
  * the provider's own text.
  */
@@ -20,13 +19,8 @@ export function socialCallbackRoutes(
   const handle = async (req: Request, res: Response, params: URLSearchParams): Promise<void> => {
     res.set('Cache-Control', 'no-store');
     res.set('Referrer-Policy', 'no-referrer');
-    const client: ClientInfo = {
-      ip: req.ip ?? null,
-      userAgent: req.get('user-agent') ?? null,
-      gone: () => req.socket.destroyed,
-    };
     try {
-      const answer = await social.callback(fork(), String(req.params.provider), params, client);
+      const answer = await social.callback(fork(), String(req.params.provider), params);
       if (answer.redirect) {
         res.redirect(303, answer.redirect);
         return;

@@ -7,8 +7,14 @@ import type {
 import type { Context } from '../context.js';
 import { requireAuth } from '../context.js';
 import { InvalidInputError } from '../domain-errors.js';
-import { LinkIdentityResult, SignInResult, UnlinkIdentityResult } from '../schema/results.type.js';
 import {
+  CompleteLinkIdentityResult,
+  LinkIdentityResult,
+  SignInResult,
+  UnlinkIdentityResult,
+} from '../schema/results.type.js';
+import {
+  IdentityLinked,
   IdentityType,
   IdentityUnlinked,
   SocialAuthorization,
@@ -16,6 +22,7 @@ import {
 } from '../schema/social.type.js';
 import {
   EmailNotVerified,
+  IdentityInUse,
   IdentityLinkRequired,
   InvalidToken,
   LastSignInMethod,
@@ -52,13 +59,18 @@ export class SocialResolver {
   }
 
   @Mutation(() => SignInResult, {
-    description: 'Trades the #code of the social callback (once, within 60 s).',
+    description:
+      'Trades the #code of the social callback (once, within 60 s) with the binding beginSocialSignIn returned: required (optional in the schema only because it was added later); without it, or with another, InvalidToken.',
   })
   async completeSocialSignIn(
     @Arg('code', () => String) code: string,
+    @Arg('binding', () => String, { nullable: true }) binding: string | null | undefined,
     @Ctx() context: Context,
   ): Promise<typeof SignInResult> {
-    return toResult(await this.social.complete(context.em, code, context.client), context);
+    return toResult(
+      await this.social.complete(context.em, { code, binding: binding ?? '' }, context.client),
+      context,
+    );
   }
 
   @Mutation(() => SignInResult, {
@@ -80,7 +92,7 @@ export class SocialResolver {
   @Authorized()
   @Mutation(() => LinkIdentityResult, {
     description:
-      'Links a provider to the signed-in account (step-up); the callback redirects with #linked=provider.',
+      'Begins linking a provider to the signed-in account (step-up); the callback redirects with #link_code=…, which completeLinkIdentity redeems with the binding.',
   })
   async linkIdentity(
     @Arg('provider', () => String) provider: string,
@@ -90,6 +102,31 @@ export class SocialResolver {
     const outcome = await this.social.beginLink(context.em, requireAuth(context), provider, redirectTo);
     if ('kind' in outcome) return new StepUpRequired(this.stepUpMaxAgeSeconds);
     return Object.assign(new SocialAuthorization(), outcome);
+  }
+
+  @Authorized()
+  @Mutation(() => CompleteLinkIdentityResult, {
+    description:
+      "Links the provider account of linkIdentity's callback (#link_code=…, once, within 60 s): the same signed-in user, with the binding linkIdentity returned.",
+  })
+  async completeLinkIdentity(
+    @Arg('code', () => String) code: string,
+    @Arg('binding', () => String) binding: string,
+    @Ctx() context: Context,
+  ): Promise<typeof CompleteLinkIdentityResult> {
+    const auth = requireAuth(context);
+    const outcome = await this.social.completeLink(context.em, auth, { code, binding }, context.client);
+    switch (outcome.kind) {
+      case 'linked':
+        return Object.assign(new IdentityLinked(), {
+          provider: outcome.provider,
+          identities: (await this.social.identities(context.em, auth.userId)).map(toIdentity),
+        });
+      case 'identity-in-use':
+        return new IdentityInUse();
+      case 'invalid-token':
+        return new InvalidToken();
+    }
   }
 
   @Authorized()
@@ -132,6 +169,7 @@ function toResult(outcome: SocialSignInOutcome, context: Context): typeof SignIn
     case 'mfa-required':
       return toMfaChallenge(outcome.challenge);
     case 'email-not-verified':
+    case 'unproven-email': // verify-first: the same answer as a new account with an unproven email
       return new EmailNotVerified();
     case 'identity-link-required':
       return new IdentityLinkRequired();

@@ -2,6 +2,7 @@ import { createUnionType } from 'type-graphql';
 import {
   EmailNotVerified,
   EmailTaken,
+  IdentityInUse,
   IdentityLinkRequired,
   InvalidCredentials,
   InvalidMfaCode,
@@ -14,7 +15,7 @@ import {
   TooManyAttempts,
 } from './user-error.type.js';
 import { PasskeyOptions, PasskeyRemoved, PasskeyType } from './passkey.type.js';
-import { IdentityUnlinked, SocialAuthorization } from './social.type.js';
+import { IdentityLinked, IdentityUnlinked, SocialAuthorization } from './social.type.js';
 import {
   MfaChallenge,
   PasswordChanged,
@@ -107,6 +108,11 @@ export const RemovePasskeyResult = createUnionType({
 export const LinkIdentityResult = createUnionType({
   name: 'LinkIdentityResult',
   types: () => [SocialAuthorization, StepUpRequired] as const,
+});
+
+export const CompleteLinkIdentityResult = createUnionType({
+  name: 'CompleteLinkIdentityResult',
+  types: () => [IdentityLinked, IdentityInUse, InvalidToken] as const,
 });
 
 export const UnlinkIdentityResult = createUnionType({

@@ -12,11 +12,17 @@ export class SocialProviderType {
 
 @ObjectType('SocialAuthorization', {
   description:
-    "Navigate to authorizationUrl; the provider returns to Plinto's callback, which redirects to redirectTo with #code=… (completeSocialSignIn), #linked=… or #error=….",
+    "Navigate to authorizationUrl; the provider returns to Plinto's callback, which redirects to redirectTo with #code=… (completeSocialSignIn), #link_code=… (completeLinkIdentity) or #error=…. Keep `binding`: the code is redeemed only with it.",
 })
 export class SocialAuthorization {
   @Field(() => String)
   authorizationUrl!: string;
+
+  @Field(() => String, {
+    description:
+      'Keep this where only the party that began can read it (page script memory or sessionStorage, native app memory) and pass it with the code: a callback or code delivered to another browser or app is refused.',
+  })
+  binding!: string;
 
   @Field(() => DateTimeScalar, { description: 'The sign-in must come back before this (10 minutes).' })
   expiresAt!: Date;
@@ -44,6 +50,15 @@ export class IdentityType {
 
   @Field(() => DateTimeScalar, { nullable: true })
   lastUsedAt!: Date | null;
+}
+
+@ObjectType('IdentityLinked')
+export class IdentityLinked {
+  @Field(() => String, { description: "The linked provider's id." })
+  provider!: string;
+
+  @Field(() => [IdentityType], { description: 'The identities now linked.' })
+  identities!: IdentityType[];
 }
 
 @ObjectType('IdentityUnlinked')

@@ -15,6 +15,7 @@ export enum UserErrorCode {
   IDENTITY_LINK_REQUIRED = 'IDENTITY_LINK_REQUIRED',
   LAST_SIGN_IN_METHOD = 'LAST_SIGN_IN_METHOD',
   NOT_FOUND = 'NOT_FOUND',
+  IDENTITY_IN_USE = 'IDENTITY_IN_USE',
 }
 
 registerEnumType(UserErrorCode, { name: 'UserErrorCode' });
@@ -146,6 +147,16 @@ export class IdentityLinkRequired extends UserError {
     this.code = UserErrorCode.IDENTITY_LINK_REQUIRED;
     this.message =
       'An account with this email already exists. Sign in the usual way, then link this provider from your account page.';
+  }
+}
+
+/** completeLinkIdentity: the provider account is already linked to another Plinto account. */
+@ObjectType('IdentityInUse', { implements: UserError })
+export class IdentityInUse extends UserError {
+  constructor() {
+    super();
+    this.code = UserErrorCode.IDENTITY_IN_USE;
+    this.message = 'That provider account is already linked to another account.';
   }
 }
 

@@ -39,6 +39,11 @@ describe('social sign-in in a browser', () => {
           client_secret: 'local-secret',
           redirect_uris: [`${appUrl}/oauth/callback/local`],
         },
+        {
+          client_id: 'plinto-second',
+          client_secret: 'second-secret',
+          redirect_uris: [`${appUrl}/oauth/callback/second`],
+        },
       ]),
       launchChromium(),
       buildPageAssets(assetsDir),
@@ -57,6 +62,13 @@ describe('social sign-in in a browser', () => {
             clientSecret: 'local-secret',
             trustEmail: true,
           },
+          {
+            id: 'second',
+            name: 'Second ID',
+            issuer: idp.issuer,
+            clientId: 'plinto-second',
+            clientSecret: 'second-secret',
+          },
         ]),
       },
       { pagesAssetsDir: assetsDir },
@@ -73,7 +85,7 @@ describe('social sign-in in a browser', () => {
     if (assetsDir) rmSync(assetsDir, { recursive: true, force: true });
   });
 
-  it('clicks the provider button on /sign-in, logs in at the provider, and lands on /account listing the identity', async () => {
+  it('clicks the provider button on /sign-in, logs in at the provider, and lands on /account listing the identity, then links a second provider there', async () => {
     const email = uniqueEmail('chromium-social');
     idp.accounts.set('chromium-user', { email, email_verified: true });
     await page.goto(`${server.url}/sign-in`);
@@ -99,6 +111,23 @@ describe('social sign-in in a browser', () => {
     expect(identities[0]).toContain('Local ID');
     expect(identities[0]).toContain(email);
     await screenshot(page, 'social-account.png');
+
+    // Linking from /account: the button, the provider (already signed in there: consent only),
+    // back to /account#link_code=…, which the page completes with the binding it kept.
+    await page.click('#identities-link button:has-text("Link Second ID")');
+    await page.waitForURL(`${idp.issuer}/interaction/**`);
+    if (await page.locator('input[name=login]').count()) {
+      await page.fill('input[name=login]', 'chromium-user');
+      await page.fill('input[name=password]', 'any password');
+      await page.click('button[type=submit]');
+    }
+    await page.waitForSelector('text=Authorize');
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${server.url}/account`);
+    await page.waitForFunction(() => document.querySelectorAll('#identities-list li').length === 2);
+    const linked = await page.locator('#identities-list li').allTextContents();
+    expect(linked.some((text) => text.includes('Second ID'))).toBe(true);
+    expect(page.url()).not.toContain('link_code');
     // Plinto's pages complained about nothing (the provider's development pages fetch web fonts and a favicon).
     const ours = problems.filter(
       (problem) => !problem.includes(idp.issuer) && !problem.includes('fonts.googleapis.com'),

@@ -8,9 +8,11 @@ import { useServer } from '../helpers/use-server.js';
 
 const APP = 'https://app.example';
 const BEGIN = `mutation Begin($provider: String!, $redirectTo: String!) {
-  beginSocialSignIn(provider: $provider, redirectTo: $redirectTo) { authorizationUrl }
+  beginSocialSignIn(provider: $provider, redirectTo: $redirectTo) { authorizationUrl binding }
 }`;
-const COMPLETE = `mutation Complete($code: String!) { completeSocialSignIn(code: $code) { ${SIGN_IN_SUCCESS_FIELDS} } }`;
+const COMPLETE = `mutation Complete($code: String!, $binding: String) {
+  completeSocialSignIn(code: $code, binding: $binding) { ${SIGN_IN_SUCCESS_FIELDS} }
+}`;
 
 interface GitHubUser {
   id: number;
@@ -131,7 +133,10 @@ describe('social sign-in with the GitHub preset (OAuth 2.0 and its user/emails A
     const location = new URL(answer.headers.get('location')!);
     const fragment = new URLSearchParams(location.hash.slice(1));
     if (!fragment.get('code')) return { fragment, result: null };
-    const done = await gql(ctx.server.url, COMPLETE, { code: fragment.get('code') });
+    const done = await gql(ctx.server.url, COMPLETE, {
+      code: fragment.get('code'),
+      binding: begin.body.data?.beginSocialSignIn.binding,
+    });
     return { fragment, result: done.body.data?.completeSocialSignIn };
   };
 

@@ -33,11 +33,18 @@ const APP = 'https://app.example';
 const DONE = `${APP}/signed-in`;
 
 const BEGIN = `mutation Begin($provider: String!, $redirectTo: String!) {
-  beginSocialSignIn(provider: $provider, redirectTo: $redirectTo) { authorizationUrl expiresAt }
+  beginSocialSignIn(provider: $provider, redirectTo: $redirectTo) { authorizationUrl expiresAt binding }
 }`;
 const RESULT_FIELDS = `${SIGN_IN_SUCCESS_FIELDS}
   ... on MfaChallenge { challengeToken }`;
-const COMPLETE = `mutation Complete($code: String!) { completeSocialSignIn(code: $code) { ${RESULT_FIELDS} } }`;
+const COMPLETE = `mutation Complete($code: String!, $binding: String) {
+  completeSocialSignIn(code: $code, binding: $binding) { ${RESULT_FIELDS} }
+}`;
+const COMPLETE_LINK = `mutation CompleteLink($code: String!, $binding: String!) {
+  completeLinkIdentity(code: $code, binding: $binding) {
+    __typename ... on IdentityLinked { provider identities { provider } } ... on UserError { code }
+  }
+}`;
 const ID_TOKEN = `mutation Native($provider: String!, $idToken: String!, $nonce: String!) {
   signInWithIdToken(provider: $provider, idToken: $idToken, nonce: $nonce) { ${RESULT_FIELDS} }
 }`;
@@ -45,7 +52,7 @@ const PROVIDERS = `query { socialProviders { id name } }`;
 const IDENTITIES = `query { identities { id provider providerName email emailVerified linkedAt lastUsedAt } }`;
 const LINK = `mutation Link($provider: String!, $redirectTo: String!) {
   linkIdentity(provider: $provider, redirectTo: $redirectTo) {
-    __typename ... on SocialAuthorization { authorizationUrl } ... on UserError { code }
+    __typename ... on SocialAuthorization { authorizationUrl binding } ... on UserError { code }
   }
 }`;
 const UNLINK = `mutation Unlink($id: ID!) {
@@ -135,7 +142,8 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
     const callbackUrl = await authorizeAtProvider(authorizationUrl, login, options);
     expect(callbackUrl.startsWith(`${url()}/oauth/callback/${provider}?`)).toBe(true);
     const answer = await fetch(callbackUrl, { redirect: 'manual' });
-    return { callbackUrl, answer, ...fragmentOf(answer) };
+    const binding = started.body.data?.beginSocialSignIn.binding as string;
+    return { callbackUrl, answer, binding, ...fragmentOf(answer) };
   };
 
   const fragmentOf = (answer: Response) => {
@@ -144,14 +152,14 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
     return { location, fragment: new URLSearchParams(target?.hash.slice(1) ?? '') };
   };
 
-  const completeWith = async (code: string) =>
-    (await gql(url(), COMPLETE, { code })).body.data?.completeSocialSignIn;
+  const completeWith = async (code: string, binding: string) =>
+    (await gql(url(), COMPLETE, { code, binding })).body.data?.completeSocialSignIn;
 
   const signInThroughProvider = async (login: string, provider = 'local') => {
     const flow = await webFlow(login, provider);
     expect(flow.answer.status).toBe(303);
     expect(flow.location?.startsWith(`${DONE}#code=`)).toBe(true);
-    return completeWith(flow.fragment.get('code')!);
+    return completeWith(flow.fragment.get('code')!, flow.binding);
   };
 
   const verifiedUser = async (email = uniqueEmail('owner')) => {
@@ -265,12 +273,14 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
       started.body.data?.beginSocialSignIn.authorizationUrl,
       account(uniqueEmail('state')),
     );
+    const codesBefore = await fork().count(OAuthCode, {});
     const tampered = new URL(callbackUrl);
     tampered.searchParams.set('state', 'not-the-state-we-sent');
     const answer = await fetch(tampered, { redirect: 'manual' });
     expect(answer.status).toBe(400);
+    expect(answer.headers.get('location')).toBeNull();
     expect(await answer.json()).toEqual({ error: 'invalid_state' });
-    expect(await fork().count(OAuthCode, {})).toBeGreaterThanOrEqual(0);
+    expect(await fork().count(OAuthCode, {})).toBe(codesBefore);
   });
 
   it('refuses a replayed state: the second callback redirects with #error=invalid_state', async () => {
@@ -347,8 +357,8 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
   it('refuses a replayed Plinto code, and one older than 60 seconds', async () => {
     const flow = await webFlow(account(uniqueEmail('replay-code')));
     const code = flow.fragment.get('code')!;
-    expect((await completeWith(code)).__typename).toBe('SignInSuccess');
-    expect(await completeWith(code)).toEqual(
+    expect((await completeWith(code, flow.binding)).__typename).toBe('SignInSuccess');
+    expect(await completeWith(code, flow.binding)).toEqual(
       expect.objectContaining({ __typename: 'InvalidToken', code: 'INVALID_TOKEN' }),
     );
     const late = await webFlow(account(uniqueEmail('late-code')));
@@ -360,7 +370,7 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
       { codeHash: sha256Hex(lateCode) },
       { expiresAt: new Date(Date.now() - 1) },
     );
-    expect((await completeWith(lateCode)).__typename).toBe('InvalidToken');
+    expect((await completeWith(lateCode, late.binding)).__typename).toBe('InvalidToken');
   });
 
   describe('signInWithIdToken (tokens signed with the provider key its JWKS publishes)', () => {
@@ -469,7 +479,21 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
       const subject = account(uniqueEmail('elsewhere'));
       const callbackUrl = await authorizeAtProvider(link.body.data?.linkIdentity.authorizationUrl, subject);
       const answer = await fetch(callbackUrl, { redirect: 'manual' });
-      expect(answer.headers.get('location')).toBe(`${APP}/account#linked=untrusted`);
+      const linkCode = fragmentOf(answer).fragment.get('link_code')!;
+      expect(answer.headers.get('location')).toBe(`${APP}/account#link_code=${linkCode}`);
+      // Nothing is linked until the user who began completes with the binding.
+      expect((await gql(url(), IDENTITIES, {}, auth)).body.data?.identities).toEqual([]);
+      const completed = await gql(
+        url(),
+        COMPLETE_LINK,
+        { code: linkCode, binding: link.body.data?.linkIdentity.binding },
+        auth,
+      );
+      expect(completed.body.data?.completeLinkIdentity).toEqual({
+        __typename: 'IdentityLinked',
+        provider: 'untrusted',
+        identities: [{ provider: 'untrusted' }],
+      });
       const listed = (await gql(url(), IDENTITIES, {}, auth)).body.data?.identities;
       expect(listed).toHaveLength(1);
       expect(listed[0]).toMatchObject({ provider: 'untrusted', providerName: 'Untrusted ID' });
@@ -518,19 +542,25 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
       expect((await gql(url(), ME, {}, auth)).body.data?.me.email).toBe(email);
     });
 
-    it('refuses to link an identity that belongs to another account (#error=identity_in_use)', async () => {
+    it('refuses to link an identity that belongs to another account (IdentityInUse)', async () => {
       const subject = account(uniqueEmail('taken'));
       await signInThroughProvider(subject);
       const owner = await verifiedUser();
-      const link = await gql(
-        url(),
-        LINK,
-        { provider: 'local', redirectTo: `${APP}/account` },
-        bearer(owner.accessToken),
-      );
+      const auth = bearer(owner.accessToken);
+      const link = await gql(url(), LINK, { provider: 'local', redirectTo: `${APP}/account` }, auth);
       const callbackUrl = await authorizeAtProvider(link.body.data?.linkIdentity.authorizationUrl, subject);
       const answer = await fetch(callbackUrl, { redirect: 'manual' });
-      expect(answer.headers.get('location')).toBe(`${APP}/account#error=identity_in_use`);
+      const code = fragmentOf(answer).fragment.get('link_code')!;
+      const completed = await gql(
+        url(),
+        COMPLETE_LINK,
+        { code, binding: link.body.data?.linkIdentity.binding },
+        auth,
+      );
+      expect(completed.body.data?.completeLinkIdentity).toEqual({
+        __typename: 'IdentityInUse',
+        code: 'IDENTITY_IN_USE',
+      });
       expect(await fork().count(Identity, { user: owner.userId })).toBe(0);
     });
   });

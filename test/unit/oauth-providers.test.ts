@@ -1,7 +1,9 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { decodeProtectedHeader, jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { appleClientSecret } from '../../src/auth/social/social-providers.js';
 import { loadConfig } from '../../src/config.js';
 import { dataDir, problemsOf } from '../helpers/config.js';
 
@@ -175,5 +177,37 @@ describe('social sign-in providers (OAUTH_PROVIDERS, OAUTH_PROVIDERS_FILE)', () 
     expect(problemsOf({ DATA_DIR: dataDir(), OAUTH_REDIRECT_ALLOWLIST: 'javascript:' })).toEqual([
       'OAUTH_REDIRECT_ALLOWLIST: "javascript:" is neither an http(s) origin nor an app scheme (like com.example.app:)',
     ]);
+  });
+});
+
+describe("Sign in with Apple's client secret", () => {
+  it('is an ES256 JWT with the key id, the team as issuer, the client as subject, Apple as audience, valid a day', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const pem = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    const now = Math.floor(Date.now() / 1000);
+    const secret = await appleClientSecret(
+      { teamId: 'TEAM123456', keyId: 'KEY7654321', privateKey: pem },
+      'com.example.web',
+      now,
+    );
+    expect(decodeProtectedHeader(secret)).toEqual({ alg: 'ES256', kid: 'KEY7654321' });
+    const { payload } = await jwtVerify(secret, publicKey, {
+      algorithms: ['ES256'],
+      issuer: 'TEAM123456',
+      subject: 'com.example.web',
+      audience: 'https://appleid.apple.com',
+    });
+    expect(payload).toEqual({
+      iss: 'TEAM123456',
+      sub: 'com.example.web',
+      aud: 'https://appleid.apple.com',
+      iat: now,
+      exp: now + 86_400,
+    });
+    // Apple refuses a client secret valid for more than six months.
+    expect(payload.exp! - payload.iat!).toBeLessThanOrEqual(15_777_000);
+    // Another key's signature does not verify: the secret really is signed with the team's key.
+    const other = generateKeyPairSync('ec', { namedCurve: 'P-256' }).publicKey;
+    await expect(jwtVerify(secret, other)).rejects.toThrow();
   });
 });

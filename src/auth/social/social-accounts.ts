@@ -18,6 +18,8 @@ export const SOCIAL_AMR = 'fed';
 export type SocialRefusal =
   | { kind: 'invalid-token'; audit: 'failure'; accountId?: string | null }
   | { kind: 'identity-link-required'; audit: 'rejected'; accountId: string }
+  /** verify-first: an unproven email that has an account answers like a new one (EmailNotVerified). */
+  | { kind: 'unproven-email'; audit: 'rejected'; accountId: string }
   | { kind: 'email-required'; audit: 'rejected' };
 
 export type LinkOutcome = { kind: 'linked' } | { kind: 'identity-in-use' };
@@ -39,6 +41,13 @@ export class SocialAccounts {
     private readonly mailOutbox: MailOutbox,
     private readonly events: SecurityEvents,
     private readonly credentialChange: CredentialChange,
+    /**
+     * SIGNUP_MODE=verify-first, the enumeration-safe mode: an email the provider did not prove (or
+     * is not trusted with) that has an account answers EmailNotVerified, as a new account with it
+     * does, so an identity carrying someone's address cannot tell whether that address has an
+     * account. (`immediate` answers IdentityLinkRequired: signUp says EmailTaken there anyway.)
+     */
+    private readonly enumerationSafe = false,
   ) {}
 
   async resolve(
@@ -87,7 +96,11 @@ export class SocialAccounts {
       await this.events.record({ kind: 'sign_up', result: 'success', userId, client, em });
       return this.proof(em, userId);
     }
-    if (!trusted) return { kind: 'identity-link-required', audit: 'rejected', accountId: existing.id };
+    if (!trusted) {
+      return this.enumerationSafe
+        ? { kind: 'unproven-email', audit: 'rejected', accountId: existing.id }
+        : { kind: 'identity-link-required', audit: 'rejected', accountId: existing.id };
+    }
     try {
       await inTransaction(em, async (tx) => {
         if (existing.emailVerifiedAt === null) await this.handToMailboxOwner(tx, existing.id, client, now);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { SignJWT, createRemoteJWKSet, errors as joseErrors, importPKCS8, jwtVerify } from 'jose';
 import type { JWTPayload } from 'jose';
 import * as oidc from 'openid-client';
-import type { OAuthProviderConfig } from '../../config/oauth-providers.js';
+import type { AppleClientKey, OAuthProviderConfig } from '../../config/oauth-providers.js';
 import type { Metrics } from '../../observability/metrics.js';
 import { parseEmail } from '../email.js';
 
@@ -19,7 +19,7 @@ export interface ProvenIdentity {
  * `access_denied` (the user said no), `invalid_state` (unknown, used or expired state),
  * `invalid_id_token` (issuer, audience, nonce, signature or expiry), `provider_error` (the provider
  * answered with an error or nonsense), `provider_unavailable` (no answer in time),
- * `identity_in_use` (link: the identity belongs to another account), `server_error`.
+ * `server_error`. (A link to an identity that is another account's is answered by completeLinkIdentity.)
  */
 export type SocialErrorCode =
   | 'access_denied'
@@ -27,7 +27,6 @@ export type SocialErrorCode =
   | 'invalid_id_token'
   | 'provider_error'
   | 'provider_unavailable'
-  | 'identity_in_use'
   | 'server_error';
 
 export class SocialProviderError extends Error {
@@ -65,6 +64,50 @@ const ID_TOKEN_ALGORITHMS = [
 /** SHA-256 of the app's nonce, hex: what native SDKs put in the ID token (`nonce` claim). */
 export function nonceHash(nonce: string): string {
   return createHash('sha256').update(nonce, 'utf8').digest('hex');
+}
+
+/** How long an Apple client secret is valid (Apple allows up to six months; a day is enough). */
+export const APPLE_CLIENT_SECRET_SECONDS = 86_400;
+
+/**
+ * Sign in with Apple's client secret: an ES256 JWT signed with the team's key, header `kid` the
+ * key id, `iss` the team id, `sub` the client (Services) id, `aud` https://appleid.apple.com.
+ */
+export async function appleClientSecret(
+  key: AppleClientKey,
+  clientId: string,
+  now = Math.floor(Date.now() / 1000),
+): Promise<string> {
+  const privateKey = await importPKCS8(key.privateKey, 'ES256');
+  return new SignJWT({})
+    .setProtectedHeader({ alg: 'ES256', kid: key.keyId })
+    .setIssuer(key.teamId)
+    .setSubject(clientId)
+    .setAudience('https://appleid.apple.com')
+    .setIssuedAt(now)
+    .setExpirationTime(now + APPLE_CLIENT_SECRET_SECONDS)
+    .sign(privateKey);
+}
+
+/**
+ * client_secret_post with a fresh Apple client secret: made on first use and again an hour before
+ * it expires (the discovered configuration is cached for the life of the process).
+ */
+function appleClientAuth(key: AppleClientKey, clientId: string): oidc.ClientAuth {
+  let current: { secret: string; renewAt: number } | null = null;
+  const auth = async (_as: unknown, _client: unknown, body: URLSearchParams): Promise<void> => {
+    const now = Math.floor(Date.now() / 1000);
+    if (!current || now >= current.renewAt) {
+      current = {
+        secret: await appleClientSecret(key, clientId, now),
+        renewAt: now + APPLE_CLIENT_SECRET_SECONDS - 3600,
+      };
+    }
+    body.set('client_id', clientId);
+    body.set('client_secret', current.secret);
+  };
+  // openid-client awaits the client authentication (oauth4webapi's ClientAuth may return a promise).
+  return auth as unknown as oidc.ClientAuth;
 }
 
 interface Discovered {
@@ -274,7 +317,7 @@ export class SocialProviders {
   }
 
   private async load(provider: OAuthProviderConfig): Promise<Discovered> {
-    const clientSecret = await this.clientSecret(provider);
+    const clientSecret = provider.clientSecret ?? undefined;
     const insecure = (url: string | null) => url !== null && url.startsWith('http://');
     if (provider.kind === 'github') {
       const config = new oidc.Configuration(
@@ -293,10 +336,16 @@ export class SocialProviders {
     let config: oidc.Configuration;
     try {
       config = await this.timed(provider, 'discovery', () =>
-        oidc.discovery(new URL(provider.issuer!), provider.clientId, clientSecret, undefined, {
-          timeout: PROVIDER_TIMEOUT_SECONDS,
-          ...(insecure(provider.issuer) ? { execute: [oidc.allowInsecureRequests] } : {}),
-        }),
+        oidc.discovery(
+          new URL(provider.issuer!),
+          provider.clientId,
+          provider.appleKey ? undefined : clientSecret,
+          provider.appleKey ? appleClientAuth(provider.appleKey, provider.clientId) : undefined,
+          {
+            timeout: PROVIDER_TIMEOUT_SECONDS,
+            ...(insecure(provider.issuer) ? { execute: [oidc.allowInsecureRequests] } : {}),
+          },
+        ),
       );
     } catch (cause) {
       throw new SocialProviderError('provider_unavailable', { cause });
@@ -310,21 +359,6 @@ export class SocialProviders {
       cacheMaxAge: 10 * 60_000,
     });
     return { config, jwks };
-  }
-
-  /** Apple's client secret is an ES256 JWT (at most six months); a fresh one per discovery, valid a day. */
-  private async clientSecret(provider: OAuthProviderConfig): Promise<string | undefined> {
-    if (!provider.appleKey) return provider.clientSecret ?? undefined;
-    const key = await importPKCS8(provider.appleKey.privateKey, 'ES256');
-    const now = Math.floor(Date.now() / 1000);
-    return new SignJWT({})
-      .setProtectedHeader({ alg: 'ES256', kid: provider.appleKey.keyId })
-      .setIssuer(provider.appleKey.teamId)
-      .setSubject(provider.clientId)
-      .setAudience('https://appleid.apple.com')
-      .setIssuedAt(now)
-      .setExpirationTime(now + 86400)
-      .sign(key);
   }
 
   private async timed<T>(

@@ -7,7 +7,6 @@ import type { Logger } from '../../observability/logger.js';
 import type { Metrics } from '../../observability/metrics.js';
 import type { KeyedHash } from '../../security/crypto.js';
 import { randomToken, sha256Hex } from '../../security/crypto.js';
-import { allowedRedirect } from '../../pages/redirect.js';
 import { Identity, OAuthCode, OAuthRequest, User } from '../../storage/entities/index.js';
 import { inTransaction } from '../../storage/transaction.js';
 import type { ClientInfo } from '../client-info.js';
@@ -22,6 +21,7 @@ import type {
   SocialProviders,
 } from './social-providers.js';
 import { SocialProviderError, nonceHash } from './social-providers.js';
+import { requireSocialRedirect, withFragment } from './social-redirect.js';
 
 /** beginSocialSignIn's state (and its PKCE verifier and nonce) lives ten minutes and is used once. */
 export const SOCIAL_STATE_TTL_SECONDS = 600;
@@ -31,7 +31,22 @@ export const SOCIAL_CODE_TTL_SECONDS = 60;
 export interface SocialAuthorization {
   authorizationUrl: string;
   expiresAt: Date;
+  /**
+   * The binder: only its SHA-256 is kept (on the request, then on the Plinto code). Whoever began
+   * keeps it (page script, native app memory) and must present it with the code
+   * (completeSocialSignIn, completeLinkIdentity): a callback URL or a `#code=` handed to someone
+   * else's browser or app is worth nothing there (login CSRF, account-link CSRF).
+   */
+  binding: string;
 }
+
+export interface CodeInput {
+  code: string;
+  binding: string;
+}
+
+export type LinkCompletion =
+  { kind: 'linked'; provider: string } | { kind: 'identity-in-use' } | { kind: 'invalid-token' };
 
 export type SocialSignInOutcome = CompletedSignIn | SocialRefusal;
 
@@ -51,7 +66,7 @@ export interface IdentityView {
   lastUsedAt: Date | null;
 }
 
-/** Where the callback sends the browser: the app's redirectTo with `#code=…`, `#linked=…` or `#error=…`. */
+/** Where the callback sends the browser: the app's redirectTo with `#code=…`, `#link_code=…` or `#error=…`. */
 export interface CallbackAnswer {
   /** null: not even the request is known (no or unknown state): the callback answers 400 itself. */
   redirect: string | null;
@@ -64,7 +79,7 @@ export interface CallbackAnswer {
  * completion through CompleteSignIn, native ID tokens, and the identities of an account.
  */
 export class SocialSignInService {
-  readonly codeMethod: SignInMethod<string, SocialRefusal>;
+  readonly codeMethod: SignInMethod<CodeInput, SocialRefusal>;
   readonly idTokenMethod: SignInMethod<{ provider: string; idToken: string; nonce: string }, SocialRefusal>;
 
   constructor(
@@ -85,7 +100,7 @@ export class SocialSignInService {
     this.codeMethod = {
       name: 'social',
       auditKind: 'social_sign_in',
-      prove: (em, code, client) => this.proveCode(em, code, client),
+      prove: (em, input, client) => this.proveCode(em, input, client),
     };
     this.idTokenMethod = {
       name: 'social-id-token',
@@ -115,8 +130,31 @@ export class SocialSignInService {
     return this.start(em, provider, target, 'link', auth.userId);
   }
 
-  async complete(em: EntityManager, code: string, client: ClientInfo): Promise<SocialSignInOutcome> {
-    return this.completion.run(em, this.codeMethod, code, client);
+  async complete(em: EntityManager, input: CodeInput, client: ClientInfo): Promise<SocialSignInOutcome> {
+    return this.completion.run(em, this.codeMethod, input, client);
+  }
+
+  /**
+   * linkIdentity's second half: the `#link_code=` of the callback, with the binder, by the same
+   * signed-in user who began (step-up was checked then). The identity joins the account here, not
+   * at the callback, so a callback URL delivered to another browser links nothing.
+   */
+  async completeLink(
+    em: EntityManager,
+    auth: AuthState,
+    input: CodeInput,
+    client: ClientInfo,
+  ): Promise<LinkCompletion> {
+    const row = await this.claimCode(em, input, { intent: 'link', userId: auth.userId });
+    const provider = row ? this.providers.get(row.provider) : null;
+    if (!row || !provider) return { kind: 'invalid-token' };
+    const linked = await this.accounts.link(em, auth.userId, provider, row, client);
+    if (linked.kind === 'identity-in-use') {
+      this.countFailure(provider.id, 'identity_in_use');
+      return linked;
+    }
+    this.metrics.socialSignIns.inc({ provider: provider.id, result: 'success' });
+    return { kind: 'linked', provider: provider.id };
   }
 
   async signInWithIdToken(
@@ -133,12 +171,7 @@ export class SocialSignInService {
   }
 
   /** GET/POST /oauth/callback/:provider. Never throws: every failure is a stable `#error=` code. */
-  async callback(
-    em: EntityManager,
-    providerId: string,
-    params: URLSearchParams,
-    client: ClientInfo,
-  ): Promise<CallbackAnswer> {
+  async callback(em: EntityManager, providerId: string, params: URLSearchParams): Promise<CallbackAnswer> {
     const provider = this.providers.get(providerId);
     const state = params.get('state');
     if (!provider || !state || state.length > 256) return this.fail(providerId, null, 'invalid_state');
@@ -166,13 +199,8 @@ export class SocialSignInService {
       }
       return this.fail(provider.id, request.redirectTo, code);
     }
-    if (request.intent === 'link' && request.userId) {
-      const linked = await this.accounts.link(em, request.userId, provider, proven, client);
-      if (linked.kind === 'identity-in-use')
-        return this.fail(provider.id, request.redirectTo, 'identity_in_use');
-      this.metrics.socialSignIns.inc({ provider: provider.id, result: 'success' });
-      return { redirect: withFragment(request.redirectTo, { linked: provider.id }), error: null };
-    }
+    // Nothing is decided here: the code goes to redirectTo, and only the holder of the binder redeems it.
+    const link = request.intent === 'link';
     const code = randomToken();
     await em.insert(OAuthCode, {
       codeHash: sha256Hex(code),
@@ -180,10 +208,13 @@ export class SocialSignInService {
       subject: proven.subject,
       email: proven.email,
       emailVerified: proven.emailVerified,
+      intent: link ? 'link' : 'sign-in',
+      userId: link ? request.userId : null,
+      binderHash: request.binderHash,
       createdAt: now,
       expiresAt: new Date(now.getTime() + SOCIAL_CODE_TTL_SECONDS * 1000),
     });
-    return { redirect: withFragment(request.redirectTo, { code }), error: null };
+    return { redirect: withFragment(request.redirectTo, link ? { link_code: code } : { code }), error: null };
   }
 
   async identities(em: EntityManager, userId: string): Promise<IdentityView[]> {
@@ -233,6 +264,7 @@ export class SocialSignInService {
   ): Promise<SocialAuthorization> {
     const target = this.requireRedirect(redirectTo);
     const state = randomToken();
+    const binding = randomToken();
     const now = new Date();
     const expiresAt = new Date(now.getTime() + SOCIAL_STATE_TTL_SECONDS * 1000);
     let authorizationUrl: string;
@@ -250,10 +282,11 @@ export class SocialSignInService {
       intent,
       userId,
       redirectTo: target,
+      binderHash: sha256Hex(binding),
       createdAt: now,
       expiresAt,
     });
-    return { authorizationUrl, expiresAt };
+    return { authorizationUrl, expiresAt, binding };
   }
 
   private checks(state: string): AuthorizationChecks {
@@ -270,28 +303,8 @@ export class SocialSignInService {
     return provider;
   }
 
-  /** CORS_ORIGINS and OAUTH_REDIRECT_ALLOWLIST (origins, and app schemes for deep links). */
-  requireRedirect(value: string): string {
-    const web = allowedRedirect(value, this.redirect.origins);
-    if (web) return web;
-    if (value.length <= 2048 && !/\s/.test(value)) {
-      try {
-        const url = new URL(value);
-        if (
-          this.redirect.schemes.includes(url.protocol.toLowerCase()) &&
-          url.username === '' &&
-          url.password === ''
-        ) {
-          return url.href;
-        }
-      } catch {
-        // not a URL: refused below
-      }
-    }
-    throw new InvalidInputError(
-      'redirectTo is not an allowed address (CORS_ORIGINS, OAUTH_REDIRECT_ALLOWLIST).',
-      'redirectTo',
-    );
+  private requireRedirect(value: string): string {
+    return requireSocialRedirect(value, this.redirect);
   }
 
   private fail(provider: string, redirectTo: string | null, error: SocialErrorCode): CallbackAnswer {
@@ -308,22 +321,42 @@ export class SocialSignInService {
 
   private async proveCode(
     em: EntityManager,
-    code: string,
+    input: CodeInput,
     client: ClientInfo,
   ): Promise<SignInProof | SocialRefusal> {
-    if (code.length > 256) return { kind: 'invalid-token', audit: 'failure' };
+    const row = await this.claimCode(em, input, { intent: 'sign-in' });
+    const provider = row ? this.providers.get(row.provider) : null;
+    if (!row || !provider) return { kind: 'invalid-token', audit: 'failure' };
+    return this.resolve(em, provider, row, client);
+  }
+
+  /**
+   * Claims a Plinto code atomically (of two completions, one wins), only with its binder and for
+   * its purpose: a wrong binder, intent or user leaves it unused and answers like an unknown code.
+   */
+  private async claimCode(
+    em: EntityManager,
+    input: CodeInput,
+    purpose: { intent: 'sign-in' | 'link'; userId?: string },
+  ): Promise<OAuthCode | null> {
+    const { code, binding } = input;
+    if (code.length > 256 || binding.length < 16 || binding.length > 256) return null;
     const codeHash = sha256Hex(code);
     const now = new Date();
     const claimed = await em.nativeUpdate(
       OAuthCode,
-      { codeHash, usedAt: null, expiresAt: { $gt: now } },
+      {
+        codeHash,
+        binderHash: sha256Hex(binding),
+        intent: purpose.intent,
+        ...(purpose.userId ? { userId: purpose.userId } : {}),
+        usedAt: null,
+        expiresAt: { $gt: now },
+      },
       { usedAt: now },
     );
-    if (claimed !== 1) return { kind: 'invalid-token', audit: 'failure' };
-    const row = await em.findOneOrFail(OAuthCode, { codeHash });
-    const provider = this.providers.get(row.provider);
-    if (!provider) return { kind: 'invalid-token', audit: 'failure' };
-    return this.resolve(em, provider, row, client);
+    if (claimed !== 1) return null;
+    return em.findOneOrFail(OAuthCode, { codeHash });
   }
 
   private async proveIdToken(
@@ -375,10 +408,4 @@ export class SocialSignInService {
     else this.countFailure(provider.id, answer.kind.replaceAll('-', '_'));
     return answer;
   }
-}
-
-function withFragment(target: string, values: Record<string, string>): string {
-  const url = new URL(target);
-  url.hash = new URLSearchParams(values).toString();
-  return url.href;
 }

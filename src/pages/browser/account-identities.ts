@@ -11,14 +11,24 @@ export class IdentitiesSection {
     private readonly failed: (error: unknown) => void,
   ) {}
 
-  /** Says what a return from linkIdentity's provider (`#linked=`, `#error=`) means. */
-  announceReturn(): void {
+  /** A return from linkIdentity's provider: `#link_code=` links (with this tab's binding), `#error=` is said. */
+  async finishReturn(): Promise<void> {
     const callback = takeSocialCallback();
     if (!callback) return;
-    if ('linked' in callback)
-      announce('The provider is linked: you can now sign in with it.', { focus: true });
-    else if ('error' in callback)
+    if ('error' in callback) {
       announce(SOCIAL_ERRORS[callback.error] ?? SOCIAL_ERRORS.server_error!, { focus: true });
+      return;
+    }
+    if (!('linkCode' in callback)) return;
+    try {
+      const result = await this.client.completeLinkIdentity(callback.linkCode);
+      if (result.__typename === 'IdentityLinked') {
+        await this.reload();
+        announce('The provider is linked: you can now sign in with it.', { focus: true });
+      } else announce(result.message, { focus: true });
+    } catch (error) {
+      this.failed(error);
+    }
   }
 
   async reload(): Promise<void> {

@@ -161,7 +161,7 @@ async function load(): Promise<void> {
     signedOutView.hidden = true;
     accountView.hidden = false;
     announce(`Signed in as ${me.email}.`);
-    identities.announceReturn();
+    await identities.finishReturn();
   } catch (error) {
     failed(error);
   }

@@ -60,7 +60,7 @@ void new PasskeySignIn(client, form, handle).start();
 /** Back from a provider (issue 20): `#code=` finishes the sign-in here, `#error=` is said in words. */
 async function finishSocialSignIn(): Promise<void> {
   const callback = takeSocialCallback();
-  if (!callback || 'linked' in callback) return;
+  if (!callback || 'linked' in callback || 'linkCode' in callback) return;
   if ('error' in callback) {
     return form.showProblems([{ message: SOCIAL_ERRORS[callback.error] ?? SOCIAL_ERRORS.server_error! }]);
   }

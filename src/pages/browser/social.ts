@@ -9,7 +9,6 @@ export const SOCIAL_ERRORS: Record<string, string> = {
   invalid_id_token: 'The provider’s answer could not be verified. Try again.',
   provider_error: 'The provider refused the sign-in. Try again later.',
   provider_unavailable: 'The provider could not be reached. Try again later.',
-  identity_in_use: 'That account is already linked to another Plinto account.',
   server_error: 'Something went wrong. Try again.',
 };
 
@@ -18,7 +17,7 @@ export function hereWithoutFragment(): string {
   return `${window.location.origin}${window.location.pathname}${window.location.search}`;
 }
 
-/** Takes a social callback (`#code=`, `#linked=`, `#error=`) out of the address bar and history. */
+/** Takes a social callback (`#code=`, `#link_code=`, `#error=`) out of the address bar and history. */
 export function takeSocialCallback(): ReturnType<typeof readSocialCallback> {
   const callback = readSocialCallback(window.location.hash);
   if (callback) window.history.replaceState(null, '', window.location.pathname + window.location.search);

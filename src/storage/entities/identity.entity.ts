@@ -53,7 +53,7 @@ export class Identity {
  */
 @Entity({ tableName: 'oauth_requests' })
 export class OAuthRequest {
-  [OptionalProps]?: 'createdAt' | 'usedAt' | 'userId';
+  [OptionalProps]?: 'createdAt' | 'usedAt' | 'userId' | 'binderHash';
 
   @PrimaryKey({ type: 'string', length: 64 })
   stateHash!: string;
@@ -71,6 +71,10 @@ export class OAuthRequest {
   @Property({ type: 'text' })
   redirectTo!: string;
 
+  /** SHA-256 of the binder handed to whoever began (null only for signInWithIdToken's replay rows). */
+  @Property({ type: 'string', length: 64, nullable: true })
+  binderHash: string | null = null;
+
   @Property({ type: DateTimeType })
   createdAt: Date = new Date();
 
@@ -87,7 +91,7 @@ export class OAuthRequest {
  */
 @Entity({ tableName: 'oauth_codes' })
 export class OAuthCode {
-  [OptionalProps]?: 'createdAt' | 'usedAt' | 'email' | 'emailVerified';
+  [OptionalProps]?: 'createdAt' | 'usedAt' | 'email' | 'emailVerified' | 'intent' | 'userId' | 'binderHash';
 
   @PrimaryKey({ type: 'string', length: 64 })
   codeHash!: string;
@@ -103,6 +107,17 @@ export class OAuthCode {
 
   @Property({ type: 'boolean' })
   emailVerified: boolean = false;
+
+  /** `sign-in` (completeSocialSignIn) or `link` (completeLinkIdentity, by `userId` only). */
+  @Property({ type: 'string', length: 16 })
+  intent: 'sign-in' | 'link' = 'sign-in';
+
+  @Property({ type: 'uuid', nullable: true })
+  userId: string | null = null;
+
+  /** The request's binder hash: only the party that began can redeem the code. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  binderHash: string | null = null;
 
   @Property({ type: DateTimeType })
   createdAt: Date = new Date();

@@ -13,6 +13,7 @@ import { Migration20261202040000_identities } from './Migration20261202040000_id
 import { Migration20261202050000_roles } from './Migration20261202050000_roles.js';
 import { Migration20261202050100_admin } from './Migration20261202050100_admin.js';
 import { Migration20261202060000_webhooks } from './Migration20261202060000_webhooks.js';
+import { Migration20261203010000_oauth_binder } from './Migration20261203010000_oauth_binder.js';
 import { Migration20261203020000_email_change } from './Migration20261203020000_email_change.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
@@ -31,5 +32,6 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202050000_roles', class: Migration20261202050000_roles },
   { name: 'Migration20261202050100_admin', class: Migration20261202050100_admin },
   { name: 'Migration20261202060000_webhooks', class: Migration20261202060000_webhooks },
+  { name: 'Migration20261203010000_oauth_binder', class: Migration20261203010000_oauth_binder },
   { name: 'Migration20261203020000_email_change', class: Migration20261203020000_email_change },
 ];
