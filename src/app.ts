@@ -110,6 +110,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         services.mailOutbox,
         services.events,
         services.stepUp,
+        services.webhooks,
       ),
     ],
     [WebhookResolver, new WebhookResolver(services.webhookEndpoints)],

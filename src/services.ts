@@ -369,6 +369,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     outbox: mailOutbox,
     challengeEmailHash: passkeyChallengeEmailHash,
     decoyIds: new KeyedHash(config.authSecret, 'passkey-decoy-id'),
+    webhooks,
   });
   const passkeySignIn = new PasskeySignInService(
     new PasskeyMethod(config.webauthn, passkeyChallenges, passkeyChallengeEmailHash),
@@ -378,7 +379,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   // Social sign-in (issue 20): redirectTo may go to CORS_ORIGINS and OAUTH_REDIRECT_ALLOWLIST's origins or app schemes.
   const social = new SocialSignInService(
     new SocialProviders(config.oauthProviders, config.appUrl, metrics),
-    new SocialAccounts(sessions, mailOutbox, events, credentialChange),
+    new SocialAccounts(sessions, mailOutbox, events, credentialChange, webhooks),
     signInCompletion,
     stepUp,
     new KeyedHash(config.authSecret, 'oauth-request'),
@@ -394,7 +395,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
       schemes: config.oauthRedirectAllowlist.filter((e) => !e.includes('//')),
     },
   );
-  const admin = new AdminService(sessions, loginFailures, mailOutbox, events);
+  const admin = new AdminService(sessions, loginFailures, mailOutbox, events, webhooks);
   const apiKeys = new ApiKeyService(admin, redis, config.redisKeyPrefix, config.apiKeyRateLimitPerMinute);
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));
   const services: Services = {

@@ -11,6 +11,8 @@ import type { CredentialChange } from '../credential-change.js';
 import type { SessionService } from '../session.service.js';
 import type { SignInProof } from '../sign-in/sign-in-method.js';
 import type { ProvenIdentity } from './social-providers.js';
+import type { WebhookEmitter } from '../../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../../webhooks/webhook-outbox.js';
 
 /** RFC 8176 has no value for "a federated provider proved it"; `fed` is this API's (documented in README). */
 export const SOCIAL_AMR = 'fed';
@@ -39,6 +41,7 @@ export class SocialAccounts {
     private readonly mailOutbox: MailOutbox,
     private readonly events: SecurityEvents,
     private readonly credentialChange: CredentialChange,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   async resolve(
@@ -76,7 +79,13 @@ export class SocialAccounts {
             createdAt: now,
             updatedAt: now,
           });
-          await tx.insert(Identity, this.identityRow(userId, proven, now));
+          const identity = this.identityRow(userId, proven, now);
+          await tx.insert(Identity, identity);
+          await this.webhooks.emit(tx, {
+            type: 'user.created',
+            data: { userId, email: proven.email!, emailVerified: trusted, createdAt: now.toISOString() },
+          });
+          await this.emitLinked(tx, identity);
         });
       } catch (error) {
         // Another request made the account (or identity) at the same moment: the caller may retry.
@@ -90,9 +99,19 @@ export class SocialAccounts {
     if (!trusted) return { kind: 'identity-link-required', audit: 'rejected', accountId: existing.id };
     try {
       await inTransaction(em, async (tx) => {
-        if (existing.emailVerifiedAt === null) await this.handToMailboxOwner(tx, existing.id, client, now);
-        await tx.insert(Identity, this.identityRow(existing.id, proven, now));
+        if (
+          existing.emailVerifiedAt === null &&
+          (await this.handToMailboxOwner(tx, existing.id, client, now))
+        ) {
+          await this.webhooks.emit(tx, {
+            type: 'user.email_verified',
+            data: { userId: existing.id, email: existing.email, verifiedAt: now.toISOString() },
+          });
+        }
+        const identity = this.identityRow(existing.id, proven, now);
+        await tx.insert(Identity, identity);
         await this.notifyLinked(tx, existing.id, provider, client, now);
+        await this.emitLinked(tx, identity);
       });
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException)
@@ -129,8 +148,10 @@ export class SocialAccounts {
           );
           return { kind: 'linked' } as const;
         }
-        await tx.insert(Identity, { ...this.identityRow(userId, proven, now), lastUsedAt: null });
+        const identity = { ...this.identityRow(userId, proven, now), lastUsedAt: null };
+        await tx.insert(Identity, identity);
         await this.notifyLinked(tx, userId, provider, client, now);
+        await this.emitLinked(tx, identity);
         return { kind: 'linked' } as const;
       });
     } catch (error) {
@@ -145,8 +166,20 @@ export class SocialAccounts {
     userId: string,
     providerName: string,
     client: ClientInfo,
+    identity?: { id: string; provider: string },
   ): Promise<void> {
     await this.events.record({ kind: 'identity_unlinked', result: 'success', userId, client, em });
+    if (identity) {
+      await this.webhooks.emit(em, {
+        type: 'identity.unlinked',
+        data: {
+          userId,
+          provider: identity.provider,
+          identityId: identity.id,
+          unlinkedAt: new Date().toISOString(),
+        },
+      });
+    }
     await this.mailOutbox.enqueue(em, {
       kind: 'security-notice',
       userId,
@@ -186,11 +219,28 @@ export class SocialAccounts {
     userId: string,
     client: ClientInfo,
     now: Date,
-  ): Promise<void> {
+  ): Promise<boolean> {
     // The same first-mailbox-proof rule as an emailed link (CredentialChange, account-integrity issue),
     // and the identities the unverified registrant may have linked go too.
-    await this.credentialChange.claimNeverVerified(em, userId, client, now);
+    const claimed = await this.credentialChange.claimNeverVerified(em, userId, client, now);
     await em.nativeDelete(Identity, { user: userId });
+    return claimed;
+  }
+
+  /** identity.linked, in the transaction that inserts the identity (issue 22). */
+  private async emitLinked(
+    em: EntityManager,
+    identity: { id: string; user: string; provider: string; linkedAt: Date },
+  ): Promise<void> {
+    await this.webhooks.emit(em, {
+      type: 'identity.linked',
+      data: {
+        userId: identity.user,
+        provider: identity.provider,
+        identityId: identity.id,
+        linkedAt: identity.linkedAt.toISOString(),
+      },
+    });
   }
 
   private identityRow(userId: string, proven: ProvenIdentity, now: Date) {
