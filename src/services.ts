@@ -237,12 +237,13 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   };
   const webhookDispatcher = new WebhookDispatcher(() => orm.em.fork(), webhooks, box, metrics, logger, {
     pollIntervalMs: config.webhookPollIntervalMs,
-    timeoutMs: 10_000,
+    // 10 s, and never longer than half the lease: a live claim is never taken over (tests shorten the lease).
+    timeoutMs: Math.min(10_000, Math.floor(config.webhookLeaseMs / 2)),
     retryBaseMs: config.webhookRetryBaseMs,
     retryMaxMs: Math.max(6 * 3600 * 1000, config.webhookRetryBaseMs),
     ...WEBHOOK_DEFAULTS,
-    // Six times one attempt's budget: a live claim is never taken over, a dead one frees in a minute.
-    leaseMs: 60_000,
+    // Default six times one attempt's budget: a live claim is never taken over, a dead one frees in a minute.
+    leaseMs: config.webhookLeaseMs,
     batchSize: 100,
     concurrency: 16,
     policy: webhookPolicy,

@@ -26,9 +26,9 @@ import {
 import { BEGIN, codeAt, CONFIRM, DISABLE, withinOneStep } from '../helpers/mfa.js';
 import { authorizeAtProvider, startOidcProvider } from '../helpers/oidc-provider.js';
 import type { LocalOidcProvider } from '../helpers/oidc-provider.js';
-import { freePort } from '../helpers/replicas.js';
+import { freePort, startReplica, stopReplica } from '../helpers/replicas.js';
 import type { TestServer } from '../helpers/server.js';
-import { startServer } from '../helpers/server.js';
+import { startServer, testEnv } from '../helpers/server.js';
 import { linkIn, startSmtpServer } from '../helpers/smtp.js';
 import type { TestSmtpServer } from '../helpers/smtp.js';
 import { SoftwareAuthenticator } from '../helpers/webauthn.js';
@@ -673,43 +673,55 @@ describe('webhook delivery, retries and replicas (postgresql, clock controlled)'
     }
   });
 
-  it('delivers after the lease expires when the replica sending it dies mid-delivery (two instances)', async () => {
+  it('delivers after the lease expires when the replica sending it is SIGKILLed mid-delivery (a second server process)', async () => {
     const receiver = await startWebhookReceiver();
-    const other = await startServer(database, {
-      WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
-      WEBHOOK_POLL_INTERVAL_MS: '0',
-    });
-    let otherClosed = false;
+    // The second instance is a real server process (src/main.ts) with its dispatcher on a timer and
+    // a short lease; this process's instance is the survivor (no timer: its passes are explicit).
+    const leaseMs = 4000;
+    const other = await startReplica(
+      testEnv('postgresql', database.url, {
+        WEBHOOK_ALLOW_PRIVATE_NETWORKS: 'true',
+        WEBHOOK_POLL_INTERVAL_MS: '50',
+        WEBHOOK_LEASE_MS: String(leaseMs),
+      }),
+    );
     try {
       receiver.answers.push('hang');
       const { endpoint, secret } = await endpointFor(server, receiver.url, ['user.created']);
-      const t0 = new Date();
-      await emitOne('user.created', t0);
-      // Replica "other" claims the delivery and is killed while the receiver holds the POST.
-      const stuck = other.app.services.webhookDispatcher.tick(t0);
-      const deadline = Date.now() + 15_000;
+      await emitOne('user.created');
+      // The other process claims the delivery and POSTs it; the receiver holds the request open.
+      const deadline = Date.now() + 30_000;
       while (receiver.hung === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       expect(receiver.hung).toBe(1);
-      await other.close();
-      otherClosed = true;
-      await stuck.catch(() => undefined);
       const [claimed] = await rowsOf(endpoint.id);
       expect(claimed!.status).toBe('pending');
-      expect(claimed!.lockedUntil).not.toBeNull();
-      // Before the lease ends the surviving replica leaves it alone …
-      await server.app.services.webhookDispatcher.tick(new Date(claimed!.lockedUntil!.getTime() - 1000));
+      expect(claimed!.lockId).not.toBeNull();
+      // Killed mid-delivery: no shutdown, no chance to record or release anything.
+      await stopReplica(other, 'SIGKILL');
+      expect(other.process.signalCode).toBe('SIGKILL');
+      const [orphaned] = await rowsOf(endpoint.id);
+      expect(orphaned!.lockId).toBe(claimed!.lockId);
+      // Before the lease ends the surviving instance leaves it alone …
+      await server.app.services.webhookDispatcher.tick(new Date());
       expect(receiver.received).toHaveLength(0);
-      // … and after it, delivers it.
-      await server.app.services.webhookDispatcher.tick(new Date(claimed!.lockedUntil!.getTime() + 1));
+      expect((await rowsOf(endpoint.id))[0]!.status).toBe('pending');
+      // … and once it has ended (real time), delivers it.
+      const wait = orphaned!.lockedUntil!.getTime() - Date.now() + 50;
+      await new Promise((r) => setTimeout(r, Math.max(0, wait)));
+      await server.app.services.webhookDispatcher.tick(new Date());
       const [row] = await rowsOf(endpoint.id);
       expect(row!.status).toBe('delivered');
       expect(receiver.received).toHaveLength(1);
+      // At least once: the receiver saw the same webhook-id twice (the held POST and the delivery).
+      expect(receiver.received[0]!.id).toBe(receiver.held[0]!.id);
       expect(() => receiver.verify(receiver.received[0]!, secret)).not.toThrow();
+      expect(() => receiver.verify(receiver.held[0]!, secret)).not.toThrow();
     } finally {
-      if (!otherClosed) await other.close();
+      await stopReplica(other, 'SIGKILL');
       await receiver.close();
     }
-  });
+    // A process start under tsx on a shared, loaded machine: minutes, not seconds.
+  }, 240_000);
 
   it('refuses a URL resolving to a private address without WEBHOOK_ALLOW_PRIVATE_NETWORKS, at registration and at delivery', async () => {
     const receiver = await startWebhookReceiver();
