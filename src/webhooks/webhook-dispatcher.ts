@@ -1,5 +1,4 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
 import type { LookupAddress } from 'node:dns';
 import { lookup as dnsLookup } from 'node:dns';
 import http from 'node:http';
@@ -9,6 +8,7 @@ import { Webhook } from 'standardwebhooks';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SecretBox } from '../security/crypto.js';
+import { claimLeased } from '../storage/leased-claim.js';
 import { inTransaction } from '../storage/transaction.js';
 import { WebhookDelivery, WebhookEndpoint } from '../storage/entities/index.js';
 import type { AddressPolicy } from './address-guard.js';
@@ -46,6 +46,16 @@ export type EndpointDisabledListener = (
 export type AttemptOutcome =
   { ok: true; status: number } | { ok: false; status: number | null; reason: string };
 
+type EndpointCache = Map<string, Promise<WebhookEndpoint | null>>;
+
+/** A POST the receiver answered with 2xx, recorded with the rest of its batch. */
+interface Delivered {
+  id: string;
+  lockId: string;
+  attempts: number;
+  status: number;
+}
+
 /** Refused before a connection is made: the address the name resolved to is not allowed. */
 class ForbiddenAddressError extends Error {
   readonly code = 'WEBHOOK_FORBIDDEN_ADDRESS';
@@ -61,13 +71,19 @@ export function signingSecrets(box: SecretBox, endpoint: WebhookEndpoint, now: D
 }
 
 /** Standard Webhooks headers; during a rotation's overlap one signature per secret, space-separated. */
-export function signedHeaders(secrets: string[], id: string, at: Date, body: string): Record<string, string> {
+export function signedHeaders(
+  signers: Webhook[],
+  id: string,
+  at: Date,
+  body: string,
+): Record<string, string> {
   return {
     'content-type': 'application/json',
+    'content-length': String(Buffer.byteLength(body)),
     'user-agent': 'Plinto-Webhooks/1',
     'webhook-id': id,
     'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' '),
+    'webhook-signature': signers.map((signer) => signer.sign(id, at, body)).join(' '),
   };
 }
 
@@ -177,15 +193,39 @@ export class WebhookDispatcher {
     if (this.running) this.schedule(more || this.wakeRequested ? 0 : this.settings.pollIntervalMs);
   }
 
-  /** One pass over due deliveries at `now` (tests pass a clock of their own); true when the batch was full. */
+  /**
+   * One pass over due deliveries at `now` (tests pass a clock of their own); true when the batch
+   * was full. The batch's successes are recorded together at its end (one UPDATE per distinct
+   * attempt count and status, usually one): a replica that dies before that sends them again,
+   * which at-least-once allows.
+   */
   async tick(now: Date = new Date()): Promise<boolean> {
-    const claimed = await this.claim(this.fork(), now);
-    const endpoints = new Map<string, WebhookEndpoint | null>();
+    const claimedAt = performance.now();
+    const claimed = await claimLeased(
+      this.fork(),
+      WebhookDelivery,
+      { status: 'pending' },
+      {
+        now,
+        leaseMs: this.settings.leaseMs,
+        limit: this.settings.batchSize,
+      },
+    );
+    // No attempt starts unless its timeout ends well inside the claim: a live claim is never taken over.
+    const startBy = claimedAt + this.settings.leaseMs * 0.9 - this.settings.timeoutMs;
+    const endpoints: EndpointCache = new Map();
+    const delivered: Delivered[] = [];
+    const unstarted: WebhookDelivery[] = [];
     const queue = [...claimed];
     const worker = async () => {
       for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
+        if (this.stopping || performance.now() > startBy) {
+          unstarted.push(delivery);
+          continue;
+        }
         try {
-          await this.deliver(delivery, endpoints, now);
+          const success = await this.deliver(delivery, endpoints, now);
+          if (success) delivered.push(success);
         } catch (error) {
           // The claim expires and the row is tried again; one broken row never stops the others.
           const { name, code } = error as { name?: string; code?: string };
@@ -197,48 +237,65 @@ export class WebhookDispatcher {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, claimed.length) }, worker));
-    await this.observeQueue(now);
+    await this.recordDelivered(delivered, now);
+    await this.release(unstarted);
+    await this.observeQueue(now, claimed.length < this.settings.batchSize);
     return claimed.length === this.settings.batchSize;
   }
 
-  private async claim(em: EntityManager, now: Date): Promise<WebhookDelivery[]> {
-    const free = { $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }] };
-    const due = await em.find(
-      WebhookDelivery,
-      { status: 'pending', nextAttemptAt: { $lte: now }, ...free },
-      {
-        fields: ['id'],
-        orderBy: { nextAttemptAt: 'asc' },
-        limit: this.settings.batchSize,
-        disableIdentityMap: true,
-      },
-    );
-    if (due.length === 0) return [];
-    const lockId = randomUUID();
-    // Conditional on each row still being free: of several replicas racing for a row, one wins it.
-    await em.nativeUpdate(
-      WebhookDelivery,
-      { id: { $in: due.map((d) => d.id) }, status: 'pending', ...free },
-      { lockId, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
-    );
-    return em.find(WebhookDelivery, { lockId }, { disableIdentityMap: true });
-  }
-
-  private async endpointOf(
-    id: string,
-    cache: Map<string, WebhookEndpoint | null>,
-  ): Promise<WebhookEndpoint | null> {
-    if (!cache.has(id)) {
-      cache.set(id, await this.fork().findOne(WebhookEndpoint, { id }, { disableIdentityMap: true }));
+  private async recordDelivered(delivered: Delivered[], now: Date): Promise<void> {
+    const groups = new Map<string, Delivered[]>();
+    for (const row of delivered) {
+      const key = `${row.lockId}|${row.attempts}|${row.status}`;
+      groups.set(key, [...(groups.get(key) ?? []), row]);
     }
-    return cache.get(id)!;
+    const em = this.fork();
+    for (const rows of groups.values()) {
+      const { lockId, attempts, status } = rows[0]!;
+      // Conditional on our claim: a row whose lease expired and was taken over is left to its new holder.
+      await em.nativeUpdate(
+        WebhookDelivery,
+        { id: { $in: rows.map((row) => row.id) }, lockId },
+        {
+          status: 'delivered',
+          attempts,
+          deliveredAt: now,
+          lastAttemptAt: now,
+          lastStatusCode: status,
+          lastError: null,
+          lockId: null,
+          lockedUntil: null,
+        },
+      );
+    }
   }
 
+  /** Claimed but not started (stopping, or too late in the lease): due again at once for any replica. */
+  private async release(rows: WebhookDelivery[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.fork().nativeUpdate(
+      WebhookDelivery,
+      { id: { $in: rows.map((row) => row.id) }, lockId: rows[0]!.lockId },
+      { lockId: null, lockedUntil: null },
+    );
+  }
+
+  /** One read per endpoint per pass, shared by the workers (the promise is cached, not its result). */
+  private endpointOf(id: string, cache: EndpointCache): Promise<WebhookEndpoint | null> {
+    let endpoint = cache.get(id);
+    if (!endpoint) {
+      endpoint = this.fork().findOne(WebhookEndpoint, { id }, { disableIdentityMap: true });
+      cache.set(id, endpoint);
+    }
+    return endpoint;
+  }
+
+  /** Sends one delivery; a success is returned for the batch's record, anything else is recorded here. */
   private async deliver(
     delivery: WebhookDelivery,
-    endpoints: Map<string, WebhookEndpoint | null>,
+    endpoints: EndpointCache,
     now: Date,
-  ): Promise<void> {
+  ): Promise<Delivered | null> {
     const em = this.fork();
     const mine = { id: delivery.id, lockId: delivery.lockId };
     const endpoint = await this.endpointOf(delivery.endpointId, endpoints);
@@ -250,32 +307,22 @@ export class WebhookDispatcher {
         lockId: null,
         lockedUntil: null,
       });
-      return;
+      return null;
     }
     const body = this.outbox.openPayload(delivery);
     const started = performance.now();
     const outcome = await this.attempt(endpoint, delivery.eventId, body, now);
     this.metrics.webhookDeliveryDuration.observe((performance.now() - started) / 1000);
     // Stopped mid-POST (shutdown): record nothing, the claim expires and a replica sends it again.
-    if (!outcome.ok && this.stopping) return;
+    if (!outcome.ok && this.stopping) return null;
     const attempts = delivery.attempts + 1;
     if (outcome.ok) {
-      await em.nativeUpdate(WebhookDelivery, mine, {
-        status: 'delivered',
-        attempts,
-        deliveredAt: now,
-        lastAttemptAt: now,
-        lastStatusCode: outcome.status,
-        lastError: null,
-        lockId: null,
-        lockedUntil: null,
-      });
       this.metrics.webhookDeliveries.inc({ endpoint: endpoint.id, outcome: 'delivered' });
       if (endpoint.failingSince) {
-        await em.nativeUpdate(WebhookEndpoint, { id: endpoint.id }, { failingSince: null });
         endpoint.failingSince = null;
+        await em.nativeUpdate(WebhookEndpoint, { id: endpoint.id }, { failingSince: null });
       }
-      return;
+      return { id: delivery.id, lockId: delivery.lockId!, attempts, status: outcome.status };
     }
     const expired = now.getTime() - delivery.queuedAt.getTime() >= this.settings.retryWindowMs;
     await em.nativeUpdate(WebhookDelivery, mine, {
@@ -301,6 +348,7 @@ export class WebhookDispatcher {
       expired ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
     );
     await this.recordEndpointFailure(em, endpoint, now);
+    return null;
   }
 
   /** Starts (or continues) the endpoint's failing streak; 3 days of it disables the endpoint. */
@@ -349,7 +397,7 @@ export class WebhookDispatcher {
       return { ok: false, status: null, reason: 'address refused: private, loopback or link-local' };
     }
     // The signature's timestamp is the wall clock (receivers compare it with theirs), not the scheduling clock.
-    const headers = signedHeaders(this.secretsOf(endpoint, now), eventId, new Date(), body);
+    const headers = signedHeaders(this.signersOf(endpoint, now), eventId, new Date(), body);
     const controller = new AbortController();
     this.inFlight.add(controller);
     const timer = setTimeout(() => controller.abort(), this.settings.timeoutMs);
@@ -369,13 +417,13 @@ export class WebhookDispatcher {
     }
   }
 
-  /** The endpoint's opened secrets, kept per endpoint row version (a rotation changes the sealed value). */
+  /** The endpoint's signers (opened secrets), kept per endpoint row version (a rotation changes the sealed value). */
   private readonly openedSecrets = new Map<
     string,
-    { sealed: string; retiredAt: number; secrets: string[] }
+    { sealed: string; retiredAt: number; secrets: Webhook[] }
   >();
 
-  private secretsOf(endpoint: WebhookEndpoint, now: Date): string[] {
+  private signersOf(endpoint: WebhookEndpoint, now: Date): Webhook[] {
     const retiredAt = endpoint.previousSecretRetiredAt?.getTime() ?? 0;
     const live = retiredAt > now.getTime();
     const cached = this.openedSecrets.get(endpoint.id);
@@ -387,7 +435,7 @@ export class WebhookDispatcher {
     ) {
       return cached.secrets;
     }
-    const secrets = signingSecrets(this.box, endpoint, now);
+    const secrets = signingSecrets(this.box, endpoint, now).map((secret) => new Webhook(secret));
     if (this.openedSecrets.size > 1000) this.openedSecrets.clear();
     this.openedSecrets.set(endpoint.id, { sealed: endpoint.secret, retiredAt, secrets });
     return secrets;
@@ -407,7 +455,7 @@ export class WebhookDispatcher {
         {
           method: 'POST',
           agent: secure ? this.agents.https : this.agents.http,
-          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
+          headers,
           signal,
         },
         (res) => {
@@ -450,7 +498,12 @@ export class WebhookDispatcher {
     });
   }
 
-  private async observeQueue(now: Date): Promise<void> {
+  private lastObservedAt = -Infinity;
+
+  /** The queue gauges: after an idle pass (the queue is drained), else at most once a second. */
+  private async observeQueue(now: Date, drained: boolean): Promise<void> {
+    if (!drained && performance.now() - this.lastObservedAt < 1000) return;
+    this.lastObservedAt = performance.now();
     const em = this.fork();
     const pending = { status: 'pending' as const };
     this.metrics.webhookQueueDepth.set(await em.count(WebhookDelivery, pending));
