@@ -315,7 +315,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     signInCompletion,
   );
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
-  const credentialChange = new CredentialChange(sessions);
+  const credentialChange = new CredentialChange(sessions, webhooks);
   const emailVerification = new EmailVerificationService(
     oneTimeTokens,
     mailOutbox,

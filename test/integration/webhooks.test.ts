@@ -362,6 +362,34 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     }
   });
 
+  it("tells receivers of the passkeys a never-verified account's first mailbox proof removes", async () => {
+    await endpointFor(server, receiver.url, ['passkey.added', 'passkey.removed', 'user.email_verified']);
+    // Registered before the address was proven (by whoever holds the password)…
+    const holder = await signUpUser(server.url);
+    const authenticator = new SoftwareAuthenticator(server.env.APP_URL!);
+    const options = await gql(server.url, BEGIN_PASSKEY, {}, bearer(holder.accessToken));
+    const added = await gql(
+      server.url,
+      FINISH_PASSKEY,
+      { response: authenticator.register(options.body.data?.beginPasskeyRegistration.options) },
+      bearer(holder.accessToken),
+    );
+    const passkeyId = added.body.data?.finishPasskeyRegistration.id as string;
+    expect(passkeyId).toBeTruthy();
+    // … and gone with the first proof of the mailbox: receivers hear of it like a removePasskey.
+    await gql(server.url, REQUEST_EMAIL_VERIFICATION, { email: holder.email });
+    const { token } = linkIn(await smtp.waitFor(holder.email, /Confirm your email/), '/verify-email');
+    const verified = await gql(server.url, VERIFY_EMAIL, { token });
+    expect(verified.body.data?.verifyEmail.__typename).toBe('SignInSuccess');
+    await receiver.waitFor(
+      (m) => m.payload.type === 'user.email_verified' && m.payload.data.userId === holder.userId,
+    );
+    const removed = await receiver.waitFor(
+      (m) => m.payload.type === 'passkey.removed' && m.payload.data.userId === holder.userId,
+    );
+    expect(removed.payload.data.passkeyId).toBe(passkeyId);
+  });
+
   it('manages endpoints through the admin-only GraphQL API: secret once, rotate, deliveries, test, redeliver, delete', async () => {
     const plain = await signUpUser(server.url);
     const admin = await signUpUser(server.url);
