@@ -111,6 +111,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         services.mailOutbox,
         services.events,
         services.stepUp,
+        services.webhooks,
       ),
     ],
     [EmailChangeResolver, new EmailChangeResolver(services.emailChange, services.stepUp)],

@@ -117,6 +117,8 @@ const envSchema = z.object({
   WEBHOOK_POLL_INTERVAL_MS: intFromEnv(0, 600000).optional(),
   WEBHOOK_RETRY_BASE_MS: intFromEnv(10, 3600000).optional(),
   WEBHOOK_RETENTION_DAYS: intFromEnv(0, 3650).optional(),
+  // How long a replica's claim on a delivery holds (a killed replica's deliveries wait this long).
+  WEBHOOK_LEASE_MS: intFromEnv(1000, 3600000).optional(),
 });
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -306,6 +308,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webhookPollIntervalMs: e.WEBHOOK_POLL_INTERVAL_MS ?? 1000,
     webhookRetryBaseMs: e.WEBHOOK_RETRY_BASE_MS ?? 30_000,
     webhookRetentionDays: e.WEBHOOK_RETENTION_DAYS ?? 14,
+    webhookLeaseMs: e.WEBHOOK_LEASE_MS ?? 60_000,
   };
   return Object.freeze(config);
 }

@@ -240,14 +240,16 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   };
   const webhookDispatcher = new WebhookDispatcher(() => orm.em.fork(), webhooks, box, metrics, logger, {
     pollIntervalMs: config.webhookPollIntervalMs,
-    timeoutMs: 10_000,
+    // 10 s, and never longer than half the lease: a live claim is never taken over (tests shorten the lease).
+    timeoutMs: Math.min(10_000, Math.floor(config.webhookLeaseMs / 2)),
     retryBaseMs: config.webhookRetryBaseMs,
     retryMaxMs: Math.max(6 * 3600 * 1000, config.webhookRetryBaseMs),
     ...WEBHOOK_DEFAULTS,
-    // Six times one attempt's budget: a live claim is never taken over, a dead one frees in a minute.
-    leaseMs: 60_000,
-    batchSize: 100,
-    concurrency: 16,
+    // Default six times one attempt's budget: a live claim is never taken over, a dead one frees in a minute.
+    leaseMs: config.webhookLeaseMs,
+    // A batch is claimed in three statements and its successes recorded in one; 32 POSTs in flight.
+    batchSize: 200,
+    concurrency: 32,
     policy: webhookPolicy,
   });
   const webhookEndpoints = new WebhookEndpointsService(box, webhooks, webhookPolicy);
@@ -310,7 +312,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     signInCompletion,
   );
   const mfaChallenges = new MfaChallengeService(secondFactor, signInCompletion);
-  const credentialChange = new CredentialChange(sessions);
+  const credentialChange = new CredentialChange(sessions, webhooks);
   const emailVerification = new EmailVerificationService(
     oneTimeTokens,
     mailOutbox,
@@ -366,6 +368,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     outbox: mailOutbox,
     challengeEmailHash: passkeyChallengeEmailHash,
     decoyIds: new KeyedHash(config.authSecret, 'passkey-decoy-id'),
+    webhooks,
   });
   const passkeySignIn = new PasskeySignInService(
     new PasskeyMethod(config.webauthn, passkeyChallenges, passkeyChallengeEmailHash),
@@ -375,7 +378,14 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
   // Social sign-in (issue 20): redirectTo may go to CORS_ORIGINS and OAUTH_REDIRECT_ALLOWLIST's origins or app schemes.
   const social = new SocialSignInService(
     new SocialProviders(config.oauthProviders, config.appUrl, metrics),
-    new SocialAccounts(sessions, mailOutbox, events, credentialChange, config.signupMode === 'verify-first'),
+    new SocialAccounts(
+      sessions,
+      mailOutbox,
+      events,
+      credentialChange,
+      config.signupMode === 'verify-first',
+      webhooks,
+    ),
     signInCompletion,
     stepUp,
     new KeyedHash(config.authSecret, 'oauth-request'),
@@ -391,7 +401,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
       schemes: config.oauthRedirectAllowlist.filter((e) => !e.includes('//')),
     },
   );
-  const admin = new AdminService(sessions, loginFailures, mailOutbox, events);
+  const admin = new AdminService(sessions, loginFailures, mailOutbox, events, webhooks);
   const emailChange = new EmailChangeService(oneTimeTokens, sessions, mailOutbox, events, webhooks);
   const apiKeys = new ApiKeyService(admin, redis, config.redisKeyPrefix, config.apiKeyRateLimitPerMinute);
   const liveSessionsGauge = new LiveSessionsGauge(metrics, () => sessions.countLive(orm.em.fork()));

@@ -3,13 +3,18 @@ import { Identity, MfaChallenge, OneTimeToken, Passkey, RecoveryCode } from '../
 import { updateUser } from '../storage/user-rows.js';
 import type { ClientInfo } from './client-info.js';
 import type { SessionService } from './session.service.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 
 /**
  * What ends when an account's credential or verification state changes (account-integrity issue).
  * Every method runs on the caller's transaction.
  */
 export class CredentialChange {
-  constructor(private readonly sessions: SessionService) {}
+  constructor(
+    private readonly sessions: SessionService,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
+  ) {}
 
   /**
    * After a verification (any path), a password reset or a password change: no link mailed before
@@ -59,9 +64,29 @@ export class CredentialChange {
     if (claimed !== 1) return false;
     await tx.nativeDelete(RecoveryCode, { user: userId });
     // Every other way to sign in the unverified holder may have added: passkeys and linked
-    // identities (found by an attack pass: they survived the first mailbox proof).
+    // identities (found by an attack pass: they survived the first mailbox proof). Receivers
+    // that track them hear of each removal, as from removePasskey and unlinkIdentity.
+    const at = verifiedAt.toISOString();
+    const passkeys = await tx.find(Passkey, { user: userId }, { fields: ['id'], disableIdentityMap: true });
+    const identities = await tx.find(
+      Identity,
+      { user: userId },
+      { fields: ['id', 'provider'], disableIdentityMap: true },
+    );
     await tx.nativeDelete(Passkey, { user: userId });
     await tx.nativeDelete(Identity, { user: userId });
+    for (const { id } of passkeys) {
+      await this.webhooks.emit(tx, {
+        type: 'passkey.removed',
+        data: { userId, passkeyId: id, removedAt: at },
+      });
+    }
+    for (const { id, provider } of identities) {
+      await this.webhooks.emit(tx, {
+        type: 'identity.unlinked',
+        data: { userId, provider, identityId: id, unlinkedAt: at },
+      });
+    }
     await this.sessions.revokeAll(tx, userId, 'account-claimed', { client });
     await this.endOutstanding(tx, userId);
     return true;

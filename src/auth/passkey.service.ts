@@ -20,6 +20,7 @@ import { PASSKEY_CHALLENGE_TTL_SECONDS } from './passkey-challenges.js';
 import type { PasskeyChallenges } from './passkey-challenges.js';
 import { challengeOf, parseCredentialJson, userHandleOf } from './passkey-response.js';
 import type { StepUpService } from './step-up.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
 
 export interface PasskeyView {
   id: string;
@@ -93,6 +94,8 @@ export interface PasskeyServiceDeps {
   challengeEmailHash: KeyedHash;
   /** Derives the stable decoy credential ids for addresses without passkeys. */
   decoyIds: KeyedHash;
+  /** passkey.added / passkey.removed, written in the change's transaction (issue 22). */
+  webhooks?: WebhookEmitter;
 }
 
 /**
@@ -203,6 +206,10 @@ export class PasskeyService {
           userAgent: client.userAgent,
           detail: name,
         });
+        await this.deps.webhooks?.emit(tx, {
+          type: 'passkey.added',
+          data: { userId: auth.userId, passkeyId: passkey.id, name, addedAt: now.toISOString() },
+        });
         return passkey.id;
       });
     } catch (error) {
@@ -266,6 +273,10 @@ export class PasskeyService {
         ip: client.ip,
         userAgent: client.userAgent,
         detail: passkey.name,
+      });
+      await this.deps.webhooks?.emit(tx, {
+        type: 'passkey.removed',
+        data: { userId: auth.userId, passkeyId: id, removedAt: new Date().toISOString() },
       });
       return { kind: 'removed', id };
     });

@@ -129,4 +129,6 @@ export interface Config {
   readonly webhookRetryBaseMs: number;
   /** Days delivered and failed deliveries are kept (webhookDeliveries history) before the sweeper deletes them. */
   readonly webhookRetentionDays: number;
+  /** WEBHOOK_LEASE_MS: a replica's claim on a delivery; a killed replica's deliveries are sent again after it. */
+  readonly webhookLeaseMs: number;
 }

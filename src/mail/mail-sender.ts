@@ -1,9 +1,9 @@
 import { inTransaction } from '../storage/transaction.js';
 import type { EntityManager } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import { MailOutboxEntry } from '../storage/entities/index.js';
+import { claimLeased } from '../storage/leased-claim.js';
 import type { MailComposer } from './mail-jobs.js';
 import type { MailOutbox } from './mail-outbox.js';
 import type { MailTransport } from './mail-transport.js';
@@ -114,28 +114,18 @@ export class MailSender {
     return claimed.length === this.settings.batchSize;
   }
 
-  private async claim(em: EntityManager): Promise<MailOutboxEntry[]> {
-    const now = new Date();
-    const free = { $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }] };
-    const due = await em.find(
+  private claim(em: EntityManager): Promise<MailOutboxEntry[]> {
+    // Leased like the webhook outbox (storage/leased-claim.ts): of several instances, one wins each row.
+    return claimLeased(
+      em,
       MailOutboxEntry,
-      { failedAt: null, nextAttemptAt: { $lte: now }, ...free },
-      { fields: ['id'], orderBy: { nextAttemptAt: 'asc' }, limit: this.settings.batchSize },
+      { failedAt: null },
+      {
+        now: new Date(),
+        leaseMs: this.settings.leaseMs,
+        limit: this.settings.batchSize,
+      },
     );
-    const claimed: MailOutboxEntry[] = [];
-    for (const { id } of due) {
-      const lockId = randomUUID();
-      // Conditional on the row still being free: of several instances racing for it, one wins.
-      const won = await em.nativeUpdate(
-        MailOutboxEntry,
-        { id, failedAt: null, ...free },
-        { lockId, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
-      );
-      if (won !== 1) continue;
-      const entry = await em.findOne(MailOutboxEntry, { id, lockId }, { disableIdentityMap: true });
-      if (entry) claimed.push(entry);
-    }
-    return claimed;
   }
 
   private async deliver(em: EntityManager, entry: MailOutboxEntry): Promise<void> {

@@ -21,6 +21,7 @@ import { requireAuth } from '../context.js';
 import { StepUpRequired } from '../schema/user-error.type.js';
 import type { User } from '../storage/entities/index.js';
 import { inTransaction } from '../storage/transaction.js';
+import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
 
 @ObjectType('Profile', { description: "The user's display name and public application metadata." })
 export class ProfileType {
@@ -54,6 +55,7 @@ export class SelfServiceResolver {
     private readonly mailOutbox: MailOutbox,
     private readonly events: SecurityEvents,
     private readonly stepUp: StepUpService,
+    private readonly webhooks: WebhookEmitter,
   ) {}
 
   @Authorized()
@@ -81,7 +83,15 @@ export class SelfServiceResolver {
         publicMetadata === '' ? null : validateMetadata(publicMetadata, 'publicMetadata');
     }
     if (Object.keys(changes).length > 0) {
-      await updateUser(context.em, auth.userId, {}, { ...changes, updatedAt: new Date() });
+      const now = new Date();
+      // The change and its user.updated webhook event: together or not at all.
+      await inTransaction(context.em, async (tx) => {
+        await updateUser(tx, auth.userId, {}, { ...changes, updatedAt: now });
+        await this.webhooks.emit(tx, {
+          type: 'user.updated',
+          data: { userId: auth.userId, changed: Object.keys(changes), updatedAt: now.toISOString() },
+        });
+      });
       await this.events.record({
         kind: 'profile_updated',
         result: 'success',
@@ -103,7 +113,7 @@ export class SelfServiceResolver {
     const auth = requireAuth(context);
     if (!(await this.stepUp.isRecent(context.em, auth))) return new StepUpRequired(this.stepUp.maxAgeSeconds);
     await inTransaction(context.em, async (tx) => {
-      await eraseAccount(tx, this.sessions, this.mailOutbox, auth.userId, 'account-deleted');
+      await eraseAccount(tx, this.sessions, this.mailOutbox, auth.userId, 'account-deleted', this.webhooks);
       await this.events.record({
         kind: 'account_deleted',
         result: 'success',

@@ -1,21 +1,17 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
-import type { LookupAddress } from 'node:dns';
-import { lookup as dnsLookup } from 'node:dns';
-import http from 'node:http';
-import https from 'node:https';
-import { isIP } from 'node:net';
-import { Webhook } from 'standardwebhooks';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SecretBox } from '../security/crypto.js';
+import { claimLeased } from '../storage/leased-claim.js';
 import { inTransaction } from '../storage/transaction.js';
 import { WebhookDelivery, WebhookEndpoint } from '../storage/entities/index.js';
-import type { AddressPolicy } from './address-guard.js';
-import { checkEndpointUrl, hostOf, isForbiddenAddress } from './address-guard.js';
 import type { WebhookOutbox } from './webhook-outbox.js';
+import type { AddressPolicy } from './address-guard.js';
+import { WebhookSender } from './webhook-sender.js';
 
-export const SECRET_PURPOSE = 'webhook-endpoint-secret';
+// Kept here for their importers (the endpoints service, the sealed-values registry).
+export { SECRET_PURPOSE } from './webhook-sender.js';
+
 const DAY_MS = 86_400_000;
 
 export interface WebhookDispatcherSettings {
@@ -43,32 +39,14 @@ export type EndpointDisabledListener = (
   at: Date,
 ) => Promise<void>;
 
-export type AttemptOutcome =
-  { ok: true; status: number } | { ok: false; status: number | null; reason: string };
+type EndpointCache = Map<string, Promise<WebhookEndpoint | null>>;
 
-/** Refused before a connection is made: the address the name resolved to is not allowed. */
-class ForbiddenAddressError extends Error {
-  readonly code = 'WEBHOOK_FORBIDDEN_ADDRESS';
-}
-
-/** The whsec_ secret opened from an endpoint row (and the previous one while it still signs). */
-export function signingSecrets(box: SecretBox, endpoint: WebhookEndpoint, now: Date): string[] {
-  const secrets = [box.open(SECRET_PURPOSE, endpoint.secret)];
-  if (endpoint.previousSecret && endpoint.previousSecretRetiredAt && endpoint.previousSecretRetiredAt > now) {
-    secrets.push(box.open(SECRET_PURPOSE, endpoint.previousSecret));
-  }
-  return secrets;
-}
-
-/** Standard Webhooks headers; during a rotation's overlap one signature per secret, space-separated. */
-export function signedHeaders(secrets: string[], id: string, at: Date, body: string): Record<string, string> {
-  return {
-    'content-type': 'application/json',
-    'user-agent': 'Plinto-Webhooks/1',
-    'webhook-id': id,
-    'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-    'webhook-signature': secrets.map((secret) => new Webhook(secret).sign(id, at, body)).join(' '),
-  };
+/** A POST the receiver answered with 2xx, recorded with the rest of its batch. */
+interface Delivered {
+  id: string;
+  lockId: string;
+  attempts: number;
+  status: number;
 }
 
 /**
@@ -84,8 +62,7 @@ export class WebhookDispatcher {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<void> | null = null;
   private wakeRequested = false;
-  private readonly inFlight = new Set<AbortController>();
-  private readonly agents: { http: http.Agent; https: https.Agent };
+  private readonly sender: WebhookSender;
   private onDisabled: EndpointDisabledListener | null = null;
 
   constructor(
@@ -97,19 +74,7 @@ export class WebhookDispatcher {
     private readonly settings: WebhookDispatcherSettings,
   ) {
     outbox.onEmitted(() => this.wake());
-    const lookup = this.pinnedLookup.bind(this);
-    this.agents = {
-      http: new http.Agent({
-        keepAlive: true,
-        maxSockets: settings.concurrency,
-        lookup,
-      } as http.AgentOptions),
-      https: new https.Agent({
-        keepAlive: true,
-        maxSockets: settings.concurrency,
-        lookup,
-      } as https.AgentOptions),
-    };
+    this.sender = new WebhookSender(box, settings);
   }
 
   onEndpointDisabled(listener: EndpointDisabledListener): void {
@@ -141,12 +106,11 @@ export class WebhookDispatcher {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
-    for (const controller of this.inFlight) controller.abort();
+    this.sender.abortAll();
     if (this.current) {
       await Promise.race([this.current, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
     }
-    this.agents.http.destroy();
-    this.agents.https.destroy();
+    this.sender.close();
   }
 
   private schedule(delayMs: number): void {
@@ -177,15 +141,39 @@ export class WebhookDispatcher {
     if (this.running) this.schedule(more || this.wakeRequested ? 0 : this.settings.pollIntervalMs);
   }
 
-  /** One pass over due deliveries at `now` (tests pass a clock of their own); true when the batch was full. */
+  /**
+   * One pass over due deliveries at `now` (tests pass a clock of their own); true when the batch
+   * was full. The batch's successes are recorded together at its end (one UPDATE per distinct
+   * attempt count and status, usually one): a replica that dies before that sends them again,
+   * which at-least-once allows.
+   */
   async tick(now: Date = new Date()): Promise<boolean> {
-    const claimed = await this.claim(this.fork(), now);
-    const endpoints = new Map<string, WebhookEndpoint | null>();
+    const claimedAt = performance.now();
+    const claimed = await claimLeased(
+      this.fork(),
+      WebhookDelivery,
+      { status: 'pending' },
+      {
+        now,
+        leaseMs: this.settings.leaseMs,
+        limit: this.settings.batchSize,
+      },
+    );
+    // No attempt starts unless its timeout ends well inside the claim: a live claim is never taken over.
+    const startBy = claimedAt + this.settings.leaseMs * 0.9 - this.settings.timeoutMs;
+    const endpoints: EndpointCache = new Map();
+    const delivered: Delivered[] = [];
+    const unstarted: WebhookDelivery[] = [];
     const queue = [...claimed];
     const worker = async () => {
       for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
+        if (this.stopping || performance.now() > startBy) {
+          unstarted.push(delivery);
+          continue;
+        }
         try {
-          await this.deliver(delivery, endpoints, now);
+          const success = await this.deliver(delivery, endpoints, now);
+          if (success) delivered.push(success);
         } catch (error) {
           // The claim expires and the row is tried again; one broken row never stops the others.
           const { name, code } = error as { name?: string; code?: string };
@@ -197,48 +185,65 @@ export class WebhookDispatcher {
       }
     };
     await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, claimed.length) }, worker));
-    await this.observeQueue(now);
+    await this.recordDelivered(delivered, now);
+    await this.release(unstarted);
+    await this.observeQueue(now, claimed.length < this.settings.batchSize);
     return claimed.length === this.settings.batchSize;
   }
 
-  private async claim(em: EntityManager, now: Date): Promise<WebhookDelivery[]> {
-    const free = { $or: [{ lockedUntil: null }, { lockedUntil: { $lt: now } }] };
-    const due = await em.find(
-      WebhookDelivery,
-      { status: 'pending', nextAttemptAt: { $lte: now }, ...free },
-      {
-        fields: ['id'],
-        orderBy: { nextAttemptAt: 'asc' },
-        limit: this.settings.batchSize,
-        disableIdentityMap: true,
-      },
-    );
-    if (due.length === 0) return [];
-    const lockId = randomUUID();
-    // Conditional on each row still being free: of several replicas racing for a row, one wins it.
-    await em.nativeUpdate(
-      WebhookDelivery,
-      { id: { $in: due.map((d) => d.id) }, status: 'pending', ...free },
-      { lockId, lockedUntil: new Date(now.getTime() + this.settings.leaseMs) },
-    );
-    return em.find(WebhookDelivery, { lockId }, { disableIdentityMap: true });
-  }
-
-  private async endpointOf(
-    id: string,
-    cache: Map<string, WebhookEndpoint | null>,
-  ): Promise<WebhookEndpoint | null> {
-    if (!cache.has(id)) {
-      cache.set(id, await this.fork().findOne(WebhookEndpoint, { id }, { disableIdentityMap: true }));
+  private async recordDelivered(delivered: Delivered[], now: Date): Promise<void> {
+    const groups = new Map<string, Delivered[]>();
+    for (const row of delivered) {
+      const key = `${row.lockId}|${row.attempts}|${row.status}`;
+      groups.set(key, [...(groups.get(key) ?? []), row]);
     }
-    return cache.get(id)!;
+    const em = this.fork();
+    for (const rows of groups.values()) {
+      const { lockId, attempts, status } = rows[0]!;
+      // Conditional on our claim: a row whose lease expired and was taken over is left to its new holder.
+      await em.nativeUpdate(
+        WebhookDelivery,
+        { id: { $in: rows.map((row) => row.id) }, lockId },
+        {
+          status: 'delivered',
+          attempts,
+          deliveredAt: now,
+          lastAttemptAt: now,
+          lastStatusCode: status,
+          lastError: null,
+          lockId: null,
+          lockedUntil: null,
+        },
+      );
+    }
   }
 
+  /** Claimed but not started (stopping, or too late in the lease): due again at once for any replica. */
+  private async release(rows: WebhookDelivery[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.fork().nativeUpdate(
+      WebhookDelivery,
+      { id: { $in: rows.map((row) => row.id) }, lockId: rows[0]!.lockId },
+      { lockId: null, lockedUntil: null },
+    );
+  }
+
+  /** One read per endpoint per pass, shared by the workers (the promise is cached, not its result). */
+  private endpointOf(id: string, cache: EndpointCache): Promise<WebhookEndpoint | null> {
+    let endpoint = cache.get(id);
+    if (!endpoint) {
+      endpoint = this.fork().findOne(WebhookEndpoint, { id }, { disableIdentityMap: true });
+      cache.set(id, endpoint);
+    }
+    return endpoint;
+  }
+
+  /** Sends one delivery; a success is returned for the batch's record, anything else is recorded here. */
   private async deliver(
     delivery: WebhookDelivery,
-    endpoints: Map<string, WebhookEndpoint | null>,
+    endpoints: EndpointCache,
     now: Date,
-  ): Promise<void> {
+  ): Promise<Delivered | null> {
     const em = this.fork();
     const mine = { id: delivery.id, lockId: delivery.lockId };
     const endpoint = await this.endpointOf(delivery.endpointId, endpoints);
@@ -250,32 +255,22 @@ export class WebhookDispatcher {
         lockId: null,
         lockedUntil: null,
       });
-      return;
+      return null;
     }
     const body = this.outbox.openPayload(delivery);
     const started = performance.now();
-    const outcome = await this.attempt(endpoint, delivery.eventId, body, now);
+    const outcome = await this.sender.attempt(endpoint, delivery.eventId, body, now);
     this.metrics.webhookDeliveryDuration.observe((performance.now() - started) / 1000);
     // Stopped mid-POST (shutdown): record nothing, the claim expires and a replica sends it again.
-    if (!outcome.ok && this.stopping) return;
+    if (!outcome.ok && this.stopping) return null;
     const attempts = delivery.attempts + 1;
     if (outcome.ok) {
-      await em.nativeUpdate(WebhookDelivery, mine, {
-        status: 'delivered',
-        attempts,
-        deliveredAt: now,
-        lastAttemptAt: now,
-        lastStatusCode: outcome.status,
-        lastError: null,
-        lockId: null,
-        lockedUntil: null,
-      });
       this.metrics.webhookDeliveries.inc({ endpoint: endpoint.id, outcome: 'delivered' });
       if (endpoint.failingSince) {
-        await em.nativeUpdate(WebhookEndpoint, { id: endpoint.id }, { failingSince: null });
         endpoint.failingSince = null;
+        await em.nativeUpdate(WebhookEndpoint, { id: endpoint.id }, { failingSince: null });
       }
-      return;
+      return { id: delivery.id, lockId: delivery.lockId!, attempts, status: outcome.status };
     }
     const expired = now.getTime() - delivery.queuedAt.getTime() >= this.settings.retryWindowMs;
     await em.nativeUpdate(WebhookDelivery, mine, {
@@ -301,6 +296,7 @@ export class WebhookDispatcher {
       expired ? 'webhook delivery failed for good' : 'webhook delivery failed; will retry',
     );
     await this.recordEndpointFailure(em, endpoint, now);
+    return null;
   }
 
   /** Starts (or continues) the endpoint's failing streak; 3 days of it disables the endpoint. */
@@ -334,123 +330,12 @@ export class WebhookDispatcher {
     );
   }
 
-  /** One signed POST: 10 s in all, no redirects followed, the connected address checked after DNS. */
-  async attempt(
-    endpoint: WebhookEndpoint,
-    eventId: string,
-    body: string,
-    now: Date,
-  ): Promise<AttemptOutcome> {
-    const check = checkEndpointUrl(endpoint.url, this.settings.policy);
-    if (!check.ok) return { ok: false, status: null, reason: `url refused: ${check.reason}` };
-    const url = check.url;
-    const host = hostOf(url);
-    if (!this.settings.policy.allowPrivateNetworks && isIP(host) !== 0 && isForbiddenAddress(host)) {
-      return { ok: false, status: null, reason: 'address refused: private, loopback or link-local' };
-    }
-    // The signature's timestamp is the wall clock (receivers compare it with theirs), not the scheduling clock.
-    const headers = signedHeaders(this.secretsOf(endpoint, now), eventId, new Date(), body);
-    const controller = new AbortController();
-    this.inFlight.add(controller);
-    const timer = setTimeout(() => controller.abort(), this.settings.timeoutMs);
-    try {
-      const status = await this.post(url, headers, body, controller.signal);
-      if (status >= 200 && status < 300) return { ok: true, status };
-      return {
-        ok: false,
-        status,
-        reason: status >= 300 && status < 400 ? `redirect ${status} not followed` : `http ${status}`,
-      };
-    } catch (error) {
-      return { ok: false, status: null, reason: describe(error, controller.signal.aborted) };
-    } finally {
-      clearTimeout(timer);
-      this.inFlight.delete(controller);
-    }
-  }
+  private lastObservedAt = -Infinity;
 
-  /** The endpoint's opened secrets, kept per endpoint row version (a rotation changes the sealed value). */
-  private readonly openedSecrets = new Map<
-    string,
-    { sealed: string; retiredAt: number; secrets: string[] }
-  >();
-
-  private secretsOf(endpoint: WebhookEndpoint, now: Date): string[] {
-    const retiredAt = endpoint.previousSecretRetiredAt?.getTime() ?? 0;
-    const live = retiredAt > now.getTime();
-    const cached = this.openedSecrets.get(endpoint.id);
-    if (
-      cached &&
-      cached.sealed === endpoint.secret &&
-      cached.retiredAt === retiredAt &&
-      (live || cached.secrets.length === 1)
-    ) {
-      return cached.secrets;
-    }
-    const secrets = signingSecrets(this.box, endpoint, now);
-    if (this.openedSecrets.size > 1000) this.openedSecrets.clear();
-    this.openedSecrets.set(endpoint.id, { sealed: endpoint.secret, retiredAt, secrets });
-    return secrets;
-  }
-
-  private post(
-    url: URL,
-    headers: Record<string, string>,
-    body: string,
-    signal: AbortSignal,
-  ): Promise<number> {
-    const secure = url.protocol === 'https:';
-    const request = secure ? https.request : http.request;
-    return new Promise<number>((resolve, reject) => {
-      const req = request(
-        url,
-        {
-          method: 'POST',
-          agent: secure ? this.agents.https : this.agents.http,
-          headers: { ...headers, 'content-length': String(Buffer.byteLength(body)) },
-          signal,
-        },
-        (res) => {
-          // The answer's body is not read beyond a little: only the status counts.
-          let seen = 0;
-          res.on('data', (chunk: Buffer) => {
-            seen += chunk.length;
-            if (seen > 64 * 1024) res.destroy();
-          });
-          res.on('end', () => resolve(res.statusCode ?? 0));
-          res.on('close', () => resolve(res.statusCode ?? 0));
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
-    });
-  }
-
-  /**
-   * The agents' DNS lookup: resolves, then refuses when any address is forbidden, and hands the
-   * socket only addresses it checked, so the connection goes where the check looked (no rebinding).
-   */
-  private pinnedLookup(
-    hostname: string,
-    options: { all?: boolean; family?: number },
-    callback: (error: Error | null, address: string | LookupAddress[], family?: number) => void,
-  ): void {
-    dnsLookup(hostname, { all: true, verbatim: true, family: options.family ?? 0 }, (error, addresses) => {
-      if (error) return callback(error, []);
-      if (
-        !this.settings.policy.allowPrivateNetworks &&
-        (addresses.length === 0 || addresses.some((a) => isForbiddenAddress(a.address)))
-      ) {
-        return callback(new ForbiddenAddressError(`${hostname} resolves to a forbidden address`), []);
-      }
-      if (options.all) return callback(null, addresses);
-      const first = addresses[0]!;
-      callback(null, first.address, first.family);
-    });
-  }
-
-  private async observeQueue(now: Date): Promise<void> {
+  /** The queue gauges: after an idle pass (the queue is drained), else at most once a second. */
+  private async observeQueue(now: Date, drained: boolean): Promise<void> {
+    if (!drained && performance.now() - this.lastObservedAt < 1000) return;
+    this.lastObservedAt = performance.now();
     const em = this.fork();
     const pending = { status: 'pending' as const };
     this.metrics.webhookQueueDepth.set(await em.count(WebhookDelivery, pending));
@@ -473,10 +358,3 @@ export class WebhookDispatcher {
 }
 
 export const WEBHOOK_DEFAULTS = { retryWindowMs: 3 * DAY_MS, disableAfterMs: 3 * DAY_MS } as const;
-
-function describe(error: unknown, aborted: boolean): string {
-  if (error instanceof ForbiddenAddressError) return 'address refused: private, loopback or link-local';
-  if (aborted) return 'timed out or aborted';
-  const code = (error as { code?: string }).code;
-  return code ? `network error ${code}` : 'network error';
-}

@@ -18,6 +18,8 @@ export interface WebhookReceiver {
   answers: (number | 'hang')[];
   /** Requests answered with `hang` (held open until the receiver closes). */
   hung: number;
+  /** The requests held open by `hang`, as received (not in `received`: they were never answered). */
+  held: ReceivedWebhook[];
   /** Verifies with the standardwebhooks library; throws when no signature matches this secret. */
   verify(message: ReceivedWebhook, secret: string): unknown;
   waitFor(predicate: (message: ReceivedWebhook) => boolean, timeoutMs?: number): Promise<ReceivedWebhook>;
@@ -35,18 +37,20 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
     req.on('end', () => {
       const body = Buffer.concat(chunks).toString('utf8');
       const answer = receiver.answers.shift() ?? 200;
-      if (answer === 'hang') {
-        receiver.hung += 1;
-        for (const wake of waiters.splice(0)) wake();
-        return;
-      }
-      received.push({
+      const message: ReceivedWebhook = {
         id: String(req.headers['webhook-id']),
         timestamp: String(req.headers['webhook-timestamp']),
         signature: String(req.headers['webhook-signature']),
         body,
         payload: JSON.parse(body) as ReceivedWebhook['payload'],
-      });
+      };
+      if (answer === 'hang') {
+        receiver.hung += 1;
+        receiver.held.push(message);
+        for (const wake of waiters.splice(0)) wake();
+        return;
+      }
+      received.push(message);
       res.statusCode = answer;
       res.end('ok');
       for (const wake of waiters.splice(0)) wake();
@@ -60,6 +64,7 @@ export async function startWebhookReceiver(port = 0): Promise<WebhookReceiver> {
     received,
     answers,
     hung: 0,
+    held: [],
     verify: (message, secret) =>
       new Webhook(secret).verify(message.body, {
         'webhook-id': message.id,

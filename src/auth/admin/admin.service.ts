@@ -11,6 +11,8 @@ import type { LoginFailureCounter } from '../login-failure-counter.js';
 import { roleLikePattern, storedRoles, validateRoles } from '../roles.js';
 import type { SessionService } from '../session.service.js';
 import { InvalidInputError } from '../../domain-errors.js';
+import type { WebhookEmitter } from '../../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../../webhooks/webhook-outbox.js';
 
 /** Who acts: an administrator's session or an API key (named in the audit trail). */
 export type AdminActor =
@@ -110,6 +112,11 @@ function decodeAuditCursor(cursor: string): { createdAt: Date; id: string } | nu
   }
 }
 
+/** The administrator behind an action for webhook payloads (null for an API key). */
+function actorUserId(actor: AdminActor): string | null {
+  return actor.kind === 'user' ? actor.userId : null;
+}
+
 function escapeLike(value: string): string {
   return value.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
@@ -159,6 +166,7 @@ export class AdminService {
     private readonly loginFailures: LoginFailureCounter,
     private readonly mailOutbox: MailOutbox,
     private readonly events: SecurityEvents,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   async listUsers(
@@ -279,6 +287,10 @@ export class AdminService {
       // The invite's link is a password-reset token: using it sets the password and proves the address.
       if (sendInvite) await this.mailOutbox.enqueue(tx, { kind: 'admin-invite', userId: id });
       await this.audit(tx, 'admin_user_created', actor, id, roles.length ? `roles ${roles.join(' ')}` : null);
+      await this.webhooks.emit(tx, {
+        type: 'user.created',
+        data: { userId: id, email, emailVerified: false, createdAt: now.toISOString() },
+      });
       return true;
     }).catch((error: unknown) => {
       // Two creations of one address at once: the unique index decides, the loser is told it is taken.
@@ -329,7 +341,17 @@ export class AdminService {
     }
     await inTransaction(em, async (tx) => {
       if (changed.length > 0) {
-        await updateUser(tx, id, {}, { ...changes, roles: changes.roles, updatedAt: new Date() });
+        const now = new Date();
+        await updateUser(tx, id, {}, { ...changes, roles: changes.roles, updatedAt: now });
+        await this.webhooks.emit(tx, {
+          type: 'user.updated',
+          data: {
+            userId: id,
+            changed,
+            ...(changes.email ? { email: changes.email } : {}),
+            updatedAt: now.toISOString(),
+          },
+        });
       }
       await this.audit(tx, 'admin_user_updated', actor, id, changed.join(' ') || 'nothing');
       if (changes.roles)
@@ -348,14 +370,23 @@ export class AdminService {
       throw new InvalidInputError('You cannot disable your own account.', 'id');
     }
     return this.change(em, actor, id, 'admin_user_disabled', why, async (tx) => {
-      await updateUser(tx, id, {}, { disabledAt: new Date(), disabledReason: why });
+      const now = new Date();
+      await updateUser(tx, id, {}, { disabledAt: now, disabledReason: why });
       await this.sessions.revokeAll(tx, id, 'admin');
+      await this.webhooks.emit(tx, {
+        type: 'user.disabled',
+        data: { userId: id, disabledAt: now.toISOString(), byUserId: actorUserId(actor) },
+      });
     });
   }
 
   async enableUser(em: EntityManager, actor: AdminActor, id: string): Promise<AdminOutcome> {
     return this.change(em, actor, id, 'admin_user_enabled', null, async (tx) => {
       await updateUser(tx, id, {}, { disabledAt: null, disabledReason: null });
+      await this.webhooks.emit(tx, {
+        type: 'user.enabled',
+        data: { userId: id, enabledAt: new Date().toISOString(), byUserId: actorUserId(actor) },
+      });
     });
   }
 
@@ -379,6 +410,7 @@ export class AdminService {
   /** Removes TOTP and the recovery codes; the owner is told by mail (security-notice `mfa-disabled`). */
   async resetMfa(em: EntityManager, actor: AdminActor, id: string): Promise<AdminOutcome> {
     return this.change(em, actor, id, 'admin_mfa_reset', null, async (tx) => {
+      const before = await tx.findOne(User, { id }, { fields: ['totpEnabledAt'], disableIdentityMap: true });
       await updateUser(
         tx,
         id,
@@ -400,6 +432,12 @@ export class AdminService {
         userAgent: actor.client.userAgent,
         detail: 'by an administrator',
       });
+      if (before?.totpEnabledAt) {
+        await this.webhooks.emit(tx, {
+          type: 'mfa.disabled',
+          data: { userId: id, method: 'totp', disabledAt: new Date().toISOString() },
+        });
+      }
     });
   }
 
@@ -417,7 +455,7 @@ export class AdminService {
       throw new InvalidInputError('Delete your own account with deleteAccount.', 'id');
     }
     const erased = await inTransaction(em, (tx) =>
-      eraseAccount(tx, this.sessions, this.mailOutbox, id, 'admin'),
+      eraseAccount(tx, this.sessions, this.mailOutbox, id, 'admin', this.webhooks),
     );
     if (!erased) return false;
     await this.audit(em, 'admin_user_deleted', actor, id, null);
@@ -481,11 +519,13 @@ export async function eraseAccount(
   mailOutbox: MailOutbox,
   userId: string,
   reason: 'admin' | 'account-deleted',
+  webhooks: WebhookEmitter = NO_WEBHOOKS,
 ): Promise<boolean> {
   const user = await tx.findOne(User, { id: userId }, { fields: ['email'] });
   if (!user) return false;
   await sessions.revokeAll(tx, userId, reason);
   await deleteUser(tx, userId);
+  await webhooks.emit(tx, { type: 'user.deleted', data: { userId, deletedAt: new Date().toISOString() } });
   await mailOutbox.enqueue(tx, { kind: 'account-deleted', to: user.email });
   return true;
 }

@@ -11,6 +11,8 @@ import type { CredentialChange } from '../credential-change.js';
 import type { SessionService } from '../session.service.js';
 import type { SignInProof } from '../sign-in/sign-in-method.js';
 import type { ProvenIdentity } from './social-providers.js';
+import type { WebhookEmitter } from '../../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../../webhooks/webhook-outbox.js';
 
 /** RFC 8176 has no value for "a federated provider proved it"; `fed` is this API's (documented in README). */
 export const SOCIAL_AMR = 'fed';
@@ -48,6 +50,7 @@ export class SocialAccounts {
      * account. (`immediate` answers IdentityLinkRequired: signUp says EmailTaken there anyway.)
      */
     private readonly enumerationSafe = false,
+    private readonly webhooks: WebhookEmitter = NO_WEBHOOKS,
   ) {}
 
   async resolve(
@@ -85,7 +88,13 @@ export class SocialAccounts {
             createdAt: now,
             updatedAt: now,
           });
-          await tx.insert(Identity, this.identityRow(userId, proven, now));
+          const identity = this.identityRow(userId, proven, now);
+          await tx.insert(Identity, identity);
+          await this.webhooks.emit(tx, {
+            type: 'user.created',
+            data: { userId, email: proven.email!, emailVerified: trusted, createdAt: now.toISOString() },
+          });
+          await this.emitLinked(tx, identity);
         });
       } catch (error) {
         // Another request made the account (or identity) at the same moment: the caller may retry.
@@ -103,9 +112,19 @@ export class SocialAccounts {
     }
     try {
       await inTransaction(em, async (tx) => {
-        if (existing.emailVerifiedAt === null) await this.handToMailboxOwner(tx, existing.id, client, now);
-        await tx.insert(Identity, this.identityRow(existing.id, proven, now));
+        if (
+          existing.emailVerifiedAt === null &&
+          (await this.handToMailboxOwner(tx, existing.id, client, now))
+        ) {
+          await this.webhooks.emit(tx, {
+            type: 'user.email_verified',
+            data: { userId: existing.id, email: existing.email, verifiedAt: now.toISOString() },
+          });
+        }
+        const identity = this.identityRow(existing.id, proven, now);
+        await tx.insert(Identity, identity);
         await this.notifyLinked(tx, existing.id, provider, client, now);
+        await this.emitLinked(tx, identity);
       });
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException)
@@ -142,8 +161,10 @@ export class SocialAccounts {
           );
           return { kind: 'linked' } as const;
         }
-        await tx.insert(Identity, { ...this.identityRow(userId, proven, now), lastUsedAt: null });
+        const identity = { ...this.identityRow(userId, proven, now), lastUsedAt: null };
+        await tx.insert(Identity, identity);
         await this.notifyLinked(tx, userId, provider, client, now);
+        await this.emitLinked(tx, identity);
         return { kind: 'linked' } as const;
       });
     } catch (error) {
@@ -158,8 +179,20 @@ export class SocialAccounts {
     userId: string,
     providerName: string,
     client: ClientInfo,
+    identity?: { id: string; provider: string },
   ): Promise<void> {
     await this.events.record({ kind: 'identity_unlinked', result: 'success', userId, client, em });
+    if (identity) {
+      await this.webhooks.emit(em, {
+        type: 'identity.unlinked',
+        data: {
+          userId,
+          provider: identity.provider,
+          identityId: identity.id,
+          unlinkedAt: new Date().toISOString(),
+        },
+      });
+    }
     await this.mailOutbox.enqueue(em, {
       kind: 'security-notice',
       userId,
@@ -199,11 +232,28 @@ export class SocialAccounts {
     userId: string,
     client: ClientInfo,
     now: Date,
-  ): Promise<void> {
+  ): Promise<boolean> {
     // The same first-mailbox-proof rule as an emailed link (CredentialChange, account-integrity issue),
     // and the identities the unverified registrant may have linked go too.
-    await this.credentialChange.claimNeverVerified(em, userId, client, now);
+    const claimed = await this.credentialChange.claimNeverVerified(em, userId, client, now);
     await em.nativeDelete(Identity, { user: userId });
+    return claimed;
+  }
+
+  /** identity.linked, in the transaction that inserts the identity (issue 22). */
+  private async emitLinked(
+    em: EntityManager,
+    identity: { id: string; user: string; provider: string; linkedAt: Date },
+  ): Promise<void> {
+    await this.webhooks.emit(em, {
+      type: 'identity.linked',
+      data: {
+        userId: identity.user,
+        provider: identity.provider,
+        identityId: identity.id,
+        linkedAt: identity.linkedAt.toISOString(),
+      },
+    });
   }
 
   private identityRow(userId: string, proven: ProvenIdentity, now: Date) {

@@ -250,6 +250,7 @@ export class SocialSignInService {
         auth.userId,
         this.providers.get(identity.provider)?.name ?? identity.provider,
         client,
+        identity,
       );
       return { kind: 'unlinked' } as const;
     });
