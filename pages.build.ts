@@ -13,7 +13,15 @@ import { DEFAULT_PAGE_ASSETS_DIR } from './src/pages/pages.routes.js';
 const browserDir = join(dirname(fileURLToPath(import.meta.url)), 'src', 'pages', 'browser');
 
 /** One bundle per page (the typed client and qrcode included) plus the shared stylesheet. */
-export const PAGE_SCRIPTS = ['sign-up', 'sign-in', 'verify-email', 'reset-password', 'magic-link', 'account'];
+export const PAGE_SCRIPTS = [
+  'sign-up',
+  'sign-in',
+  'verify-email',
+  'reset-password',
+  'magic-link',
+  'account',
+  'admin',
+];
 
 /** Bundles the page scripts and the stylesheet into `outDir` (what /assets serves). */
 export async function buildPageAssets(outDir: string): Promise<void> {
