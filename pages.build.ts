@@ -21,6 +21,7 @@ export const PAGE_SCRIPTS = [
   'magic-link',
   'account',
   'email-change',
+  'admin',
 ];
 
 /** Bundles the page scripts and the stylesheet into `outDir` (what /assets serves). */

@@ -162,6 +162,13 @@ const SIGN_UP = `mutation($email: String!, $password: String!) { signUp(input: {
 const WEBHOOK_DELIVERIES = Number(process.env.BENCH_WEBHOOK_DELIVERIES ?? 5000);
 /** Rounds of the dispatcher scenario (BENCH_WEBHOOK_ROUNDS): the machine is shared, one figure is noise. */
 const WEBHOOK_ROUNDS = Number(process.env.BENCH_WEBHOOK_ROUNDS ?? (DURATION >= 10 ? 3 : 1));
+/**
+ * Users the adminUsers scenario seeds (BENCH_ADMIN_USERS; the issue's figure is for 100,000, the
+ * CI smoke run seeds few so that it stays short).
+ */
+const ADMIN_USERS = Number(process.env.BENCH_ADMIN_USERS ?? 100_000);
+/** Issue 21: an adminUsers search answers in under this p99 on PostgreSQL. */
+const ADMIN_USERS_P99_TARGET_MS = 50;
 const CREATE_ENDPOINT = `mutation($url: String!) { createWebhookEndpoint(url: $url, events: ["user.created", "session.created"], description: "bench") { endpoint { id } } }`;
 
 /** A local webhook receiver: answers 204 at once and counts what it got, with the time of each. */
@@ -407,6 +414,8 @@ async function main(): Promise<void> {
     SMTP_INSECURE: 'true',
     // The bench reads the server's own counters (hashes done) from /metrics on the main port.
     METRICS_ON_MAIN_PORT: 'true',
+    // Its own metrics listener on a free port: another bench or server on this machine may hold 9464.
+    METRICS_PORT: '0',
     APP_URL: `http://127.0.0.1:${port}`,
     AUTH_SECRET: randomBytes(48).toString('base64url'),
     RATE_LIMITS_ENABLED: 'false',
@@ -433,14 +442,15 @@ async function main(): Promise<void> {
   let report: Record<string, unknown> = {};
   let floor: Floor | null = null;
   try {
-    for (let i = 0; i < 100; i += 1) {
-      const ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
+    let ready = false;
+    for (let i = 0; i < 100 && !ready && server.exitCode === null; i += 1) {
+      ready = await fetch(`http://127.0.0.1:${port}/ready`).then(
         (r) => r.ok,
         () => false,
       );
-      if (ready) break;
-      await new Promise((resolve) => setTimeout(resolve, 200));
+      if (!ready) await new Promise((resolve) => setTimeout(resolve, 200));
     }
+    if (!ready) throw new Error('the server did not become ready (see its message above)');
     console.log(
       `rate limits: OFF for this run (RATE_LIMITS_ENABLED=false); bcrypt cost 12; production mode; LOG_LEVEL=${LOG_LEVEL}`,
     );
@@ -676,37 +686,56 @@ async function main(): Promise<void> {
       );
     }
 
+    let adminUsersReport: Record<string, unknown> | null = null;
     if (want('adminUsers')) {
-      // Issue 21: an email-prefix search over 100,000 users, as an API key with users:read.
-      console.log('adminUsers: seeding 100,000 users…');
+      // Issue 21: an email-prefix search over ADMIN_USERS users, as an API key with users:read.
+      console.log(`adminUsers: seeding ${ADMIN_USERS.toLocaleString('en')} users…`);
       const db = new pg.Client({ connectionString: dbUrl.toString() });
       await db.connect();
       const apiKey = `plk_${randomBytes(32).toString('base64url')}`;
+      const seedStarted = performance.now();
+      let plan: string[] = [];
       try {
-        await db.query(`insert into users (id, email, created_at, updated_at, roles)
-          select gen_random_uuid(), 'seed-' || i || '@example.com', now(), now(), ''
-          from generate_series(1, 100000) as i`);
+        // One statement, not one API call per user; some are verified, disabled or have MFA on.
+        await db.query(
+          `insert into users (id, email, created_at, updated_at, roles, email_verified_at, disabled_at, totp_enabled_at)
+          select gen_random_uuid(), 'seed-' || i || '@example.com', now(), now(), '',
+            case when i % 3 = 0 then null else now() end,
+            case when i % 50 = 0 then now() else null end,
+            case when i % 7 = 0 then now() else null end
+          from generate_series(1, $1::int) as i`,
+          [ADMIN_USERS],
+        );
         await db.query('analyze users');
         await db.query(
           `insert into api_keys (id, name, key_hash, scopes, created_at) values (gen_random_uuid(), 'bench', $1, 'users:read', now())`,
           [createHash('sha256').update(apiKey, 'utf8').digest('hex')],
         );
+        // The statement AdminService.listUsers sends for adminUsers(filter: {query}, first: 20), run once:
+        // its plan and PostgreSQL's own execution time (no HTTP, no GraphQL, no scheduling of the server).
+        const explained = await db.query(
+          `explain analyze select id, email from users where email like $1 escape '\\' order by email asc limit 21`,
+          [`seed-${7919 % ADMIN_USERS}%`],
+        );
+        plan = explained.rows.map((row: Record<string, string>) => row['QUERY PLAN']!.trim());
       } finally {
         await db.end();
       }
-      const ADMIN_USERS = `query($q: String) { adminUsers(filter: { query: $q }, first: 20) { nodes { id email } } }`;
+      const seedSeconds = Math.round((performance.now() - seedStarted) / 100) / 10;
+      console.log(`adminUsers: seeded in ${seedSeconds} s; plan: ${plan.join(' | ')}`);
+      const ADMIN_USERS_QUERY = `query($q: String) { adminUsers(filter: { query: $q }, first: 20) { nodes { id email } } }`;
       let k = 0;
-      const adminOptions = (duration: number): autocannon.Options => ({
+      const adminOptions = (duration: number, connections = 16): autocannon.Options => ({
         url,
         method: 'POST',
-        connections: 16,
+        connections,
         duration,
         headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
         requests: [
           {
             setupRequest: (request) => ({
               ...request,
-              body: gqlBody(ADMIN_USERS, { q: `seed-${(k++ * 7919) % 100000}` }),
+              body: gqlBody(ADMIN_USERS_QUERY, { q: `seed-${(k++ * 7919) % ADMIN_USERS}` }),
             }),
           },
         ],
@@ -714,11 +743,32 @@ async function main(): Promise<void> {
       await settle(base);
       await warm(adminOptions(WARMUP));
       const run = summarise(
-        'adminUsers search, 100k users (16 connections)',
+        `adminUsers search, ${ADMIN_USERS.toLocaleString('en')} users (16 connections)`,
         ...(await measured(server.pid!, adminOptions(DURATION))),
       );
-      run.note = 'target: p99 under 50 ms on PostgreSQL (issue 21)';
-      results.push(run);
+      // One administrator searching (the page's case): the search's own latency, no queue in front of it.
+      const single = summarise(
+        `adminUsers search, ${ADMIN_USERS.toLocaleString('en')} users (1 connection)`,
+        ...(await measured(server.pid!, adminOptions(DURATION, 1))),
+      );
+      const usesIndex = plan.some((line) => /Index (Only )?Scan/.test(line));
+      const met = single.p99Ms < ADMIN_USERS_P99_TARGET_MS;
+      single.note =
+        `p99 ${single.p99Ms} ms ${met ? '<' : '>='} ${ADMIN_USERS_P99_TARGET_MS} ms target: ${met ? 'met' : 'NOT met'}` +
+        `${ADMIN_USERS === 100_000 ? '' : ' (the target is for 100,000 users)'}; ${usesIndex ? 'index scan' : 'NO index scan'}`;
+      run.note = `under load: 16 searches at once (${usesIndex ? 'index scan' : 'NO index scan'})`;
+      results.push(single, run);
+      adminUsersReport = {
+        users: ADMIN_USERS,
+        seedSeconds,
+        p50Ms: single.p50Ms,
+        p99Ms: single.p99Ms,
+        underLoad16: { requestsPerSecond: run.requestsPerSecond, p50Ms: run.p50Ms, p99Ms: run.p99Ms },
+        p99TargetMs: ADMIN_USERS_P99_TARGET_MS,
+        p99TargetMet: met,
+        usesIndex,
+        plan,
+      };
     }
 
     if (want('mixed')) {
@@ -766,6 +816,8 @@ async function main(): Promise<void> {
       // The floor's `me` at each connection count used (bench/floor/server.mjs); shareOfFloor compares to these.
       floor: [...floorRuns.values()],
       scenarios: results,
+      // Issue 21's target: the search's p50/p99, whether p99 < 50 ms, and PostgreSQL's plan for it.
+      ...(adminUsersReport ? { adminUsers: adminUsersReport } : {}),
       serverPeakRssMb: peakRssMb(server.pid!),
     };
     mkdirSync('bench/results', { recursive: true });
@@ -818,8 +870,11 @@ async function main(): Promise<void> {
       floor.process.kill('SIGTERM');
       await floorExited;
     }
-    server.kill('SIGTERM');
-    await new Promise((resolve) => server.once('exit', resolve));
+    if (server.exitCode === null && server.signalCode === null) {
+      const serverExited = new Promise((resolve) => server.once('exit', resolve));
+      server.kill('SIGTERM');
+      await serverExited;
+    }
     smtp.close();
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();

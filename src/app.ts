@@ -102,7 +102,17 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     [StepUpResolver, new StepUpResolver(reauthentication)],
     [PasskeyResolver, new PasskeyResolver(services.passkeys, services.passkeySignIn)],
     [SocialResolver, new SocialResolver(social, config.stepUpMaxAgeSeconds)],
-    [AdminResolver, new AdminResolver(services.admin, services.apiKeys, sessions, services.stepUp)],
+    [
+      AdminResolver,
+      new AdminResolver(
+        services.admin,
+        services.apiKeys,
+        sessions,
+        services.stepUp,
+        services.passkeys,
+        social,
+      ),
+    ],
     [
       SelfServiceResolver,
       new SelfServiceResolver(

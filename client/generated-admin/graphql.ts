@@ -71,7 +71,7 @@ export type AdminUserQueryVariables = Exact<{
 }>;
 
 
-export type AdminUserQuery = { adminUser: { __typename: 'AdminUser', publicMetadata: string | null, privateMetadata: string | null, lastSignInAt: string | null, recoveryCodesLeft: number, id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, hasPassword: boolean, roles: Array<string>, createdAt: string, disabled: boolean, disabledAt: string | null, disabledReason: string | null, displayName: string | null, sessions: Array<{ __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, ip: string | null, userAgent: string | null }>, recentEvents: Array<{ __typename: 'AdminAuditEvent', id: string, kind: string, result: string, actor: string | null, detail: string | null, createdAt: string }> } | null };
+export type AdminUserQuery = { adminUser: { __typename: 'AdminUser', publicMetadata: string | null, privateMetadata: string | null, lastSignInAt: string | null, recoveryCodesLeft: number, id: string, email: string, emailVerified: boolean, mfaEnabled: boolean, hasPassword: boolean, roles: Array<string>, createdAt: string, disabled: boolean, disabledAt: string | null, disabledReason: string | null, displayName: string | null, sessions: Array<{ __typename: 'Session', id: string, createdAt: string, lastUsedAt: string, ip: string | null, userAgent: string | null }>, passkeys: Array<{ __typename: 'Passkey', id: string, name: string, createdAt: string, lastUsedAt: string | null }>, identities: Array<{ __typename: 'Identity', id: string, provider: string, providerName: string, email: string | null, linkedAt: string, lastUsedAt: string | null }>, recentEvents: Array<{ __typename: 'AdminAuditEvent', id: string, kind: string, result: string, actor: string | null, detail: string | null, createdAt: string }> } | null };
 
 export type AdminDisableUserMutationVariables = Exact<{
   id: string | number;
@@ -863,6 +863,20 @@ export const AdminUserDocument = new TypedDocumentString(`
       lastUsedAt
       ip
       userAgent
+    }
+    passkeys {
+      id
+      name
+      createdAt
+      lastUsedAt
+    }
+    identities {
+      id
+      provider
+      providerName
+      email
+      linkedAt
+      lastUsedAt
     }
     recentEvents {
       id

@@ -8,7 +8,7 @@ export type Document<TResult, TVariables> = DocumentTypeDecoration<TResult, TVar
 
 interface GraphQLBody<T> {
   data?: T | null;
-  errors?: Array<{ message: string; extensions?: { code?: string; retryAfter?: number } }>;
+  errors?: Array<{ message: string; extensions?: { code?: string; retryAfter?: number; reason?: string } }>;
 }
 
 export interface GraphQLRequest<TResult, TVariables> {
@@ -50,7 +50,13 @@ export async function postGraphQL<TResult, TVariables>(
     const header = Number(response.headers.get('retry-after'));
     const retryAfter =
       first.extensions?.retryAfter ?? (Number.isFinite(header) && header > 0 ? header : null);
-    throw new PlintoError(first.extensions?.code ?? 'UNKNOWN', first.message, retryAfter, response.status);
+    throw new PlintoError(
+      first.extensions?.code ?? 'UNKNOWN',
+      first.message,
+      retryAfter,
+      response.status,
+      typeof first.extensions?.reason === 'string' ? first.extensions.reason : null,
+    );
   }
   if (!body.data) throw new PlintoError('BAD_RESPONSE', 'The response had no data.', null, response.status);
   return body.data;

@@ -5,6 +5,7 @@ import express from 'express';
 import type { Request, RequestHandler, Response, Router } from 'express';
 import type { Logger } from '../observability/logger.js';
 import { accountView } from './account-page.view.js';
+import { adminView } from './admin-page.view.js';
 import type { ViewContext } from './auth-pages.view.js';
 import {
   EMAIL_LINK_TITLES,
@@ -81,6 +82,8 @@ const PAGES: PageDefinition[] = [
     script: 'email-change',
     view: undoEmailChangeView,
   },
+  // The page holds no user data: its script asks the API, which refuses anyone but an admin with MFA.
+  { path: '/admin', title: () => 'Administration', script: 'admin', view: adminView },
 ];
 
 /** The hosted pages and their prebuilt scripts and styles (bundled by `npm run build`, never per request). */

@@ -2,6 +2,8 @@ import { ForbiddenError } from '../errors.js';
 import { Arg, Authorized, Ctx, FieldResolver, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import type { AdminActor, AdminOutcome, AdminService, AdminUserRow } from '../auth/admin/admin.service.js';
 import type { ApiKeyService } from '../auth/admin/api-key.service.js';
+import type { PasskeyService } from '../auth/passkey.service.js';
+import type { SocialSignInService } from '../auth/social/social-sign-in.service.js';
 import { encodeAuditCursor } from '../auth/audit-log.service.js';
 import { encodeUserCursor } from '../auth/admin/admin.service.js';
 import type { SessionService } from '../auth/session.service.js';
@@ -23,7 +25,9 @@ import {
   CreateApiKeyResult,
   CreatedApiKeyType,
 } from '../schema/admin.type.js';
+import { PasskeyType } from '../schema/passkey.type.js';
 import { DateTimeScalar } from '../schema/scalars.js';
+import { IdentityType } from '../schema/social.type.js';
 import { SessionType } from '../schema/session.type.js';
 import { EmailTaken, NotFound, StepUpRequired } from '../schema/user-error.type.js';
 import type { AuditEvent, ApiKey } from '../storage/entities/index.js';
@@ -109,6 +113,8 @@ export class AdminResolver {
     private readonly keys: ApiKeyService,
     private readonly sessionService: SessionService,
     private readonly stepUp: StepUpService,
+    private readonly passkeyService: PasskeyService,
+    private readonly social: SocialSignInService,
   ) {}
 
   /** Destructive actions need a recent primary authentication from a session (API keys were created under step-up). */
@@ -153,6 +159,18 @@ export class AdminResolver {
   async sessions(@Root() user: AdminUserType, @Ctx() context: Context): Promise<SessionType[]> {
     const sessions = await this.sessionService.list(context.em, user.id);
     return sessions.map((s) => toSession(s, null));
+  }
+
+  @FieldResolver(() => [PasskeyType], { description: "The user's passkeys, oldest first." })
+  async passkeys(@Root() user: AdminUserType, @Ctx() context: Context): Promise<PasskeyType[]> {
+    const passkeys = await this.passkeyService.list(context.em, user.id);
+    return passkeys.map((view) => Object.assign(new PasskeyType(), view));
+  }
+
+  @FieldResolver(() => [IdentityType], { description: "The user's linked social sign-in accounts." })
+  async identities(@Root() user: AdminUserType, @Ctx() context: Context): Promise<IdentityType[]> {
+    const identities = await this.social.identities(context.em, user.id);
+    return identities.map((view) => Object.assign(new IdentityType(), view));
   }
 
   @FieldResolver(() => DateTimeScalar, { nullable: true, description: 'When the newest session began.' })
