@@ -820,7 +820,9 @@ async function main(): Promise<void> {
       await settle(base);
       // At 2,000 connections on a loaded 2-core machine a request may wait seconds in the queue:
       // autocannon's 10 s default would count a slow answer as an error, so it waits 30 s.
-      const many = { ...meOptions(DURATION, MANY_CONNECTIONS), timeout: 30 };
+      // At least 8 s: opening 2,000 connections alone takes seconds on a loaded machine (the smoke run's
+      // 2 s saw no answer at all).
+      const many = { ...meOptions(Math.max(DURATION, 8), MANY_CONNECTIONS), timeout: 30 };
       await warm({ ...meOptions(WARMUP, MANY_CONNECTIONS), timeout: 30 });
       let rssPeakKb = 0;
       const rssTimer = setInterval(() => {
