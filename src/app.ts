@@ -2,7 +2,10 @@ import 'reflect-metadata';
 import type { Server } from 'node:http';
 import { createServer } from 'node:http';
 import { ApolloServer } from '@apollo/server';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginCacheControlDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import cookieParser from 'cookie-parser';
 import express from 'express';
@@ -14,6 +17,7 @@ import { buildPlintoSchema } from './build-schema.js';
 import type { ResolverClass } from './build-schema.js';
 import type { Config } from './config.js';
 import type { ApiKeyPrincipal, AuthState, Context } from './context.js';
+import { RequestContext } from './context.js';
 import { API_KEY_PREFIX } from './auth/admin/api-key.service.js';
 import { RateLimitedError } from './errors.js';
 import { errorLoggingPlugin, formatError } from './format-error.js';
@@ -165,6 +169,9 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     plugins: [
       // No landing page in production: GET /graphql in a browser shows nothing about the server.
       ...(config.production ? [ApolloServerPluginLandingPageDisabled()] : []),
+      // No cache hints: every GraphQL answer is Cache-Control: no-store (noStore below). Apollo's
+      // default cache-control plugin would still look up a hint for every resolved field (profile).
+      ApolloServerPluginCacheControlDisabled(),
       ...limits.plugins,
       retryAfterPlugin(),
       graphqlMetricsPlugin(metrics),
@@ -223,10 +230,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
             }),
         };
         const apiKey = await authenticateApiKey(req, forked);
-        return {
-          get em() {
-            return forked();
-          },
+        return new RequestContext(forked, {
           apiKey,
           auth: apiKey ? null : await authenticate(req, forked),
           client,
@@ -234,7 +238,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
           res,
           cookieTransport: req.get('x-refresh-token-transport')?.toLowerCase() === 'cookie',
           refreshCookieName: config.refreshCookieName,
-        };
+        });
       },
     }),
   );

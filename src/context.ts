@@ -39,6 +39,32 @@ export interface Context {
   refreshCookieName: string;
 }
 
+/**
+ * The context app.ts builds per request. `em` is a getter on the prototype, forking on first use:
+ * Apollo copies a context's own properties for each operation (Object.assign), which would call
+ * an own getter and fork an entity manager on every request, a warm `me` included (issue 24, profile).
+ */
+export class RequestContext implements Context {
+  declare readonly auth: AuthState | null;
+  declare readonly apiKey: ApiKeyPrincipal | null;
+  declare readonly client: ClientInfo;
+  declare readonly req: Request;
+  declare readonly res: Response;
+  declare readonly cookieTransport: boolean;
+  declare readonly refreshCookieName: string;
+
+  constructor(
+    private readonly forkEm: () => EntityManager,
+    fields: Omit<Context, 'em'>,
+  ) {
+    Object.assign(this, fields);
+  }
+
+  get em(): EntityManager {
+    return this.forkEm();
+  }
+}
+
 /** The authenticated part of a context, for resolvers guarded by @Authorized(). */
 export function requireAuth(context: Context): AuthState {
   if (!context.auth) throw new Error('requireAuth used outside an @Authorized() field');

@@ -56,7 +56,8 @@ export class UserService {
    * entry (src/storage/user-rows.ts), so a change is visible on the very next request.
    */
   async profile(
-    em: EntityManager,
+    /** A getter is called only on a miss: a cache hit forks no entity manager (issue 24, profile). */
+    em: EntityManager | (() => EntityManager),
     id: string,
     cached: CachedProfile | null = null,
   ): Promise<UserProfile | null> {
@@ -67,7 +68,8 @@ export class UserService {
         // An unreadable entry: read the database, and overwrite it below.
       }
     }
-    const rows = await em.getConnection().execute<ProfileRow[]>(PROFILE_READ, [id]);
+    const manager = typeof em === 'function' ? em() : em;
+    const rows = await manager.getConnection().execute<ProfileRow[]>(PROFILE_READ, [id]);
     const row = rows[0];
     if (!row) return null;
     const profile: UserProfile = {

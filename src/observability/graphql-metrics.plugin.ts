@@ -22,6 +22,17 @@ export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<Conte
     seenNames.add(name);
     return name;
   };
+  /** One counter series per (name, type, outcome), looked up once (bounded by the names above). */
+  const series = new Map<string, { inc(): void }>();
+  const count = (operation: string, type: string, outcome: string) => {
+    const key = `${operation} ${type} ${outcome}`;
+    let found = series.get(key);
+    if (!found) {
+      found = metrics.graphqlOperations.labels({ operation, type, outcome });
+      series.set(key, found);
+    }
+    found.inc();
+  };
   return {
     async requestDidStart() {
       return {
@@ -29,11 +40,7 @@ export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<Conte
           const operation = context.operation;
           const name = operation ? label(context.operationName ?? operation.name?.value) : 'invalid';
           const outcome = !operation ? 'invalid' : context.errors?.length ? 'error' : 'success';
-          metrics.graphqlOperations.inc({
-            operation: name,
-            type: operation?.operation ?? 'unknown',
-            outcome,
-          });
+          count(name, operation?.operation ?? 'unknown', outcome);
           const current = requestContextOf(context.contextValue.req);
           if (current) current.graphqlOperation = name;
         },

@@ -16,7 +16,7 @@ export class UserResolver {
   })
   async me(@Ctx() context: Context): Promise<UserType> {
     const auth = requireAuth(context);
-    const user = await this.users.profile(context.em, auth.userId, auth.cachedProfile);
+    const user = await this.users.profile(() => context.em, auth.userId, auth.cachedProfile);
     if (!user) throw new UnauthenticatedError();
     return toUser(user);
   }

@@ -10,10 +10,11 @@ export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /**
- * Security headers for every response (mounted first, so 404s and errors carry them too).
+ * The response headers helmet sets with this configuration, computed once: helmet's middleware
+ * runs once against a recording response at startup, so the values stay exactly helmet's.
  */
-export function securityHeaders(): RequestHandler[] {
-  const helmetHeaders = helmet({
+function helmetHeaderValues(): ReadonlyArray<readonly [string, string]> {
+  const middleware = helmet({
     // Set below, byte for byte as documented (helmet would join the directives without spaces).
     contentSecurityPolicy: false,
     // Browsers must never speak plain HTTP to an auth server, subdomains included. The one source
@@ -25,13 +26,38 @@ export function securityHeaders(): RequestHandler[] {
     referrerPolicy: { policy: 'no-referrer' },
     xPoweredBy: false,
   });
-  const policies: RequestHandler = (_req, res, next) => {
-    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
+  const headers: Array<readonly [string, string]> = [];
+  let done = false;
+  const recorder = {
+    setHeader: (name: string, value: string | number | readonly string[]) => {
+      headers.push([name, String(value)]);
+    },
+    removeHeader: () => {},
+  };
+  middleware({} as Request, recorder as unknown as Response, () => {
+    done = true;
+  });
+  // helmet's middleware is synchronous; if a release ever changed that, fail at startup, not silently.
+  if (!done || headers.length === 0) throw new Error('helmet did not set its headers synchronously');
+  return headers;
+}
+
+/**
+ * Security headers for every response (mounted first, so 404s and errors carry them too). One
+ * middleware setting precomputed values: helmet's eleven middlewares per request cost CPU on
+ * every `me` for headers that never change (issue 24, profile).
+ */
+export function securityHeaders(): RequestHandler {
+  const headers: ReadonlyArray<readonly [string, string]> = [
+    ...helmetHeaderValues(),
+    ['Content-Security-Policy', CONTENT_SECURITY_POLICY],
     // helmet has no Permissions-Policy: an auth API never needs these powerful features.
-    res.setHeader('Permissions-Policy', 'geolocation=(), microphone=(), camera=()');
+    ['Permissions-Policy', 'geolocation=(), microphone=(), camera=()'],
+  ];
+  return (_req, res, next) => {
+    for (const [name, value] of headers) res.setHeader(name, value);
     next();
   };
-  return [helmetHeaders, policies];
 }
 
 /** GraphQL answers carry tokens and personal data: no browser or proxy may keep a copy. */
