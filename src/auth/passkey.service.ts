@@ -21,6 +21,7 @@ import type { PasskeyChallenges } from './passkey-challenges.js';
 import { challengeOf, parseCredentialJson, userHandleOf } from './passkey-response.js';
 import type { StepUpService } from './step-up.js';
 import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
+import { securityNotice } from '../mail/mail-jobs.js';
 
 export interface PasskeyView {
   id: string;
@@ -197,15 +198,7 @@ export class PasskeyService {
       id = await inTransaction(em, async (tx) => {
         const passkey = tx.create(Passkey, row);
         await tx.insert(Passkey, { ...row, id: passkey.id });
-        await this.deps.outbox.enqueue(tx, {
-          kind: 'security-notice',
-          userId: auth.userId,
-          event: 'passkey-added',
-          at: now.toISOString(),
-          ip: client.ip,
-          userAgent: client.userAgent,
-          detail: name,
-        });
+        await this.deps.outbox.enqueue(tx, securityNotice(auth.userId, 'passkey-added', client, now, name));
         await this.deps.webhooks?.emit(tx, {
           type: 'passkey.added',
           data: { userId: auth.userId, passkeyId: passkey.id, name, addedAt: now.toISOString() },
@@ -265,15 +258,10 @@ export class PasskeyService {
         return { kind: 'last-sign-in-method' };
       }
       await tx.nativeDelete(Passkey, { id, user: auth.userId });
-      await this.deps.outbox.enqueue(tx, {
-        kind: 'security-notice',
-        userId: auth.userId,
-        event: 'passkey-removed',
-        at: new Date().toISOString(),
-        ip: client.ip,
-        userAgent: client.userAgent,
-        detail: passkey.name,
-      });
+      await this.deps.outbox.enqueue(
+        tx,
+        securityNotice(auth.userId, 'passkey-removed', client, new Date(), passkey.name),
+      );
       await this.deps.webhooks?.emit(tx, {
         type: 'passkey.removed',
         data: { userId: auth.userId, passkeyId: id, removedAt: new Date().toISOString() },

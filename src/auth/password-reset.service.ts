@@ -13,6 +13,7 @@ import type { OneTimeTokenService } from './one-time-token.service.js';
 import type { CredentialChange } from './credential-change.js';
 import type { SessionService } from './session.service.js';
 import { updateUser } from '../storage/user-rows.js';
+import { securityNotice } from '../mail/mail-jobs.js';
 
 export type ResetPasswordOutcome =
   | { kind: 'password-changed'; signedOutSessions: number }
@@ -88,14 +89,7 @@ export class PasswordResetService {
       // Whoever held a session may be the reason for the reset: every refresh and access token dies.
       const signedOutSessions = await this.sessions.revokeAll(tx, user.id, 'password-reset', { client });
       // The owner hears of it with when and from which device (one mail, in this transaction).
-      await this.outbox.enqueue(tx, {
-        kind: 'security-notice',
-        userId: user.id,
-        event: 'password-reset',
-        at: now.toISOString(),
-        ip: client.ip,
-        userAgent: client.userAgent,
-      });
+      await this.outbox.enqueue(tx, securityNotice(user.id, 'password-reset', client, now));
       return { user, signedOutSessions };
     });
     if (!outcome) return this.invalid(client);

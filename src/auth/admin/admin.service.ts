@@ -13,6 +13,7 @@ import type { SessionService } from '../session.service.js';
 import { InvalidInputError } from '../../domain-errors.js';
 import type { WebhookEmitter } from '../../webhooks/webhook-outbox.js';
 import { NO_WEBHOOKS } from '../../webhooks/webhook-outbox.js';
+import { securityNotice } from '../../mail/mail-jobs.js';
 
 /** Who acts: an administrator's session or an API key (named in the audit trail). */
 export type AdminActor =
@@ -423,15 +424,10 @@ export class AdminService {
         },
       );
       await tx.nativeDelete(RecoveryCode, { user: id });
-      await this.mailOutbox.enqueue(tx, {
-        kind: 'security-notice',
-        userId: id,
-        event: 'mfa-disabled',
-        at: new Date().toISOString(),
-        ip: actor.client.ip,
-        userAgent: actor.client.userAgent,
-        detail: 'by an administrator',
-      });
+      await this.mailOutbox.enqueue(
+        tx,
+        securityNotice(id, 'mfa-disabled', actor.client, new Date(), 'by an administrator'),
+      );
       if (before?.totpEnabledAt) {
         await this.webhooks.emit(tx, {
           type: 'mfa.disabled',

@@ -13,6 +13,7 @@ import type { SignInProof } from '../sign-in/sign-in-method.js';
 import type { ProvenIdentity } from './social-providers.js';
 import type { WebhookEmitter } from '../../webhooks/webhook-outbox.js';
 import { NO_WEBHOOKS } from '../../webhooks/webhook-outbox.js';
+import { securityNotice } from '../../mail/mail-jobs.js';
 
 /** RFC 8176 has no value for "a federated provider proved it"; `fed` is this API's (documented in README). */
 export const SOCIAL_AMR = 'fed';
@@ -193,15 +194,10 @@ export class SocialAccounts {
         },
       });
     }
-    await this.mailOutbox.enqueue(em, {
-      kind: 'security-notice',
-      userId,
-      event: 'identity-unlinked',
-      at: new Date().toISOString(),
-      ip: client.ip,
-      userAgent: client.userAgent,
-      detail: providerName,
-    });
+    await this.mailOutbox.enqueue(
+      em,
+      securityNotice(userId, 'identity-unlinked', client, new Date(), providerName),
+    );
   }
 
   private async notifyLinked(
@@ -212,15 +208,7 @@ export class SocialAccounts {
     at: Date,
   ): Promise<void> {
     await this.events.record({ kind: 'identity_linked', result: 'success', userId, client, em });
-    await this.mailOutbox.enqueue(em, {
-      kind: 'security-notice',
-      userId,
-      event: 'identity-linked',
-      at: at.toISOString(),
-      ip: client.ip,
-      userAgent: client.userAgent,
-      detail: provider.name,
-    });
+    await this.mailOutbox.enqueue(em, securityNotice(userId, 'identity-linked', client, at, provider.name));
   }
 
   /**
