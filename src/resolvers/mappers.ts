@@ -1,8 +1,9 @@
-import type { IssuedChallenge } from '../auth/sign-in/complete-sign-in.js';
+import type { CompletedSignIn, IssuedChallenge } from '../auth/sign-in/complete-sign-in.js';
 import type { SessionView, SignedIn } from '../auth/session.service.js';
 import type { Context } from '../context.js';
 import { AuthTokensType } from '../schema/auth-tokens.type.js';
 import { MfaChallenge, SignInSuccess } from '../schema/payloads.type.js';
+import { EmailNotVerified } from '../schema/user-error.type.js';
 import { SessionType } from '../schema/session.type.js';
 import { UserType } from '../schema/user.type.js';
 import type { UserProfile } from '../auth/user.service.js';
@@ -91,4 +92,26 @@ export function toMfaChallenge(challenge: IssuedChallenge): MfaChallenge {
     challengeToken: challenge.challengeToken,
     expiresAt: challenge.expiresAt,
   });
+}
+
+/**
+ * What the completion step decided, as the SignInResult union, for every sign-in method. A disabled
+ * account gets `refused()`: the method's own refusal (wrong password, refused passkey, bad token),
+ * so a client learns nothing the audit event (`account-disabled`) does not keep to itself.
+ */
+export function toCompletedSignIn<Refused>(
+  outcome: CompletedSignIn,
+  context: Context,
+  refused: () => Refused,
+): SignInSuccess | MfaChallenge | EmailNotVerified | Refused {
+  switch (outcome.kind) {
+    case 'signed-in':
+      return toSignInSuccess(outcome.signedIn, context);
+    case 'mfa-required':
+      return toMfaChallenge(outcome.challenge);
+    case 'email-not-verified':
+      return new EmailNotVerified();
+    case 'account-disabled':
+      return refused();
+  }
 }

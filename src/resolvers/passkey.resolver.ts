@@ -12,14 +12,13 @@ import {
   SignInResult,
 } from '../schema/results.type.js';
 import {
-  EmailNotVerified,
   InvalidCredentials,
   InvalidPasskeyResponse,
   LastSignInMethod,
   PasskeyNotFound,
   StepUpRequired,
 } from '../schema/user-error.type.js';
-import { toMfaChallenge, toSignInSuccess } from './mappers.js';
+import { toCompletedSignIn } from './mappers.js';
 
 function toPasskey(view: PasskeyView): PasskeyType {
   return Object.assign(new PasskeyType(), view);
@@ -135,16 +134,11 @@ export class PasskeyResolver {
   ): Promise<typeof SignInResult> {
     const outcome = await this.signIn.finish(context.em, response, context.client);
     switch (outcome.kind) {
-      case 'signed-in':
-        return toSignInSuccess(outcome.signedIn, context);
-      case 'mfa-required':
-        return toMfaChallenge(outcome.challenge);
-      case 'email-not-verified':
-        return new EmailNotVerified();
       case 'invalid-credentials':
       case 'clone-detected':
-      case 'account-disabled': // told like a refused passkey; the audit event says `account-disabled`
         return new InvalidCredentials(PASSKEY_REFUSED);
+      default: // a disabled account is told like a refused passkey
+        return toCompletedSignIn(outcome, context, () => new InvalidCredentials(PASSKEY_REFUSED));
     }
   }
 }

@@ -3,8 +3,8 @@ import type { SignInService } from '../auth/sign-in.service.js';
 import type { Context } from '../context.js';
 import { SignInInput } from '../schema/inputs.type.js';
 import { SignInResult } from '../schema/results.type.js';
-import { EmailNotVerified, InvalidCredentials, TooManyAttempts } from '../schema/user-error.type.js';
-import { toMfaChallenge, toSignInSuccess } from './mappers.js';
+import { InvalidCredentials, TooManyAttempts } from '../schema/user-error.type.js';
+import { toCompletedSignIn } from './mappers.js';
 
 @Resolver()
 export class SignInResolver {
@@ -17,17 +17,12 @@ export class SignInResolver {
   ): Promise<typeof SignInResult> {
     const outcome = await this.signInService.execute(context.em, input, context.client);
     switch (outcome.kind) {
-      case 'signed-in':
-        return toSignInSuccess(outcome.signedIn, context);
-      case 'mfa-required':
-        return toMfaChallenge(outcome.challenge);
       case 'invalid-credentials':
-      case 'account-disabled': // told like a wrong password; the audit event says `account-disabled`
         return new InvalidCredentials();
       case 'too-many-attempts':
         return new TooManyAttempts(outcome.retryAfterSeconds);
-      case 'email-not-verified':
-        return new EmailNotVerified();
+      default: // a disabled account is told like a wrong password
+        return toCompletedSignIn(outcome, context, () => new InvalidCredentials());
     }
   }
 }

@@ -28,7 +28,7 @@ import {
   LastSignInMethod,
   StepUpRequired,
 } from '../schema/user-error.type.js';
-import { toMfaChallenge, toSignInSuccess } from './mappers.js';
+import { toCompletedSignIn } from './mappers.js';
 
 /** Social sign-in (issue 20): providers, the web flow's begin and completion, native ID tokens, identities. */
 @Resolver()
@@ -164,11 +164,6 @@ function toIdentity(view: IdentityView): IdentityType {
 
 function toResult(outcome: SocialSignInOutcome, context: Context): typeof SignInResult {
   switch (outcome.kind) {
-    case 'signed-in':
-      return toSignInSuccess(outcome.signedIn, context);
-    case 'mfa-required':
-      return toMfaChallenge(outcome.challenge);
-    case 'email-not-verified':
     case 'unproven-email': // verify-first: the same answer as a new account with an unproven email
       return new EmailNotVerified();
     case 'identity-link-required':
@@ -176,7 +171,8 @@ function toResult(outcome: SocialSignInOutcome, context: Context): typeof SignIn
     case 'email-required':
       return new InvalidToken('The provider did not share an email address; allow it to, then try again.');
     case 'invalid-token':
-    case 'account-disabled': // no hint; the audit event says `account-disabled`
       return new InvalidToken();
+    default: // a disabled account gets no hint
+      return toCompletedSignIn(outcome, context, () => new InvalidToken());
   }
 }
