@@ -48,7 +48,9 @@ const FINISH_PASSKEY = `mutation($response: String!, $name: String) {
   finishPasskeyRegistration(response: $response, name: $name) { __typename ... on Passkey { id } } }`;
 const REMOVE_PASSKEY = `mutation($id: ID!) { removePasskey(id: $id) { __typename } }`;
 const LINK = `mutation($provider: String!, $redirectTo: String!) {
-  linkIdentity(provider: $provider, redirectTo: $redirectTo) { __typename ... on SocialAuthorization { authorizationUrl } } }`;
+  linkIdentity(provider: $provider, redirectTo: $redirectTo) { __typename ... on SocialAuthorization { authorizationUrl binding } } }`;
+const COMPLETE_LINK = `mutation($code: String!, $binding: String!) {
+  completeLinkIdentity(code: $code, binding: $binding) { __typename } }`;
 const IDENTITIES = `query { identities { id provider } }`;
 const UNLINK = `mutation($id: ID!) { unlinkIdentity(id: $id) { __typename } }`;
 const ADMIN_USER = `__typename ... on AdminUser { id }`;
@@ -283,7 +285,16 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     const link = await gql(server.url, LINK, { provider: 'local', redirectTo: `${APP}/account` }, asOwner);
     const callbackUrl = await authorizeAtProvider(link.body.data?.linkIdentity.authorizationUrl, subject);
     const answer = await fetch(callbackUrl, { redirect: 'manual' });
-    expect(answer.headers.get('location')).toBe(`${APP}/account#linked=local`);
+    // The callback hands back a link code; the session that began the link redeems it with its binding.
+    const linkCode = /#link_code=([\w-]+)$/.exec(answer.headers.get('location') ?? '')?.[1];
+    expect(linkCode).toBeTruthy();
+    const completed = await gql(
+      server.url,
+      COMPLETE_LINK,
+      { code: linkCode, binding: link.body.data?.linkIdentity.binding },
+      asOwner,
+    );
+    expect(completed.body.data?.completeLinkIdentity.__typename).toBe('IdentityLinked');
     const [identity] = (await gql(server.url, IDENTITIES, {}, asOwner)).body.data?.identities as {
       id: string;
     }[];
