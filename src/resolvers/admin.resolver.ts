@@ -203,6 +203,11 @@ export class AdminResolver {
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
     if (roles.length > 0) {
+      // A role is granted by an administrator's session with step-up only, never by an API key (a
+      // users:write key would otherwise create an admin for a mailbox it names and mail it the invite).
+      if (!context.auth) {
+        throw new ForbiddenError('API keys cannot grant roles.', 'SESSION_REQUIRED');
+      }
       const stepUp = await this.needsStepUp(context);
       if (stepUp) return stepUp;
     }

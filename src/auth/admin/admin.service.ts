@@ -130,7 +130,8 @@ export function encodeUserCursor(email: string): string {
 function decodeUserCursor(cursor: string): string | null {
   if (cursor.length > 500) return null;
   const email = Buffer.from(cursor, 'base64url').toString('utf8');
-  return email.length > 0 && email.length <= 320 ? email : null;
+  // No control characters (a NUL byte would reach PostgreSQL as a driver error): not an address.
+  return email.length > 0 && email.length <= 320 && !/\p{Cc}/u.test(email) ? email : null;
 }
 
 function toDate(value: unknown): Date | null {
@@ -188,7 +189,12 @@ export class AdminService {
       params.push(email);
     }
     const query = filter.query ? normaliseEmail(filter.query) : '';
-    if (query.length > 320) throw new InvalidInputError('The search is at most 320 characters.', 'query');
+    if (query.length > 320 || /\p{Cc}/u.test(query)) {
+      throw new InvalidInputError(
+        'The search is at most 320 characters, without control characters.',
+        'query',
+      );
+    }
     if (query) {
       // A prefix of the normalised email: the index answers it (text_pattern_ops on PostgreSQL).
       where.push(`email like ? escape '\\'`);
