@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import { DeadlockException, UniqueConstraintViolationException } from '@mikro-orm/core';
 import { InvalidInputError } from '../domain-errors.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { EmailChangePayload } from '../mail/mail-jobs.js';
@@ -92,7 +92,9 @@ export class EmailChangeService {
   async confirm(em: EntityManager, token: string, client: ClientInfo): Promise<EmailChangeLinkOutcome> {
     let outcome: EmailChangeLinkOutcome;
     try {
-      outcome = await inTransaction(em, (tx) => this.confirmIn(tx, token, client));
+      outcome = await onceMoreAfterDeadlock(() =>
+        inTransaction(em, (tx) => this.confirmIn(tx, token, client)),
+      );
     } catch (error) {
       // Another account took the address between the check and the write: the link cannot be used.
       if (!(error instanceof UniqueConstraintViolationException)) throw error;
@@ -147,7 +149,9 @@ export class EmailChangeService {
    * and every other outstanding link or challenge stop working.
    */
   async undo(em: EntityManager, token: string, client: ClientInfo): Promise<EmailChangeLinkOutcome> {
-    const outcome = await inTransaction(em, (tx) => this.undoIn(tx, token, client));
+    const outcome = await onceMoreAfterDeadlock(() =>
+      inTransaction(em, (tx) => this.undoIn(tx, token, client)),
+    );
     if (outcome.kind === 'invalid-token') {
       await this.events.record({ kind: 'email_change_undone', result: 'failure', client });
     }
@@ -247,6 +251,22 @@ export class EmailChangeService {
       em: tx,
     });
     return oldEmail;
+  }
+}
+
+/**
+ * A confirmation and an undo of one change at the same moment lock the same rows in opposite
+ * orders (each its own token, then the user; the undo then ends the other's token), and
+ * PostgreSQL ends one of them. Its work was rolled back, so it runs once more after the other: a
+ * confirmation then finds its link ended by the undo, an undo finds the confirmed address and
+ * takes it back. (Found by the attack pass: the loser answered INTERNAL_SERVER_ERROR.)
+ */
+async function onceMoreAfterDeadlock<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (!(error instanceof DeadlockException)) throw error;
+    return work();
   }
 }
 

@@ -32,6 +32,7 @@ import { SessionType } from '../schema/session.type.js';
 import { EmailTaken, NotFound, StepUpRequired } from '../schema/user-error.type.js';
 import type { AuditEvent, ApiKey } from '../storage/entities/index.js';
 import { toSession } from './mappers.js';
+import { ADMIN_ROLE } from '../auth/roles.js';
 
 /** Roles/scopes per field: an admin session (with MFA, see auth-checker.ts) or an API key with the scope. */
 const READ = ['admin', 'users:read'];
@@ -116,6 +117,19 @@ export class AdminResolver {
     private readonly passkeyService: PasskeyService,
     private readonly social: SocialSignInService,
   ) {}
+
+  /**
+   * An API key acts on users, never on administrators: a users:write or sessions:write key could
+   * otherwise disable, delete, strip the second factor of or sign out every admin, its own creator
+   * included. Those actions take an administrator's session.
+   */
+  private async refuseKeyOnAdmin(context: Context, id: string): Promise<void> {
+    if (!context.apiKey) return;
+    const target = await this.admin.findUser(context.em, id);
+    if (target?.roles.includes(ADMIN_ROLE)) {
+      throw new ForbiddenError('API keys cannot act on an administrator account.', 'SESSION_REQUIRED');
+    }
+  }
 
   /** Destructive actions need a recent primary authentication from a session (API keys were created under step-up). */
   private async needsStepUp(context: Context): Promise<StepUpRequired | null> {
@@ -203,6 +217,11 @@ export class AdminResolver {
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
     if (roles.length > 0) {
+      // A role is granted by an administrator's session with step-up only, never by an API key (a
+      // users:write key would otherwise create an admin for a mailbox it names and mail it the invite).
+      if (!context.auth) {
+        throw new ForbiddenError('API keys cannot grant roles.', 'SESSION_REQUIRED');
+      }
       const stepUp = await this.needsStepUp(context);
       if (stepUp) return stepUp;
     }
@@ -216,6 +235,7 @@ export class AdminResolver {
     @Arg('input', () => AdminUserUpdateInput) input: AdminUserUpdateInput,
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
+    await this.refuseKeyOnAdmin(context, id);
     if (input.roles || input.email) {
       // Roles and addresses decide who holds an account and what it may do: an administrator's
       // session with step-up only, never an API key (a users:write key could otherwise make itself
@@ -238,6 +258,7 @@ export class AdminResolver {
     @Arg('reason', () => String) reason: string,
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
+    await this.refuseKeyOnAdmin(context, id);
     const stepUp = await this.needsStepUp(context);
     if (stepUp) return stepUp;
     return toResult(await this.admin.disableUser(context.em, actorOf(context), id, reason));
@@ -249,6 +270,7 @@ export class AdminResolver {
     @Arg('id', () => ID) id: string,
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
+    await this.refuseKeyOnAdmin(context, id);
     return toResult(await this.admin.enableUser(context.em, actorOf(context), id));
   }
 
@@ -258,6 +280,7 @@ export class AdminResolver {
     @Arg('id', () => ID) id: string,
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
+    await this.refuseKeyOnAdmin(context, id);
     return toResult(await this.admin.unlockUser(context.em, actorOf(context), id));
   }
 
@@ -267,6 +290,7 @@ export class AdminResolver {
     @Arg('id', () => ID) id: string,
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
+    await this.refuseKeyOnAdmin(context, id);
     return toResult(await this.admin.revokeSessions(context.em, actorOf(context), id));
   }
 
@@ -278,6 +302,7 @@ export class AdminResolver {
     @Arg('id', () => ID) id: string,
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
+    await this.refuseKeyOnAdmin(context, id);
     const stepUp = await this.needsStepUp(context);
     if (stepUp) return stepUp;
     return toResult(await this.admin.resetMfa(context.em, actorOf(context), id));
@@ -289,6 +314,7 @@ export class AdminResolver {
     @Arg('id', () => ID) id: string,
     @Ctx() context: Context,
   ): Promise<typeof AdminUserResult> {
+    await this.refuseKeyOnAdmin(context, id);
     return toResult(await this.admin.sendPasswordReset(context.em, actorOf(context), id));
   }
 
@@ -300,6 +326,7 @@ export class AdminResolver {
     @Arg('id', () => ID) id: string,
     @Ctx() context: Context,
   ): Promise<typeof AdminDeleteUserResult> {
+    await this.refuseKeyOnAdmin(context, id);
     const stepUp = await this.needsStepUp(context);
     if (stepUp) return stepUp;
     const deleted = await this.admin.deleteUser(context.em, actorOf(context), id);

@@ -30,8 +30,11 @@ for (const [network, prefix] of [
   blocked.addSubnet(network, prefix, 'ipv4');
 }
 for (const [network, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  // ::/96 covers :: and ::1, and the deprecated IPv4-compatible ::a.b.c.d (::127.0.0.1).
+  ['::', 96],
+  // 6to4 and Teredo carry an IPv4 address inside (2002:7f00:1:: is 127.0.0.1 through a relay).
+  ['2002::', 16],
+  ['2001::', 32],
   ['64:ff9b::', 96],
   ['64:ff9b:1::', 48],
   ['100::', 64],

@@ -22,6 +22,10 @@ describe('the webhook address guard (SSRF)', () => {
       '::ffff:127.0.0.1',
       '::ffff:7f00:1',
       '::ffff:10.0.0.1',
+      '::7f00:1',
+      '::a9fe:a9fe',
+      '2002:7f00:1::',
+      '2001:0:4136:e378:8000:63bf:80ff:fffe',
       'not an address',
     ]) {
       expect(isForbiddenAddress(address), address).toBe(true);
@@ -29,6 +33,18 @@ describe('the webhook address guard (SSRF)', () => {
     for (const address of ['8.8.8.8', '1.1.1.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.8.8']) {
       expect(isForbiddenAddress(address), address).toBe(false);
     }
+  });
+
+  it('refuses IPv4-compatible, 6to4 and Teredo addresses, which carry an IPv4 address inside', () => {
+    const policy = { allowPrivateNetworks: false, requireHttps: false };
+    for (const url of [
+      'http://[::127.0.0.1]/x',
+      'http://[2002:7f00:1::]/x',
+      'http://[2001:0:4136:e378::1]/x',
+    ]) {
+      expect(checkEndpointUrl(url, policy).ok, url).toBe(false);
+    }
+    expect(isForbiddenAddress('2001:4860:4860::8888')).toBe(false);
   });
 
   it('refuses http:// in production, credentials in the URL and non-web schemes', () => {

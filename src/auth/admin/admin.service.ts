@@ -3,7 +3,7 @@ import { deleteUser, updateUser } from '../../storage/user-rows.js';
 import type { EntityManager } from '@mikro-orm/core';
 import type { SecurityEventKind, SecurityEvents } from '../../observability/security-events.js';
 import type { MailOutbox } from '../../mail/mail-outbox.js';
-import { AuditEvent, RecoveryCode, Session, User } from '../../storage/entities/index.js';
+import { AuditEvent, OneTimeToken, RecoveryCode, Session, User } from '../../storage/entities/index.js';
 import { inTransaction } from '../../storage/transaction.js';
 import type { ClientInfo } from '../client-info.js';
 import { normaliseEmail, parseEmail } from '../email.js';
@@ -130,7 +130,8 @@ export function encodeUserCursor(email: string): string {
 function decodeUserCursor(cursor: string): string | null {
   if (cursor.length > 500) return null;
   const email = Buffer.from(cursor, 'base64url').toString('utf8');
-  return email.length > 0 && email.length <= 320 ? email : null;
+  // No control characters (a NUL byte would reach PostgreSQL as a driver error): not an address.
+  return email.length > 0 && email.length <= 320 && !/\p{Cc}/u.test(email) ? email : null;
 }
 
 function toDate(value: unknown): Date | null {
@@ -188,7 +189,12 @@ export class AdminService {
       params.push(email);
     }
     const query = filter.query ? normaliseEmail(filter.query) : '';
-    if (query.length > 320) throw new InvalidInputError('The search is at most 320 characters.', 'query');
+    if (query.length > 320 || /\p{Cc}/u.test(query)) {
+      throw new InvalidInputError(
+        'The search is at most 320 characters, without control characters.',
+        'query',
+      );
+    }
     if (query) {
       // A prefix of the normalised email: the index answers it (text_pattern_ops on PostgreSQL).
       where.push(`email like ? escape '\\'`);
@@ -234,8 +240,13 @@ export class AdminService {
       if (!UUID.test(filter.userId)) throw new InvalidInputError('userId is a user id.', 'userId');
       where.userId = filter.userId;
     }
-    if (filter.actor) where.actor = filter.actor.slice(0, 48);
-    if (filter.kind) where.kind = filter.kind.slice(0, 48);
+    for (const field of ['actor', 'kind'] as const) {
+      const value = filter[field];
+      if (!value) continue;
+      // A NUL byte would reach PostgreSQL as a driver error: no control characters in a filter.
+      if (/\p{Cc}/u.test(value)) throw new InvalidInputError(`${field} has control characters.`, field);
+      where[field] = value.slice(0, 48);
+    }
     if (after) {
       const position = decodeAuditCursor(after);
       if (!position) throw new InvalidInputError('Unknown cursor.', 'after');
@@ -343,7 +354,17 @@ export class AdminService {
     await inTransaction(em, async (tx) => {
       if (changed.length > 0) {
         const now = new Date();
-        await updateUser(tx, id, {}, { ...changes, roles: changes.roles, updatedAt: now });
+        // Only what changed: an explicit `roles: undefined` was written as no roles (an edit of a
+        // display name demoted an administrator).
+        await updateUser(tx, id, {}, { ...changes, updatedAt: now });
+        // Links mailed to the old address stop working when an administrator moves the account.
+        if (changes.email) {
+          await tx.nativeDelete(OneTimeToken, {
+            user: id,
+            usedAt: null,
+            purpose: { $in: ['password-reset', 'magic-link', 'email-verification', 'mfa-recovery'] },
+          });
+        }
         await this.webhooks.emit(tx, {
           type: 'user.updated',
           data: {
@@ -364,8 +385,11 @@ export class AdminService {
   /** Disabled at once: every session revoked (the liveness cache refuses their access tokens on every replica). */
   async disableUser(em: EntityManager, actor: AdminActor, id: string, reason: string): Promise<AdminOutcome> {
     const why = reason.normalize('NFKC').trim();
-    if (why.length === 0 || why.length > 200) {
-      throw new InvalidInputError('Give a reason of 1 to 200 characters.', 'reason');
+    if (why.length === 0 || why.length > 200 || /\p{Cc}/u.test(why)) {
+      throw new InvalidInputError(
+        'Give a reason of 1 to 200 characters, without control characters.',
+        'reason',
+      );
     }
     if (actor.kind === 'user' && actor.userId === id) {
       throw new InvalidInputError('You cannot disable your own account.', 'id');

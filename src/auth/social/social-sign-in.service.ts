@@ -9,6 +9,7 @@ import type { KeyedHash } from '../../security/crypto.js';
 import { randomToken, sha256Hex } from '../../security/crypto.js';
 import { Identity, OAuthCode, OAuthRequest, User } from '../../storage/entities/index.js';
 import { inTransaction } from '../../storage/transaction.js';
+import { updateUser } from '../../storage/user-rows.js';
 import type { ClientInfo } from '../client-info.js';
 import type { CompleteSignIn, CompletedSignIn } from '../sign-in/complete-sign-in.js';
 import type { SignInMethod, SignInProof } from '../sign-in/sign-in-method.js';
@@ -239,6 +240,11 @@ export class SocialSignInService {
   ): Promise<UnlinkOutcome> {
     if (!(await this.stepUp.isRecent(em, auth))) return { kind: 'step-up-required' };
     return inTransaction(em, async (tx) => {
+      // The user's row is written first: it locks the account, so two unlinks at once are counted
+      // one after the other (each saw the other's identity and removed its own: none was left).
+      if ((await updateUser(tx, auth.userId, {}, { updatedAt: new Date() })) === 0) {
+        return { kind: 'not-found' } as const;
+      }
       const identity = await tx.findOne(Identity, { id: identityId, user: auth.userId });
       if (!identity) return { kind: 'not-found' } as const;
       const user = await tx.findOneOrFail(User, { id: auth.userId });
