@@ -1,5 +1,6 @@
 import { inTransaction } from '../storage/transaction.js';
-import { randomUUID } from 'node:crypto';
+import { createPrivateKey, randomUUID } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { exportJWK, exportPKCS8, generateKeyPair, importJWK, importPKCS8 } from 'jose';
 import type { CryptoKey, JWK } from 'jose';
@@ -14,6 +15,8 @@ export interface LoadedKey {
   publicJwk: JWK;
   publicKey: CryptoKey;
   privateKey: CryptoKey | null;
+  /** The same private key as node's KeyObject: access tokens are signed with node:crypto (access-tokens.ts). */
+  signer: KeyObject | null;
   createdAt: Date;
   retiredAt: Date | null;
 }
@@ -164,14 +167,20 @@ export class SigningKeyStore {
         publicJwk,
         publicKey: existing?.publicKey ?? ((await importJWK(publicJwk, ALGORITHM)) as CryptoKey),
         privateKey: null,
+        signer: null,
         createdAt: row.createdAt,
         retiredAt: row.retiredAt,
       };
       // The oldest unretired key signs (after a rotation there is exactly one): see init().
       if (!row.retiredAt && !active) {
-        key.privateKey =
-          existing?.privateKey ??
-          (await importPKCS8(this.box.open(SIGNING_KEY_SEAL_PURPOSE, row.privateKeyEncrypted), ALGORITHM));
+        if (existing?.privateKey && existing.signer) {
+          key.privateKey = existing.privateKey;
+          key.signer = existing.signer;
+        } else {
+          const pkcs8 = this.box.open(SIGNING_KEY_SEAL_PURPOSE, row.privateKeyEncrypted);
+          key.privateKey = await importPKCS8(pkcs8, ALGORITHM);
+          key.signer = createPrivateKey(pkcs8);
+        }
         active = key;
       }
       keys.set(row.kid, key);

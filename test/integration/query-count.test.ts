@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { bearer, gql, ME, SIGN_IN, SIGN_UP, STRONG_PASSWORD } from '../helpers/graphql.js';
+import { bearer, gql, ME, REFRESH, SIGN_IN, SIGN_UP, STRONG_PASSWORD } from '../helpers/graphql.js';
 import { useServer } from '../helpers/use-server.js';
 
 const SESSIONS = `query { sessions { id current createdAt lastUsedAt expiresAt ip userAgent } }`;
@@ -20,9 +20,12 @@ describe('SQL statements per operation', () => {
   let statements = 0;
   const email = 'queries@example.com';
 
+  let refreshToken: string;
+
   beforeAll(async () => {
     const signUp = await gql(ctx.server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
     accessToken = signUp.body.data?.signUp.tokens.accessToken as string;
+    refreshToken = signUp.body.data?.signUp.tokens.refreshToken as string;
     ctx.server.app.services.orm.config.set('onQuery', (sql: string) => {
       statements += 1;
       return sql;
@@ -66,5 +69,19 @@ describe('SQL statements per operation', () => {
     // And small in absolute terms: the list itself plus at most the caller's profile.
     expect(manySessions.count).toBeLessThanOrEqual(2);
     expect(manyEvents.count).toBeLessThanOrEqual(2);
+  });
+
+  it('rotates a refresh token in two statements: the joined read and the one-statement rotation', async () => {
+    const counts: number[] = [];
+    for (let i = 0; i < 2; i += 1) {
+      statements = 0;
+      const refreshed = await gql(ctx.server.url, REFRESH, { refreshToken });
+      expect(refreshed.body.data?.refreshSession.__typename).toBe('SignInSuccess');
+      const next = refreshed.body.data?.refreshSession.tokens.refreshToken as string;
+      expect(next).not.toBe(refreshToken);
+      refreshToken = next;
+      counts.push(statements);
+    }
+    expect(counts).toEqual([2, 2]);
   });
 });

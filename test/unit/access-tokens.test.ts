@@ -1,4 +1,13 @@
-import { SignJWT, UnsecuredJWT, decodeProtectedHeader, decodeJwt, exportPKCS8, generateKeyPair } from 'jose';
+import {
+  SignJWT,
+  UnsecuredJWT,
+  createLocalJWKSet,
+  decodeProtectedHeader,
+  decodeJwt,
+  exportPKCS8,
+  generateKeyPair,
+  jwtVerify,
+} from 'jose';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AccessTokenService } from '../../src/security/access-tokens.js';
 import { SIGNING_KEY_SEAL_PURPOSE, SigningKeyStore } from '../../src/security/signing-keys.js';
@@ -91,6 +100,28 @@ describe('access tokens', () => {
     expect(again.jti).not.toBe(payload.jti);
     // Without `now`, the clock's time.
     expect(again.iat).toBe(T0.getTime() / 1000 + 1);
+  });
+
+  it('signs a compact JWS that a relying service verifies with jose against the published JWKS', async () => {
+    const { store, tokens } = await freshStore();
+    const issued = await tokens.issue(CLAIMS);
+    expect(issued.token.split('.')).toHaveLength(3);
+    const { payload, protectedHeader } = await jwtVerify(
+      issued.token,
+      createLocalJWKSet(await store.jwks()),
+      {
+        algorithms: ['EdDSA'],
+        typ: 'at+jwt',
+        issuer: ISSUER,
+        audience: AUDIENCE,
+      },
+    );
+    expect(protectedHeader.kid).toBe((await store.signingKey()).kid);
+    expect(payload.sub).toBe(CLAIMS.userId);
+    // One flipped character of the signature and the same verification refuses it.
+    const last = issued.token.at(-2) === 'A' ? 'B' : 'A';
+    const tampered = `${issued.token.slice(0, -2)}${last}${issued.token.slice(-1)}`;
+    await expect(jwtVerify(tampered, createLocalJWKSet(await store.jwks()))).rejects.toThrow();
   });
 
   it('carries at most 16 roles, and keeps only string amr and roles entries when verifying', async () => {
