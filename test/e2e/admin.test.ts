@@ -133,11 +133,12 @@ describe('admin page in a browser', { timeout: 120_000 }, () => {
   async function openUser(page: Page, email: string): Promise<void> {
     await page.fill('#search-query', email);
     await page.press('#search-query', 'Enter');
-    await page.waitForFunction(
-      (wanted) =>
-        Array.from(document.querySelectorAll('#results-list button')).some((b) => b.textContent === wanted),
-      email,
-    );
+    // The list may already show every user (the page lists them before any search): wait until it
+    // shows the search's answer, a single row with this email, rather than for the row alone.
+    await page.waitForFunction((wanted) => {
+      const rows = document.querySelectorAll('#results-list li');
+      return rows.length === 1 && rows[0]!.querySelector('button')?.textContent === wanted;
+    }, email);
     expect(await page.locator('#results-list li').count()).toBe(1);
     expect(await page.textContent('#results-summary')).toBe('1 user shown.');
     await page.click(`#results-list button:text-is("${email}")`);

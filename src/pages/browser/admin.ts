@@ -89,8 +89,13 @@ const triState = (id: string): boolean | null => {
 };
 
 /** Runs the search (from the start, or the next page) and says how many users it found. */
+let latestSearch = 0;
 async function search(next: boolean): Promise<void> {
+  // Only the newest search paints: an earlier one answering late (the first listing, a slow page)
+  // must not replace the answer to what the admin asked last.
+  const mine = ++latestSearch;
   const page = await api.users(filter, next ? endCursor : null);
+  if (mine !== latestSearch) return;
   const rows = page.nodes.map(resultRow);
   if (next) results.append(...rows);
   else results.replaceChildren(...rows);
