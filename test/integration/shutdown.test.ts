@@ -68,7 +68,9 @@ describe('graceful shutdown of the real process, in production mode', () => {
   it('lets 20 slow in-flight sign-ins complete after SIGTERM, stops accepting, and exits 0', async () => {
     const [port, metricsPort] = [await freePort(), await freePort()];
     const url = `http://127.0.0.1:${port}`;
-    const drainSeconds = 1;
+    // Long enough for the readiness poll and the request below to land inside it on a loaded machine
+    // (with 1 s, CI under load found the listener already closed: ECONNREFUSED).
+    const drainSeconds = 3;
     child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       cwd: process.cwd(),
       env: {
@@ -90,8 +92,9 @@ describe('graceful shutdown of the real process, in production mode', () => {
         // 20 sign-ins from one address would meet the signIn limit: this test is about draining.
         RATE_LIMITS_ENABLED: 'false',
         LOG_LEVEL: 'warn',
-        // Slow requests for a legitimate reason: real-cost hashes, one at a time, so 20 sign-ins queue for seconds.
-        BCRYPT_COST: '11',
+        // Slow requests for a legitimate reason: real-cost hashes, one at a time, so 20 sign-ins queue
+        // for longer than the drain (about 5 s on a quiet machine).
+        BCRYPT_COST: '12',
         HASH_CONCURRENCY: '1',
         SHUTDOWN_DRAIN_SECONDS: String(drainSeconds),
         SHUTDOWN_TIMEOUT_SECONDS: '60',
