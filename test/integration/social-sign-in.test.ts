@@ -401,6 +401,22 @@ describe.each(BACKENDS)('social sign-in with a local OpenID provider (%s)', (bac
       );
     });
 
+    it('keeps a native token’s replay record while the token could still be accepted (exp plus the clock tolerance)', async () => {
+      const nonce = `nonce-${newSubject()}-0123456789`;
+      // Expired 5 s ago: still inside the 30 s clock tolerance, so accepted once.
+      const payload = claims(nonce, uniqueEmail('tolerance'), { iat: now() - 60, exp: now() - 5 });
+      const token = await idp.signIdToken(payload);
+      expect((await native(token, nonce)).__typename).toBe('SignInSuccess');
+      const [record] = await fork().find(
+        OAuthRequest,
+        { provider: 'local', redirectTo: '' },
+        { orderBy: { createdAt: 'desc' }, limit: 1 },
+      );
+      // A record swept at exp would let the same token in again for the rest of the tolerance.
+      expect(record!.expiresAt.getTime()).toBeGreaterThanOrEqual(((payload.exp as number) + 30) * 1000);
+      expect((await native(token, nonce)).__typename).toBe('InvalidToken');
+    });
+
     const refusals: Array<[string, (nonce: string) => JWTPayload, string?]> = [
       ['a wrong audience', (n) => claims(n, uniqueEmail('aud'), { aud: 'someone-else' })],
       [

@@ -46,7 +46,7 @@ export interface AuthorizationChecks {
 }
 
 /** The clock tolerance for `exp`/`iat`/`nbf` of ID tokens (seconds). */
-const CLOCK_TOLERANCE_SECONDS = 30;
+export const CLOCK_TOLERANCE_SECONDS = 30;
 const PROVIDER_TIMEOUT_SECONDS = 10;
 const ID_TOKEN_ALGORITHMS = [
   'RS256',

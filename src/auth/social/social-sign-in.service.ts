@@ -21,7 +21,7 @@ import type {
   SocialErrorCode,
   SocialProviders,
 } from './social-providers.js';
-import { SocialProviderError, nonceHash } from './social-providers.js';
+import { CLOCK_TOLERANCE_SECONDS, SocialProviderError, nonceHash } from './social-providers.js';
 import { requireSocialRedirect, withFragment } from './social-redirect.js';
 
 /** beginSocialSignIn's state (and its PKCE verifier and nonce) lives ten minutes and is used once. */
@@ -392,7 +392,9 @@ export class SocialSignInService {
         intent: 'sign-in',
         redirectTo: '',
         createdAt: new Date(),
-        expiresAt: proven.expiresAt,
+        // Kept while the token could still be accepted: its exp plus the clock tolerance (a record
+        // swept at exp would let the token in again during the tolerance).
+        expiresAt: new Date(proven.expiresAt.getTime() + CLOCK_TOLERANCE_SECONDS * 1000),
         usedAt: new Date(),
       });
     } catch (error) {
