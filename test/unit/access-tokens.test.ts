@@ -221,9 +221,69 @@ describe('access tokens', () => {
     const unknownKid = await handMade(store, { sid: CLAIMS.sessionId }, { kid: 'nobody' }, complete);
     expect(await tokens.verify(unknownKid)).toBeNull();
   });
+  it('lets a key-store failure during verification through as that error, not as an invalid token', async () => {
+    const { store: a } = await freshStore();
+    let down = false;
+    const outage = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    const b = new SigningKeyStore(
+      () => {
+        if (down) throw outage;
+        return stack.orm.em.fork();
+      },
+      stack.box,
+      ACCESS_TTL,
+      60_000,
+    );
+    await b.init();
+    const tokensB = new AccessTokenService(b, ISSUER, AUDIENCE, ACCESS_TTL);
+    const known = await tokensB.issue(CLAIMS);
+    at(10);
+    await a.rotate();
+    const unknownHere = await new AccessTokenService(a, ISSUER, AUDIENCE, ACCESS_TTL).issue(CLAIMS);
+    down = true;
+    at(2000);
+    // A kid B has not loaded makes it re-read the keys: the database is down, and that is what it says.
+    await expect(tokensB.verify(unknownHere.token)).rejects.toBe(outage);
+    // A token of a key it has loaded still verifies from memory.
+    expect(await tokensB.verify(known.token)).toMatchObject({ userId: CLAIMS.userId });
+  });
 });
 
 describe('signing keys', () => {
+  it('rotating retires only the signing key: a key retired earlier keeps its retirement time', async () => {
+    const { store } = await freshStore();
+    const first = (await store.signingKey()).kid;
+    at(1000);
+    const second = await store.rotate();
+    at(5000);
+    await store.rotate();
+    const rows = await stack.orm.em.fork().find(SigningKey, { kid: { $in: [first, second] } });
+    const retiredAt = Object.fromEntries(rows.map((r) => [r.kid, r.retiredAt]));
+    expect(retiredAt).toEqual({
+      [first]: new Date(T0.getTime() + 1000),
+      [second]: new Date(T0.getTime() + 5000),
+    });
+    // So the first key leaves the JWKS when its own last token has expired, not the second's.
+    at(1000 + (ACCESS_TTL + 60) * 1000);
+    expect((await store.jwks()).keys.map((k) => k.kid)).not.toContain(first);
+    expect((await store.jwks()).keys.map((k) => k.kid)).toContain(second);
+  });
+
+  it('revoking the signing key while retired keys are still published replaces it', async () => {
+    const { store, tokens } = await freshStore();
+    at(10);
+    await store.rotate();
+    at(20);
+    const signing = await store.rotate();
+    const result = await store.revoke(signing);
+    expect(result.revoked).toBe(true);
+    expect(result.replacedBy).toEqual(expect.any(String));
+    expect((await store.signingKey()).kid).toBe(result.replacedBy);
+    const issued = await tokens.issue(CLAIMS);
+    expect(decodeProtectedHeader(issued.token).kid).toBe(result.replacedBy);
+    expect(await tokens.verify(issued.token)).toMatchObject({ userId: CLAIMS.userId });
+  });
+
   it('creates one sealed key on an empty table, and a second replica signs with the same key', async () => {
     const { store } = await freshStore();
     const rows = await stack.orm.em.fork().find(SigningKey, {});

@@ -48,6 +48,30 @@ describe('one-time tokens', () => {
     expect(tokens.ttlSeconds('password-reset')).toBe(200);
     expect(tokens.ttlSeconds('magic-link')).toBe(300);
     expect(tokens.ttlSeconds('mfa-recovery')).toBe(200);
+    // A new address's confirmation link lives as a verification link; the undo link 7 days longer.
+    expect(tokens.ttlSeconds('email-change')).toBe(100);
+    expect(tokens.ttlSeconds('email-change-undo')).toBe(7 * 86_400 + 100);
+  });
+
+  it('keeps every undo link of email changes working, while a new confirmation link supersedes the older', async () => {
+    const user = await newUser();
+    const firstUndo = await tokens.issue(em(), user.id, 'email-change-undo', 'first@example.com');
+    const firstChange = await tokens.issue(em(), user.id, 'email-change', 'a@example.com');
+    const secondUndo = await tokens.issue(em(), user.id, 'email-change-undo', 'second@example.com');
+    const secondChange = await tokens.issue(em(), user.id, 'email-change', 'b@example.com');
+    expect(await tokens.consume(em(), firstChange, 'email-change')).toBeNull();
+    expect(await tokens.consumeWithPayload(em(), secondChange, 'email-change')).toMatchObject({
+      userId: user.id,
+      payload: 'b@example.com',
+    });
+    expect(await tokens.consumeWithPayload(em(), firstUndo, 'email-change-undo')).toMatchObject({
+      userId: user.id,
+      payload: 'first@example.com',
+    });
+    expect(await tokens.consumeWithPayload(em(), secondUndo, 'email-change-undo')).toMatchObject({
+      userId: user.id,
+      payload: 'second@example.com',
+    });
   });
 
   it('stores only the hash, with its purpose, owner and expiry, and works once until it expires', async () => {
@@ -113,6 +137,21 @@ describe('one-time tokens', () => {
     expect(await tokens.consume(em(), theirs, 'password-reset')).toBe(other.id);
     // The used one stays (its row is the record of use).
     expect(await em().count(OneTimeToken, { tokenHash: sha256Hex(used) })).toBe(1);
+  });
+
+  it('using one token marks only that token used: another user’s outstanding token still works', async () => {
+    const user = await newUser();
+    const other = await newUser();
+    const mine = await tokens.issue(em(), user.id, 'password-reset');
+    const theirs = await tokens.issue(em(), other.id, 'password-reset');
+    const myLink = await tokens.issue(em(), user.id, 'magic-link');
+    expect(await tokens.consume(em(), mine, 'password-reset')).toBe(user.id);
+    const unused = await em().find(OneTimeToken, {
+      tokenHash: { $in: [sha256Hex(theirs), sha256Hex(myLink)] },
+    });
+    expect(unused.map((row) => row.usedAt)).toEqual([null, null]);
+    expect(await tokens.consume(em(), theirs, 'password-reset')).toBe(other.id);
+    expect(await tokens.consume(em(), myLink, 'magic-link')).toBe(user.id);
   });
 
   it('lets exactly one of concurrent uses win', async () => {

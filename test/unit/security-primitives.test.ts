@@ -203,4 +203,42 @@ describe('HashQueue', () => {
     // The slot is free again: the next caller runs at once.
     await expect(queue.run(async () => 'next')).resolves.toBe('next');
   });
+
+  it('counts the hashes in flight, frees a slot when a task fails, and says why it refuses', async () => {
+    const queue = new HashQueue(2, 1);
+    const releases: Array<() => void> = [];
+    const held = () => queue.run(() => new Promise<void>((resolve) => releases.push(resolve)));
+    const running = [held(), held()];
+    expect(queue.inFlight).toBe(2);
+    const waiting = held();
+    expect(queue.depth).toBe(1);
+    const busy = await queue.run(async () => 'never').catch((error: unknown) => error);
+    expect(busy).toBeInstanceOf(ServiceBusyError);
+    expect((busy as Error).message).toBe('The server is busy; retry shortly.');
+    const gone = await queue
+      .run(
+        async () => 'never',
+        () => true,
+      )
+      .catch((error: unknown) => error);
+    expect(gone).toBeInstanceOf(ServiceBusyError);
+    expect((gone as Error).message).toBe('The request was abandoned by its client.');
+    // The waiter takes over the first slot: still two in flight, none waiting.
+    releases.shift()!();
+    await running[0];
+    expect(queue.inFlight).toBe(2);
+    expect(queue.depth).toBe(0);
+    releases.shift()!();
+    await running[1];
+    expect(queue.inFlight).toBe(1);
+    await new Promise((resolve) => setImmediate(resolve));
+    releases.shift()!();
+    await waiting;
+    expect(queue.inFlight).toBe(0);
+    // A failing task gives its slot back too.
+    const failure = new Error('hash failed');
+    await expect(queue.run(() => Promise.reject(failure))).rejects.toBe(failure);
+    expect(queue.inFlight).toBe(0);
+    expect(queue.abandoned).toBe(1);
+  });
 });
