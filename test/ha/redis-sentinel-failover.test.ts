@@ -23,10 +23,14 @@ function cacheNamespace(server: TestServer): string | null {
 }
 
 /** Polls a condition; fails naming it after 40 s (a diagnosis, not a timing assertion). */
-async function eventually(condition: () => Promise<boolean> | boolean, what = 'a condition'): Promise<void> {
+async function eventually(
+  condition: () => Promise<boolean> | boolean,
+  what: string | (() => string) = 'a condition',
+): Promise<void> {
   const deadline = Date.now() + 40_000;
   while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`still waiting for ${what}`);
+    if (Date.now() > deadline)
+      throw new Error(`still waiting for ${typeof what === 'string' ? what : what()}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
@@ -108,9 +112,14 @@ describe('Redis behind three sentinels: the primary dies mid-traffic', () => {
     replicationLink.cut();
     await cluster.untilReplicaPromoted();
     const promotedAt = Date.now();
+    let degradedNow: number[] = [];
     await eventually(
-      async () => (await degraded(a)) === 0 && (await degraded(b)) === 0,
-      'both instances connected to the new primary',
+      async () => {
+        degradedNow = [await degraded(a), await degraded(b)];
+        return degradedNow[0] === 0 && degradedNow[1] === 0;
+      },
+      () =>
+        `both instances connected to the new primary (${[a, b].map((s) => (s.app.services as unknown as { redis: { status: string } }).redis.status).join(',')}; degraded ${String(degradedNow)})`,
     );
     await eventually(
       () => cacheNamespace(a) !== null && cacheNamespace(b) !== null,
