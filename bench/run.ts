@@ -218,9 +218,9 @@ async function startReceiver(): Promise<{
   };
 }
 
-/** The load average when a figure is taken (the machine is shared: figures are noisy). */
+/** The load averages as text, for notes (the machine is shared: figures are noisy). */
 function loadAverageText(): string {
-  return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  return loadAverage().join(' ');
 }
 
 /**
