@@ -49,6 +49,7 @@ import { applyRateLimits, retryAfterPlugin } from './security/rate-limiter.js';
 import { DEFAULT_PAGE_ASSETS_DIR, pageRoutes } from './pages/pages.routes.js';
 import { buildServices } from './services.js';
 import type { AppOptions, Services } from './services.js';
+import { closeRedisClient } from './storage/redis-client.js';
 
 export type { AppOptions, Services } from './services.js';
 
@@ -338,7 +339,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
     await Promise.all([mailSender.stop(), services.webhookDispatcher.stop(), expiredRowSweeper.stop()]);
     await orm.close(true);
     stopRedisWatch();
-    if (redis) await redis.quit().catch(() => redis.disconnect());
+    if (redis) await closeRedisClient(redis);
   };
   return {
     config,

@@ -6,6 +6,7 @@ import { scanSealedValues, unopenableSummary } from './security/sealed-values.js
 import type { Orm } from './storage/orm.js';
 import { migrate, openOrm } from './storage/orm.js';
 import { pendingMigrations } from './storage/schema-status.js';
+import { closeRedisClient } from './storage/redis-client.js';
 import {
   databaseUnreachable,
   redisUnreachable,
@@ -78,6 +79,6 @@ export async function verifyRedis(redis: Redis, redisConfig: RedisConfig, timeou
   });
   redis.off('error', onError);
   if (ready) return;
-  redis.disconnect();
+  await closeRedisClient(redis);
   throw redisUnreachable(redisConfig, lastError, timeoutMs);
 }

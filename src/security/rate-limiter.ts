@@ -138,19 +138,8 @@ export function watchRedisHealth(redis: Redis, metrics: Metrics, logger: Logger)
   const onReady = () => setDegraded(false);
   const onClose = () => setDegraded(true);
   const onError = () => setDegraded(redis.status !== 'ready');
-  // ioredis sometimes gives up during a Sentinel failover (status 'end' although its retry
-  // strategies never do; seen in test/ha/redis-sentinel-failover.test.ts): connect again, through
-  // the sentinels, rather than stay on the insurance limiter for the life of the process.
-  let restart: NodeJS.Timeout | null = null;
-  const onEnd = () => {
-    setDegraded(true);
-    logger.warn('redis client ended: connecting again');
-    restart = setTimeout(() => {
-      restart = null;
-      if (redis.status === 'end') redis.connect().catch(() => undefined);
-    }, 1000);
-    restart.unref();
-  };
+  // An ended client is degraded too; createRedisClient connects it again.
+  const onEnd = () => setDegraded(true);
   redis.on('ready', onReady);
   redis.on('close', onClose);
   redis.on('error', onError);
@@ -161,6 +150,5 @@ export function watchRedisHealth(redis: Redis, metrics: Metrics, logger: Logger)
     redis.off('close', onClose);
     redis.off('error', onError);
     redis.off('end', onEnd);
-    if (restart) clearTimeout(restart);
   };
 }

@@ -41,5 +41,48 @@ export function createRedisClient(config: RedisConfig | null, logger: Logger): R
         });
   // The driver's text only (never the connection string, which may hold a password).
   redis.on('error', (error: Error) => logger.warn({ err: { message: error.message } }, 'redis error'));
+  restartWhenEnded(redis, logger);
   return redis;
 }
+
+const closedOnPurpose = new WeakSet<Redis>();
+/** Restart delay after ioredis gave up (exported for its test). */
+export const REDIS_RESTART_DELAY_MS = 1000;
+
+/**
+ * ioredis ends a client for good (status `end`, no more retries) when a reconnection's connector
+ * rejects, whatever the retry strategies say: `Redis#_connect` sets `end` on any connector error.
+ * In Sentinel mode a connector rejects with "Connection is closed." when it is disconnected while
+ * still asking the sentinels for the primary (a +switch-master or a READONLY reconnect arriving
+ * during a reconnection): seen in about half the runs of test/ha/redis-sentinel-failover.test.ts,
+ * leaving the replica on the insurance limiter for the life of the process. Connect again, unless
+ * the client was closed on purpose through `closeRedisClient`.
+ */
+function restartWhenEnded(redis: Redis, logger: Logger): void {
+  redis.on('end', () => {
+    if (closedOnPurpose.has(redis)) return;
+    logger.warn('redis client ended: connecting again');
+    setTimeout(() => {
+      if (redis.status === 'end' && !closedOnPurpose.has(redis)) redis.connect().catch(() => undefined);
+    }, REDIS_RESTART_DELAY_MS).unref();
+  });
+}
+
+/**
+ * Closes a client for good: waits for its pending replies when it is connected (QUIT), resolves once
+ * the connection has ended, and no restart follows.
+ */
+export async function closeRedisClient(redis: Redis): Promise<void> {
+  closedOnPurpose.add(redis);
+  if (redis.status === 'end') return;
+  // A client waiting to reconnect has no connection left to end: do not wait for an `end` forever.
+  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<void>((resolve) => {
+    redis.once('end', () => resolve());
+    timer = setTimeout(resolve, CLOSE_WAIT_MS);
+  });
+  await redis.quit().catch(() => redis.disconnect());
+  await ended;
+  clearTimeout(timer);
+}
+const CLOSE_WAIT_MS = 1000;
