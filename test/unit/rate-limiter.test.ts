@@ -258,7 +258,7 @@ describe('rate-limit keys in Redis', () => {
 });
 
 describe('rate limits with Redis down', () => {
-  it('keeps refusing over the limit with the in-process insurance limiter, at once', async () => {
+  it('keeps refusing over the limit with the in-process insurance limiter', async () => {
     const port = await sparePort();
     const dead = createRedisClient(
       { kind: 'url', url: `redis://127.0.0.1:${port}`, tls: false, tlsCa: null },
