@@ -41,9 +41,32 @@ describe('GraphQL limits', () => {
     expect(check(deepIntrospection)).toEqual([]);
   });
 
+  it('allows a cost of 5000 and refuses more: 1 a scalar, 2 an object, times 1.5 a level, inline fragments included', () => {
+    // 9 nested inline fragments around n scalars: 2 + 1.5 × (… 2 + 1.5 × n): 126 cost 4993.6, 127 cost 5032.1.
+    const scalars = (n: number) => nested(9).replace('__typename', Array(n).fill('__typename').join(' '));
+    expect(limitErrors(scalars(126))).toEqual([]);
+    expect(limitErrors(scalars(127))).toEqual([
+      'Syntax Error: Query Cost limit of 5000 exceeded, found 5032.080078125.',
+    ]);
+  });
+
+  it('does not count introspection against the cost limit', () => {
+    // Counted, this document would cost about 19,948.
+    const costly = `{ __schema { types { fields { type ${'{ ofType '.repeat(16)}{ name kind }${' }'.repeat(16)} } } } }`;
+    expect(check(costly)).toEqual([]);
+  });
+
   it('allows 15 aliases and refuses 16', () => {
     expect(limitErrors(aliases(15))).toEqual([]);
     expect(limitErrors(aliases(16))).toEqual(['Syntax Error: Aliases limit of 15 exceeded, found 16.']);
+  });
+
+  it('does not count aliases of __typename', () => {
+    const typenames = Array.from({ length: 20 }, (_, i) => `t${i}: __typename`).join(' ');
+    expect(limitErrors(aliases(15).replace(/ }$/, ` ${typenames} }`))).toEqual([]);
+    expect(limitErrors(aliases(16).replace(/ }$/, ` ${typenames} }`))).toEqual([
+      'Syntax Error: Aliases limit of 15 exceeded, found 16.',
+    ]);
   });
 
   it('allows 20 directives and refuses 21', () => {
