@@ -137,13 +137,15 @@ describe.each(BACKENDS)('refresh rotation (%s)', (backend) => {
     expect(row.graceUntil).toEqual(new Date(now.getTime() + 10_000));
     const sealed = JSON.parse(stack.box.open(GRACE_SEAL_PURPOSE, row.gracePairEncrypted!)) as Record<
       string,
-      string
+      unknown
     >;
+    // Sealed before the rotation's read: the successor refresh token and what signs its access
+    // token again (the jti and the issue time), the client; no access token, no expiry.
+    expect(Object.keys(sealed).sort()).toEqual(['client', 'issuedAt', 'jti', 'refreshToken']);
     expect(sealed).toMatchObject({
-      accessToken: next.tokens.accessToken,
       refreshToken: next.tokens.refreshToken,
-      accessTokenExpiresAt: next.tokens.accessTokenExpiresAt.toISOString(),
-      refreshTokenExpiresAt: next.tokens.refreshTokenExpiresAt.toISOString(),
+      jti: claims?.tokenId,
+      issuedAt: now.getTime(),
     });
     expect(row.gracePairEncrypted).not.toContain(next.tokens.refreshToken);
 
