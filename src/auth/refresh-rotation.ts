@@ -46,61 +46,19 @@ const REFRESH_READ = `select rt.session_id, rt.expires_at as token_expires_at, r
 
 /**
  * PostgreSQL: the whole refresh in ONE statement and one round trip (autocommit, so atomic on its
- * own). `found` reads the token, its session and its user; `bounded` applies the session-lifetime
- * rules (src/auth/session-lifetime.ts, the same ones readValid applies in JS on SQLite) and computes
- * the successor's expiry; `claimed` claims the presented token only while it is live and unrotated
- * (exactly one concurrent caller's claim matches, the others wait for its row lock and then find it
- * rotated); the successor and the session touch with the grace pair follow only if the claim won.
- * The grace pair is sealed before the statement from values that need no read (the successor
- * refresh token, the access token's `jti` and issue time, the client): the access token is signed
- * after it, from the returned row, and signed again identically for a grace hit (contested()).
- * The row comes back whatever happened: `live` false is an invalid token, `next_expires_at` set
- * means the claim won, otherwise another request rotated the token (grace or reuse).
+ * own), the function `plinto_refresh_session` (Migration20261204010000_refresh_function; PL/pgSQL
+ * prepares its plan once per connection). It reads the token, its session and its user; applies the
+ * session-lifetime rules (src/auth/session-lifetime.ts, the same ones readValid applies in JS on
+ * SQLite) and computes the successor's expiry; claims the presented token only while it is live
+ * and unrotated (exactly one concurrent caller's claim matches, the others wait for its row lock
+ * and then find it rotated); inserts the successor and touches the session with the grace pair
+ * only if the claim won. The grace pair is sealed before the call from values that need no read
+ * (the successor refresh token, the access token's `jti` and issue time, the client): the access
+ * token is signed after it, from the returned row, and signed again identically for a grace hit
+ * (contested()). The row comes back whatever happened: `live` false is an invalid token,
+ * `next_expires_at` set means the claim won, otherwise another request rotated the token.
  */
-const REFRESH_POSTGRES = compileNamed(`with found as (
-    select rt.session_id, rt.expires_at as token_expires_at, rt.rotated_at,
-      s.amr, s.created_at as session_created_at, s.authenticated_at as session_authenticated_at,
-      s.last_used_at as session_last_used_at, s.expires_at as session_expires_at, s.revoked_at, s.ip, s.user_agent,
-      u.id as user_id, u.email, u.email_verified_at, u.totp_enabled_at, u.created_at as user_created_at, u.roles,
-      'mfa' = any(string_to_array(s.amr, ',')) as mfa, cast(:now as timestamptz) as t
-    from refresh_tokens rt join sessions s on s.id = rt.session_id join users u on u.id = s.user_id
-    where rt.token_hash = :hash limit 1
-  ), ended as (
-    select found.*, session_created_at + make_interval(secs => case when mfa then :mfaMax else :max end) as absolute_end
-    from found
-  ), bounded as (
-    select ended.*,
-      revoked_at is null and session_expires_at > t and token_expires_at > t and absolute_end > t
-        and (not mfa or session_last_used_at > t - make_interval(secs => :idle)) as live,
-      least(t + make_interval(secs => :ttl), absolute_end, case when mfa then t + make_interval(secs => :idle) end)
-        as successor_expires_at
-    from ended
-  ), claimed as (
-    update refresh_tokens rt set rotated_at = b.t from bounded b
-    where rt.token_hash = :hash and rt.rotated_at is null and b.live
-    returning rt.session_id, b.t, b.successor_expires_at
-  ), inserted as (
-    insert into refresh_tokens (token_hash, session_id, created_at, expires_at)
-    select :successorHash, session_id, t, successor_expires_at from claimed
-  ), touched as (
-    update sessions s set last_used_at = c.t, expires_at = c.successor_expires_at,
-      rotation_count = s.rotation_count + 1, ip = coalesce(:ip, s.ip), grace_for_token_hash = :graceHash,
-      grace_until = cast(:graceUntil as timestamptz), grace_pair_encrypted = :sealed
-    from claimed c where s.id = c.session_id
-  )
-  select bounded.*, (select successor_expires_at from claimed) as next_expires_at from bounded`);
-
-/** A statement written with `:name` parameters, as the `?` SQL MikroORM's execute takes and the order of its names. */
-function compileNamed(sql: string): { sql: string; names: string[] } {
-  const names: string[] = [];
-  return {
-    sql: sql.replace(/:([a-zA-Z]+)/g, (_, name: string) => {
-      names.push(name);
-      return '?';
-    }),
-    names,
-  };
-}
+const REFRESH_POSTGRES = 'select * from plinto_refresh_session(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** The rotation's writes, as plain SQL (portable to PostgreSQL and SQLite): no query building per refresh. */
 const CLAIM_TOKEN = 'update refresh_tokens set rotated_at = ? where token_hash = ? and rotated_at is null';
@@ -268,25 +226,21 @@ export class RefreshRotation {
     const now = new Date();
     const next = this.prepare(client, now);
     const { settings } = this;
-    const values: Record<string, unknown> = {
-      now,
-      hash: tokenHash,
-      max: settings.sessionMaxLifetimeSeconds,
-      mfaMax: Math.min(settings.mfaSessionMaxLifetimeSeconds, settings.sessionMaxLifetimeSeconds),
-      idle: settings.mfaSessionIdleTimeoutSeconds,
-      ttl: settings.refreshTokenTtlSeconds,
-      successorHash: next.refreshTokenHash,
-      ip: client.ip ? client.ip.slice(0, 64) : null,
-      graceHash: next.grace ? tokenHash : null,
-      graceUntil: next.grace?.until ?? null,
-      sealed: next.grace?.sealed ?? null,
-    };
     const rows = await em
       .getConnection()
-      .execute<Array<RefreshRow & { live: boolean; next_expires_at: DbDate | null }>>(
-        REFRESH_POSTGRES.sql,
-        REFRESH_POSTGRES.names.map((name) => values[name]),
-      );
+      .execute<Array<RefreshRow & { live: boolean; next_expires_at: DbDate | null }>>(REFRESH_POSTGRES, [
+        tokenHash,
+        now,
+        settings.sessionMaxLifetimeSeconds,
+        Math.min(settings.mfaSessionMaxLifetimeSeconds, settings.sessionMaxLifetimeSeconds),
+        settings.mfaSessionIdleTimeoutSeconds,
+        settings.refreshTokenTtlSeconds,
+        next.refreshTokenHash,
+        client.ip ? client.ip.slice(0, 64) : null,
+        next.grace ? tokenHash : null,
+        next.grace?.until ?? null,
+        next.grace?.sealed ?? null,
+      ]);
     const row = rows[0];
     if (!row || !row.live) return { kind: 'invalid-token' };
     if (row.next_expires_at !== null) {

@@ -159,7 +159,7 @@ describe('me on two instances sharing PostgreSQL and Redis (issue 24)', () => {
     // At the driver: no BEGIN, no COMMIT, one statement that reads, checks and rotates.
     expect(counter.counts.driver).toBe(1);
     expect(counter.statements).toHaveLength(1);
-    expect(counter.statements[0]).toMatch(/^with found as \(/);
+    expect(counter.statements[0]).toMatch(/^select \* from plinto_refresh_session\(/);
 
     // Reuse detection is unchanged: the rotated token again, from another client, is refused and
     // ends the session, so the successor is refused too.
