@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { EntityManager } from '@mikro-orm/core';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import type { SecurityEvents } from '../observability/security-events.js';
@@ -44,22 +45,20 @@ const REFRESH_READ = `select rt.session_id, rt.expires_at as token_expires_at, r
   where rt.token_hash = ? limit 1`;
 
 /**
- * PostgreSQL: the whole rotation in ONE statement (autocommit, so atomic on its own): claim the
- * presented token (only while unrotated: exactly one concurrent caller's claim matches, the
- * others wait for its row lock and then find it rotated), insert the successor and touch the
- * session with the grace pair, the last two only if the claim won. One row back means it won.
- * With the read before it, a refresh is two round trips and no BEGIN/COMMIT (it was six).
+ * PostgreSQL: the whole refresh in ONE statement and one round trip (autocommit, so atomic on its
+ * own), the function `plinto_refresh_session` (Migration20261204010000_refresh_function; PL/pgSQL
+ * prepares its plan once per connection). It reads the token, its session and its user; applies the
+ * session-lifetime rules (src/auth/session-lifetime.ts, the same ones readValid applies in JS on
+ * SQLite) and computes the successor's expiry; claims the presented token only while it is live
+ * and unrotated (exactly one concurrent caller's claim matches, the others wait for its row lock
+ * and then find it rotated); inserts the successor and touches the session with the grace pair
+ * only if the claim won. The grace pair is sealed before the call from values that need no read
+ * (the successor refresh token, the access token's `jti` and issue time, the client): the access
+ * token is signed after it, from the returned row, and signed again identically for a grace hit
+ * (contested()). The row comes back whatever happened: `live` false is an invalid token,
+ * `next_expires_at` set means the claim won, otherwise another request rotated the token.
  */
-const ROTATE_POSTGRES = `with claimed as (
-    update refresh_tokens set rotated_at = ? where token_hash = ? and rotated_at is null returning session_id
-  ), inserted as (
-    insert into refresh_tokens (token_hash, session_id, created_at, expires_at)
-    select ?, session_id, ?, ? from claimed
-  )
-  update sessions set last_used_at = ?, expires_at = ?, rotation_count = rotation_count + 1, ip = ?,
-    grace_for_token_hash = ?, grace_until = ?, grace_pair_encrypted = ?
-  where id in (select session_id from claimed)
-  returning id`;
+const REFRESH_POSTGRES = 'select * from plinto_refresh_session(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 
 /** The rotation's writes, as plain SQL (portable to PostgreSQL and SQLite): no query building per refresh. */
 const CLAIM_TOKEN = 'update refresh_tokens set rotated_at = ? where token_hash = ? and rotated_at is null';
@@ -88,13 +87,30 @@ type Rotation =
 
 export const GRACE_SEAL_PURPOSE = 'refresh-grace-pair';
 
+/**
+ * What the grace window keeps, sealed: the successor refresh token and what makes its access token
+ * again (its `jti` and issue time; Ed25519 signatures are deterministic, so the same claims sign to
+ * the same token), none of which needs the database read. Pairs sealed before this format carry the
+ * whole pair instead (`accessToken`…), for at most one grace window after an upgrade.
+ */
 interface SealedPair {
-  accessToken: string;
-  accessTokenExpiresAt: string;
   refreshToken: string;
-  refreshTokenExpiresAt: string;
-  /** Who rotated: the grace pair goes back only to the same client (see sameClient). */
+  jti?: string;
+  /** Epoch milliseconds of the rotation: the access token's `iat`, the successor's `created_at`. */
+  issuedAt?: number;
+  accessToken?: string;
+  accessTokenExpiresAt?: string;
+  refreshTokenExpiresAt?: string;
+  /** Who rotated: the grace pair goes back only to the same client (see clientFingerprint). */
   client?: string;
+}
+
+/** The successor, prepared before any read: its refresh token, its access token's jti, the sealed grace pair. */
+interface Successor {
+  refreshToken: string;
+  refreshTokenHash: string;
+  jti: string;
+  grace: { until: Date; sealed: string } | null;
 }
 
 /**
@@ -201,33 +217,37 @@ export class RefreshRotation {
     return row;
   }
 
-  /** PostgreSQL: the read, then the rotation as one statement; a lost claim goes to contested(). */
+  /** PostgreSQL: read, checks, claim and writes in REFRESH_POSTGRES; a lost claim goes to contested(). */
   private async rotateInOneStatement(
     em: EntityManager,
     tokenHash: string,
     client: ClientInfo,
   ): Promise<Rotation> {
     const now = new Date();
-    const row = await this.readValid(em, tokenHash, now);
-    if (!row) return { kind: 'invalid-token' };
-    if (row.rotated_at === null) {
-      const next = await this.successor(row, client, now);
-      const won = await em
-        .getConnection()
-        .execute<Array<{ id: string }>>(ROTATE_POSTGRES, [
-          now,
-          tokenHash,
-          next.refreshTokenHash,
-          now,
-          next.signedIn.tokens.refreshTokenExpiresAt,
-          now,
-          next.signedIn.tokens.refreshTokenExpiresAt,
-          next.signedIn.session.ip,
-          next.grace ? tokenHash : null,
-          next.grace?.until ?? null,
-          next.grace?.sealed ?? null,
-        ]);
-      if (won.length === 1) return { kind: 'rotated', signedIn: next.signedIn };
+    const next = this.prepare(client, now);
+    const { settings } = this;
+    const rows = await em
+      .getConnection()
+      .execute<Array<RefreshRow & { live: boolean; next_expires_at: DbDate | null }>>(REFRESH_POSTGRES, [
+        tokenHash,
+        now,
+        settings.sessionMaxLifetimeSeconds,
+        Math.min(settings.mfaSessionMaxLifetimeSeconds, settings.sessionMaxLifetimeSeconds),
+        settings.mfaSessionIdleTimeoutSeconds,
+        settings.refreshTokenTtlSeconds,
+        next.refreshTokenHash,
+        client.ip ? client.ip.slice(0, 64) : null,
+        next.grace ? tokenHash : null,
+        next.grace?.until ?? null,
+        next.grace?.sealed ?? null,
+      ]);
+    const row = rows[0];
+    if (!row || !row.live) return { kind: 'invalid-token' };
+    if (row.next_expires_at !== null) {
+      return {
+        kind: 'rotated',
+        signedIn: await this.signedIn(row, next, client, now, toDate(row.next_expires_at)),
+      };
     }
     // Another request rotated this token (it committed before our claim looked): grace or reuse.
     return inTransaction(em, (tx) => this.contested(tx, row, tokenHash, client, now));
@@ -272,27 +292,82 @@ export class RefreshRotation {
       // Only the client that rotated gets the pair again. The same token from anywhere else inside
       // the window is a copy racing its owner: reuse (a pair sealed without a client fails closed).
       if (pair.client !== undefined && pair.client === clientFingerprint(client)) {
-        return { kind: 'grace', signedIn: { user: fresh.user, session: fresh, tokens: unsealPair(pair) } };
+        const tokens = await this.unsealPair(pair, fresh);
+        if (tokens) return { kind: 'grace', signedIn: { user: fresh.user, session: fresh, tokens } };
       }
     }
     await this.revokeForReuse(tx, row.session_id);
     return { kind: 'reuse', userId: row.user_id, sessionId: row.session_id };
   }
 
-  /** The successor pair, the grace pair sealed (when grace is on), and what the answer shows. */
-  private async successor(
+  /**
+   * The winner's pair again: its refresh token, and its access token signed again from the sealed
+   * `jti` and issue time with the session's claims (the same token unless a role or the session's
+   * auth_time changed meanwhile; then the current ones, as the next refresh would show). The
+   * refresh token's expiry is the session's, which the winning rotation set.
+   */
+  private async unsealPair(pair: SealedPair, session: Session): Promise<TokenPair | null> {
+    if (pair.accessToken !== undefined && pair.accessTokenExpiresAt && pair.refreshTokenExpiresAt) {
+      return {
+        accessToken: pair.accessToken,
+        accessTokenExpiresAt: new Date(pair.accessTokenExpiresAt),
+        refreshToken: pair.refreshToken,
+        refreshTokenExpiresAt: new Date(pair.refreshTokenExpiresAt),
+      };
+    }
+    if (pair.jti === undefined || pair.issuedAt === undefined) return null;
+    const access = await this.accessTokens.issue(
+      {
+        userId: session.user.id,
+        sessionId: session.id,
+        amr: session.amr.split(',').filter(Boolean),
+        authTime: session.authenticatedAt ?? session.createdAt,
+        roles: session.user.roles,
+      },
+      new Date(pair.issuedAt),
+      pair.jti,
+    );
+    return {
+      accessToken: access.token,
+      accessTokenExpiresAt: access.expiresAt,
+      refreshToken: pair.refreshToken,
+      refreshTokenExpiresAt: session.expiresAt,
+    };
+  }
+
+  /** The successor's refresh token, its access token's jti and the sealed grace pair (when grace is on): no read needed. */
+  private prepare(client: ClientInfo, now: Date): Successor {
+    const refreshToken = randomToken();
+    const jti = randomUUID();
+    // The pair is kept only for the grace window, and only sealed with AUTH_SECRET.
+    const grace =
+      this.settings.refreshGraceSeconds > 0
+        ? {
+            until: new Date(now.getTime() + this.settings.refreshGraceSeconds * 1000),
+            sealed: this.box.seal(
+              GRACE_SEAL_PURPOSE,
+              JSON.stringify({
+                refreshToken,
+                jti,
+                issuedAt: now.getTime(),
+                client: clientFingerprint(client),
+              } satisfies SealedPair),
+            ),
+          }
+        : null;
+    return { refreshToken, refreshTokenHash: sha256Hex(refreshToken), jti, grace };
+  }
+
+  /** The answer of a won rotation: the access token signed from the row, the user and the session as they now are. */
+  private async signedIn(
     row: RefreshRow,
+    next: Successor,
     client: ClientInfo,
     now: Date,
-  ): Promise<{
-    signedIn: SignedIn;
-    refreshTokenHash: string;
-    grace: { until: Date; sealed: string } | null;
-  }> {
+    refreshTokenExpiresAt: Date,
+  ): Promise<SignedIn> {
     const amr = row.amr.split(',').filter(Boolean);
-    // Never past the absolute end: the refresh slides the session only up to it.
-    const refreshTokenExpiresAt = sessionExpiry(this.settings, toDate(row.session_created_at), amr, now);
-    const refreshToken = randomToken();
+    const roles = parseStoredRoles(row.roles);
     const access = await this.accessTokens.issue(
       {
         userId: row.user_id,
@@ -301,54 +376,38 @@ export class RefreshRotation {
         // A refresh is no authentication: auth_time stays the session's last primary authentication.
         authTime: toDate(row.session_authenticated_at ?? row.session_created_at),
         // Read afresh at every refresh: a role granted or removed shows in the next access token.
-        roles: parseStoredRoles(row.roles),
+        roles,
       },
       now,
+      next.jti,
     );
-    const tokens: TokenPair = {
-      accessToken: access.token,
-      accessTokenExpiresAt: access.expiresAt,
-      refreshToken,
-      refreshTokenExpiresAt,
-    };
-    const ip = client.ip ? client.ip.slice(0, 64) : row.ip;
-    // The pair is kept only for the grace window, and only sealed with AUTH_SECRET.
-    const grace =
-      this.settings.refreshGraceSeconds > 0
-        ? {
-            until: new Date(now.getTime() + this.settings.refreshGraceSeconds * 1000),
-            sealed: this.box.seal(
-              GRACE_SEAL_PURPOSE,
-              JSON.stringify({ ...sealPair(tokens), client: clientFingerprint(client) }),
-            ),
-          }
-        : null;
     return {
-      refreshTokenHash: sha256Hex(refreshToken),
-      grace,
-      signedIn: {
-        user: {
-          id: row.user_id,
-          email: row.email,
-          emailVerifiedAt: toDateOrNull(row.email_verified_at),
-          totpEnabledAt: toDateOrNull(row.totp_enabled_at),
-          createdAt: toDate(row.user_created_at),
-          roles: parseStoredRoles(row.roles),
-        },
-        session: {
-          id: row.session_id,
-          createdAt: toDate(row.session_created_at),
-          lastUsedAt: now,
-          expiresAt: refreshTokenExpiresAt,
-          ip,
-          userAgent: row.user_agent,
-        },
-        tokens,
+      user: {
+        id: row.user_id,
+        email: row.email,
+        emailVerifiedAt: toDateOrNull(row.email_verified_at),
+        totpEnabledAt: toDateOrNull(row.totp_enabled_at),
+        createdAt: toDate(row.user_created_at),
+        roles,
+      },
+      session: {
+        id: row.session_id,
+        createdAt: toDate(row.session_created_at),
+        lastUsedAt: now,
+        expiresAt: refreshTokenExpiresAt,
+        ip: client.ip ? client.ip.slice(0, 64) : row.ip,
+        userAgent: row.user_agent,
+      },
+      tokens: {
+        accessToken: access.token,
+        accessTokenExpiresAt: access.expiresAt,
+        refreshToken: next.refreshToken,
+        refreshTokenExpiresAt,
       },
     };
   }
 
-  /** SQLite's writes after a won claim (PostgreSQL does all of it in ROTATE_POSTGRES). */
+  /** SQLite's writes after a won claim (PostgreSQL does all of it in REFRESH_POSTGRES). */
   private async rotate(
     tx: EntityManager,
     row: RefreshRow,
@@ -356,20 +415,27 @@ export class RefreshRotation {
     client: ClientInfo,
     now: Date,
   ): Promise<SignedIn> {
-    const next = await this.successor(row, client, now);
-    const { tokens, session } = next.signedIn;
+    const next = this.prepare(client, now);
+    // Never past the absolute end: the refresh slides the session only up to it.
+    const expiresAt = sessionExpiry(
+      this.settings,
+      toDate(row.session_created_at),
+      row.amr.split(',').filter(Boolean),
+      now,
+    );
+    const signedIn = await this.signedIn(row, next, client, now, expiresAt);
     await run(tx, INSERT_TOKEN, [
       next.refreshTokenHash,
       row.session_id,
       toDbDate(tx, now),
-      toDbDate(tx, tokens.refreshTokenExpiresAt),
+      toDbDate(tx, expiresAt),
     ]);
     // rotation_count is an SQL increment, not a read-modify-write: exact even if something else touched the row.
     if (next.grace) {
       await run(tx, TOUCH_SESSION_WITH_GRACE, [
         toDbDate(tx, now),
-        toDbDate(tx, tokens.refreshTokenExpiresAt),
-        session.ip,
+        toDbDate(tx, expiresAt),
+        signedIn.session.ip,
         consumedHash,
         toDbDate(tx, next.grace.until),
         next.grace.sealed,
@@ -378,29 +444,11 @@ export class RefreshRotation {
     } else {
       await run(tx, TOUCH_SESSION, [
         toDbDate(tx, now),
-        toDbDate(tx, tokens.refreshTokenExpiresAt),
-        session.ip,
+        toDbDate(tx, expiresAt),
+        signedIn.session.ip,
         row.session_id,
       ]);
     }
-    return next.signedIn;
+    return signedIn;
   }
-}
-
-function sealPair(tokens: TokenPair): SealedPair {
-  return {
-    accessToken: tokens.accessToken,
-    accessTokenExpiresAt: tokens.accessTokenExpiresAt.toISOString(),
-    refreshToken: tokens.refreshToken,
-    refreshTokenExpiresAt: tokens.refreshTokenExpiresAt.toISOString(),
-  };
-}
-
-function unsealPair(pair: SealedPair): TokenPair {
-  return {
-    accessToken: pair.accessToken,
-    accessTokenExpiresAt: new Date(pair.accessTokenExpiresAt),
-    refreshToken: pair.refreshToken,
-    refreshTokenExpiresAt: new Date(pair.refreshTokenExpiresAt),
-  };
 }

@@ -55,7 +55,15 @@ export class AccessTokenService {
     private readonly ttlSeconds: number,
   ) {}
 
-  async issue(claims: AccessTokenClaims, now = new Date()): Promise<IssuedAccessToken> {
+  /**
+   * `jti` is random unless given: the refresh grace window signs the winner's token again from its
+   * sealed `jti` and `now` (Ed25519 is deterministic, so the same claims give the same token).
+   */
+  async issue(
+    claims: AccessTokenClaims,
+    now = new Date(),
+    jti: string = randomUUID(),
+  ): Promise<IssuedAccessToken> {
     const key = await this.keys.signingKey();
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + this.ttlSeconds;
@@ -72,7 +80,7 @@ export class AccessTokenService {
       aud: this.audience,
       iat,
       exp,
-      jti: randomUUID(),
+      jti,
     };
     const input = `${protectedHeader(key.kid)}.${Buffer.from(JSON.stringify(payload), 'utf8').toString('base64url')}`;
     const signature = sign(null, Buffer.from(input, 'ascii'), key.signer!);

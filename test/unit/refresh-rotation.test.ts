@@ -137,13 +137,15 @@ describe.each(BACKENDS)('refresh rotation (%s)', (backend) => {
     expect(row.graceUntil).toEqual(new Date(now.getTime() + 10_000));
     const sealed = JSON.parse(stack.box.open(GRACE_SEAL_PURPOSE, row.gracePairEncrypted!)) as Record<
       string,
-      string
+      unknown
     >;
+    // Sealed before the rotation's read: the successor refresh token and what signs its access
+    // token again (the jti and the issue time), the client; no access token, no expiry.
+    expect(Object.keys(sealed).sort()).toEqual(['client', 'issuedAt', 'jti', 'refreshToken']);
     expect(sealed).toMatchObject({
-      accessToken: next.tokens.accessToken,
       refreshToken: next.tokens.refreshToken,
-      accessTokenExpiresAt: next.tokens.accessTokenExpiresAt.toISOString(),
-      refreshTokenExpiresAt: next.tokens.refreshTokenExpiresAt.toISOString(),
+      jti: claims?.tokenId,
+      issuedAt: now.getTime(),
     });
     expect(row.gracePairEncrypted).not.toContain(next.tokens.refreshToken);
 
@@ -302,6 +304,66 @@ describe.each(BACKENDS)('refresh rotation (%s)', (backend) => {
     });
     expect(await refresh(first.tokens.refreshToken)).toEqual({ kind: 'invalid-token' });
     expect((await sessionRow(first.session.id)).revokedReason).toBe('refresh-reuse');
+  });
+
+  it('serves a grace pair sealed in the former format (the whole pair) to its client, and refuses one without a jti', async () => {
+    const first = await signIn();
+    at(1);
+    const next = success(await refresh(first.tokens.refreshToken));
+    const fingerprint = (
+      JSON.parse(
+        stack.box.open(GRACE_SEAL_PURPOSE, (await sessionRow(first.session.id)).gracePairEncrypted!),
+      ) as { client: string }
+    ).client;
+    // Sealed before the upgrade: the access token itself, both expiries and the client.
+    const former = {
+      accessToken: 'former-access-token',
+      accessTokenExpiresAt: '2026-12-01T10:15:01.000Z',
+      refreshToken: next.tokens.refreshToken,
+      refreshTokenExpiresAt: '2026-12-01T11:00:01.000Z',
+      client: fingerprint,
+    };
+    await setSession(first.session.id, {
+      gracePairEncrypted: stack.box.seal(GRACE_SEAL_PURPOSE, JSON.stringify(former)),
+    });
+    at(1.5);
+    expect(success(await refresh(first.tokens.refreshToken)).tokens).toEqual({
+      accessToken: 'former-access-token',
+      accessTokenExpiresAt: new Date(former.accessTokenExpiresAt),
+      refreshToken: next.tokens.refreshToken,
+      refreshTokenExpiresAt: new Date(former.refreshTokenExpiresAt),
+    });
+    // Neither format (no access token, no jti): nothing to answer with, so reuse.
+    await setSession(first.session.id, {
+      gracePairEncrypted: stack.box.seal(
+        GRACE_SEAL_PURPOSE,
+        JSON.stringify({
+          refreshToken: next.tokens.refreshToken,
+          issuedAt: T0.getTime() + 1000,
+          client: fingerprint,
+        }),
+      ),
+    });
+    expect(await refresh(first.tokens.refreshToken)).toEqual({ kind: 'invalid-token' });
+    expect((await sessionRow(first.session.id)).revokedReason).toBe('refresh-reuse');
+  });
+
+  it('signs the grace answer’s access token with the roles of now when they changed inside the window', async () => {
+    const first = await signIn(['pwd'], {}, ['editor']);
+    at(1);
+    const next = success(await refresh(first.tokens.refreshToken));
+    await stack.orm.em.fork().nativeUpdate(User, { id: user.id }, { roles: ['support'] });
+    at(2);
+    const again = success(await refresh(first.tokens.refreshToken));
+    expect(again.tokens.refreshToken).toBe(next.tokens.refreshToken);
+    expect(again.tokens.accessTokenExpiresAt).toEqual(next.tokens.accessTokenExpiresAt);
+    expect(again.tokens.refreshTokenExpiresAt).toEqual(next.tokens.refreshTokenExpiresAt);
+    const [winner, grace] = await Promise.all([
+      stack.accessTokens.verify(next.tokens.accessToken),
+      stack.accessTokens.verify(again.tokens.accessToken),
+    ]);
+    expect(winner?.roles).toEqual(['editor']);
+    expect(grace).toEqual({ ...winner, roles: ['support'] });
   });
 
   it('refuses, without revoking, a token at its expiry, of a revoked session, or of an expired session', async () => {

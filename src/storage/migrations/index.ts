@@ -15,6 +15,7 @@ import { Migration20261202050100_admin } from './Migration20261202050100_admin.j
 import { Migration20261202060000_webhooks } from './Migration20261202060000_webhooks.js';
 import { Migration20261203010000_oauth_binder } from './Migration20261203010000_oauth_binder.js';
 import { Migration20261203020000_email_change } from './Migration20261203020000_email_change.js';
+import { Migration20261204010000_refresh_function } from './Migration20261204010000_refresh_function.js';
 
 /** Every migration, in order. A new migration is added here (and nowhere else). */
 export const migrationsList: MigrationObject[] = [
@@ -34,4 +35,5 @@ export const migrationsList: MigrationObject[] = [
   { name: 'Migration20261202060000_webhooks', class: Migration20261202060000_webhooks },
   { name: 'Migration20261203010000_oauth_binder', class: Migration20261203010000_oauth_binder },
   { name: 'Migration20261203020000_email_change', class: Migration20261203020000_email_change },
+  { name: 'Migration20261204010000_refresh_function', class: Migration20261204010000_refresh_function },
 ];
