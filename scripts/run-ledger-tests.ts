@@ -4,23 +4,28 @@
  *
  *   tsx scripts/run-ledger-tests.ts [--workers 2] [--only PW-6,AU-4] [--since REF] [--ledger docs/SECURITY.md]
  *
- * `--list` prints the jobs without running them. `--since REF` runs only the rows a change can have broken: rows that are new or changed since
- * the git revision REF, and rows whose test file changed since REF (CI: `--since HEAD~1`, the
- * previous commit of main). Without it, every row runs (a full run: see docs/SECURITY.md for its
- * duration).
+ * `--list` prints the jobs without running them. `--since REF` runs only the rows a change can have
+ * broken: rows that are new or changed since the git revision REF, and rows whose test file changed
+ * since REF. Without it, every row runs (a full run: `.ci/run` does one on every commit; see
+ * docs/SECURITY.md for its duration).
  *
  * "On its own" means: a fresh test worker (forks pool, isolated modules) running that file with a
  * test-name filter that selects exactly that test (each backend's copy of a describe.each block
  * counts as the same test), its describe blocks' hooks and nothing else. One Vitest instance per
  * worker process runs the tests one after another, so Vite's transform cache is paid for once,
- * not once per test; `--workers` such processes share the list. Exits 1 naming every test that
- * failed, errored or selected nothing.
+ * not once per test; `--workers` such processes share the list (two are safe: migrations hold a
+ * PostgreSQL advisory lock, and test servers start on copies of one migrated template database).
+ * Each job's line says where its time went (costOf); the summary adds them up. Exits 1 naming
+ * every test that failed, errored or selected nothing.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createVitest } from 'vitest/node';
+import type { Vitest } from 'vitest/node';
 import { collectTests, findTests, parseLedger } from './security-ledger.js';
 
 const { values } = parseArgs({
@@ -82,6 +87,25 @@ function jobs(): Job[] {
   return [...byKey.values()];
 }
 
+type Module = Awaited<ReturnType<Vitest['runTestFiles']>>['testModules'][number];
+type Case = ReturnType<Module['children']['allTests']> extends Iterable<infer T> ? T : never;
+
+/**
+ * Where a job's time went, from Vitest's own diagnostics: "start" is everything before the test
+ * file is imported (a fresh forked worker, its runner and environment), "import" the test file
+ * and everything it imports, "hooks" its describe blocks' beforeAll/afterAll/…Each, "tests" the
+ * selected tests themselves.
+ */
+function costOf(wall: number, modules: Module[], ran: Case[]): string {
+  const diagnostics = modules.map((module) => module.diagnostic());
+  const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
+  const imported = sum(diagnostics.map((d) => d.collectDuration + d.setupDuration));
+  const body = sum(diagnostics.map((d) => d.duration));
+  const tests = sum(ran.map((test) => test.diagnostic()?.duration ?? 0));
+  const s = (ms: number) => (Math.max(0, ms) / 1000).toFixed(1);
+  return `start ${s(wall - imported - body)}, import ${s(imported)}, hooks ${s(body - tests)}, tests ${s(tests)}`;
+}
+
 /** Runs the jobs of one shard in this process; the failures, as lines. */
 async function runShard(list: Job[]): Promise<string[]> {
   const failures: string[] = [];
@@ -107,6 +131,7 @@ async function runShard(list: Job[]): Promise<string[]> {
       const failed = ran.filter((test) => test.result().state === 'failed');
       const moduleErrors = modules.flatMap((module) => module.errors());
       const seconds = ((Date.now() - started) / 1000).toFixed(1);
+      const cost = costOf(Date.now() - started, modules, ran);
       const label = `${job.ids.join(', ')} ${job.file}`;
       if (
         ran.length === 0 ||
@@ -125,9 +150,9 @@ async function runShard(list: Job[]): Promise<string[]> {
                 .map((error) => String((error as { message?: string }).message ?? error).split('\n')[0])
                 .join(' | ');
         failures.push(`${label}: ${why}`);
-        console.log(`FAIL ${label} (${seconds} s): ${why}`);
+        console.log(`FAIL ${label} (${seconds} s; ${cost}): ${why}`);
       } else {
-        console.log(`ok   ${label} (${ran.length} run, ${seconds} s)`);
+        console.log(`ok   ${label} (${ran.length} run, ${seconds} s; ${cost})`);
       }
     }
   } finally {
@@ -154,6 +179,7 @@ async function main(): Promise<void> {
   const workers = Math.max(1, Math.min(Number(values.workers), all.length));
   const started = Date.now();
   console.log(`ledger tests: ${all.length} tests, each on its own, ${workers} worker(s)`);
+  const lines: string[] = [];
   const codes = await Promise.all(
     Array.from({ length: workers }, (_, index) => {
       const args = [
@@ -166,14 +192,55 @@ async function main(): Promise<void> {
       ];
       if (values.only) args.push('--only', values.only);
       if (values.since) args.push('--since', values.since);
-      const child = spawn(process.execPath, args, { stdio: 'inherit' });
-      return new Promise<number>((done) => child.on('exit', (code) => done(code ?? 1)));
+      const child = spawn(process.execPath, args, { stdio: ['inherit', 'pipe', 'inherit'] });
+      createInterface({ input: child.stdout }).on('line', (line) => {
+        console.log(line);
+        lines.push(line);
+      });
+      return new Promise<number>((done) => child.on('close', (code) => done(code ?? 1)));
     }),
   );
   const minutes = ((Date.now() - started) / 60_000).toFixed(1);
-  const failed = codes.some((code) => code !== 0);
-  console.log(`ledger tests: ${failed ? 'FAILED' : 'all passed on their own'} in ${minutes} min`);
+  const failures = lines.filter((line) => line.startsWith('FAIL '));
+  const failed = failures.length > 0 || codes.some((code) => code !== 0);
+  console.log(`ledger tests: where the time went, summed over the jobs: ${totals(lines)}`);
+  console.log(
+    `ledger tests: CPU time of the test processes (not PostgreSQL's or Redis's): ${childCpuMinutes()} min`,
+  );
+  if (failures.length > 0) {
+    console.log(`ledger tests: ${failures.length} of ${all.length} failed on their own:`);
+    for (const line of failures) console.log(`  ${line}`);
+  } else if (failed) {
+    console.log('ledger tests: a worker process failed (its output is above)');
+  }
+  console.log(
+    `ledger tests: ${failed ? 'FAILED' : `all ${all.length} passed on their own`} in ${minutes} min, ${workers} worker(s), load average ${loadavg()
+      .map((n) => n.toFixed(2))
+      .join(' ')}`,
+  );
   process.exit(failed ? 1 : 0);
+}
+
+/** The jobs' "start …, import …, hooks …, tests …" figures (see costOf) added up, in minutes. */
+function totals(lines: string[]): string {
+  const sums = new Map<string, number>();
+  for (const line of lines) {
+    for (const [, part, seconds] of line.matchAll(/\b(start|import|hooks|tests) (\d+\.\d)\b/g))
+      sums.set(part!, (sums.get(part!) ?? 0) + Number(seconds));
+  }
+  return [...sums].map(([part, seconds]) => `${part} ${(seconds / 60).toFixed(1)} min`).join(', ');
+}
+
+/** User + system CPU of this process's finished children and theirs (/proc/self/stat cutime, cstime). */
+function childCpuMinutes(): string {
+  try {
+    const fields = readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ');
+    // Fields 16 and 17 of stat(5), counted after "pid (comm) ": indices 13 and 14 here.
+    const ticks = Number(fields[13]) + Number(fields[14]);
+    return (ticks / 100 / 60).toFixed(1); // USER_HZ is 100 on Linux
+  } catch {
+    return '?';
+  }
 }
 
 await main();

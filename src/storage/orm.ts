@@ -3,6 +3,8 @@ import type { Options } from '@mikro-orm/core';
 import { LibSqlDriver } from '@mikro-orm/libsql';
 import { Migrator } from '@mikro-orm/migrations';
 import { PostgreSqlDriver } from '@mikro-orm/postgresql';
+import type { AbstractSqlConnection } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 import type { DatabaseConfig } from '../config.js';
 import { entities } from './entities/index.js';
 import { migrationsList } from './migrations/index.js';
@@ -48,7 +50,30 @@ export async function openOrm(database: DatabaseConfig): Promise<Orm> {
   return MikroORM.init(ormOptions(database));
 }
 
+/**
+ * The advisory lock that serialises migrations on one PostgreSQL database (advisory locks are per
+ * database): "plinto" in ASCII.
+ */
+export const MIGRATION_LOCK = 0x706c696e746f;
+
+/**
+ * Applies the pending migrations. On PostgreSQL, under a session advisory lock held on a
+ * connection of its own (outside the pool, which may hold a single connection): several replicas
+ * starting together on one database migrate one after another, and the later ones find nothing
+ * pending — without it, each tried to create mikro_orm_migrations and the tables at once, and all
+ * but one failed to start.
+ */
 export async function migrate(orm: Orm): Promise<string[]> {
-  const applied = await orm.getMigrator().up();
-  return applied.map((m) => m.name);
+  const up = async () => (await orm.getMigrator().up()).map((m) => m.name);
+  if (!(orm.em.getDriver() instanceof PostgreSqlDriver)) return up();
+  const client = (orm.em.getConnection() as AbstractSqlConnection).getKnex().client;
+  const connection = (await client.acquireRawConnection()) as pg.Client;
+  try {
+    await connection.query('select pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    return await up();
+  } finally {
+    // Closing the session releases the lock too; unlocking first lets the next replica go at once.
+    await connection.query('select pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    await client.destroyRawConnection(connection).catch(() => undefined);
+  }
 }

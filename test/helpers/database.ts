@@ -1,8 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
+import { migrationsList } from '../../src/storage/migrations/index.js';
+import { migrate, openOrm } from '../../src/storage/orm.js';
 import { postgresAdminUrl } from './global-setup.js';
 
 export type Backend = 'postgresql' | 'sqlite';
@@ -43,6 +45,87 @@ export async function createTestDatabase(backend: Backend): Promise<TestDatabase
       await client.end();
     },
   };
+}
+
+/**
+ * The migrations' identity: a template made by other migrations (another branch, an edited one) is
+ * never used.
+ */
+const SCHEMA_ID = createHash('sha256')
+  .update(migrationsList.map((m) => `${m.name}\n${String(m.class)}`).join('\n'))
+  .digest('hex')
+  .slice(0, 16);
+
+function postgresUrl(name: string): string {
+  const url = new URL(postgresAdminUrl());
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+/**
+ * A fresh database with every migration already applied, copied from a migrated template (a
+ * PostgreSQL template database, an SQLite file) made once per version of the migrations, so a
+ * test that starts a server does not pay for migrating (about a second a PostgreSQL database on
+ * 2 cores). The app's own start then finds nothing pending. Tests of migrating itself use
+ * createTestDatabase.
+ */
+export async function createMigratedTestDatabase(backend: Backend): Promise<TestDatabase> {
+  const suffix = randomBytes(6).toString('hex');
+  if (backend === 'sqlite') {
+    const template = join(tmpdir(), `plinto-migrated-${SCHEMA_ID}.sqlite`);
+    if (!existsSync(template)) {
+      const building = `${template}.${suffix}`;
+      const orm = await openOrm({ kind: 'sqlite', path: building });
+      try {
+        await migrate(orm);
+      } finally {
+        await orm.close(true);
+      }
+      renameSync(building, template);
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'plinto-test-'));
+    const path = join(dir, 'plinto.sqlite');
+    copyFileSync(template, path);
+    return {
+      backend,
+      url: `sqlite:${path}`,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const template = `plinto_migrated_${SCHEMA_ID}`;
+  const exists = async () =>
+    (await adminRows('select 1 from pg_database where datname = $1', [template])).length === 1;
+  if (!(await exists())) {
+    const building = `${template}_${suffix}`;
+    await adminQuery(`create database ${building}`);
+    const orm = await openOrm({ kind: 'postgresql', url: postgresUrl(building) });
+    try {
+      await migrate(orm);
+    } finally {
+      await orm.close(true);
+    }
+    // Another process may have made it meanwhile: then this copy is dropped.
+    await adminQuery(`alter database ${building} rename to ${template}`).catch(() =>
+      adminQuery(`drop database ${building}`),
+    );
+  }
+  const name = `plinto_test_${suffix}`;
+  await adminQuery(`create database ${name} template ${template}`);
+  return {
+    backend,
+    url: postgresUrl(name),
+    drop: () => adminQuery(`drop database if exists ${name} with (force)`),
+  };
+}
+
+async function adminRows(sql: string, values: unknown[]): Promise<unknown[]> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl() });
+  await client.connect();
+  try {
+    return (await client.query(sql, values)).rows;
+  } finally {
+    await client.end();
+  }
 }
 
 async function adminQuery(sql: string): Promise<void> {

@@ -1,8 +1,3 @@
-import { createHash, randomBytes } from 'node:crypto';
-import { copyFileSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
 import { createLogger } from '../../src/observability/logger.js';
 import { Metrics } from '../../src/observability/metrics.js';
 import { AuditEventSink } from '../../src/observability/audit.sink.js';
@@ -10,13 +5,12 @@ import { MetricsEventSink, SecurityEvents } from '../../src/observability/securi
 import { AccessTokenService } from '../../src/security/access-tokens.js';
 import { SecretBox } from '../../src/security/crypto.js';
 import { SigningKeyStore } from '../../src/security/signing-keys.js';
-import { migrate, openOrm } from '../../src/storage/orm.js';
+import { openOrm } from '../../src/storage/orm.js';
 import type { Orm } from '../../src/storage/orm.js';
 import { User } from '../../src/storage/entities/index.js';
 import type { UserProfile } from '../../src/auth/user.service.js';
-import { migrationsList } from '../../src/storage/migrations/index.js';
+import { createMigratedTestDatabase } from './database.js';
 import type { Backend } from './database.js';
-import { postgresAdminUrl } from './global-setup.js';
 
 /**
  * The security services on a real database, without the HTTP server: for the fast, focused tests
@@ -39,74 +33,15 @@ export const ISSUER = 'https://auth.example.test';
 export const AUDIENCE = 'plinto-test';
 export const ACCESS_TTL = 900;
 
-/**
- * The migrations' identity: a template made by other migrations (another branch, an edited one) is
- * never used.
- */
-const SCHEMA_ID = createHash('sha256')
-  .update(migrationsList.map((m) => `${m.name}\n${String(m.class)}`).join('\n'))
-  .digest('hex')
-  .slice(0, 16);
-
-async function admin<T>(work: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: postgresAdminUrl() });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
-
-/**
- * A fresh database with every migration applied, copied from a migrated template (a PostgreSQL
- * template database, an SQLite file) made once per version of the migrations: a Stryker run opens
- * one per mutant, and migrating each time would cost seconds a mutant.
- */
+/** A fresh database with every migration applied (see createMigratedTestDatabase), opened. */
 async function migratedDatabase(backend: Backend): Promise<{ orm: Orm; drop: () => Promise<void> }> {
-  const suffix = randomBytes(6).toString('hex');
-  if (backend === 'sqlite') {
-    const template = join(tmpdir(), `plinto-migrated-${SCHEMA_ID}.sqlite`);
-    if (!existsSync(template)) {
-      const building = `${template}.${suffix}`;
-      const orm = await openOrm({ kind: 'sqlite', path: building });
-      await migrate(orm);
-      await orm.close(true);
-      renameSync(building, template);
-    }
-    const dir = mkdtempSync(join(tmpdir(), 'plinto-test-'));
-    const path = join(dir, 'plinto.sqlite');
-    copyFileSync(template, path);
-    const orm = await openOrm({ kind: 'sqlite', path });
-    return { orm, drop: async () => rmSync(dir, { recursive: true, force: true }) };
-  }
-  const template = `plinto_migrated_${SCHEMA_ID}`;
-  const url = (name: string) => {
-    const u = new URL(postgresAdminUrl());
-    u.pathname = `/${name}`;
-    return u.toString();
-  };
-  const exists = await admin(
-    async (c) => (await c.query('select 1 from pg_database where datname = $1', [template])).rowCount === 1,
+  const database = await createMigratedTestDatabase(backend);
+  const orm = await openOrm(
+    backend === 'sqlite'
+      ? { kind: 'sqlite', path: database.url.slice('sqlite:'.length) }
+      : { kind: 'postgresql', url: database.url },
   );
-  if (!exists) {
-    const building = `${template}_${suffix}`;
-    await admin((c) => c.query(`create database ${building}`));
-    const orm = await openOrm({ kind: 'postgresql', url: url(building) });
-    await migrate(orm);
-    await orm.close(true);
-    // Another process may have made it meanwhile: then this copy is dropped.
-    await admin((c) => c.query(`alter database ${building} rename to ${template}`)).catch(() =>
-      admin((c) => c.query(`drop database ${building}`)),
-    );
-  }
-  const name = `plinto_test_${suffix}`;
-  await admin((c) => c.query(`create database ${name} template ${template}`));
-  const orm = await openOrm({ kind: 'postgresql', url: url(name) });
-  return {
-    orm,
-    drop: () => admin((c) => c.query(`drop database if exists ${name} with (force)`)).then(() => undefined),
-  };
+  return { orm, drop: database.drop };
 }
 
 export async function openSecurityStack(backend: Backend): Promise<SecurityStack> {

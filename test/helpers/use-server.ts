@@ -1,5 +1,5 @@
 import { afterAll, beforeAll } from 'vitest';
-import { createTestDatabase } from './database.js';
+import { createMigratedTestDatabase } from './database.js';
 import type { Backend, TestDatabase } from './database.js';
 import { startMailServer } from './email-documents.js';
 import { startServer } from './server.js';
@@ -19,7 +19,8 @@ export interface MailServerContext extends ServerContext {
 }
 
 /**
- * Registers beforeAll/afterAll in the enclosing describe: a fresh database and a server on it.
+ * Registers beforeAll/afterAll in the enclosing describe: a fresh database (copied from a migrated
+ * template: see createMigratedTestDatabase) and a server on it.
  * Teardown closes the server before it drops the database.
  */
 export function useServer(
@@ -28,7 +29,7 @@ export function useServer(
 ): ServerContext {
   const ctx: Partial<ServerContext> = {};
   beforeAll(async () => {
-    ctx.database = await createTestDatabase(backend);
+    ctx.database = await createMigratedTestDatabase(backend);
     ctx.server = await startServer(ctx.database, overrides);
   });
   afterAll(async () => {
@@ -49,7 +50,7 @@ export function useMailServer(
   const ctx: Partial<MailServerContext> = {};
   beforeAll(async () => {
     ctx.smtp = await startSmtpServer();
-    ctx.database = await createTestDatabase(backend);
+    ctx.database = await createMigratedTestDatabase(backend);
     ctx.server = await startMailServer(ctx.database, ctx.smtp.url, overrides);
   });
   afterAll(async () => {

@@ -1,9 +1,13 @@
 import { RequestContext, TransactionContext } from '@mikro-orm/core';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
 import { Session, User } from '../../src/storage/entities/index.js';
+import { migrationsList } from '../../src/storage/migrations/index.js';
+import { migrate, openOrm } from '../../src/storage/orm.js';
 import { BACKENDS, createTestDatabase } from '../helpers/database.js';
+import type { TestDatabase } from '../helpers/database.js';
 import { bearer, gql, REFRESH, signUpUser } from '../helpers/graphql.js';
-import { startServer } from '../helpers/server.js';
+import { startServer, testEnv } from '../helpers/server.js';
 import { useServer } from '../helpers/use-server.js';
 
 describe.each(BACKENDS)('storage (%s)', (backend) => {
@@ -104,6 +108,33 @@ describe('transactions without implicit async context', () => {
       }
       await server.close();
       await database.drop();
+    }
+  });
+});
+
+describe('replicas starting together on one PostgreSQL database', () => {
+  let database: TestDatabase | undefined;
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('migrate one after another: one applies every migration, the others find nothing pending', async () => {
+    database = await createTestDatabase('postgresql');
+    const config = loadConfig(testEnv('postgresql', database.url)).database;
+    const orms = await Promise.all([0, 1, 2].map(() => openOrm(config)));
+    try {
+      // Before the advisory lock, each tried to create mikro_orm_migrations and the tables at
+      // once, and all but one failed ("relation already exists").
+      const applied = await Promise.all(orms.map((orm) => migrate(orm)));
+      const names = migrationsList.map((m) => m.name);
+      expect(applied.map((list) => list.length).sort((a, b) => a - b)).toEqual([0, 0, names.length]);
+      expect(applied.find((list) => list.length > 0)).toEqual(names);
+      const rows: { name: string }[] = await orms[0]!.em
+        .getConnection()
+        .execute('select name from mikro_orm_migrations');
+      expect(rows.map((row) => row.name).sort()).toEqual([...names].sort());
+    } finally {
+      await Promise.all(orms.map((orm) => orm.close(true)));
     }
   });
 });
