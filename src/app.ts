@@ -218,8 +218,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // have paths of their own, so their order among themselves and after /graphql changes nothing).
   app.use(
     '/graphql',
-    noStore,
-    cookieParser(),
+    inOneLayer(noStore, cookieParser()),
     express.json({ limit: '100kb' }),
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
