@@ -43,6 +43,8 @@ const want = (name: string) => ONLY.size === 0 || ONLY.has(name);
 const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '--max-old-space-size=192')
   .split(' ')
   .filter(Boolean);
+/** BENCH_PLINTO_FLAGS: extra node flags for the Plinto server only, not the floor (e.g. --trace-gc, which writes to stdout). */
+const PLINTO_ONLY_FLAGS = (process.env.BENCH_PLINTO_FLAGS ?? '').split(' ').filter(Boolean);
 /**
  * BENCH_CPU_PROF=1: the server also runs under `node --cpu-prof`; its profile is summarised at
  * the end (bench/profile.ts). Profile one scenario at a time: BENCH_SCENARIOS=me BENCH_CPU_PROF=1.
@@ -84,6 +86,8 @@ interface Scenario {
   cpuShareOfFloor?: number;
   /** The machine's 1-minute load average when the scenario ended (`uptime`): how noisy req/s was. */
   load1?: number;
+  /** What the errors were (autocannon's socket error codes, `request timed out`), if any. */
+  errorKinds?: Record<string, number>;
 }
 
 interface CpuShare {
@@ -301,16 +305,30 @@ function summarise(name: string, result: autocannon.Result, cpu?: CpuShare): Sce
     requestsPerSecond: Math.round((result.requests.total / result.duration) * 10) / 10,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
-    errors: result.errors + result.timeouts,
+    // autocannon's `errors` already counts its timeouts (`timeouts` is the subset).
+    errors: result.errors,
     non2xx: result.non2xx,
     cpu,
     load1: loadAverage()[0],
+    ...(errorKindsOf.has(result) ? { errorKinds: errorKindsOf.get(result) } : {}),
   };
 }
 
+/** Per run: how many errors of each kind autocannon saw (error code, or message for a timeout). */
+const errorKindsOf = new WeakMap<autocannon.Result, Record<string, number>>();
+
 function run(options: autocannon.Options): Promise<autocannon.Result> {
   return new Promise((resolve, reject) => {
-    autocannon(options, (error, result) => (error ? reject(error) : resolve(result)));
+    const kinds: Record<string, number> = {};
+    const instance = autocannon(options, (error, result) => {
+      if (error) return reject(error);
+      if (Object.keys(kinds).length > 0) errorKindsOf.set(result, kinds);
+      resolve(result);
+    });
+    instance.on('reqError', (error: Error & { code?: string }) => {
+      const kind = error.code ?? error.message;
+      kinds[kind] = (kinds[kind] ?? 0) + 1;
+    });
   });
 }
 
@@ -462,11 +480,15 @@ async function main(): Promise<void> {
   const serverNode = execFileSync('node', ['--version'], { env, encoding: 'utf8' }).trim();
   console.log(`server runs on Node.js ${serverNode}`);
   const profileFlags = CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROFILE_DIR}`] : [];
-  const server: ChildProcess = spawn('node', [...SERVER_NODE_FLAGS, ...profileFlags, 'dist/src/main.js'], {
-    env,
-    // At info the access log (one JSON line a request) is written for real, to /dev/null.
-    stdio: ['ignore', LOG_LEVEL === 'warn' ? 'inherit' : 'ignore', 'inherit'],
-  });
+  const server: ChildProcess = spawn(
+    'node',
+    [...SERVER_NODE_FLAGS, ...PLINTO_ONLY_FLAGS, ...profileFlags, 'dist/src/main.js'],
+    {
+      env,
+      // At info the access log (one JSON line a request) is written for real, to /dev/null.
+      stdio: ['ignore', LOG_LEVEL === 'warn' ? 'inherit' : 'ignore', 'inherit'],
+    },
+  );
   const results: Scenario[] = [];
   let report: Record<string, unknown> = {};
   let floor: Floor | null = null;
@@ -911,6 +933,11 @@ async function main(): Promise<void> {
       const fifty = results.find((r) => r.name === 'me (50 connections)');
       manyRun.note =
         `server RSS up to ${Math.round(rssPeakKb / 1024)} MB during the run (target ≤ 200 MB)` +
+        (manyRun.errorKinds
+          ? `; errors: ${Object.entries(manyRun.errorKinds)
+              .map(([kind, n]) => `${kind} ×${n}`)
+              .join(', ')}`
+          : '') +
         (fifty
           ? `; ${Math.round((manyRun.requestsPerSecond / Math.max(1, fifty.requestsPerSecond)) * 100)}% of the 50-connection req/s, ` +
             `CPU/req ${fifty.cpu && manyRun.cpu ? Math.round((manyRun.cpu.serverMainUsPerRequest / fifty.cpu.serverMainUsPerRequest) * 100) : '?'}% of it (target: within 15 %)`

@@ -2,7 +2,7 @@ import { unwrapResolverError } from '@apollo/server/errors';
 import { DriverException } from '@mikro-orm/core';
 import type { GraphQLFormattedError } from 'graphql';
 import { CLIENT_SAFE_CODES, ErrorCode } from './errors.js';
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { Context } from './context.js';
 import type { Logger } from './observability/logger.js';
 import { requestContextOf } from './observability/request-context.js';
@@ -82,22 +82,24 @@ export function formatError(formatted: GraphQLFormattedError, error: unknown): G
  * INTERNAL_SERVER_ERROR a client saw can be found in the logs. The full error goes to the log only.
  */
 export function errorLoggingPlugin(logger: Logger): ApolloServerPlugin<Context> {
+  // One listener for every request (no per-request state): no object made per request.
+  const listener: GraphQLRequestListener<Context> = {
+    async didEncounterErrors({ errors, contextValue }) {
+      const requestId = requestContextOf(contextValue.req)?.requestId;
+      for (const error of errors) {
+        const code = error.extensions?.code;
+        const original = unwrapResolverError(error);
+        if (isOutage(original)) {
+          logger.error({ err: original, path: error.path, requestId }, 'dependency unavailable');
+        } else if (typeof code !== 'string' || !CLIENT_SAFE_CODES.has(code)) {
+          logger.error({ err: original, path: error.path, requestId }, 'internal error');
+        }
+      }
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async didEncounterErrors({ errors, contextValue }) {
-          const requestId = requestContextOf(contextValue.req)?.requestId;
-          for (const error of errors) {
-            const code = error.extensions?.code;
-            const original = unwrapResolverError(error);
-            if (isOutage(original)) {
-              logger.error({ err: original, path: error.path, requestId }, 'dependency unavailable');
-            } else if (typeof code !== 'string' || !CLIENT_SAFE_CODES.has(code)) {
-              logger.error({ err: original, path: error.path, requestId }, 'internal error');
-            }
-          }
-        },
-      };
+      return listener;
     },
   };
 }

@@ -136,6 +136,32 @@ export class MemoryLivenessCache implements SessionLivenessCache {
   }
 }
 
+/**
+ * GET KEYS[1] and HMGET KEYS[2] ARGV[1] ARGV[2] in one command; it only reads. A missing key
+ * or field is false in Lua, which Redis answers as nil (false, unlike nil, does not end a Lua
+ * array). ioredis sends EVALSHA and falls back to EVAL when a server does not know the script yet
+ * (a restart, a failover). No shebang flags: it runs alike on Redis 6 and 7.
+ */
+const SESSION_LOOKUP = `local user = redis.call('HMGET', KEYS[2], ARGV[1], ARGV[2])
+return { redis.call('GET', KEYS[1]), user[1], user[2] }`;
+
+type LookupReply = [string | null, string | null, string | null];
+type SessionLookupCommand = (
+  sessionKey: string,
+  userKey: string,
+  generationField: string,
+  profileField: string,
+) => Promise<LookupReply>;
+
+/** The client's `plintoSessionLookup` command, defined on first use (once per client). */
+function sessionLookup(redis: Redis): SessionLookupCommand {
+  const client = redis as Redis & { plintoSessionLookup?: SessionLookupCommand };
+  if (!client.plintoSessionLookup) {
+    redis.defineCommand('plintoSessionLookup', { numberOfKeys: 2, lua: SESSION_LOOKUP });
+  }
+  return client.plintoSessionLookup!.bind(redis);
+}
+
 /** Shared by every replica. Any Redis failure reads as a miss: the database answers instead. */
 export class RedisLivenessCache implements SessionLivenessCache {
   constructor(
@@ -152,19 +178,20 @@ export class RedisLivenessCache implements SessionLivenessCache {
     }
   }
 
-  /** One pipeline (one round trip): the session's entry, and the user's generation and profile. */
+  /**
+   * One command (one round trip): the session's entry, and the user's generation and profile, read
+   * by a read-only script (SESSION_LOOKUP). It was a pipeline of GET + HMGET: two commands, a
+   * pipeline object and three promises per request in ioredis, on the hottest path (issue 24, profile).
+   */
   async lookup(sessionId: string, userId: string, field: string): Promise<SessionLookup> {
     try {
-      const replies = await this.redis
-        .pipeline()
-        .get(`${this.prefix}session:${sessionId}`)
-        .hmget(`${this.prefix}user:${userId}`, 'generation', field)
-        .exec();
-      const [liveReply, userReply] = replies ?? [];
-      const value = liveReply && !liveReply[0] ? (liveReply[1] as string | null) : null;
+      const [value, generation, entry] = await sessionLookup(this.redis)(
+        `${this.prefix}session:${sessionId}`,
+        `${this.prefix}user:${userId}`,
+        'generation',
+        field,
+      );
       const liveness = value === 'live' || value === 'revoked' ? value : null;
-      if (!userReply || userReply[0]) return { liveness, profile: bypassed() };
-      const [generation, entry] = userReply[1] as [string | null, string | null];
       return { liveness, profile: profileOf(generation, entry) };
     } catch {
       return { liveness: null, profile: bypassed() };

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { Context } from '../context.js';
 import type { Metrics } from './metrics.js';
 import { requestContextOf } from './request-context.js';
@@ -33,18 +33,21 @@ export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<Conte
     }
     found.inc();
   };
+  // One listener for every request: it keeps no per-request state (the request's context is its
+  // argument), so no object or closure is made per request (issue 24, profile).
+  const listener: GraphQLRequestListener<Context> = {
+    async willSendResponse(context) {
+      const operation = context.operation;
+      const name = operation ? label(context.operationName ?? operation.name?.value) : 'invalid';
+      const outcome = !operation ? 'invalid' : context.errors?.length ? 'error' : 'success';
+      count(name, operation?.operation ?? 'unknown', outcome);
+      const current = requestContextOf(context.contextValue.req);
+      if (current) current.graphqlOperation = name;
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async willSendResponse(context) {
-          const operation = context.operation;
-          const name = operation ? label(context.operationName ?? operation.name?.value) : 'invalid';
-          const outcome = !operation ? 'invalid' : context.errors?.length ? 'error' : 'success';
-          count(name, operation?.operation ?? 'unknown', outcome);
-          const current = requestContextOf(context.contextValue.req);
-          if (current) current.graphqlOperation = name;
-        },
-      };
+      return listener;
     },
   };
 }

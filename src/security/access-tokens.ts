@@ -1,5 +1,6 @@
 import { randomUUID, sign } from 'node:crypto';
-import { decodeProtectedHeader, errors as joseErrors, jwtVerify } from 'jose';
+import { errors as joseErrors, jwtVerify } from 'jose';
+import type { JWSHeaderParameters } from 'jose';
 import type { SigningKeyStore } from './signing-keys.js';
 
 /** The JWT `typ` of access tokens (RFC 9068): verification refuses any other JWT the keys might sign. */
@@ -89,13 +90,19 @@ export class AccessTokenService {
   }
 
   /** The claims of a valid token, or null: tampered, expired, wrong audience or `typ`, unknown or revoked key, `alg: none`… */
+  private readonly resolveKey = async (header: JWSHeaderParameters): Promise<CryptoKey> => {
+    if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') throw new joseErrors.JWKSNoMatchingKey();
+    const key = await this.keys.verificationKey(header.kid);
+    if (!key) throw new joseErrors.JWKSNoMatchingKey();
+    return key;
+  };
+
   async verify(token: string): Promise<VerifiedAccessToken | null> {
     try {
-      const header = decodeProtectedHeader(token);
-      if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') return null;
-      const key = await this.keys.verificationKey(header.kid);
-      if (!key) return null;
-      const { payload } = await jwtVerify(token, key, {
+      // The key is chosen by the protected header's `kid` inside jwtVerify (its key-resolver form),
+      // after jose has parsed the header and checked `alg` against the allow-list: the token is
+      // decoded once, not once here and again in jwtVerify (issue 24, profile). No key: no token.
+      const { payload } = await jwtVerify(token, this.resolveKey, {
         algorithms: ['EdDSA'],
         // Another JWT signed with the same key (a future ID token, a hand-made `typ: JWT`) is no access token.
         typ: ACCESS_TOKEN_TYPE,

@@ -1,4 +1,4 @@
-import type { ApolloServerPlugin } from '@apollo/server';
+import type { ApolloServerPlugin, GraphQLRequestListener } from '@apollo/server';
 import type { GraphQLResolveInfo, GraphQLSchema } from 'graphql';
 import { rateLimitDirective } from 'graphql-rate-limit-directive';
 import type { RateLimitKeyGenerator, RateLimitOnLimit } from 'graphql-rate-limit-directive';
@@ -105,19 +105,22 @@ export function applyRateLimits(schema: GraphQLSchema, deps: RateLimitDeps): Gra
 
 /** Sends the largest retryAfter of a RATE_LIMITED error as the HTTP Retry-After header. */
 export function retryAfterPlugin(): ApolloServerPlugin<Context> {
+  // One listener for every request (no per-request state): no object made per request.
+  const listener: GraphQLRequestListener<Context> = {
+    async willSendResponse({ response }) {
+      if (response.body.kind !== 'single') return;
+      const errors = response.body.singleResult.errors;
+      if (!errors) return;
+      const retryAfter = errors
+        .filter((error) => error.extensions?.code === ErrorCode.RATE_LIMITED)
+        .map((error) => Number(error.extensions?.retryAfter))
+        .filter((seconds) => Number.isFinite(seconds) && seconds > 0);
+      if (retryAfter.length > 0) response.http.headers.set('retry-after', String(Math.max(...retryAfter)));
+    },
+  };
   return {
     async requestDidStart() {
-      return {
-        async willSendResponse({ response }) {
-          if (response.body.kind !== 'single') return;
-          const retryAfter = (response.body.singleResult.errors ?? [])
-            .filter((error) => error.extensions?.code === ErrorCode.RATE_LIMITED)
-            .map((error) => Number(error.extensions?.retryAfter))
-            .filter((seconds) => Number.isFinite(seconds) && seconds > 0);
-          if (retryAfter.length > 0)
-            response.http.headers.set('retry-after', String(Math.max(...retryAfter)));
-        },
-      };
+      return listener;
     },
   };
 }

@@ -73,3 +73,47 @@ describe.each(['redis', 'memory'] as const)('session liveness cache (%s)', (kind
     expect((await store.lookup(sessionId, userId, 'profile:test')).liveness).toBe('revoked');
   });
 });
+
+describe('session liveness cache (redis): one command a lookup', () => {
+  it('reads liveness, generation and profile with one command, also from a server that has not seen the script', async () => {
+    const client = new Redis(redisUrl());
+    try {
+      const store = new RedisLivenessCache(client, `plinto-test-${randomBytes(4).toString('hex')}:`);
+      const sessionId = randomUUID();
+      const userId = randomUUID();
+      await store.set(sessionId, 'live', 60);
+      const miss = await store.lookup(sessionId, userId, 'profile:test');
+      const tag = miss.profile.kind === 'miss' ? miss.profile.tag : null;
+      await store.fillProfile(userId, 'profile:test', tag!, '{"email":"a@example.com"}', 60);
+      // A restarted or promoted Redis knows no scripts: the lookup must still answer (EVAL fallback).
+      await client.script('FLUSH');
+      const sent: string[] = [];
+      const original = client.sendCommand.bind(client);
+      client.sendCommand = ((command: { name: string }) => {
+        sent.push(command.name);
+        return original(command as never);
+      }) as typeof client.sendCommand;
+      expect(await store.lookup(sessionId, userId, 'profile:test')).toEqual({
+        liveness: 'live',
+        profile: { kind: 'hit', json: '{"email":"a@example.com"}' },
+      });
+      sent.length = 0;
+      await store.set(sessionId, 'revoked', 60);
+      sent.length = 0;
+      const revoked = await store.lookup(sessionId, userId, 'profile:test');
+      expect(revoked.liveness).toBe('revoked');
+      expect(sent).toEqual(['evalsha']);
+    } finally {
+      client.disconnect();
+    }
+  });
+
+  it('reads a Redis failure as a miss that must not be filled', async () => {
+    const client = new Redis(redisUrl(), { lazyConnect: true, enableOfflineQueue: false });
+    const store = new RedisLivenessCache(client, 'plinto-test-offline:');
+    const { liveness, profile } = await store.lookup(randomUUID(), randomUUID(), 'profile:test');
+    expect(liveness).toBeNull();
+    expect(profile).toMatchObject({ kind: 'miss', tag: null });
+    client.disconnect();
+  });
+});
