@@ -23,6 +23,7 @@ import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
 import { printProfile, summariseProfile } from './profile.js';
+import { startPwnedRange } from './pwned-range.js';
 import { createServer as createHttpServer } from 'node:http';
 import { SecretBox } from '../src/security/crypto.js';
 import { PAYLOAD_PURPOSE } from '../src/webhooks/webhook-outbox.js';
@@ -326,6 +327,8 @@ interface HashReadings {
   depth: number;
   inFlight: number;
   abandoned: number;
+  /** Breached-password look-ups that failed open (the range API did not answer). */
+  breachedUnavailable: number;
 }
 
 /** The server's own hashing counters, from /metrics. */
@@ -337,6 +340,9 @@ async function hashReadings(base: string): Promise<HashReadings> {
     depth: sum(/^plinto_password_hash_queue_depth (\S+)$/gm),
     inFlight: sum(/^plinto_password_hashes_in_flight (\S+)$/gm),
     abandoned: sum(/^plinto_password_hashes_abandoned_total (\S+)$/gm),
+    breachedUnavailable: sum(
+      /^plinto_breached_password_checks_total\{[^}]*result="unavailable"[^}]*\} (\S+)$/gm,
+    ),
   };
 }
 
@@ -425,6 +431,9 @@ async function main(): Promise<void> {
   const smtpPort = await freePort();
   await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
 
+  // The breached-password check runs as in a deployment, against a local range API (bench/pwned-range.ts).
+  const pwned = await startPwnedRange(await freePort());
+
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const url = `${base}/graphql`;
@@ -437,6 +446,7 @@ async function main(): Promise<void> {
     REDIS_URL,
     REDIS_KEY_PREFIX: `plinto-bench-${randomBytes(4).toString('hex')}:`,
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    PWNED_PASSWORDS_URL: pwned.url,
     // The sink on loopback speaks no TLS; production otherwise requires it.
     SMTP_INSECURE: 'true',
     // The bench reads the server's own counters (hashes done) from /metrics on the main port.
@@ -573,6 +583,7 @@ async function main(): Promise<void> {
     const hashingScenario = async (name: string, options: autocannon.Options): Promise<Scenario> => {
       await settle(base);
       const before = await hashReadings(base);
+      const lookupsBefore = pwned.lookups();
       const started = performance.now();
       const scenario = summarise(name, ...(await measured(server.pid!, options)));
       const after = await hashReadings(base);
@@ -581,6 +592,12 @@ async function main(): Promise<void> {
         `${Math.round((scenario.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit; ` +
         `server hashed ${hashedPerSecond.toFixed(1)}/s (${Math.round((hashedPerSecond / bcryptLimit) * 100)}%)` +
         (after.abandoned > before.abandoned ? `, ${after.abandoned - before.abandoned} abandoned` : '') +
+        (pwned.lookups() > lookupsBefore
+          ? `; ${pwned.lookups() - lookupsBefore} breached-password look-ups`
+          : '') +
+        (after.breachedUnavailable > before.breachedUnavailable
+          ? `, ${after.breachedUnavailable - before.breachedUnavailable} UNAVAILABLE`
+          : '') +
         `; load ${loadAverageText()}`;
       return scenario;
     };
@@ -1005,6 +1022,7 @@ async function main(): Promise<void> {
       await serverExited;
     }
     smtp.close();
+    pwned.close();
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();
   }
