@@ -14,6 +14,8 @@ import { WebhookSender } from './webhook-sender.js';
 export { SECRET_PURPOSE } from './webhook-sender.js';
 
 const DAY_MS = 86_400_000;
+/** How long a handed-off delivery may wait for others to share its pass (and its recording UPDATE). */
+const HAND_OFF_BATCH_MS = 25;
 /** How often a replica recounts the queue gauges (a third of Prometheus's usual 15 s scrape interval). */
 const GAUGE_INTERVAL_MS = 5000;
 
@@ -74,6 +76,7 @@ export class WebhookDispatcher {
   private running = false;
   private stopping = false;
   private timer: NodeJS.Timeout | null = null;
+  private timerDueAt = 0;
   private current: Promise<void> | null = null;
   private wakeRequested = false;
   /** A claim pass is wanted (a wake from an emit not handed off, a redelivery) before the next poll. */
@@ -133,17 +136,24 @@ export class WebhookDispatcher {
     return { lockId: randomUUID(), leaseMs: this.settings.leaseMs };
   }
 
+  /**
+   * Handed-off deliveries wait up to HAND_OFF_BATCH_MS for others (a sign-up commits user.created
+   * and then session.created a few ms apart; concurrent requests add theirs): one pass, one UPDATE
+   * recording them all, instead of one each.
+   */
   private take(deliveries: HandedOffDelivery[]): void {
     this.handed.push(...deliveries);
-    if (this.running) this.kick();
+    if (this.running) this.kick(HAND_OFF_BATCH_MS);
   }
 
-  private kick(): void {
+  /** A pass in `delayMs` at the latest (an earlier one already due stays: never pushed back). */
+  private kick(delayMs = 0): void {
     if (this.current) {
       this.wakeRequested = true;
       return;
     }
-    this.schedule(0);
+    if (this.timer && this.timerDueAt <= performance.now() + delayMs) return;
+    this.schedule(delayMs);
   }
 
   /**
@@ -169,6 +179,7 @@ export class WebhookDispatcher {
 
   private schedule(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
+    this.timerDueAt = performance.now() + delayMs;
     this.timer = setTimeout(() => void this.run(), delayMs);
     this.timer.unref();
   }
