@@ -22,7 +22,7 @@ import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { printProfile, summariseProfile } from './profile.js';
+import { printProfile, printWindows, summariseProfile, summariseWindow } from './profile.js';
 import { startPwnedRange } from './pwned-range.js';
 import { createServer as createHttpServer } from 'node:http';
 import { SecretBox } from '../src/security/crypto.js';
@@ -50,6 +50,9 @@ const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '--max-old-space-si
  */
 const PROFILE_DIR = 'bench/results/profiles';
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+/** Under BENCH_CPU_PROF=1, each hashing scenario's window on the monotonic clock the profile uses (µs). */
+const profileWindows: Array<{ name: string; startUs: number; endUs: number; requests: number }> = [];
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 /**
  * BENCH_STRICT=1 (CI's smoke run): exit non-zero if any scenario saw an error, a non-2xx answer or
  * no completed request at all. It checks that the benchmark works, not how fast it is.
@@ -59,6 +62,8 @@ const STRICT = process.env.BENCH_STRICT === '1';
 const MANY_CONNECTIONS = Number(process.env.BENCH_MANY_CONNECTIONS ?? 2000);
 /** Alternating floor/Plinto slices of the paced CPU comparison of `me` (BENCH_CPU_ROUNDS). */
 const CPU_ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 3);
+/** Seconds of an idle server measured before each hashing scenario (its pollers' CPU, subtracted per request). */
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
 /** BENCH_LOG_LEVEL=info measures with the per-request access log on (production's default level). */
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
@@ -67,6 +72,8 @@ interface Scenario {
   /** Keep-alive connections of the load generator (the floor is measured at the same count). */
   connections?: number;
   requestsPerSecond: number;
+  /** Requests completed in the measured window. */
+  requests?: number;
   p50Ms: number;
   p99Ms: number;
   errors: number;
@@ -97,6 +104,16 @@ interface CpuShare {
   serverTotalPct: number;
   /** Every core of the machine (load generator and PostgreSQL included), in % of one core. */
   machinePct: number;
+  /** The JS thread's CPU time and the wall time of the measurement, in ms. */
+  serverMainMs: number;
+  wallMs: number;
+  /**
+   * Hashing scenarios: the JS thread's CPU with no request at all (Plinto's pollers), in ms a
+   * second, measured just before; and the CPU per request net of it. At a few requests a second
+   * on a loaded machine the pollers' CPU would otherwise count as per-request work.
+   */
+  serverMainIdleMsPerSecond?: number;
+  serverMainNetUsPerRequest?: number;
 }
 
 interface CpuSample {
@@ -136,6 +153,8 @@ function cpuShare(before: CpuSample, after: CpuSample, requests: number): CpuSha
     serverMainUsPerRequest: Math.round(((after.main - before.main) * 1000) / Math.max(1, requests)),
     serverTotalPct: pct(after.total - before.total),
     machinePct: pct(after.machineBusy - before.machineBusy),
+    serverMainMs: after.main - before.main,
+    wallMs: Math.round(wall),
   };
 }
 
@@ -195,12 +214,23 @@ async function startReceiver(): Promise<{
   url: string;
   count: () => number;
   times: number[];
+  /** The webhook-id of each arrival, in the order of `times`. */
+  ids: string[];
+  /** Arrivals whose webhook-id had arrived before (at-least-once allows them; they should be rare). */
+  duplicates: () => number;
   close: () => void;
 }> {
   const times: number[] = [];
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
   const server = createHttpServer((req, res) => {
     req.resume();
     req.on('end', () => {
+      const id = String(req.headers['webhook-id'] ?? '');
+      if (seen.has(id)) duplicates += 1;
+      seen.add(id);
+      ids.push(id);
       times.push(performance.now());
       res.statusCode = 204;
       res.end();
@@ -212,6 +242,8 @@ async function startReceiver(): Promise<{
     url: `http://127.0.0.1:${port}/hooks`,
     count: () => times.length,
     times,
+    ids,
+    duplicates: () => duplicates,
     close: () => {
       server.closeAllConnections();
       server.close();
@@ -248,10 +280,13 @@ async function dispatcherRound(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const already = receiver.count();
+  const duplicatesBefore = receiver.duplicates();
+  const roundIds = new Set<string>();
   const now = new Date();
   for (let start = 0; start < WEBHOOK_DELIVERIES; start += 500) {
     const rows = Array.from({ length: Math.min(500, WEBHOOK_DELIVERIES - start) }, () => {
       const eventId = crypto.randomUUID();
+      roundIds.add(eventId);
       const payload = box.seal(
         PAYLOAD_PURPOSE,
         JSON.stringify({
@@ -274,10 +309,12 @@ async function dispatcherRound(
     );
   }
   const waitUntil = Date.now() + Math.max(60_000, WEBHOOK_DELIVERIES * 20);
-  while (receiver.count() - already < WEBHOOK_DELIVERIES && Date.now() < waitUntil) {
+  // This round's own deliveries (a sign-up that ended after the scenario may still send one).
+  const ours = () => receiver.ids.slice(already).filter((id) => roundIds.has(id)).length;
+  while (ours() < WEBHOOK_DELIVERIES && Date.now() < waitUntil) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const arrivals = receiver.times.slice(already);
+  const arrivals = receiver.times.slice(already).filter((_, i) => roundIds.has(receiver.ids[already + i]!));
   const delivered = arrivals.length;
   const seconds = delivered > 1 ? (arrivals.at(-1)! - arrivals[0]!) / 1000 : 0;
   const perSecond = seconds > 0 ? Math.round(((delivered - 1) / seconds) * 10) / 10 : 0;
@@ -288,7 +325,9 @@ async function dispatcherRound(
     p99Ms: 0,
     errors: WEBHOOK_DELIVERIES - Math.min(delivered, WEBHOOK_DELIVERIES),
     non2xx: 0,
-    note: `${delivered}/${WEBHOOK_DELIVERIES} delivered in ${seconds.toFixed(2)} s (target ≥ 500/s); load ${loadAverageText()}`,
+    note:
+      `${delivered}/${WEBHOOK_DELIVERIES} delivered in ${seconds.toFixed(2)} s (target ≥ 500/s)` +
+      `, ${receiver.duplicates() - duplicatesBefore} sent twice; load ${loadAverageText()}`,
   };
 }
 
@@ -300,6 +339,7 @@ function summarise(name: string, result: autocannon.Result, cpu?: CpuShare): Sce
     name,
     connections: result.connections,
     requestsPerSecond: Math.round((result.requests.total / result.duration) * 10) / 10,
+    requests: result.requests.total,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     errors: result.errors + result.timeouts,
@@ -582,12 +622,26 @@ async function main(): Promise<void> {
     /** Runs a hashing scenario from an idle server; the note says how busy its hashing was. */
     const hashingScenario = async (name: string, options: autocannon.Options): Promise<Scenario> => {
       await settle(base);
+      const idleBefore = sampleCpu(server.pid!);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+      const idleAfter = sampleCpu(server.pid!);
+      const idleMsPerSecond = (idleAfter.main - idleBefore.main) / ((idleAfter.at - idleBefore.at) / 1000);
       const before = await hashReadings(base);
       const lookupsBefore = pwned.lookups();
       const started = performance.now();
+      const startUs = monotonicUs();
       const scenario = summarise(name, ...(await measured(server.pid!, options)));
+      profileWindows.push({ name, startUs, endUs: monotonicUs(), requests: scenario.requests ?? 0 });
       const after = await hashReadings(base);
       const hashedPerSecond = (after.hashes - before.hashes) / ((performance.now() - started) / 1000);
+      const requests = scenario.requests ?? 0;
+      if (scenario.cpu) {
+        scenario.cpu.serverMainIdleMsPerSecond = Math.round(idleMsPerSecond * 10) / 10;
+        scenario.cpu.serverMainNetUsPerRequest = Math.round(
+          ((scenario.cpu.serverMainMs - (idleMsPerSecond * scenario.cpu.wallMs) / 1000) * 1000) /
+            Math.max(1, requests),
+        );
+      }
       scenario.note =
         `${Math.round((scenario.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit; ` +
         `server hashed ${hashedPerSecond.toFixed(1)}/s (${Math.round((hashedPerSecond / bcryptLimit) * 100)}%)` +
@@ -597,6 +651,9 @@ async function main(): Promise<void> {
           : '') +
         (after.breachedUnavailable > before.breachedUnavailable
           ? `, ${after.breachedUnavailable - before.breachedUnavailable} UNAVAILABLE`
+          : '') +
+        (scenario.cpu
+          ? `; JS CPU ${scenario.cpu.serverMainNetUsPerRequest} µs/req net of idle ${scenario.cpu.serverMainIdleMsPerSecond} ms/s`
           : '') +
         `; load ${loadAverageText()}`;
       return scenario;
@@ -676,6 +733,7 @@ async function main(): Promise<void> {
         if (plain && plain.requestsPerSecond > 0) {
           withEndpoint.note += `; ${Math.round((withEndpoint.requestsPerSecond / plain.requestsPerSecond) * 100)}% of signUp without one`;
         }
+        withEndpoint.note += `; receiver got ${receiver.count()} deliveries so far, ${receiver.duplicates()} sent twice`;
         results.push(withEndpoint);
 
         await settle(base);
@@ -1035,7 +1093,12 @@ async function main(): Promise<void> {
     if (!newest) throw new Error(`no .cpuprofile in ${PROFILE_DIR}`);
     const profile = summariseProfile(newest);
     printProfile(profile);
-    writeFileSync('bench/results/latest.json', `${JSON.stringify({ ...report, profile }, null, 2)}\n`);
+    const windows = summariseWindow(newest, profileWindows);
+    printWindows(windows);
+    writeFileSync(
+      'bench/results/latest.json',
+      `${JSON.stringify({ ...report, profile: { ...profile, scenarios: windows } }, null, 2)}\n`,
+    );
   }
 }
 
