@@ -622,6 +622,8 @@ async function main(): Promise<void> {
     /** Runs a hashing scenario from an idle server; the note says how busy its hashing was. */
     const hashingScenario = async (name: string, options: autocannon.Options): Promise<Scenario> => {
       await settle(base);
+      // The previous scenario's last requests finish their writes after their hash: not idle yet.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       const idleBefore = sampleCpu(server.pid!);
       await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
       const idleAfter = sampleCpu(server.pid!);
