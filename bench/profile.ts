@@ -94,6 +94,90 @@ export function summariseProfile(file: string, top = 15): ProfileSummary {
   };
 }
 
+export interface WindowSummary {
+  name: string;
+  requests: number;
+  /** JS-thread CPU in the window per request (all busy samples), µs. */
+  busyUsPerRequest: number;
+  /**
+   * Busy time per request by the innermost Plinto frame on the stack (file and function), or by
+   * the leaf's package where no Plinto frame is on the stack (a library's async continuation).
+   */
+  byPlintoFrame: Array<{ frame: string; usPerRequest: number }>;
+}
+
+/**
+ * The samples of one scenario (a window of the monotonic clock that V8's profile and
+ * process.hrtime share, in µs), attributed per request to the innermost Plinto function.
+ */
+export function summariseWindow(
+  file: string,
+  windows: Array<{ name: string; startUs: number; endUs: number; requests: number }>,
+  top = 20,
+): WindowSummary[] {
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parent = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const labelOf = new Map<number, string>();
+  const label = (id: number): string => {
+    const known = labelOf.get(id);
+    if (known) return known;
+    let found: string | null = null;
+    for (let at: number | undefined = id; at !== undefined && !found; at = parent.get(at)) {
+      const { url, functionName, lineNumber } = byId.get(at)!.callFrame;
+      if (url.includes('/dist/src/') && !url.includes('node_modules')) {
+        found = `${url.replace(/^.*\/dist\/src\//, '')}:${lineNumber + 1} ${functionName || '(anonymous)'}`;
+      }
+    }
+    const leaf = byId.get(id)!.callFrame;
+    const result = found ?? `[no Plinto frame] ${bucketOf(leaf.url, leaf.functionName)}`;
+    labelOf.set(id, result);
+    return result;
+  };
+  const times: number[] = [];
+  let t = profile.startTime;
+  for (const delta of profile.timeDeltas) {
+    t += delta;
+    times.push(t);
+  }
+  return windows.map(({ name, startUs, endUs, requests }) => {
+    const byLabel = new Map<string, number>();
+    let busyUs = 0;
+    for (let i = 0; i < profile.samples.length; i += 1) {
+      const at = times[i]!;
+      if (at < startUs || at > endUs) continue;
+      const id = profile.samples[i]!;
+      const { functionName } = byId.get(id)!.callFrame;
+      if (functionName === '(idle)') continue;
+      // A sample stands for the time until the next one.
+      const us = (times[i + 1] ?? at) - at;
+      busyUs += us;
+      const key = label(id);
+      byLabel.set(key, (byLabel.get(key) ?? 0) + us);
+    }
+    const per = (us: number) => Math.round(us / Math.max(1, requests));
+    return {
+      name,
+      requests,
+      busyUsPerRequest: per(busyUs),
+      byPlintoFrame: [...byLabel]
+        .sort((a, b) => b[1] - a[1])
+        .slice(0, top)
+        .map(([frame, us]) => ({ frame, usPerRequest: per(us) })),
+    };
+  });
+}
+
+export function printWindows(windows: WindowSummary[]): void {
+  for (const w of windows) {
+    console.log(
+      `\n${w.name}: ${w.requests} requests, JS thread busy ${w.busyUsPerRequest} µs a request (profiler's count), by innermost Plinto frame:`,
+    );
+    console.table(w.byPlintoFrame.map(({ frame, usPerRequest }) => ({ frame, 'µs/req': usPerRequest })));
+  }
+}
+
 export function printProfile(summary: ProfileSummary): void {
   console.log(
     `\nCPU profile of the server's JS thread: ${summary.file} (${summary.seconds} s, ${summary.samples} samples, ` +

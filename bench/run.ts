@@ -22,7 +22,8 @@ import autocannon from 'autocannon';
 import bcrypt from 'bcrypt';
 import pg from 'pg';
 import { SMTPServer } from 'smtp-server';
-import { printProfile, summariseProfile } from './profile.js';
+import { printProfile, printWindows, summariseProfile, summariseWindow } from './profile.js';
+import { startPwnedRange } from './pwned-range.js';
 import { createServer as createHttpServer } from 'node:http';
 import { SecretBox } from '../src/security/crypto.js';
 import { PAYLOAD_PURPOSE } from '../src/webhooks/webhook-outbox.js';
@@ -51,6 +52,9 @@ const PLINTO_ONLY_FLAGS = (process.env.BENCH_PLINTO_FLAGS ?? '').split(' ').filt
  */
 const PROFILE_DIR = 'bench/results/profiles';
 const CPU_PROF = process.env.BENCH_CPU_PROF === '1';
+/** Under BENCH_CPU_PROF=1, each hashing scenario's window on the monotonic clock the profile uses (µs). */
+const profileWindows: Array<{ name: string; startUs: number; endUs: number; requests: number }> = [];
+const monotonicUs = () => Number(process.hrtime.bigint() / 1000n);
 /**
  * BENCH_STRICT=1 (CI's smoke run): exit non-zero if any scenario saw an error, a non-2xx answer or
  * no completed request at all. It checks that the benchmark works, not how fast it is.
@@ -60,6 +64,8 @@ const STRICT = process.env.BENCH_STRICT === '1';
 const MANY_CONNECTIONS = Number(process.env.BENCH_MANY_CONNECTIONS ?? 2000);
 /** Alternating floor/Plinto slices of the paced CPU comparison of `me` (BENCH_CPU_ROUNDS). */
 const CPU_ROUNDS = Number(process.env.BENCH_CPU_ROUNDS ?? 3);
+/** Seconds of an idle server measured before each hashing scenario (its pollers' CPU, subtracted per request). */
+const IDLE_SECONDS = Number(process.env.BENCH_IDLE_SECONDS ?? 3);
 /** BENCH_LOG_LEVEL=info measures with the per-request access log on (production's default level). */
 const LOG_LEVEL = process.env.BENCH_LOG_LEVEL ?? 'warn';
 
@@ -68,6 +74,8 @@ interface Scenario {
   /** Keep-alive connections of the load generator (the floor is measured at the same count). */
   connections?: number;
   requestsPerSecond: number;
+  /** Requests completed in the measured window. */
+  requests?: number;
   p50Ms: number;
   p99Ms: number;
   errors: number;
@@ -100,6 +108,16 @@ interface CpuShare {
   serverTotalPct: number;
   /** Every core of the machine (load generator and PostgreSQL included), in % of one core. */
   machinePct: number;
+  /** The JS thread's CPU time and the wall time of the measurement, in ms. */
+  serverMainMs: number;
+  wallMs: number;
+  /**
+   * Hashing scenarios: the JS thread's CPU with no request at all (Plinto's pollers), in ms a
+   * second, measured just before; and the CPU per request net of it. At a few requests a second
+   * on a loaded machine the pollers' CPU would otherwise count as per-request work.
+   */
+  serverMainIdleMsPerSecond?: number;
+  serverMainNetUsPerRequest?: number;
 }
 
 interface CpuSample {
@@ -139,6 +157,8 @@ function cpuShare(before: CpuSample, after: CpuSample, requests: number): CpuSha
     serverMainUsPerRequest: Math.round(((after.main - before.main) * 1000) / Math.max(1, requests)),
     serverTotalPct: pct(after.total - before.total),
     machinePct: pct(after.machineBusy - before.machineBusy),
+    serverMainMs: after.main - before.main,
+    wallMs: Math.round(wall),
   };
 }
 
@@ -198,12 +218,23 @@ async function startReceiver(): Promise<{
   url: string;
   count: () => number;
   times: number[];
+  /** The webhook-id of each arrival, in the order of `times`. */
+  ids: string[];
+  /** Arrivals whose webhook-id had arrived before (at-least-once allows them; they should be rare). */
+  duplicates: () => number;
   close: () => void;
 }> {
   const times: number[] = [];
+  const ids: string[] = [];
+  const seen = new Set<string>();
+  let duplicates = 0;
   const server = createHttpServer((req, res) => {
     req.resume();
     req.on('end', () => {
+      const id = String(req.headers['webhook-id'] ?? '');
+      if (seen.has(id)) duplicates += 1;
+      seen.add(id);
+      ids.push(id);
       times.push(performance.now());
       res.statusCode = 204;
       res.end();
@@ -215,6 +246,8 @@ async function startReceiver(): Promise<{
     url: `http://127.0.0.1:${port}/hooks`,
     count: () => times.length,
     times,
+    ids,
+    duplicates: () => duplicates,
     close: () => {
       server.closeAllConnections();
       server.close();
@@ -251,10 +284,13 @@ async function dispatcherRound(
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
   const already = receiver.count();
+  const duplicatesBefore = receiver.duplicates();
+  const roundIds = new Set<string>();
   const now = new Date();
   for (let start = 0; start < WEBHOOK_DELIVERIES; start += 500) {
     const rows = Array.from({ length: Math.min(500, WEBHOOK_DELIVERIES - start) }, () => {
       const eventId = crypto.randomUUID();
+      roundIds.add(eventId);
       const payload = box.seal(
         PAYLOAD_PURPOSE,
         JSON.stringify({
@@ -277,10 +313,12 @@ async function dispatcherRound(
     );
   }
   const waitUntil = Date.now() + Math.max(60_000, WEBHOOK_DELIVERIES * 20);
-  while (receiver.count() - already < WEBHOOK_DELIVERIES && Date.now() < waitUntil) {
+  // This round's own deliveries (a sign-up that ended after the scenario may still send one).
+  const ours = () => receiver.ids.slice(already).filter((id) => roundIds.has(id)).length;
+  while (ours() < WEBHOOK_DELIVERIES && Date.now() < waitUntil) {
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
-  const arrivals = receiver.times.slice(already);
+  const arrivals = receiver.times.slice(already).filter((_, i) => roundIds.has(receiver.ids[already + i]!));
   const delivered = arrivals.length;
   const seconds = delivered > 1 ? (arrivals.at(-1)! - arrivals[0]!) / 1000 : 0;
   const perSecond = seconds > 0 ? Math.round(((delivered - 1) / seconds) * 10) / 10 : 0;
@@ -291,7 +329,9 @@ async function dispatcherRound(
     p99Ms: 0,
     errors: WEBHOOK_DELIVERIES - Math.min(delivered, WEBHOOK_DELIVERIES),
     non2xx: 0,
-    note: `${delivered}/${WEBHOOK_DELIVERIES} delivered in ${seconds.toFixed(2)} s (target ≥ 500/s); load ${loadAverageText()}`,
+    note:
+      `${delivered}/${WEBHOOK_DELIVERIES} delivered in ${seconds.toFixed(2)} s (target ≥ 500/s)` +
+      `, ${receiver.duplicates() - duplicatesBefore} sent twice; load ${loadAverageText()}`,
   };
 }
 
@@ -303,6 +343,7 @@ function summarise(name: string, result: autocannon.Result, cpu?: CpuShare): Sce
     name,
     connections: result.connections,
     requestsPerSecond: Math.round((result.requests.total / result.duration) * 10) / 10,
+    requests: result.requests.total,
     p50Ms: result.latency.p50,
     p99Ms: result.latency.p99,
     // autocannon's `errors` already counts its timeouts (`timeouts` is the subset).
@@ -344,6 +385,8 @@ interface HashReadings {
   depth: number;
   inFlight: number;
   abandoned: number;
+  /** Breached-password look-ups that failed open (the range API did not answer). */
+  breachedUnavailable: number;
 }
 
 /** The server's own hashing counters, from /metrics. */
@@ -355,6 +398,9 @@ async function hashReadings(base: string): Promise<HashReadings> {
     depth: sum(/^plinto_password_hash_queue_depth (\S+)$/gm),
     inFlight: sum(/^plinto_password_hashes_in_flight (\S+)$/gm),
     abandoned: sum(/^plinto_password_hashes_abandoned_total (\S+)$/gm),
+    breachedUnavailable: sum(
+      /^plinto_breached_password_checks_total\{[^}]*result="unavailable"[^}]*\} (\S+)$/gm,
+    ),
   };
 }
 
@@ -443,6 +489,9 @@ async function main(): Promise<void> {
   const smtpPort = await freePort();
   await new Promise<void>((resolve) => smtp.listen(smtpPort, '127.0.0.1', resolve));
 
+  // The breached-password check runs as in a deployment, against a local range API (bench/pwned-range.ts).
+  const pwned = await startPwnedRange(await freePort());
+
   const port = await freePort();
   const base = `http://127.0.0.1:${port}`;
   const url = `${base}/graphql`;
@@ -455,6 +504,7 @@ async function main(): Promise<void> {
     REDIS_URL,
     REDIS_KEY_PREFIX: `plinto-bench-${randomBytes(4).toString('hex')}:`,
     SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+    PWNED_PASSWORDS_URL: pwned.url,
     // The sink on loopback speaks no TLS; production otherwise requires it.
     SMTP_INSECURE: 'true',
     // The bench reads the server's own counters (hashes done) from /metrics on the main port.
@@ -596,15 +646,41 @@ async function main(): Promise<void> {
     /** Runs a hashing scenario from an idle server; the note says how busy its hashing was. */
     const hashingScenario = async (name: string, options: autocannon.Options): Promise<Scenario> => {
       await settle(base);
+      // The previous scenario's last requests finish their writes after their hash: not idle yet.
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const idleBefore = sampleCpu(server.pid!);
+      await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
+      const idleAfter = sampleCpu(server.pid!);
+      const idleMsPerSecond = (idleAfter.main - idleBefore.main) / ((idleAfter.at - idleBefore.at) / 1000);
       const before = await hashReadings(base);
+      const lookupsBefore = pwned.lookups();
       const started = performance.now();
+      const startUs = monotonicUs();
       const scenario = summarise(name, ...(await measured(server.pid!, options)));
+      profileWindows.push({ name, startUs, endUs: monotonicUs(), requests: scenario.requests ?? 0 });
       const after = await hashReadings(base);
       const hashedPerSecond = (after.hashes - before.hashes) / ((performance.now() - started) / 1000);
+      const requests = scenario.requests ?? 0;
+      if (scenario.cpu) {
+        scenario.cpu.serverMainIdleMsPerSecond = Math.round(idleMsPerSecond * 10) / 10;
+        scenario.cpu.serverMainNetUsPerRequest = Math.round(
+          ((scenario.cpu.serverMainMs - (idleMsPerSecond * scenario.cpu.wallMs) / 1000) * 1000) /
+            Math.max(1, requests),
+        );
+      }
       scenario.note =
         `${Math.round((scenario.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit; ` +
         `server hashed ${hashedPerSecond.toFixed(1)}/s (${Math.round((hashedPerSecond / bcryptLimit) * 100)}%)` +
         (after.abandoned > before.abandoned ? `, ${after.abandoned - before.abandoned} abandoned` : '') +
+        (pwned.lookups() > lookupsBefore
+          ? `; ${pwned.lookups() - lookupsBefore} breached-password look-ups`
+          : '') +
+        (after.breachedUnavailable > before.breachedUnavailable
+          ? `, ${after.breachedUnavailable - before.breachedUnavailable} UNAVAILABLE`
+          : '') +
+        (scenario.cpu
+          ? `; JS CPU ${scenario.cpu.serverMainNetUsPerRequest} µs/req net of idle ${scenario.cpu.serverMainIdleMsPerSecond} ms/s`
+          : '') +
         `; load ${loadAverageText()}`;
       return scenario;
     };
@@ -683,6 +759,7 @@ async function main(): Promise<void> {
         if (plain && plain.requestsPerSecond > 0) {
           withEndpoint.note += `; ${Math.round((withEndpoint.requestsPerSecond / plain.requestsPerSecond) * 100)}% of signUp without one`;
         }
+        withEndpoint.note += `; receiver got ${receiver.count()} deliveries so far, ${receiver.duplicates()} sent twice`;
         results.push(withEndpoint);
 
         await settle(base);
@@ -1034,6 +1111,7 @@ async function main(): Promise<void> {
       await serverExited;
     }
     smtp.close();
+    pwned.close();
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();
   }
@@ -1046,7 +1124,12 @@ async function main(): Promise<void> {
     if (!newest) throw new Error(`no .cpuprofile in ${PROFILE_DIR}`);
     const profile = summariseProfile(newest);
     printProfile(profile);
-    writeFileSync('bench/results/latest.json', `${JSON.stringify({ ...report, profile }, null, 2)}\n`);
+    const windows = summariseWindow(newest, profileWindows);
+    printWindows(windows);
+    writeFileSync(
+      'bench/results/latest.json',
+      `${JSON.stringify({ ...report, profile: { ...profile, scenarios: windows } }, null, 2)}\n`,
+    );
   }
 }
 

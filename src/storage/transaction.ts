@@ -61,3 +61,17 @@ export async function afterCommit(em: EntityManager, work: () => Promise<unknown
   // (a migration): at once, which is after the statement and, at worst, before its commit.
   await work().catch(() => undefined);
 }
+
+/**
+ * Registers `work` to run once what `em` wrote is committed, when `em` is inside a transaction
+ * opened by inTransaction, and returns true; returns false (and registers nothing) otherwise, so
+ * the caller can tell "after the commit" from "at once" (afterCommit cannot: outside such a
+ * transaction it runs the work at once). Never run if the transaction rolls back.
+ */
+export function onCommit(em: EntityManager, work: () => Promise<unknown>): boolean {
+  const context = em.isInTransaction() ? (em.getTransactionContext() as object | undefined) : undefined;
+  const queue = context ? afterCommitQueues.get(context) : undefined;
+  if (!queue) return false;
+  queue.push(work);
+  return true;
+}

@@ -1,11 +1,12 @@
 import type { EntityManager } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '../observability/logger.js';
 import type { Metrics } from '../observability/metrics.js';
 import type { SecretBox } from '../security/crypto.js';
 import { claimLeased } from '../storage/leased-claim.js';
 import { inTransaction } from '../storage/transaction.js';
 import { WebhookDelivery, WebhookEndpoint } from '../storage/entities/index.js';
-import type { WebhookOutbox } from './webhook-outbox.js';
+import type { HandedOffDelivery, WebhookOutbox } from './webhook-outbox.js';
 import type { AddressPolicy } from './address-guard.js';
 import { WebhookSender } from './webhook-sender.js';
 
@@ -13,6 +14,10 @@ import { WebhookSender } from './webhook-sender.js';
 export { SECRET_PURPOSE } from './webhook-sender.js';
 
 const DAY_MS = 86_400_000;
+/** How long a handed-off delivery may wait for others to share its pass (and its recording UPDATE). */
+const HAND_OFF_BATCH_MS = 25;
+/** How often a replica recounts the queue gauges (a third of Prometheus's usual 15 s scrape interval). */
+const GAUGE_INTERVAL_MS = 5000;
 
 export interface WebhookDispatcherSettings {
   pollIntervalMs: number;
@@ -41,6 +46,17 @@ export type EndpointDisabledListener = (
 
 type EndpointCache = Map<string, Promise<WebhookEndpoint | null>>;
 
+/** What one attempt needs of a row: claimed from the table, or handed off after its commit. */
+type Sendable = Pick<
+  WebhookDelivery,
+  'id' | 'lockId' | 'endpointId' | 'eventId' | 'attempts' | 'queuedAt'
+> & {
+  /** The sealed payload (claimed rows) … */
+  payload?: string;
+  /** … or the payload in clear with the endpoint as the emitting transaction read it (handed off). */
+  handed?: HandedOffDelivery;
+};
+
 /** A POST the receiver answered with 2xx, recorded with the rest of its batch. */
 interface Delivered {
   id: string;
@@ -60,8 +76,15 @@ export class WebhookDispatcher {
   private running = false;
   private stopping = false;
   private timer: NodeJS.Timeout | null = null;
+  private timerDueAt = 0;
   private current: Promise<void> | null = null;
   private wakeRequested = false;
+  /** A claim pass is wanted (a wake from an emit not handed off, a redelivery) before the next poll. */
+  private claimRequested = false;
+  /** When the next claim pass is due on the timer (performance.now()); the last claim was full: at once. */
+  private nextClaimAt = 0;
+  /** Deliveries emitted on this replica, committed, leased to it: sent without a claim. */
+  private handed: HandedOffDelivery[] = [];
   private readonly sender: WebhookSender;
   private onDisabled: EndpointDisabledListener | null = null;
 
@@ -74,6 +97,10 @@ export class WebhookDispatcher {
     private readonly settings: WebhookDispatcherSettings,
   ) {
     outbox.onEmitted(() => this.wake());
+    outbox.handOffTo({
+      lease: (count) => this.lease(count),
+      take: (deliveries) => this.take(deliveries),
+    });
     this.sender = new WebhookSender(box, settings);
   }
 
@@ -88,13 +115,45 @@ export class WebhookDispatcher {
     this.schedule(0);
   }
 
+  /** Asks for a claim pass now (a row was queued that this replica was not handed). */
   wake(): void {
     if (!this.running) return;
+    this.claimRequested = true;
+    this.kick();
+  }
+
+  /**
+   * At most this many handed-off deliveries wait in memory (beyond it emits write unleased rows
+   * that any replica claims): all of them start well inside their lease at the usual rate.
+   */
+  private get handOffCap(): number {
+    return this.settings.batchSize * 5;
+  }
+
+  /** A lease for new rows emitted on this replica, while it runs and has room for them. */
+  private lease(count: number): { lockId: string; leaseMs: number } | null {
+    if (!this.running || this.stopping || this.handed.length + count > this.handOffCap) return null;
+    return { lockId: randomUUID(), leaseMs: this.settings.leaseMs };
+  }
+
+  /**
+   * Handed-off deliveries wait up to HAND_OFF_BATCH_MS for others (a sign-up commits user.created
+   * and then session.created a few ms apart; concurrent requests add theirs): one pass, one UPDATE
+   * recording them all, instead of one each.
+   */
+  private take(deliveries: HandedOffDelivery[]): void {
+    this.handed.push(...deliveries);
+    if (this.running) this.kick(HAND_OFF_BATCH_MS);
+  }
+
+  /** A pass in `delayMs` at the latest (an earlier one already due stays: never pushed back). */
+  private kick(delayMs = 0): void {
     if (this.current) {
       this.wakeRequested = true;
       return;
     }
-    this.schedule(0);
+    if (this.timer && this.timerDueAt <= performance.now() + delayMs) return;
+    this.schedule(delayMs);
   }
 
   /**
@@ -107,6 +166,11 @@ export class WebhookDispatcher {
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     this.sender.abortAll();
+    // Handed off but not started: free for any replica now (else they wait for their lease to end).
+    const unsent = this.handed.splice(0);
+    if (unsent.length > 0) {
+      await this.release(unsent.map((d) => ({ id: d.id, lockId: d.lockId }))).catch(() => undefined);
+    }
     if (this.current) {
       await Promise.race([this.current, new Promise((resolve) => setTimeout(resolve, waitMs).unref())]);
     }
@@ -115,6 +179,7 @@ export class WebhookDispatcher {
 
   private schedule(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
+    this.timerDueAt = performance.now() + delayMs;
     this.timer = setTimeout(() => void this.run(), delayMs);
     this.timer.unref();
   }
@@ -124,7 +189,18 @@ export class WebhookDispatcher {
     if (!this.running || this.current) return;
     this.wakeRequested = false;
     let more = false;
-    this.current = this.tick().then(
+    const handed = this.handed.splice(0);
+    const claim = this.claimRequested || performance.now() >= this.nextClaimAt;
+    if (claim) this.claimRequested = false;
+    this.current = (async () => {
+      if (handed.length > 0) await this.sendHanded(handed);
+      if (!claim) return false;
+      // Set first: a pass that throws (database down) waits for the next poll, it does not spin.
+      this.nextClaimAt = performance.now() + this.settings.pollIntervalMs;
+      const full = await this.tick();
+      if (full) this.nextClaimAt = 0;
+      return full;
+    })().then(
       (full) => {
         more = full;
       },
@@ -138,7 +214,28 @@ export class WebhookDispatcher {
     );
     await this.current;
     this.current = null;
-    if (this.running) this.schedule(more || this.wakeRequested ? 0 : this.settings.pollIntervalMs);
+    if (!this.running) return;
+    const now = performance.now();
+    const busy = more || this.wakeRequested || this.handed.length > 0;
+    this.schedule(busy ? 0 : Math.max(0, this.nextClaimAt - now));
+  }
+
+  /** Sends deliveries handed off after their commit: no claim, no read; successes recorded together. */
+  private async sendHanded(handed: HandedOffDelivery[]): Promise<void> {
+    const now = new Date();
+    const items: Sendable[] = handed.map((d) => ({
+      id: d.id,
+      lockId: d.lockId,
+      endpointId: d.endpoint.id,
+      eventId: d.eventId,
+      attempts: 0,
+      queuedAt: d.queuedAt,
+      handed: d,
+    }));
+    // Each one's lease began when its row was written.
+    const startBy = (item: Sendable) =>
+      item.handed!.leasedAt + this.settings.leaseMs * 0.9 - this.settings.timeoutMs;
+    await this.send(items, startBy, new Map(), now);
   }
 
   /**
@@ -161,13 +258,24 @@ export class WebhookDispatcher {
     );
     // No attempt starts unless its timeout ends well inside the claim: a live claim is never taken over.
     const startBy = claimedAt + this.settings.leaseMs * 0.9 - this.settings.timeoutMs;
-    const endpoints: EndpointCache = new Map();
+    await this.send(claimed, () => startBy, new Map(), now);
+    await this.observeQueue(now);
+    return claimed.length === this.settings.batchSize;
+  }
+
+  /** Sends `items` with `concurrency` workers, then records the successes and releases the unstarted. */
+  private async send(
+    items: Sendable[],
+    startByOf: (item: Sendable) => number,
+    endpoints: EndpointCache,
+    now: Date,
+  ): Promise<void> {
     const delivered: Delivered[] = [];
-    const unstarted: WebhookDelivery[] = [];
-    const queue = [...claimed];
+    const unstarted: Sendable[] = [];
+    const queue = [...items];
     const worker = async () => {
       for (let delivery = queue.shift(); delivery; delivery = queue.shift()) {
-        if (this.stopping || performance.now() > startBy) {
+        if (this.stopping || performance.now() > startByOf(delivery)) {
           unstarted.push(delivery);
           continue;
         }
@@ -184,26 +292,25 @@ export class WebhookDispatcher {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, claimed.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, items.length) }, worker));
     await this.recordDelivered(delivered, now);
     await this.release(unstarted);
-    await this.observeQueue(now, claimed.length < this.settings.batchSize);
-    return claimed.length === this.settings.batchSize;
   }
 
   private async recordDelivered(delivered: Delivered[], now: Date): Promise<void> {
     const groups = new Map<string, Delivered[]>();
     for (const row of delivered) {
-      const key = `${row.lockId}|${row.attempts}|${row.status}`;
+      const key = `${row.attempts}|${row.status}`;
       groups.set(key, [...(groups.get(key) ?? []), row]);
     }
     const em = this.fork();
     for (const rows of groups.values()) {
-      const { lockId, attempts, status } = rows[0]!;
-      // Conditional on our claim: a row whose lease expired and was taken over is left to its new holder.
+      const { attempts, status } = rows[0]!;
+      // Conditional on our claims (lock ids are random, one per claim or hand-off): a row whose
+      // lease expired and was taken over has another lock id and is left to its new holder.
       await em.nativeUpdate(
         WebhookDelivery,
-        { id: { $in: rows.map((row) => row.id) }, lockId },
+        { id: { $in: rows.map((row) => row.id) }, lockId: { $in: distinctLocks(rows) } },
         {
           status: 'delivered',
           attempts,
@@ -219,11 +326,11 @@ export class WebhookDispatcher {
   }
 
   /** Claimed but not started (stopping, or too late in the lease): due again at once for any replica. */
-  private async release(rows: WebhookDelivery[]): Promise<void> {
+  private async release(rows: Array<Pick<Sendable, 'id' | 'lockId'>>): Promise<void> {
     if (rows.length === 0) return;
     await this.fork().nativeUpdate(
       WebhookDelivery,
-      { id: { $in: rows.map((row) => row.id) }, lockId: rows[0]!.lockId },
+      { id: { $in: rows.map((row) => row.id) }, lockId: { $in: distinctLocks(rows) } },
       { lockId: null, lockedUntil: null },
     );
   }
@@ -239,14 +346,10 @@ export class WebhookDispatcher {
   }
 
   /** Sends one delivery; a success is returned for the batch's record, anything else is recorded here. */
-  private async deliver(
-    delivery: WebhookDelivery,
-    endpoints: EndpointCache,
-    now: Date,
-  ): Promise<Delivered | null> {
+  private async deliver(delivery: Sendable, endpoints: EndpointCache, now: Date): Promise<Delivered | null> {
     const em = this.fork();
     const mine = { id: delivery.id, lockId: delivery.lockId };
-    const endpoint = await this.endpointOf(delivery.endpointId, endpoints);
+    const endpoint = delivery.handed?.endpoint ?? (await this.endpointOf(delivery.endpointId, endpoints));
     if (!endpoint || endpoint.disabledAt) {
       await em.nativeUpdate(WebhookDelivery, mine, {
         status: 'failed',
@@ -257,7 +360,7 @@ export class WebhookDispatcher {
       });
       return null;
     }
-    const body = this.outbox.openPayload(delivery);
+    const body = delivery.handed?.body ?? this.outbox.openPayload({ payload: delivery.payload! });
     const started = performance.now();
     const outcome = await this.sender.attempt(endpoint, delivery.eventId, body, now);
     this.metrics.webhookDeliveryDuration.observe((performance.now() - started) / 1000);
@@ -332,9 +435,12 @@ export class WebhookDispatcher {
 
   private lastObservedAt = -Infinity;
 
-  /** The queue gauges: after an idle pass (the queue is drained), else at most once a second. */
-  private async observeQueue(now: Date, drained: boolean): Promise<void> {
-    if (!drained && performance.now() - this.lastObservedAt < 1000) return;
+  /**
+   * The queue gauges (two statements): at most once every GAUGE_INTERVAL_MS, drained or not, so an
+   * idle replica's once-a-second poll costs one statement, not three.
+   */
+  private async observeQueue(now: Date): Promise<void> {
+    if (performance.now() - this.lastObservedAt < GAUGE_INTERVAL_MS) return;
     this.lastObservedAt = performance.now();
     const em = this.fork();
     const pending = { status: 'pending' as const };
@@ -355,6 +461,10 @@ export class WebhookDispatcher {
     const capped = Math.min(exponential, this.settings.retryMaxMs);
     return Math.round(capped * (0.8 + Math.random() * 0.4));
   }
+}
+
+function distinctLocks(rows: Array<{ lockId?: string | null }>): string[] {
+  return [...new Set(rows.map((row) => row.lockId!))];
 }
 
 export const WEBHOOK_DEFAULTS = { retryWindowMs: 3 * DAY_MS, disableAfterMs: 3 * DAY_MS } as const;

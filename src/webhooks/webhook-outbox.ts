@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
 import type { SecretBox } from '../security/crypto.js';
 import { WebhookDelivery, WebhookEndpoint } from '../storage/entities/index.js';
+import { onCommit } from '../storage/transaction.js';
 import type { WebhookEvent, WebhookPayload } from './webhook-events.js';
 import { assertNoSecrets, TEST_EVENT_TYPE, WEBHOOK_EVENT_VERSIONS } from './webhook-events.js';
 
@@ -10,6 +11,32 @@ export const PAYLOAD_PURPOSE = 'webhook-payload';
 /** What flows depend on: one call, inside the change's transaction. */
 export interface WebhookEmitter {
   emit(em: EntityManager, event: WebhookEvent, now?: Date): Promise<number>;
+}
+
+/**
+ * A delivery written already leased to this replica's running dispatcher, handed to it in memory
+ * once the transaction commits: it is sent without a claim (three statements) or a read of its
+ * row, endpoint and sealed payload. If the replica dies first, the lease expires and any replica
+ * claims the row from the table, as it would a claim whose holder died.
+ */
+export interface HandedOffDelivery {
+  id: string;
+  lockId: string;
+  endpoint: WebhookEndpoint;
+  eventId: string;
+  /** The payload in clear (the row holds it sealed). */
+  body: string;
+  queuedAt: Date;
+  /** performance.now() when the lease began: no attempt starts too late in it. */
+  leasedAt: number;
+}
+
+/** The running dispatcher's side of the hand-off (src/webhooks/webhook-dispatcher.ts). */
+export interface HandOffTarget {
+  /** A lease for `count` new rows, or null (not running, stopping, or enough already waiting in memory). */
+  lease(count: number): { lockId: string; leaseMs: number } | null;
+  /** Called after the commit with the rows written under that lease. */
+  take(deliveries: HandedOffDelivery[]): void;
 }
 
 /** For code built without webhooks (unit tests, tools): emits nothing. */
@@ -27,12 +54,18 @@ export function subscribedTo(endpoint: Pick<WebhookEndpoint, 'events'>, type: st
  */
 export class WebhookOutbox implements WebhookEmitter {
   private listener: (() => void) | null = null;
+  private handOff: HandOffTarget | null = null;
 
   constructor(private readonly box: SecretBox) {}
 
   /** The dispatcher registers here to be woken when a delivery is waiting, instead of at the next poll. */
   onEmitted(listener: () => void): void {
     this.listener = listener;
+  }
+
+  /** The dispatcher of this replica takes deliveries emitted here straight after their commit. */
+  handOffTo(target: HandOffTarget): void {
+    this.handOff = target;
   }
 
   /** A redelivery was queued: the dispatcher need not wait for its next poll. */
@@ -45,11 +78,8 @@ export class WebhookOutbox implements WebhookEmitter {
   async emit(em: EntityManager, event: WebhookEvent, now: Date = new Date()): Promise<number> {
     // Refused in the flow's own transaction: a payload that could carry a secret never gets out.
     assertNoSecrets(event.data);
-    const endpoints = await em.find(
-      WebhookEndpoint,
-      { disabledAt: null },
-      { fields: ['id', 'events'], disableIdentityMap: true },
-    );
+    // Whole rows: a delivery handed off to this replica's dispatcher is sent with what is read here.
+    const endpoints = await em.find(WebhookEndpoint, { disabledAt: null }, { disableIdentityMap: true });
     const targets = endpoints.filter((endpoint) => subscribedTo(endpoint, event.type));
     if (targets.length === 0) return 0;
     const payload: WebhookPayload = {
@@ -72,7 +102,7 @@ export class WebhookOutbox implements WebhookEmitter {
       timestamp: now.toISOString(),
       data: { endpointId, message: 'a test event from Plinto' },
     };
-    const [id] = await this.insert(em, [{ id: endpointId }], payload, now);
+    const [id] = await this.insert(em, [{ id: endpointId }], payload, now, false);
     return id!;
   }
 
@@ -82,11 +112,24 @@ export class WebhookOutbox implements WebhookEmitter {
 
   private async insert(
     em: EntityManager,
-    targets: readonly { id: string }[],
+    targets: readonly { id: string }[] | readonly WebhookEndpoint[],
     payload: WebhookPayload,
     now: Date,
+    handOff = true,
   ): Promise<string[]> {
-    const sealed = this.box.seal(PAYLOAD_PURPOSE, JSON.stringify(payload));
+    const body = JSON.stringify(payload);
+    const sealed = this.box.seal(PAYLOAD_PURPOSE, body);
+    // Handed off only from a transaction whose commit can be awaited (inTransaction): never sent
+    // before the change is committed, never at all if it rolls back.
+    const queue: HandedOffDelivery[] = [];
+    const committed = () => {
+      if (queue.length > 0) this.handOff?.take(queue);
+      else this.listener?.();
+      return Promise.resolve();
+    };
+    const lease = handOff && em.isInTransaction() ? this.handOff?.lease(targets.length) : null;
+    const leased = lease && onCommit(em, committed) ? lease : null;
+    const leasedAt = performance.now();
     const rows = targets.map((endpoint) => ({
       id: randomUUID(),
       endpointId: endpoint.id,
@@ -98,12 +141,30 @@ export class WebhookOutbox implements WebhookEmitter {
       nextAttemptAt: now,
       createdAt: now,
       queuedAt: now,
+      lockId: leased?.lockId ?? null,
+      // Wall clock, as claims compare it with theirs.
+      lockedUntil: leased ? new Date(Date.now() + leased.leaseMs) : null,
     }));
     if (rows.length === 1) await em.insert(WebhookDelivery, rows[0]!);
     else await em.insertMany(WebhookDelivery, rows);
-    // Woken after the caller's commit at the earliest: a claim before it finds nothing, the poll does.
-    const listener = this.listener;
-    if (listener) setImmediate(listener);
+    if (leased) {
+      targets.forEach((endpoint, i) =>
+        queue.push({
+          id: rows[i]!.id,
+          lockId: leased.lockId,
+          endpoint: endpoint as WebhookEndpoint,
+          eventId: payload.id,
+          body,
+          queuedAt: now,
+          leasedAt,
+        }),
+      );
+    } else if (!onCommit(em, committed)) {
+      // Not in an inTransaction (or no dispatcher here): woken at once, the claim may come before
+      // the commit and find nothing; the next poll then sends it.
+      const listener = this.listener;
+      if (listener) setImmediate(listener);
+    }
     return rows.map((row) => row.id);
   }
 }

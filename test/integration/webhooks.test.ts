@@ -528,6 +528,39 @@ describe('webhooks (postgresql, real receiver on loopback)', () => {
     }
   });
 
+  it("hands a committed delivery to its own replica's running dispatcher: written leased to it, sent once, recorded", async () => {
+    const { endpoint, secret } = await endpointFor(server, receiver.url, ['user.created']);
+    const em = server.app.services.orm.em.fork();
+    const userId = crypto.randomUUID();
+    const before = Date.now();
+    const inside = await inTransaction(em, async (tx) => {
+      await server.app.services.webhooks.emit(tx, {
+        type: 'user.created',
+        data: { userId, email: uniqueEmail(), emailVerified: false, createdAt: new Date().toISOString() },
+      });
+      // Still uncommitted: the row exists in this transaction only, already leased (no claim needed).
+      return tx.findOneOrFail(WebhookDelivery, { endpointId: endpoint.id }, { disableIdentityMap: true });
+    });
+    expect(inside.lockId).not.toBeNull();
+    expect(inside.lockedUntil!.getTime()).toBeGreaterThan(before);
+    expect(inside.status).toBe('pending');
+    const deadline = Date.now() + 30_000;
+    let row = inside;
+    while (Date.now() < deadline) {
+      row = await em.findOneOrFail(WebhookDelivery, { id: inside.id }, { disableIdentityMap: true });
+      if (row.status !== 'pending') break;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    expect(row.status).toBe('delivered');
+    expect(row.attempts).toBe(1);
+    expect(row.lockId).toBeNull();
+    expect(row.lockedUntil).toBeNull();
+    const received = receiver.received.filter((m) => m.payload.data.userId === userId);
+    expect(received).toHaveLength(1);
+    expect(received[0]!.id).toBe(inside.eventId);
+    expect(() => receiver.verify(received[0]!, secret)).not.toThrow();
+  });
+
   it('never sends the event of a rolled-back transaction', async () => {
     const { endpoint } = await endpointFor(server, receiver.url, ['user.created']);
     const em = server.app.services.orm.em.fork();
