@@ -366,6 +366,25 @@ describe.each(BACKENDS)('refresh rotation (%s)', (backend) => {
     expect(grace).toEqual({ ...winner, roles: ['support'] });
   });
 
+  it('signs the grace answer’s access token with the session’s auth_time after a step-up, not its creation time', async () => {
+    const first = await signIn();
+    // A later primary authentication of the same session (a step-up): auth_time moves, created_at stays.
+    // (Whole seconds: auth_time is a JWT NumericDate.)
+    const steppedUp = new Date(T0.getTime() + 3000);
+    await setSession(first.session.id, { authenticatedAt: steppedUp });
+    at(4);
+    const next = success(await refresh(first.tokens.refreshToken));
+    at(5);
+    const again = success(await refresh(first.tokens.refreshToken));
+    const [winner, grace] = await Promise.all([
+      stack.accessTokens.verify(next.tokens.accessToken),
+      stack.accessTokens.verify(again.tokens.accessToken),
+    ]);
+    expect(winner?.authTime).toEqual(steppedUp);
+    expect(grace?.authTime).toEqual(steppedUp);
+    expect(again.tokens.accessToken).toBe(next.tokens.accessToken);
+  });
+
   it('refuses, without revoking, a token at its expiry, of a revoked session, or of an expired session', async () => {
     // The token's own expiry: valid one millisecond before, refused at the instant.
     const first = await signIn();
