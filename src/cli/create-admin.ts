@@ -4,6 +4,7 @@ import { InvalidInputError } from '../domain-errors.js';
 import { tokenLink } from '../mail/templates.js';
 import { migrate, openOrm } from '../storage/orm.js';
 import { configOrExit } from './config-or-exit.js';
+import { invalidateProfilesOnUserRowChange } from './shared-profile-cache.js';
 
 // npm run create-admin -- EMAIL
 const email = process.argv[2];
@@ -13,6 +14,8 @@ if (!email) {
 }
 const config = configOrExit();
 const orm = await openOrm(config.database);
+// A promotion must show in `me` on the running servers at once, like one made through the admin API.
+const closeProfileCache = invalidateProfilesOnUserRowChange(orm, config);
 try {
   if (!config.production) await migrate(orm);
   const outcome = await createAdmin(orm.em.fork(), email, new OneTimeTokenService(config));
@@ -40,5 +43,6 @@ try {
     process.exitCode = 1;
   } else throw error;
 } finally {
+  await closeProfileCache();
   await orm.close(true);
 }

@@ -16,7 +16,11 @@ import { afterCommit } from './transaction.js';
  */
 type UserRowListener = (userId: string) => Promise<unknown>;
 
-/** Per ORM (its configuration, shared by every fork): CLI tools with an ORM of their own have none. */
+/**
+ * Per ORM (its configuration, shared by every fork). A command-line tool that writes users rows with
+ * an ORM of its own registers one too (src/cli/shared-profile-cache.ts), else the servers' cached
+ * profiles outlive its change.
+ */
 const listeners = new WeakMap<object, UserRowListener>();
 
 export function onUserRowChange(em: EntityManager, listener: UserRowListener): void {

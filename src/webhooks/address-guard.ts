@@ -76,13 +76,16 @@ export type UrlCheck = { ok: true; url: URL } | { ok: false; reason: string };
 
 /** The URL's own shape: scheme, no credentials, a host; an IP literal host is judged here too. */
 export function checkEndpointUrl(raw: string, policy: AddressPolicy): UrlCheck {
+  // A NUL byte would reach PostgreSQL as a driver error (a 500), and the URL parser silently drops
+  // tabs and line breaks, so the address delivered to would not be the one stored and shown.
+  if (/\p{Cc}/u.test(raw)) return { ok: false, reason: 'must not contain control characters' };
   let url: URL;
   try {
     url = new URL(raw);
   } catch {
-    return { ok: false, reason: 'not an absolute URL' };
+    return { ok: false, reason: 'is not an absolute URL' };
   }
-  if (raw.length > 2048) return { ok: false, reason: 'longer than 2048 characters' };
+  if (raw.length > 2048) return { ok: false, reason: 'is longer than 2048 characters' };
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
     return { ok: false, reason: 'must be an https:// URL' };
   }
@@ -111,10 +114,10 @@ export async function checkResolvedHost(url: URL, policy: AddressPolicy): Promis
   if (isIP(host) !== 0) return isForbiddenAddress(host) ? forbidden() : { ok: true, url };
   try {
     const addresses = await lookup(host, { all: true, verbatim: true });
-    if (addresses.length === 0) return { ok: false, reason: 'the host does not resolve' };
+    if (addresses.length === 0) return { ok: false, reason: 'does not resolve' };
     if (addresses.some((a) => isForbiddenAddress(a.address))) return forbidden();
   } catch {
-    return { ok: false, reason: 'the host does not resolve' };
+    return { ok: false, reason: 'does not resolve' };
   }
   return { ok: true, url };
 }

@@ -232,9 +232,17 @@ function checkEvents(events: string[]): EndpointInputProblem | null {
   return null;
 }
 
-function checkDescription(description: string | null): EndpointInputProblem | null {
+/** At most 500 characters; line breaks and tabs allowed, other control characters (a NUL byte is a driver error in PostgreSQL) not. */
+export function checkDescription(description: string | null): EndpointInputProblem | null {
   if (description && description.length > 500) {
     return { kind: 'invalid', field: 'description', reason: 'At most 500 characters.' };
+  }
+  if (description && /[^\P{Cc}\t\n\r]/u.test(description)) {
+    return {
+      kind: 'invalid',
+      field: 'description',
+      reason: 'No control characters other than line breaks and tabs.',
+    };
   }
   return null;
 }

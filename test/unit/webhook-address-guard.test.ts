@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkEndpointUrl, isForbiddenAddress } from '../../src/webhooks/address-guard.js';
+import { checkDescription } from '../../src/webhooks/webhook-endpoints.service.js';
 
 describe('the webhook address guard (SSRF)', () => {
   it('refuses private, loopback, link-local and mapped addresses and allows public ones', () => {
@@ -56,5 +57,52 @@ describe('the webhook address guard (SSRF)', () => {
     expect(checkEndpointUrl('https://127.0.0.1/x', production).ok).toBe(false);
     expect(checkEndpointUrl('https://[::ffff:127.0.0.1]/x', production).ok).toBe(false);
     expect(checkEndpointUrl('not a url', production).ok).toBe(false);
+  });
+});
+
+describe('webhook endpoint input with control characters', () => {
+  const policy = { allowPrivateNetworks: false, requireHttps: false };
+
+  it('refuses a URL with a NUL byte, a tab, a line break or DEL, which the parser would drop or PostgreSQL refuse', () => {
+    for (const url of [
+      'https://hooks.example.com/x\u0000',
+      'https://hooks.exa\tmple.com/x',
+      'https://hooks.example.com/\nx',
+      'https://hooks.example.com/x\r',
+      'https://hooks.example.com/\u007f',
+    ]) {
+      const check = checkEndpointUrl(url, policy);
+      expect(check, JSON.stringify(url)).toEqual({
+        ok: false,
+        reason: 'must not contain control characters',
+      });
+    }
+    expect(checkEndpointUrl('https://hooks.example.com/x?a=b%00', policy).ok).toBe(true);
+  });
+
+  it('phrases every refusal to follow "The URL"', () => {
+    expect(checkEndpointUrl('not a url', policy)).toEqual({ ok: false, reason: 'is not an absolute URL' });
+    expect(checkEndpointUrl(`https://hooks.example.com/${'a'.repeat(2048)}`, policy)).toEqual({
+      ok: false,
+      reason: 'is longer than 2048 characters',
+    });
+  });
+
+  it('refuses a description with a NUL byte or another control character, and keeps line breaks and tabs', () => {
+    for (const description of ['a\u0000b', 'bell\u0007', 'del\u007f', 'esc\u001b[31m']) {
+      expect(checkDescription(description), JSON.stringify(description)).toEqual({
+        kind: 'invalid',
+        field: 'description',
+        reason: 'No control characters other than line breaks and tabs.',
+      });
+    }
+    for (const description of ['crm', 'line one\nline two\r\n\tindented', 'é ü 漢字', null, '']) {
+      expect(checkDescription(description), JSON.stringify(description)).toBeNull();
+    }
+    expect(checkDescription('a'.repeat(501))).toEqual({
+      kind: 'invalid',
+      field: 'description',
+      reason: 'At most 500 characters.',
+    });
   });
 });
