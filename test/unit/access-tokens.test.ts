@@ -187,6 +187,10 @@ describe('access tokens', () => {
       ),
       // sid present but not a string.
       await handMade(store, { sid: 42 }, {}, complete),
+      // sub present but not a string (jose checks its presence, not its type).
+      await handMade(store, { sid: CLAIMS.sessionId, sub: 7 }, {}, (jwt) =>
+        jwt.setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('5m'),
+      ),
       // alg: none, with the right kid.
       `${new UnsecuredJWT({ sid: CLAIMS.sessionId, sub: CLAIMS.userId }).encode().slice(0, -1)}`,
       // Tampered payload.
@@ -240,8 +244,16 @@ describe('access tokens', () => {
     at(10);
     await a.rotate();
     const unknownHere = await new AccessTokenService(a, ISSUER, AUDIENCE, ACCESS_TTL).issue(CLAIMS);
+    const noKid = await complete(
+      new SignJWT({ sid: CLAIMS.sessionId }).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt' }),
+    ).sign((await a.signingKey()).privateKey!);
+    const numericKid = await handMade(a, { sid: CLAIMS.sessionId }, { kid: 7 }, complete);
     down = true;
     at(2000);
+    // A header that names no key (no kid, or one that is no string) is refused without a read of the
+    // keys: invalid, not an outage.
+    expect(await tokensB.verify(noKid)).toBeNull();
+    expect(await tokensB.verify(numericKid)).toBeNull();
     // A kid B has not loaded makes it re-read the keys: the database is down, and that is what it says.
     await expect(tokensB.verify(unknownHere.token)).rejects.toBe(outage);
     // A token of a key it has loaded still verifies from memory.

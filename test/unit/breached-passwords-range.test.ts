@@ -10,6 +10,12 @@ describe('inRange (Pwned Passwords range answers)', () => {
     expect(inRange(`${OTHER}:3\n${SUFFIX}:1`, SUFFIX)).toBe(true);
     expect(inRange(`${SUFFIX.toLowerCase()}:7`, SUFFIX)).toBe(true);
     expect(inRange(`${OTHER}:3\r\n  ${SUFFIX}:2\r\n`, SUFFIX)).toBe(true);
+    // Leading blanks of any kind (space, tab, a stray CR), also on the first line.
+    expect(inRange(` ${SUFFIX}:2`, SUFFIX)).toBe(true);
+    expect(inRange(`${OTHER}:3\n\t${SUFFIX}:2`, SUFFIX)).toBe(true);
+    expect(inRange(`${OTHER}:3\n\r${SUFFIX}:2`, SUFFIX)).toBe(true);
+    // Not the last line: the count ends at its line's end.
+    expect(inRange(`${SUFFIX}:12\r\n${OTHER}:3`, SUFFIX)).toBe(true);
   });
 
   it('ignores padding (count 0), absent suffixes, and the suffix inside another line', () => {
@@ -18,8 +24,11 @@ describe('inRange (Pwned Passwords range answers)', () => {
     expect(inRange('', SUFFIX)).toBe(false);
     // Shifted by one digit: the suffix is in the text but not as a line's hash.
     expect(inRange(`0${SUFFIX.slice(0, 34)}:5\r\nA${SUFFIX}:5\r\n`, SUFFIX)).toBe(false);
-    // Followed by more digits: a different, longer hash.
+    // Followed or preceded by more digits: a different, longer hash (also at the start of the text).
     expect(inRange(`${SUFFIX}0:5\r\n`, SUFFIX)).toBe(false);
+    expect(inRange(`A${SUFFIX}:5`, SUFFIX)).toBe(false);
+    // Followed by anything but the colon of its count.
+    expect(inRange(`${SUFFIX} 5\r\n`, SUFFIX)).toBe(false);
     // A later occurrence still counts after an earlier non-match.
     expect(inRange(`A${SUFFIX}:5\r\n${SUFFIX}:0\r\n${SUFFIX}:4`, SUFFIX)).toBe(true);
   });

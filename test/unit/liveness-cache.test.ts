@@ -42,7 +42,7 @@ describe.each(['redis', 'memory'] as const)('session liveness cache (%s)', (kind
     const tag = first.profile.kind === 'miss' ? first.profile.tag : null;
     expect(tag).not.toBeNull();
     // The race: a me read the old row, the write committed and invalidated, then the me filled.
-    await store.invalidateUser(userId, 60);
+    expect(await store.invalidateUser(userId, 60)).toBe(true);
     await store.fillProfile(userId, field, tag!, '{"email":"old@example.com"}', 60);
     const afterRace = await store.lookup(sessionId, userId, field);
     expect(afterRace.profile.kind).toBe('miss');
@@ -114,6 +114,68 @@ describe('session liveness cache (redis): one command a lookup', () => {
     const { liveness, profile } = await store.lookup(randomUUID(), randomUUID(), 'profile:test');
     expect(liveness).toBeNull();
     expect(profile).toMatchObject({ kind: 'miss', tag: null });
+    // The other reads and writes fail quietly too: no liveness, and an invalidation reported as not
+    // written (so that PrimaryScopedLiveness writes it again once Redis is back).
+    expect(await store.get(randomUUID())).toBeNull();
+    expect(await store.invalidateUser(randomUUID(), 60)).toBe(false);
     client.disconnect();
+  });
+
+  it('reads only the values it writes, whatever the lookup finds under its keys', async () => {
+    const prefix = `plinto-test-${randomBytes(4).toString('hex')}:`;
+    const store = new RedisLivenessCache(redis, prefix);
+    const sessionId = randomUUID();
+    const userId = randomUUID();
+    await redis.set(`${prefix}session:${sessionId}`, 'maybe', 'EX', 60);
+    // An entry without the generation line (not written by fillProfile) is no profile.
+    await redis.hset(`${prefix}user:${userId}`, 'profile:test', '{"email":"x@example.com"}');
+    await redis.expire(`${prefix}user:${userId}`, 60);
+    expect(await store.lookup(sessionId, userId, 'profile:test')).toMatchObject({
+      liveness: null,
+      profile: { kind: 'miss', tag: '' },
+    });
+    // Nor is one shorter than its tag line could be (one character, no newline).
+    await redis.hset(`${prefix}user:${userId}`, 'profile:short', '1');
+    expect((await store.lookup(sessionId, userId, 'profile:short')).profile).toMatchObject({
+      kind: 'miss',
+      tag: '',
+    });
+  });
+
+  it('reads a user without a generation as the tag "", the format another replica fills', async () => {
+    const prefix = `plinto-test-${randomBytes(4).toString('hex')}:`;
+    const store = new RedisLivenessCache(redis, prefix);
+    const userId = randomUUID();
+    const miss = await store.lookup(randomUUID(), userId, 'profile:test');
+    expect(miss.profile).toMatchObject({ kind: 'miss', tag: '' });
+    // `<tag>\n<json>` with the empty tag: what a fill after such a miss writes, on any replica.
+    await redis.hset(`${prefix}user:${userId}`, 'profile:test', '\n{"email":"a@example.com"}');
+    await redis.expire(`${prefix}user:${userId}`, 60);
+    expect((await store.lookup(randomUUID(), userId, 'profile:test')).profile).toEqual({
+      kind: 'hit',
+      json: '{"email":"a@example.com"}',
+    });
+  });
+
+  it('keeps the profile and the generation for their whole time to live', async () => {
+    const prefix = `plinto-test-${randomBytes(4).toString('hex')}:`;
+    const store = new RedisLivenessCache(redis, prefix);
+    const filled = randomUUID();
+    await store.fillProfile(filled, 'profile:test', '', '{}', 120);
+    expect(await redis.ttl(`${prefix}user:${filled}`)).toBeGreaterThan(60);
+    const invalidated = randomUUID();
+    expect(await store.invalidateUser(invalidated, 120)).toBe(true);
+    expect(await redis.ttl(`${prefix}user:${invalidated}`)).toBeGreaterThan(60);
+  });
+
+  it('reports an invalidation that Redis refused as not written', async () => {
+    const prefix = `plinto-test-${randomBytes(4).toString('hex')}:`;
+    const store = new RedisLivenessCache(redis, prefix);
+    const userId = randomUUID();
+    // A key of another type: HSET fails (WRONGTYPE) inside the transaction, EXPIRE succeeds.
+    await redis.set(`${prefix}user:${userId}`, 'not a hash', 'EX', 60);
+    expect(await store.invalidateUser(userId, 60)).toBe(false);
+    await redis.del(`${prefix}user:${userId}`);
+    expect(await store.invalidateUser(userId, 60)).toBe(true);
   });
 });

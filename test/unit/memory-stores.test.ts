@@ -87,6 +87,29 @@ describe('MemoryLivenessCache', () => {
     expect(await cache.get('s-0')).toBeNull();
     expect(await cache.get('and-another')).toBe('revoked');
   });
+
+  it('keeps a user’s profile and generation until their time is up, to the millisecond', async () => {
+    vi.useFakeTimers({ now: 1_000_000 });
+    const cache = new MemoryLivenessCache();
+    await cache.fillProfile('u', 'profile:test', '', '{"email":"a@example.com"}', 1);
+    vi.setSystemTime(1_000_999);
+    expect((await cache.lookup('s', 'u', 'profile:test')).profile).toEqual({
+      kind: 'hit',
+      json: '{"email":"a@example.com"}',
+    });
+    vi.setSystemTime(1_001_000);
+    expect((await cache.lookup('s', 'u', 'profile:test')).profile).toMatchObject({ kind: 'miss', tag: '' });
+  });
+
+  it('holds up to 100,000 users and starts again when over (misses fall back to the database)', async () => {
+    const cache = new MemoryLivenessCache();
+    await cache.fillProfile('u-0', 'profile:test', '', '{}', 60);
+    for (let i = 1; i < 100_000; i += 1) await cache.invalidateUser(`u-${i}`, 60);
+    await cache.invalidateUser('one-more', 60);
+    expect((await cache.lookup('s', 'u-0', 'profile:test')).profile.kind).toBe('hit');
+    await cache.invalidateUser('and-another', 60);
+    expect((await cache.lookup('s', 'u-0', 'profile:test')).profile.kind).toBe('miss');
+  });
 });
 
 describe('RedisLivenessCache', () => {
