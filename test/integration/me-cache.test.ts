@@ -104,6 +104,26 @@ describe('me on two instances sharing PostgreSQL and Redis (issue 24)', () => {
     expect(counter.counts.driver).toBeGreaterThanOrEqual(counter.counts.orm);
   });
 
+  it('answers from the cache exactly what the database read answered, dates and roles included', async () => {
+    await withinOneStep();
+    const user = await signUpUser(a.url);
+    // Every date field set (TOTP on), so that the cached form carries each one.
+    const begin = await gql(a.url, BEGIN, {}, bearer(user.accessToken));
+    const secret = begin.body.data?.beginTotpEnrollment.secret as string;
+    await gql(a.url, CONFIRM, { code: codeAt(secret) }, bearer(user.accessToken));
+    const FULL_ME = `query { me { id email emailVerified mfaEnabled createdAt roles } }`;
+    const fromDatabase = (await gql(b.url, FULL_ME, {}, bearer(user.accessToken))).body.data?.me;
+    expect(fromDatabase).toMatchObject({ id: user.userId, mfaEnabled: true, roles: [] });
+    expect(Date.parse(fromDatabase.createdAt as string)).toBeGreaterThan(Date.now() - 60_000);
+
+    counter.reset();
+    for (const server of [a, b]) {
+      const fromCache = (await gql(server.url, FULL_ME, {}, bearer(user.accessToken))).body.data?.me;
+      expect(fromCache).toEqual(fromDatabase);
+    }
+    expect(counter.counts).toEqual({ orm: 0, driver: 0 });
+  });
+
   it('shows a profile change made on one instance on the very next me on the other', async () => {
     await withinOneStep();
     const user = await signUpUser(a.url);
