@@ -6,6 +6,9 @@ import type { SigningKeyStore } from './signing-keys.js';
 /** The JWT `typ` of access tokens (RFC 9068): verification refuses any other JWT the keys might sign. */
 export const ACCESS_TOKEN_TYPE = 'at+jwt';
 
+/** A UUID in its canonical text form (any version), as the database stores user and session ids. */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 /** The most roles a token carries (the same bound as a user's roles). */
 const MAX_ROLES_CLAIM = 16;
 
@@ -111,7 +114,10 @@ export class AccessTokenService {
         requiredClaims: ['sub', 'sid', 'exp', 'iat'],
         clockTolerance: 5,
       });
-      if (typeof payload.sub !== 'string' || typeof payload.sid !== 'string') return null;
+      // Users and sessions are keyed by UUIDs: any other `sub` or `sid` names nothing, and would
+      // otherwise reach the database as a malformed uuid (a driver error, not a refusal).
+      if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return null;
+      if (typeof payload.sid !== 'string' || !UUID.test(payload.sid)) return null;
       const amr = Array.isArray(payload.amr)
         ? payload.amr.filter((m): m is string => typeof m === 'string')
         : [];

@@ -191,6 +191,13 @@ describe('access tokens', () => {
       await handMade(store, { sid: CLAIMS.sessionId, sub: 7 }, {}, (jwt) =>
         jwt.setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('5m'),
       ),
+      // Correctly signed, but sid or sub names no session or user: not a UUID (such ids would
+      // otherwise reach the database as malformed uuids).
+      await handMade(store, { sid: 'not-a-uuid' }, {}, complete),
+      await handMade(store, { sid: `${CLAIMS.sessionId}'--` }, {}, complete),
+      await handMade(store, { sid: CLAIMS.sessionId, sub: 'admin' }, {}, (jwt) =>
+        jwt.setIssuer(ISSUER).setAudience(AUDIENCE).setIssuedAt().setExpirationTime('5m'),
+      ),
       // alg: none, with the right kid.
       `${new UnsecuredJWT({ sid: CLAIMS.sessionId, sub: CLAIMS.userId }).encode().slice(0, -1)}`,
       // Tampered payload.
