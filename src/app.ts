@@ -87,6 +87,66 @@ export function inOneLayer(...handlers: RequestHandler[]): RequestHandler {
   };
 }
 
+const API_KEY_BEARER = `Bearer ${API_KEY_PREFIX}`;
+
+/**
+ * The client of one HTTP request. Each field is read from the request when first used, not built
+ * up front: a warm `me` uses none of them, and the client IP alone (proxy-addr under TRUST_PROXY)
+ * and four closures per request were measurable (issue 24, profile). `gone` and `rememberDevice`
+ * are handed out as functions, so they are made (once) when read.
+ */
+export class HttpClientInfo implements ClientInfo {
+  private ipValue: string | null | undefined;
+  private userAgentValue: string | null | undefined;
+
+  constructor(
+    private readonly req: Request,
+    private readonly res: Response,
+    private readonly secureCookie: boolean,
+  ) {
+    // The peer address is read now: node keeps it once read, so `ip` still answers after the client
+    // has gone (a destroyed socket no longer knows its peer). Cheap: once per connection.
+    void req.socket.remoteAddress;
+  }
+
+  get ip(): string | null {
+    if (this.ipValue === undefined) this.ipValue = this.req.ip ?? null;
+    return this.ipValue;
+  }
+
+  get userAgent(): string | null {
+    if (this.userAgentValue === undefined) this.userAgentValue = this.req.get('user-agent') ?? null;
+    return this.userAgentValue;
+  }
+
+  get gone(): () => boolean {
+    const socket = this.req.socket;
+    const gone = () => socket.destroyed;
+    Object.defineProperty(this, 'gone', { value: gone });
+    return gone;
+  }
+
+  get device(): string | null {
+    return (this.req.cookies as Record<string, string | undefined> | undefined)?.[DEVICE_COOKIE_NAME] ?? null;
+  }
+
+  get rememberDevice(): (cookie: string) => void {
+    const res = this.res;
+    const secure = this.secureCookie;
+    const remember = (cookie: string) => {
+      res.cookie(DEVICE_COOKIE_NAME, cookie, {
+        httpOnly: true,
+        secure,
+        sameSite: 'lax',
+        path: '/graphql',
+        maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS * 1000,
+      });
+    };
+    Object.defineProperty(this, 'rememberDevice', { value: remember });
+    return remember;
+  }
+}
+
 /** The composition root: the services (services.ts), then the GraphQL schema and the HTTP host. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<PlintoApp> {
   const services = await buildServices(config, options);
@@ -176,6 +236,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
       })
     : annotated;
   const limits = graphqlLimits({ production: config.production });
+  const deviceCookieSecure = config.appUrl.startsWith('https:');
 
   const apollo = new ApolloServer<Context>({
     schema,
@@ -227,25 +288,13 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
         // unit of work, identity map) is per-request work it would not need (issue 24, profile).
         let em: Context['em'] | null = null;
         const forked = () => (em ??= orm.em.fork());
-        const client: ClientInfo = {
-          ip: req.ip ?? null,
-          userAgent: req.get('user-agent') ?? null,
-          gone: () => req.socket.destroyed,
-          device:
-            (req.cookies as Record<string, string | undefined> | undefined)?.[DEVICE_COOKIE_NAME] ?? null,
-          rememberDevice: (cookie) =>
-            res.cookie(DEVICE_COOKIE_NAME, cookie, {
-              httpOnly: true,
-              secure: config.appUrl.startsWith('https:'),
-              sameSite: 'lax',
-              path: '/graphql',
-              maxAge: DEVICE_COOKIE_MAX_AGE_SECONDS * 1000,
-            }),
-        };
-        const apiKey = await authenticateApiKey(req, forked);
+        const client = new HttpClientInfo(req, res, deviceCookieSecure);
+        const header = req.get('authorization');
+        // Awaited only for an API key: a bearer access token (every `me`) skips that promise.
+        const apiKey = header?.startsWith(API_KEY_BEARER) ? await authenticateApiKey(header, forked) : null;
         return new RequestContext(forked, {
           apiKey,
-          auth: apiKey ? null : await authenticate(req, forked),
+          auth: apiKey ? null : await authenticate(header, forked),
           client,
           req,
           res,
@@ -281,16 +330,19 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   );
 
   /** `Authorization: Bearer plk_…`: an API key (only its scopes); refused keys are just unauthenticated. */
-  async function authenticateApiKey(req: Request, em: () => Context['em']): Promise<ApiKeyPrincipal | null> {
-    const header = req.get('authorization');
-    if (!header?.startsWith(`Bearer ${API_KEY_PREFIX}`)) return null;
+  async function authenticateApiKey(
+    header: string,
+    em: () => Context['em'],
+  ): Promise<ApiKeyPrincipal | null> {
     const check = await services.apiKeys.authenticate(em(), header.slice('Bearer '.length).trim());
     if (check.kind === 'rate-limited') throw new RateLimitedError(60);
     return check.kind === 'ok' ? check.principal : null;
   }
 
-  async function authenticate(req: Request, em: () => Context['em']): Promise<AuthState | null> {
-    const header = req.get('authorization');
+  async function authenticate(
+    header: string | undefined,
+    em: () => Context['em'],
+  ): Promise<AuthState | null> {
     if (!header?.startsWith('Bearer ')) return null;
     const claims = await accessTokens.verify(header.slice('Bearer '.length).trim());
     if (!claims) return null;

@@ -164,6 +164,9 @@ function sessionLookup(redis: Redis): SessionLookupCommand {
 
 /** Shared by every replica. Any Redis failure reads as a miss: the database answers instead. */
 export class RedisLivenessCache implements SessionLivenessCache {
+  /** The bound script command, made once (binding it per request was an allocation per `me`). */
+  private lookupCommand: SessionLookupCommand | null = null;
+
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
@@ -185,7 +188,8 @@ export class RedisLivenessCache implements SessionLivenessCache {
    */
   async lookup(sessionId: string, userId: string, field: string): Promise<SessionLookup> {
     try {
-      const [value, generation, entry] = await sessionLookup(this.redis)(
+      const command = (this.lookupCommand ??= sessionLookup(this.redis));
+      const [value, generation, entry] = await command(
         `${this.prefix}session:${sessionId}`,
         `${this.prefix}user:${userId}`,
         'generation',

@@ -63,10 +63,11 @@ export class PrimaryScopedLivenessCache implements SessionLivenessCache {
     if (cache) await cache.set(sessionId, value, ttlSeconds);
   }
 
-  async lookup(sessionId: string, userId: string, field: string): Promise<SessionLookup> {
+  /** Not `async`: it hands on the cache's own promise (an async wrapper adds promise hops per request). */
+  lookup(sessionId: string, userId: string, field: string): Promise<SessionLookup> {
     return this.current
       ? this.current.lookup(sessionId, userId, field)
-      : { liveness: null, profile: bypassedProfile() };
+      : Promise.resolve({ liveness: null, profile: bypassedProfile() });
   }
 
   async fillProfile(

@@ -16,8 +16,9 @@ export function graphqlMetricsPlugin(metrics: Metrics): ApolloServerPlugin<Conte
   const seenNames = new Set<string>();
   const label = (name: string | null | undefined): string => {
     if (!name) return 'anonymous';
-    if (!OPERATION_NAME.test(name)) return 'other';
+    // A name already counted passed the pattern when it was first seen: no regex per request.
     if (seenNames.has(name)) return name;
+    if (!OPERATION_NAME.test(name)) return 'other';
     if (seenNames.size >= MAX_OPERATION_NAMES) return 'other';
     seenNames.add(name);
     return name;

@@ -52,7 +52,9 @@ export function requestTracking(logger: Logger, metrics: Metrics): RequestHandle
     const started = process.hrtime.bigint();
     const path = req.path;
 
-    res.once('close', () => {
+    // `on`, not `once`: a response emits 'close' once, and `once` wraps every listener in a bound
+    // wrapper and its state object, per request (issue 24, profile).
+    res.on('close', () => {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = routeLabel(path);
       const counted = seriesOf(KNOWN_METHODS.has(req.method) ? req.method : 'OTHER', route, res.statusCode);

@@ -37,6 +37,20 @@ export interface IssuedAccessToken {
   expiresAt: Date;
 }
 
+/** Clock skew allowed on `exp` and `nbf`, in seconds. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+/** The most verified tokens remembered (AccessTokenService.verified). */
+const VERIFIED_LIMIT = 10_000;
+
+interface VerifiedEntry {
+  claims: VerifiedAccessToken;
+  kid: string;
+  /** The key that verified the signature: the token stays good only while its kid still gives this key. */
+  key: CryptoKey;
+  exp: number;
+  nbf: number | undefined;
+}
+
 /** The encoded protected header per key id (the only part that varies is `kid`). */
 const headers = new Map<string, string>();
 function protectedHeader(kid: string): string {
@@ -92,6 +106,18 @@ export class AccessTokenService {
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
+  /**
+   * Tokens this instance has verified, by their exact text: a client sends the same access token
+   * with every request for its 15 minutes, and verifying its signature again (jose, WebCrypto) was
+   * the largest part of a warm `me` (issue 24, profile). Only a token that passed every check of
+   * jwtVerify gets here; a later request with it is accepted only while its `exp`/`nbf` still hold
+   * (the same arithmetic and tolerance as jose) and its key is still the published key of its
+   * `kid` (a revoked or retired key stops its tokens exactly as without this map). Session
+   * revocation is not the token's business: the liveness check runs on every request regardless.
+   * Bounded: past VERIFIED_LIMIT entries the oldest goes (it is only verified again).
+   */
+  private readonly verified = new Map<string, VerifiedEntry>();
+
   /** The claims of a valid token, or null: tampered, expired, wrong audience or `typ`, unknown or revoked key, `alg: none`… */
   private readonly resolveKey = async (header: JWSHeaderParameters): Promise<CryptoKey> => {
     if (header.alg !== 'EdDSA' || typeof header.kid !== 'string') throw new joseErrors.JWKSNoMatchingKey();
@@ -100,20 +126,48 @@ export class AccessTokenService {
     return key;
   };
 
+  private async verifiedBefore(token: string): Promise<VerifiedAccessToken | null> {
+    const entry = this.verified.get(token);
+    if (!entry) return null;
+    const now = Math.floor(Date.now() / 1000);
+    const timely =
+      entry.exp > now - CLOCK_TOLERANCE_SECONDS &&
+      (entry.nbf === undefined || entry.nbf <= now + CLOCK_TOLERANCE_SECONDS);
+    // The key is asked for as jwtVerify would (a stale key set is re-read first).
+    if (timely && (await this.keys.verificationKey(entry.kid)) === entry.key) return entry.claims;
+    this.verified.delete(token);
+    return null;
+  }
+
+  private remember(token: string, entry: VerifiedEntry): void {
+    if (this.verified.size >= VERIFIED_LIMIT) {
+      const oldest = this.verified.keys().next();
+      if (!oldest.done) this.verified.delete(oldest.value);
+    }
+    this.verified.set(token, entry);
+  }
+
   async verify(token: string): Promise<VerifiedAccessToken | null> {
+    const known = await this.verifiedBefore(token);
+    if (known) return known;
     try {
+      let usedKey: CryptoKey | null = null;
       // The key is chosen by the protected header's `kid` inside jwtVerify (its key-resolver form),
       // after jose has parsed the header and checked `alg` against the allow-list: the token is
       // decoded once, not once here and again in jwtVerify (issue 24, profile). No key: no token.
-      const { payload } = await jwtVerify(token, this.resolveKey, {
-        algorithms: ['EdDSA'],
-        // Another JWT signed with the same key (a future ID token, a hand-made `typ: JWT`) is no access token.
-        typ: ACCESS_TOKEN_TYPE,
-        issuer: this.issuer,
-        audience: this.audience,
-        requiredClaims: ['sub', 'sid', 'exp', 'iat'],
-        clockTolerance: 5,
-      });
+      const { payload, protectedHeader } = await jwtVerify(
+        token,
+        async (header: JWSHeaderParameters) => (usedKey = await this.resolveKey(header)),
+        {
+          algorithms: ['EdDSA'],
+          // Another JWT signed with the same key (a future ID token, a hand-made `typ: JWT`) is no access token.
+          typ: ACCESS_TOKEN_TYPE,
+          issuer: this.issuer,
+          audience: this.audience,
+          requiredClaims: ['sub', 'sid', 'exp', 'iat'],
+          clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        },
+      );
       // Users and sessions are keyed by UUIDs: any other `sub` or `sid` names nothing, and would
       // otherwise reach the database as a malformed uuid (a driver error, not a refusal).
       if (typeof payload.sub !== 'string' || !UUID.test(payload.sub)) return null;
@@ -126,7 +180,24 @@ export class AccessTokenService {
         : [];
       const authTime = typeof payload.auth_time === 'number' ? new Date(payload.auth_time * 1000) : null;
       const tokenId = typeof payload.jti === 'string' ? payload.jti : null;
-      return { userId: payload.sub, sessionId: payload.sid, amr, authTime, tokenId, roles };
+      const claims: VerifiedAccessToken = Object.freeze({
+        userId: payload.sub,
+        sessionId: payload.sid,
+        amr: Object.freeze(amr) as string[],
+        authTime,
+        tokenId,
+        roles: Object.freeze(roles),
+      });
+      if (usedKey && typeof protectedHeader.kid === 'string' && typeof payload.exp === 'number') {
+        this.remember(token, {
+          claims,
+          kid: protectedHeader.kid,
+          key: usedKey,
+          exp: payload.exp,
+          nbf: payload.nbf,
+        });
+      }
+      return claims;
     } catch (error) {
       if (
         error instanceof joseErrors.JOSEError ||

@@ -232,6 +232,29 @@ describe('access tokens', () => {
     const unknownKid = await handMade(store, { sid: CLAIMS.sessionId }, { kid: 'nobody' }, complete);
     expect(await tokens.verify(unknownKid)).toBeNull();
   });
+  it('a token verified before is refused once its key is revoked on another replica (after the reload interval), and a copy with another signature never passes', async () => {
+    const { store, tokens } = await freshStore(60_000);
+    const issued = await tokens.issue(CLAIMS);
+    const kid = decodeProtectedHeader(issued.token).kid!;
+    expect(await tokens.verify(issued.token)).toMatchObject({ userId: CLAIMS.userId });
+    // Verified again from memory: the same claims.
+    at(30_000);
+    expect(await tokens.verify(issued.token)).toMatchObject({ userId: CLAIMS.userId, roles: ['admin'] });
+    const [h, p] = issued.token.split('.');
+    const forged = `${h}.${p}.${Buffer.alloc(64, 7).toString('base64url')}`;
+    expect(await tokens.verify(forged)).toBeNull();
+    const other = new SigningKeyStore(() => stack.orm.em.fork(), stack.box, ACCESS_TTL, 60_000);
+    await other.init();
+    expect((await other.revoke(kid)).revoked).toBe(true);
+    // Within the interval this replica has not re-read its keys (as before this map existed)…
+    at(59_000);
+    expect(await tokens.verify(issued.token)).not.toBeNull();
+    // …past it, the revoked key verifies nothing, remembered or not.
+    at(61_000);
+    expect(await tokens.verify(issued.token)).toBeNull();
+    expect(await store.verificationKey(kid)).toBeNull();
+  });
+
   it('lets a key-store failure during verification through as that error, not as an invalid token', async () => {
     const { store: a } = await freshStore();
     let down = false;
