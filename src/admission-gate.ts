@@ -2,6 +2,17 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 
 type Next = (error?: unknown) => void;
 
+const QUEUED_SINCE = Symbol('plinto.queuedSince');
+type Tagged = IncomingMessage & { [QUEUED_SINCE]?: bigint };
+
+/**
+ * When a request that had to wait at the gate arrived (process.hrtime.bigint()), so that the
+ * request duration metric and log line count the wait; undefined for one admitted at once.
+ */
+export function queuedSince(req: IncomingMessage): bigint | undefined {
+  return (req as Tagged)[QUEUED_SINCE];
+}
+
 interface Queued {
   req: IncomingMessage;
   res: ServerResponse;
@@ -53,6 +64,7 @@ export class AdmissionGate {
       this.admit(res, next);
       return;
     }
+    (req as Tagged)[QUEUED_SINCE] = process.hrtime.bigint();
     this.queue.push({ req, res, next });
   };
 

@@ -2,18 +2,21 @@ import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { AdmissionGate } from '../../src/admission-gate.js';
+import { AdmissionGate, queuedSince } from '../../src/admission-gate.js';
 import { isGraphqlPath } from '../../src/app.js';
 
 /** A server whose handler holds each admitted request until the test lets it go. */
 async function gatedServer(gate: AdmissionGate) {
   const held: Array<{ label: string; answer: () => void }> = [];
   const started: string[] = [];
+  /** Labels of the requests the gate marked as having waited. */
+  const waited: string[] = [];
   let running = 0;
   let maxRunning = 0;
   const handle = (req: IncomingMessage, res: ServerResponse) => {
     const label = req.url!.slice(1);
     started.push(label);
+    if (queuedSince(req) !== undefined) waited.push(label);
     running += 1;
     maxRunning = Math.max(maxRunning, running);
     // The body is read only after admission, as express.json does behind the real gate.
@@ -65,6 +68,7 @@ async function gatedServer(gate: AdmissionGate) {
     until,
     answerNext,
     started,
+    waited,
     held,
     get closedSockets() {
       return closedSockets;
@@ -112,6 +116,8 @@ describe('AdmissionGate', () => {
     for (let i = 0; i < answers.length; i += 1) await s.answerNext();
     await Promise.all(answers);
     expect(s.started).toEqual(['first', 'a', 'b', 'c']);
+    // Those that waited carry their arrival time (the request duration metric counts the wait).
+    expect(s.waited).toEqual(['a', 'b', 'c']);
   });
 
   it('drops a waiting request whose client has gone without running it, and goes on with the next', async () => {
