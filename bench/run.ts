@@ -41,7 +41,9 @@ const PASSWORD = 'bench password correct horse 42';
 const ONLY = new Set((process.env.BENCH_SCENARIOS ?? '').split(',').filter(Boolean));
 const want = (name: string) => ONLY.size === 0 || ONLY.has(name);
 /** The server runs exactly as `npm start` runs it (same V8 flags). */
-const SERVER_NODE_FLAGS = (process.env.BENCH_SERVER_FLAGS ?? '--max-old-space-size=192')
+const SERVER_NODE_FLAGS = (
+  process.env.BENCH_SERVER_FLAGS ?? '--max-old-space-size=192 --max-semi-space-size=8'
+)
   .split(' ')
   .filter(Boolean);
 /** BENCH_PLINTO_FLAGS: extra node flags for the Plinto server only, not the floor (e.g. --trace-gc, which writes to stdout). */

@@ -21,6 +21,7 @@ import { RequestContext } from './context.js';
 import { API_KEY_PREFIX } from './auth/admin/api-key.service.js';
 import { RateLimitedError } from './errors.js';
 import { errorLoggingPlugin, formatError } from './format-error.js';
+import { AdmissionGate } from './admission-gate.js';
 import { listenOn, stopAccepting } from './http-server.js';
 import { graphqlMetricsPlugin } from './observability/graphql-metrics.plugin.js';
 import { probeRoutes } from './observability/health.js';
@@ -145,6 +146,16 @@ export class HttpClientInfo implements ClientInfo {
     Object.defineProperty(this, 'rememberDevice', { value: remember });
     return remember;
   }
+}
+
+/**
+ * `/graphql`, `/graphql?…` or `/graphql/…`, in any case: the paths Express hands to the GraphQL
+ * middleware (its mount paths match case-insensitively).
+ */
+export function isGraphqlPath(url: string | undefined): boolean {
+  if (url?.slice(0, 8).toLowerCase() !== '/graphql') return false;
+  const after = url.charCodeAt(8);
+  return Number.isNaN(after) || after === 0x3f /* ? */ || after === 0x2f; /* / */
 }
 
 /** The composition root: the services (services.ts), then the GraphQL schema and the HTTP host. */
@@ -386,7 +397,18 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   // Slow clients (slowloris) are dropped on time: Node checks these timeouts only every
   // connectionsCheckingInterval (30 s by default), which made 10 s headers take up to 40 s.
-  const server = createServer({ connectionsCheckingInterval: 1_000 }, app);
+  // At most GRAPHQL_MAX_IN_FLIGHT GraphQL requests are executed at once; the others wait at the
+  // gate, in front of Express, holding nothing but Node's request and response (issue 24: 2,000
+  // connections). Requests waiting for a password hash do not count. Other paths pass straight on.
+  const gate = new AdmissionGate(
+    config.graphqlMaxInFlight,
+    () => services.hashQueue.inFlight + services.hashQueue.depth,
+  );
+  services.hashQueue.onEnter = () => queueMicrotask(() => gate.pump());
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
+    if (isGraphqlPath(req.url)) gate.handler(req, res, () => app(req, res));
+    else app(req, res);
+  });
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;

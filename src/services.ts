@@ -87,6 +87,8 @@ export interface Services {
   emailHash: KeyedHash;
   signingKeys: SigningKeyStore;
   accessTokens: AccessTokenService;
+  /** Bounds password hashing (HASH_CONCURRENCY running, HASH_QUEUE_LIMIT waiting). */
+  hashQueue: HashQueue;
   passwords: PasswordService;
   sessions: SessionService;
   signUp: SignUpService;
@@ -415,6 +417,7 @@ export async function buildServices(config: Config, options: AppOptions = {}): P
     emailHash,
     signingKeys,
     accessTokens,
+    hashQueue,
     passwords,
     sessions,
     signUp,

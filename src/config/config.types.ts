@@ -62,6 +62,8 @@ export interface Config {
   readonly bcryptCost: number;
   readonly hashConcurrency: number;
   readonly hashQueueLimit: number;
+  /** GraphQL requests executed at once (GRAPHQL_MAX_IN_FLIGHT); more wait at the admission gate. */
+  readonly graphqlMaxInFlight: number;
   readonly signupMode: 'verify-first' | 'immediate';
   readonly corsOrigins: readonly string[];
   readonly jwtAudience: string;

@@ -29,6 +29,8 @@ export class HashQueue {
   private running = 0;
   private readonly waiting: Waiter[] = [];
   private abandonedCount = 0;
+  /** Told each time a caller enters (to run or to wait): the GraphQL admission gate stops counting it. */
+  onEnter: (() => void) | null = null;
 
   constructor(
     private readonly concurrency: number,
@@ -60,11 +62,14 @@ export class HashQueue {
         throw new ServiceBusyError('The server is busy; retry shortly.');
       }
       // The slot is handed over by the caller that frees it: `running` stays counted for us.
-      await new Promise<void>((start, reject) =>
+      const turn = new Promise<void>((start, reject) =>
         this.waiting.push({ start, abandon: () => reject(new AbandonedRequestError()), gone }),
       );
+      this.onEnter?.();
+      await turn;
     } else {
       this.running += 1;
+      this.onEnter?.();
     }
     try {
       return await task();

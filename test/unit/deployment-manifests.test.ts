@@ -86,7 +86,12 @@ describe('Kubernetes manifests', () => {
     }
     const [app] = podContainers(find('Deployment')) as any[];
     const [migrate] = podContainers(find('Job', 'plinto-migrate')) as any[];
-    expect(app.command).toEqual(['node', '--max-old-space-size=192', 'dist/src/main.js']);
+    expect(app.command).toEqual([
+      'node',
+      '--max-old-space-size=192',
+      '--max-semi-space-size=8',
+      'dist/src/main.js',
+    ]);
     expect(migrate.command).toEqual(['node', 'dist/src/cli/migrate.js']);
     // The compiled paths exist because their sources do (tsconfig.build.json: src -> dist/src).
     expect(existsSync('src/main.ts') && existsSync('src/cli/migrate.ts')).toBe(true);
@@ -283,7 +288,9 @@ describe('Dockerfile', () => {
     expect(runtime).toMatch(/COPY --from=build \/app\/dist\/src \.\/dist\/src/);
     expect(runtime).toMatch(/^USER [1-9]\d*:[1-9]\d*$/m);
     expect(runtime).toMatch(/^HEALTHCHECK .*\n?.*CMD \["node", "-e"/m);
-    expect(runtime).toMatch(/^CMD \["node", "--max-old-space-size=192", "dist\/src\/main\.js"\]$/m);
+    expect(runtime).toMatch(
+      /^CMD \["node", "--max-old-space-size=192", "--max-semi-space-size=8", "dist\/src\/main\.js"\]$/m,
+    );
     const instructions = dockerfile.replace(/^#.*$/gm, '');
     expect(instructions).not.toMatch(/curl|tsx/);
   });

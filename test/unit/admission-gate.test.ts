@@ -1,0 +1,183 @@
+import { createServer, request } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterEach, describe, expect, it } from 'vitest';
+import { AdmissionGate, queuedSince } from '../../src/admission-gate.js';
+import { isGraphqlPath } from '../../src/app.js';
+
+/** A server whose handler holds each admitted request until the test lets it go. */
+async function gatedServer(gate: AdmissionGate) {
+  const held: Array<{ label: string; answer: () => void }> = [];
+  const started: string[] = [];
+  /** Labels of the requests the gate marked as having waited. */
+  const waited: string[] = [];
+  let running = 0;
+  let maxRunning = 0;
+  const handle = (req: IncomingMessage, res: ServerResponse) => {
+    const label = req.url!.slice(1);
+    started.push(label);
+    if (queuedSince(req) !== undefined) waited.push(label);
+    running += 1;
+    maxRunning = Math.max(maxRunning, running);
+    // The body is read only after admission, as express.json does behind the real gate.
+    let body = '';
+    req.setEncoding('utf8');
+    req.on('data', (chunk: string) => (body += chunk));
+    req.on('end', () =>
+      held.push({
+        label,
+        answer: () => {
+          running -= 1;
+          res.end(`${label}:${body}`);
+        },
+      }),
+    );
+  };
+  const server: Server = createServer((req, res) => gate.handler(req, res, () => handle(req, res)));
+  let closedSockets = 0;
+  server.on('connection', (socket) => socket.once('close', () => (closedSockets += 1)));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  /** One request on its own connection; resolves with the body, or rejects when aborted. */
+  const send = (label: string, signal?: AbortSignal) =>
+    new Promise<string>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: `/${label}`, method: 'POST', agent: false, signal },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (text += chunk));
+          res.on('end', () => resolve(text));
+        },
+      );
+      req.on('error', reject);
+      req.end(`body-${label}`);
+    });
+  const until = async (check: () => boolean) => {
+    for (let i = 0; i < 2000 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(check()).toBe(true);
+  };
+  /** Answers the oldest held request once its body has arrived. */
+  const answerNext = async () => {
+    await until(() => held.length > 0);
+    held.shift()!.answer();
+  };
+  return {
+    server,
+    send,
+    until,
+    answerNext,
+    started,
+    waited,
+    held,
+    get closedSockets() {
+      return closedSockets;
+    },
+    get maxRunning() {
+      return maxRunning;
+    },
+  };
+}
+
+describe('AdmissionGate', () => {
+  let server: Server | null = null;
+  afterEach(async () => {
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve) ?? resolve(undefined));
+    server = null;
+  });
+
+  it('never lets more than its limit run at once, and answers every waiting request with its own body', async () => {
+    const gate = new AdmissionGate(3);
+    const s = await gatedServer(gate);
+    server = s.server;
+    const labels = Array.from({ length: 10 }, (_, i) => `r${i}`);
+    const answers = Promise.all(labels.map((label) => s.send(label)));
+    await s.until(() => gate.inFlight === 3 && gate.waiting === 7);
+    expect(s.started).toHaveLength(3);
+    for (let i = 0; i < labels.length; i += 1) await s.answerNext();
+    expect((await answers).sort()).toEqual(labels.map((label) => `${label}:body-${label}`).sort());
+    expect(s.maxRunning).toBe(3);
+    expect(s.started.sort()).toEqual([...labels].sort());
+    expect(gate.inFlight).toBe(0);
+    expect(gate.waiting).toBe(0);
+  });
+
+  it('admits waiting requests in arrival order', async () => {
+    const gate = new AdmissionGate(1);
+    const s = await gatedServer(gate);
+    server = s.server;
+    const answers: Array<Promise<string>> = [s.send('first')];
+    await s.until(() => gate.inFlight === 1);
+    for (const label of ['a', 'b', 'c']) {
+      answers.push(s.send(label));
+      await s.until(() => gate.waiting === answers.length - 1);
+    }
+    for (let i = 0; i < answers.length; i += 1) await s.answerNext();
+    await Promise.all(answers);
+    expect(s.started).toEqual(['first', 'a', 'b', 'c']);
+    // Those that waited carry their arrival time (the request duration metric counts the wait).
+    expect(s.waited).toEqual(['a', 'b', 'c']);
+  });
+
+  it('drops a waiting request whose client has gone without running it, and goes on with the next', async () => {
+    const gate = new AdmissionGate(1);
+    const s = await gatedServer(gate);
+    server = s.server;
+    const first = s.send('first');
+    await s.until(() => gate.inFlight === 1);
+    const abort = new AbortController();
+    const gone = s.send('gone', abort.signal).catch((error: Error) => error.name);
+    await s.until(() => gate.waiting === 1);
+    const last = s.send('last');
+    await s.until(() => gate.waiting === 2);
+    abort.abort();
+    expect(await gone).toBe('AbortError');
+    // The server side has seen the hang-up (its socket closed) before the slot frees.
+    await s.until(() => s.closedSockets === 1);
+    await s.answerNext();
+    await s.answerNext();
+    expect(await first).toBe('first:body-first');
+    expect(await last).toBe('last:body-last');
+    expect(s.started).toEqual(['first', 'last']);
+    expect(gate.inFlight).toBe(0);
+  });
+
+  it('does not count parked requests (waiting for a hash): pump() admits one more when they grow', async () => {
+    let parked = 0;
+    const gate = new AdmissionGate(1, () => parked);
+    const s = await gatedServer(gate);
+    server = s.server;
+    const first = s.send('first');
+    await s.until(() => gate.inFlight === 1);
+    const second = s.send('second');
+    await s.until(() => gate.waiting === 1);
+    expect(s.started).toEqual(['first']);
+    parked = 1; // the first now waits for a hash
+    gate.pump();
+    await s.until(() => s.started.length === 2);
+    expect(gate.inFlight).toBe(2);
+    expect(gate.waiting).toBe(0);
+    parked = 0;
+    await s.answerNext();
+    await s.answerNext();
+    expect([await first, await second]).toEqual(['first:body-first', 'second:body-second']);
+  });
+
+  it('refuses a limit below 1', () => {
+    expect(() => new AdmissionGate(0)).toThrow(RangeError);
+    expect(() => new AdmissionGate(1.5)).toThrow(RangeError);
+  });
+
+  it('gates exactly the paths Express hands to the GraphQL middleware', () => {
+    expect(isGraphqlPath('/graphql')).toBe(true);
+    expect(isGraphqlPath('/graphql?query=x')).toBe(true);
+    expect(isGraphqlPath('/graphql/')).toBe(true);
+    // Express matches mount paths case-insensitively.
+    expect(isGraphqlPath('/GraphQL')).toBe(true);
+    expect(isGraphqlPath('/graphqlx')).toBe(false);
+    expect(isGraphqlPath('/ready')).toBe(false);
+    expect(isGraphqlPath('/health')).toBe(false);
+    expect(isGraphqlPath(undefined)).toBe(false);
+  });
+});
