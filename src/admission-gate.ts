@@ -5,10 +5,7 @@ type Next = (error?: unknown) => void;
 const QUEUED_SINCE = Symbol('plinto.queuedSince');
 type Tagged = IncomingMessage & { [QUEUED_SINCE]?: bigint };
 
-/**
- * When a request that had to wait at the gate arrived (process.hrtime.bigint()), so that the
- * request duration metric and log line count the wait; undefined for one admitted at once.
- */
+/** When a request that had to wait at the gate got there (process.hrtime.bigint()); undefined for one admitted at once. */
 export function queuedSince(req: IncomingMessage): bigint | undefined {
   return (req as Tagged)[QUEUED_SINCE];
 }
@@ -21,8 +18,9 @@ interface Queued {
 
 /**
  * Lets at most `limit` GraphQL requests past it at once; the others wait in arrival order with
- * nothing allocated for them but the request itself (no body parsed, no context, no Apollo or
- * graphql-js execution state), and go on as admitted ones finish.
+ * nothing allocated for them but the request and its parsed body (no context, no Apollo or
+ * graphql-js execution state), and go on as admitted ones finish. It stands after the body parser:
+ * a client that trickles its body in holds no slot, so a few slow clients cannot stall the rest.
  *
  * Why (issue 24): with 2,000 keep-alive connections in a closed loop, 2,000 requests are inside
  * the server at once, each for seconds; every one of them outlives the young generation and is
@@ -58,7 +56,7 @@ export class AdmissionGate {
     return this.queue.length - this.head;
   }
 
-  /** The Express middleware (mount it before the body parser). */
+  /** The Express middleware (mount it after the body parser, just before GraphQL). */
   readonly handler = (req: IncomingMessage, res: ServerResponse, next: Next): void => {
     if (this.waiting === 0 && this.hasRoom()) {
       this.admit(res, next);

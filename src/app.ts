@@ -148,16 +148,6 @@ export class HttpClientInfo implements ClientInfo {
   }
 }
 
-/**
- * `/graphql`, `/graphql?…` or `/graphql/…`, in any case: the paths Express hands to the GraphQL
- * middleware (its mount paths match case-insensitively).
- */
-export function isGraphqlPath(url: string | undefined): boolean {
-  if (url?.slice(0, 8).toLowerCase() !== '/graphql') return false;
-  const after = url.charCodeAt(8);
-  return Number.isNaN(after) || after === 0x3f /* ? */ || after === 0x2f; /* / */
-}
-
 /** The composition root: the services (services.ts), then the GraphQL schema and the HTTP host. */
 export async function createApp(config: Config, options: AppOptions = {}): Promise<PlintoApp> {
   const services = await buildServices(config, options);
@@ -289,10 +279,21 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   app.use(inOneLayer(securityHeaders(), requestTracking(logger, metrics), cors(config.corsOrigins)));
   // GraphQL next: the hottest path passes no other layer (the probes, metrics and JWKS routes below
   // have paths of their own, so their order among themselves and after /graphql changes nothing).
+  const gate = new AdmissionGate(
+    config.graphqlMaxInFlight,
+    () => services.hashQueue.inFlight + services.hashQueue.depth,
+  );
+  services.hashQueue.onEnter = () => queueMicrotask(() => gate.pump());
   app.use(
     '/graphql',
     inOneLayer(noStore, cookieParser()),
     express.json({ limit: '100kb' }),
+    // At most GRAPHQL_MAX_IN_FLIGHT GraphQL requests are executed at once; the others wait here
+    // in arrival order, holding their parsed body and Node's request and response but no context,
+    // Apollo or graphql-js state (issue 24: 2,000 connections). After the body parser, so a client
+    // that sends its body slowly holds no slot (it would otherwise stall every request behind it).
+    // Requests waiting for a password hash do not count. Other paths never reach it.
+    gate.handler,
     expressMiddleware(apollo, {
       context: async ({ req, res }) => {
         // Forked on first use only: a warm `me` touches no database, and a fork (entity manager,
@@ -397,18 +398,7 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   // Slow clients (slowloris) are dropped on time: Node checks these timeouts only every
   // connectionsCheckingInterval (30 s by default), which made 10 s headers take up to 40 s.
-  // At most GRAPHQL_MAX_IN_FLIGHT GraphQL requests are executed at once; the others wait at the
-  // gate, in front of Express, holding nothing but Node's request and response (issue 24: 2,000
-  // connections). Requests waiting for a password hash do not count. Other paths pass straight on.
-  const gate = new AdmissionGate(
-    config.graphqlMaxInFlight,
-    () => services.hashQueue.inFlight + services.hashQueue.depth,
-  );
-  services.hashQueue.onEnter = () => queueMicrotask(() => gate.pump());
-  const server = createServer({ connectionsCheckingInterval: 1_000 }, (req, res) => {
-    if (isGraphqlPath(req.url)) gate.handler(req, res, () => app(req, res));
-    else app(req, res);
-  });
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, app);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;

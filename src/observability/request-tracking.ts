@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import { queuedSince } from '../admission-gate.js';
 import type { Logger } from './logger.js';
 import type { Metrics } from './metrics.js';
 import { attachRequestContext } from './request-context.js';
@@ -50,8 +49,8 @@ export function requestTracking(logger: Logger, metrics: Metrics): RequestHandle
     res.setHeader('X-Request-Id', requestId);
     const context: RequestContext = { requestId };
     attachRequestContext(req, context);
-    // A GraphQL request that waited at the admission gate is timed from its arrival.
-    const started = queuedSince(req) ?? process.hrtime.bigint();
+    // Taken before the GraphQL admission gate: a request that waited there is timed from its arrival.
+    const started = process.hrtime.bigint();
     const path = req.path;
 
     // `on`, not `once`: a response emits 'close' once, and `once` wraps every listener in a bound

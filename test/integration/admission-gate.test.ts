@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, gql, ME, SIGN_IN, SIGN_UP, STRONG_PASSWORD } from '../helpers/graphql.js';
 import { useServer } from '../helpers/use-server.js';
@@ -58,6 +59,36 @@ describe('the GraphQL admission gate (GRAPHQL_MAX_IN_FLIGHT=1)', () => {
       expect(answer.body.data?.signIn.__typename).toBe('SignInSuccess');
     }
   });
+
+  it('holds no slot for a client still sending its body: `me` is answered meanwhile', async () => {
+    const { hostname, port } = new URL(ctx.server.url);
+    const body = JSON.stringify({ query: '{ __typename }' });
+    const slow = connect(Number(port), hostname);
+    await new Promise<void>((resolve, reject) => slow.once('connect', resolve).once('error', reject));
+    let slowAnswer = '';
+    slow.on('data', (chunk: Buffer) => (slowAnswer += chunk.toString('utf8')));
+    try {
+      // Headers and half the body; the rest comes only after `me` has been answered.
+      slow.write(
+        `POST /graphql HTTP/1.1\r\nHost: ${hostname}\r\nContent-Type: application/json\r\n` +
+          `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 10)}`,
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      // With the only slot held by the slow request, this would wait for it (up to the 30 s request
+      // timeout) and the test's own timeout would fail it.
+      const me = await gql(ctx.server.url, ME, {}, bearer(accessToken));
+      expect(me.body.data?.me.email).toBe(email);
+      expect(slowAnswer).toBe('');
+      slow.write(body.slice(10));
+      for (let i = 0; i < 200 && !slowAnswer.includes('__typename'); i += 1) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(slowAnswer).toMatch(/^HTTP\/1\.1 200/);
+      expect(slowAnswer).toContain('"__typename":"Query"');
+    } finally {
+      slow.destroy();
+    }
+  }, 10_000);
 
   it('leaves the probes answering (they pass beside the gate)', async () => {
     expect((await fetch(`${ctx.server.url}/health`)).status).toBe(200);

@@ -3,7 +3,6 @@ import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdmissionGate, queuedSince } from '../../src/admission-gate.js';
-import { isGraphqlPath } from '../../src/app.js';
 
 /** A server whose handler holds each admitted request until the test lets it go. */
 async function gatedServer(gate: AdmissionGate) {
@@ -167,17 +166,5 @@ describe('AdmissionGate', () => {
   it('refuses a limit below 1', () => {
     expect(() => new AdmissionGate(0)).toThrow(RangeError);
     expect(() => new AdmissionGate(1.5)).toThrow(RangeError);
-  });
-
-  it('gates exactly the paths Express hands to the GraphQL middleware', () => {
-    expect(isGraphqlPath('/graphql')).toBe(true);
-    expect(isGraphqlPath('/graphql?query=x')).toBe(true);
-    expect(isGraphqlPath('/graphql/')).toBe(true);
-    // Express matches mount paths case-insensitively.
-    expect(isGraphqlPath('/GraphQL')).toBe(true);
-    expect(isGraphqlPath('/graphqlx')).toBe(false);
-    expect(isGraphqlPath('/ready')).toBe(false);
-    expect(isGraphqlPath('/health')).toBe(false);
-    expect(isGraphqlPath(undefined)).toBe(false);
   });
 });
