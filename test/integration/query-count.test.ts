@@ -139,7 +139,7 @@ describe('SQL statements and Redis commands per password sign-in (issue 24)', ()
     await signIn();
     const { statements: sql, redis } = await signIn();
     expect(sql).toHaveLength(3);
-    expect(sql[0]).toMatch(/from "users"/);
+    expect(sql[0]).toMatch(/from "?users/);
     expect(sql[1]).toMatch(/insert into sessions[\s\S]*insert into refresh_tokens/);
     expect(sql[2]).toMatch(/insert into "?audit_events/);
     expect(redis).toEqual(['evalsha', 'del', 'set']);
