@@ -1128,6 +1128,8 @@ async function main(): Promise<void> {
     printProfile(profile);
     const windows = summariseWindow(newest, profileWindows);
     printWindows(windows);
+    // The scenarios' windows beside the profile, for a closer look: `tsx bench/profile-window.ts FILE`.
+    writeFileSync(`${newest}.windows.json`, `${JSON.stringify(profileWindows)}\n`);
     writeFileSync(
       'bench/results/latest.json',
       `${JSON.stringify({ ...report, profile: { ...profile, scenarios: windows } }, null, 2)}\n`,

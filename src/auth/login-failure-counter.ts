@@ -94,10 +94,11 @@ export class LoginFailureCounter {
   async check(email: string, client: ClientInfo = NO_CLIENT): Promise<AttemptGate> {
     const nowMs = this.now();
     const who = this.clientOf(email, client);
-    const records = await this.withStore(async (store) => [
-      await store.get(this.clientKey(email, who), nowMs),
-      who.knownDevice ? null : await store.get(this.key(email), nowMs),
-    ]);
+    const account = this.key(email);
+    // Both records in one round trip (the account's only for a client that is not a known device).
+    const keys = [this.clientKey(account, who)];
+    if (!who.knownDevice) keys.push(account);
+    const records = await this.withStore((store) => store.getMany(keys, nowMs));
     const lockedUntilMs = Math.max(...records.map((record) => record?.lockedUntilMs ?? 0));
     if (lockedUntilMs <= nowMs) return { allowed: true };
     this.metrics.lockouts.inc({ kind: this.kind });
@@ -107,10 +108,11 @@ export class LoginFailureCounter {
   /** Counts a failed check; returns the number of consecutive failures of this client so far. */
   async recordFailure(email: string, client: ClientInfo = NO_CLIENT): Promise<number> {
     const nowMs = this.now();
-    const clientKey = this.clientKey(email, this.clientOf(email, client));
+    const account = this.key(email);
+    const clientKey = this.clientKey(account, this.clientOf(email, client));
     const record = await this.withStore(async (store) => {
-      await store.recordFailure(this.key(email), nowMs, this.accountPolicy);
-      await store.index(this.indexKey(email), clientKey, this.policy.retentionSeconds);
+      await store.recordFailure(account, nowMs, this.accountPolicy);
+      await store.index(this.indexKey(account), clientKey, this.policy.retentionSeconds);
       return store.recordFailure(clientKey, nowMs, this.policy);
     });
     return record.failures;
@@ -121,10 +123,14 @@ export class LoginFailureCounter {
    * reset (no client: every count of the account starts over).
    */
   async clear(email: string, client?: ClientInfo): Promise<void> {
+    const account = this.key(email);
     await this.withStore(async (store) => {
-      await store.delete(this.key(email));
-      if (client) await store.delete(this.clientKey(email, this.clientOf(email, client)));
-      else await store.deleteIndexed(this.indexKey(email));
+      // A success: both counts in one command (one round trip).
+      if (client) await store.delete(account, this.clientKey(account, this.clientOf(email, client)));
+      else {
+        await store.delete(account);
+        await store.deleteIndexed(this.indexKey(account));
+      }
     });
   }
 
@@ -139,12 +145,12 @@ export class LoginFailureCounter {
   }
 
   // The client part is hashed too: Redis holds neither addresses nor device ids.
-  private clientKey(email: string, who: FailureClient): string {
-    return `${this.key(email)}:${this.emailHash.hex(who.key).slice(0, 32)}`;
+  private clientKey(accountKey: string, who: FailureClient): string {
+    return `${accountKey}:${this.emailHash.hex(who.key).slice(0, 32)}`;
   }
 
-  private indexKey(email: string): string {
-    return `${this.key(email)}:clients`;
+  private indexKey(accountKey: string): string {
+    return `${accountKey}:clients`;
   }
 
   // Keyed hash: Redis never holds the addresses, and whoever reads Redis cannot test a list of

@@ -28,9 +28,12 @@ export function lockSecondsAfter(failures: number, policy: FailurePolicy): numbe
 /** Storage of failure records: Redis (shared by replicas) or memory (development, outage). */
 export interface FailureStore {
   get(key: string, nowMs: number): Promise<FailureRecord | null>;
+  /** The records of several keys, in their order, read together (one round trip to Redis). */
+  getMany(keys: readonly string[], nowMs: number): Promise<Array<FailureRecord | null>>;
   /** Atomically counts one more failure and sets the lock it earns. */
   recordFailure(key: string, nowMs: number, policy: FailurePolicy): Promise<FailureRecord>;
-  delete(key: string): Promise<void>;
+  /** Deletes every key given (one round trip to Redis). */
+  delete(...keys: string[]): Promise<void>;
   /** Remembers `member` under `index` (for as long as `retentionSeconds`), so deleteIndexed can find it. */
   index(index: string, member: string, retentionSeconds: number): Promise<void>;
   /** Deletes the index and every key remembered under it. */
@@ -50,6 +53,10 @@ export class MemoryFailureStore implements FailureStore {
     return { failures: record.failures, lockedUntilMs: record.lockedUntilMs };
   }
 
+  async getMany(keys: readonly string[], nowMs: number): Promise<Array<FailureRecord | null>> {
+    return Promise.all(keys.map((key) => this.get(key, nowMs)));
+  }
+
   async recordFailure(key: string, nowMs: number, policy: FailurePolicy): Promise<FailureRecord> {
     const failures = ((await this.get(key, nowMs))?.failures ?? 0) + 1;
     const lockSeconds = lockSecondsAfter(failures, policy);
@@ -60,8 +67,8 @@ export class MemoryFailureStore implements FailureStore {
     return { failures, lockedUntilMs };
   }
 
-  async delete(key: string): Promise<void> {
-    this.records.delete(key);
+  async delete(...keys: string[]): Promise<void> {
+    for (const key of keys) this.records.delete(key);
   }
 
   private readonly indexes = new Map<string, Set<string>>();
@@ -105,13 +112,42 @@ redis.call('PEXPIRE', KEYS[1], retention * 1000)
 return {failures, tonumber(redis.call('HGET', KEYS[1], 'lockedUntil') or '0')}
 `;
 
+/**
+ * HMGET failures lockedUntil of every key, in one command: a sign-in checks two records (its
+ * client's and the account's), which were two round trips (issue 24, sign-in profile). Read-only;
+ * a missing field is false in Lua, answered as nil (false, unlike nil, does not end a Lua array).
+ */
+const READ_RECORDS = `local records = {}
+for i, key in ipairs(KEYS) do records[i] = redis.call('HMGET', key, 'failures', 'lockedUntil') end
+return records`;
+
+type RecordsReply = Array<[string | null, string | null]>;
+type ReadRecordsCommand = (keyCount: number, ...keys: string[]) => Promise<RecordsReply>;
+
+/** The client's `plintoFailureRecords` command, defined on first use (once per client). */
+function readRecords(redis: Redis): ReadRecordsCommand {
+  const client = redis as Redis & { plintoFailureRecords?: ReadRecordsCommand };
+  if (!client.plintoFailureRecords) redis.defineCommand('plintoFailureRecords', { lua: READ_RECORDS });
+  return client.plintoFailureRecords!.bind(redis);
+}
+
+function recordOf([failures, lockedUntil]: [string | null | undefined, string | null | undefined]) {
+  if (failures === null || failures === undefined) return null;
+  return { failures: Number(failures), lockedUntilMs: Number(lockedUntil ?? 0) };
+}
+
 export class RedisFailureStore implements FailureStore {
   constructor(private readonly redis: Redis) {}
 
   async get(key: string): Promise<FailureRecord | null> {
     const [failures, lockedUntil] = await this.redis.hmget(key, 'failures', 'lockedUntil');
-    if (failures === null || failures === undefined) return null;
-    return { failures: Number(failures), lockedUntilMs: Number(lockedUntil ?? 0) };
+    return recordOf([failures, lockedUntil]);
+  }
+
+  async getMany(keys: readonly string[]): Promise<Array<FailureRecord | null>> {
+    if (keys.length === 1) return [await this.get(keys[0]!)];
+    const replies = await readRecords(this.redis)(keys.length, ...keys);
+    return keys.map((_, i) => recordOf(replies[i] ?? [null, null]));
   }
 
   async recordFailure(key: string, nowMs: number, policy: FailurePolicy): Promise<FailureRecord> {
@@ -129,8 +165,8 @@ export class RedisFailureStore implements FailureStore {
     return { failures: Number(failures), lockedUntilMs: Number(lockedUntilMs) };
   }
 
-  async delete(key: string): Promise<void> {
-    await this.redis.del(key);
+  async delete(...keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.del(...keys);
   }
 
   async index(index: string, member: string, retentionSeconds: number): Promise<void> {

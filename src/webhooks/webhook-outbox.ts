@@ -10,7 +10,16 @@ export const PAYLOAD_PURPOSE = 'webhook-payload';
 
 /** What flows depend on: one call, inside the change's transaction. */
 export interface WebhookEmitter {
-  emit(em: EntityManager, event: WebhookEvent, now?: Date): Promise<number>;
+  /**
+   * `endpoints`: the enabled endpoints subscribed to the event, when the caller has just read them
+   * in the same transaction (or the statement before it); otherwise emit reads them.
+   */
+  emit(
+    em: EntityManager,
+    event: WebhookEvent,
+    now?: Date,
+    endpoints?: readonly WebhookEndpoint[],
+  ): Promise<number>;
 }
 
 /**
@@ -75,11 +84,17 @@ export class WebhookOutbox implements WebhookEmitter {
   }
 
   /** Writes the event's deliveries with `em` (the change's transaction); returns how many. */
-  async emit(em: EntityManager, event: WebhookEvent, now: Date = new Date()): Promise<number> {
+  async emit(
+    em: EntityManager,
+    event: WebhookEvent,
+    now: Date = new Date(),
+    known?: readonly WebhookEndpoint[],
+  ): Promise<number> {
     // Refused in the flow's own transaction: a payload that could carry a secret never gets out.
     assertNoSecrets(event.data);
     // Whole rows: a delivery handed off to this replica's dispatcher is sent with what is read here.
-    const endpoints = await em.find(WebhookEndpoint, { disabledAt: null }, { disableIdentityMap: true });
+    const endpoints =
+      known ?? (await em.find(WebhookEndpoint, { disabledAt: null }, { disableIdentityMap: true }));
     const targets = endpoints.filter((endpoint) => subscribedTo(endpoint, event.type));
     if (targets.length === 0) return 0;
     const payload: WebhookPayload = {

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, gql, ME, REFRESH, SIGN_IN, SIGN_UP, STRONG_PASSWORD } from '../helpers/graphql.js';
+import { WebhookDelivery, WebhookEndpoint } from '../../src/storage/entities/index.js';
 import { useServer } from '../helpers/use-server.js';
 
 const SESSIONS = `query { sessions { id current createdAt lastUsedAt expiresAt ip userAgent } }`;
@@ -83,5 +84,95 @@ describe('SQL statements per operation', () => {
       counts.push(statements);
     }
     expect(counts).toEqual([1, 1]);
+  });
+});
+
+describe('SQL statements and Redis commands per password sign-in (issue 24)', () => {
+  const ctx = useServer('postgresql');
+  const email = 'sign-in-queries@example.com';
+  const statements: string[] = [];
+  const redisCommands: string[] = [];
+
+  beforeAll(async () => {
+    const signUp = await gql(ctx.server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    expect(signUp.body.data?.signUp.__typename).toBe('SignInSuccess');
+    const { services } = ctx.server.app;
+    // Their polls would otherwise fall into a counted window.
+    services.readiness.stopPeriodic();
+    services.liveSessionsGauge.stop();
+    await services.mailSender.stop();
+    await services.webhookDispatcher.stop();
+    await services.expiredRowSweeper.stop();
+    services.orm.config.set('onQuery', (sql: string) => {
+      statements.push(sql);
+      return sql;
+    });
+    const redis = services.redis!;
+    const send = redis.sendCommand.bind(redis);
+    redis.sendCommand = ((command: { name: string }) => {
+      redisCommands.push(command.name);
+      return send(command as Parameters<typeof send>[0]);
+    }) as typeof redis.sendCommand;
+  });
+
+  const signIn = async () => {
+    statements.length = 0;
+    redisCommands.length = 0;
+    const answer = await gql(ctx.server.url, SIGN_IN, { email, password: STRONG_PASSWORD });
+    expect(answer.body.data?.signIn.__typename).toBe('SignInSuccess');
+    const counted = { statements: [...statements], redis: [...redisCommands] };
+    // The session and its refresh token were written: the token rotates.
+    const refreshed = await gql(ctx.server.url, REFRESH, {
+      refreshToken: answer.body.data?.signIn.tokens.refreshToken,
+    });
+    expect(refreshed.body.data?.refreshSession.__typename).toBe('SignInSuccess');
+    return { ...counted, sessionId: answer.body.data?.signIn.session.id as string };
+  };
+  const deliveriesOf = async (sessionId: string) =>
+    (
+      await ctx.server.app.services.orm.em
+        .fork()
+        .find(WebhookDelivery, { eventType: 'session.created' }, { orderBy: { createdAt: 'asc' } })
+    ).filter((d) => ctx.server.app.services.webhooks.openPayload(d).includes(sessionId));
+
+  it('reads the user, writes the session with its refresh token in one statement, then the audit event; Redis: the failure records, their reset, the liveness entry', async () => {
+    await signIn();
+    const { statements: sql, redis } = await signIn();
+    expect(sql).toHaveLength(3);
+    expect(sql[0]).toMatch(/from "?users/);
+    expect(sql[1]).toMatch(/insert into sessions[\s\S]*insert into refresh_tokens/);
+    expect(sql[2]).toMatch(/insert into "?audit_events/);
+    expect(redis).toEqual(['evalsha', 'del', 'set']);
+  });
+
+  it('writes the delivery of an endpoint subscribed to session.created in the session’s transaction, and none for one that is not', async () => {
+    const em = ctx.server.app.services.orm.em.fork();
+    em.create(WebhookEndpoint, {
+      url: 'https://hooks.example.com/other',
+      events: 'user.created,session.revoked',
+      secret: 'unused',
+    });
+    await em.flush();
+    const unsubscribed = await signIn();
+    expect(unsubscribed.statements).toHaveLength(3);
+    expect(await deliveriesOf(unsubscribed.sessionId)).toHaveLength(0);
+
+    const subscribed = em.create(WebhookEndpoint, {
+      url: 'https://hooks.example.com/sessions',
+      events: 'user.created,session.created',
+      secret: 'unused',
+    });
+    await em.flush();
+    const delivered = await signIn();
+    const deliveries = await deliveriesOf(delivered.sessionId);
+    expect(deliveries.map((d) => d.endpointId)).toEqual([subscribed.id]);
+    expect(delivered.statements.some((sql) => /insert into "webhook_deliveries"/.test(sql))).toBe(true);
+
+    // A disabled endpoint gets nothing, and the session is written in the one statement again.
+    subscribed.disabledAt = new Date();
+    await em.flush();
+    const disabled = await signIn();
+    expect(disabled.statements).toHaveLength(3);
+    expect(await deliveriesOf(disabled.sessionId)).toHaveLength(0);
   });
 });

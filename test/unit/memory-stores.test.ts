@@ -65,6 +65,23 @@ describe('RedisFailureStore', () => {
     await redis.connect().catch(() => undefined);
     expect(await new RedisFailureStore(redis).get(`${prefix}never`)).toBeNull();
   });
+
+  it('reads several records in their order and deletes several keys, like the memory store', async () => {
+    await redis.connect().catch(() => undefined);
+    const keys = [`${prefix}many-a`, `${prefix}many-never`, `${prefix}many-b`];
+    for (const store of [new RedisFailureStore(redis), new MemoryFailureStore()]) {
+      for (let i = 0; i < 3; i += 1) await store.recordFailure(keys[0]!, 5_000, POLICY);
+      await store.recordFailure(keys[2]!, 5_000, POLICY);
+      expect(await store.getMany(keys, 5_000)).toEqual([
+        { failures: 3, lockedUntilMs: 6_000 },
+        null,
+        { failures: 1, lockedUntilMs: 0 },
+      ]);
+      expect(await store.getMany([keys[2]!], 5_000)).toEqual([{ failures: 1, lockedUntilMs: 0 }]);
+      await store.delete(keys[0]!, keys[2]!);
+      expect(await store.getMany(keys, 5_000)).toEqual([null, null, null]);
+    }
+  });
 });
 
 describe('MemoryLivenessCache', () => {

@@ -12,6 +12,13 @@ import { updateUser } from '../../storage/user-rows.js';
 import type { WebhookEmitter } from '../../webhooks/webhook-outbox.js';
 import { NO_WEBHOOKS } from '../../webhooks/webhook-outbox.js';
 
+/**
+ * The account of an address, in plain SQL (portable): every sign-in reads it, and MikroORM's
+ * findOne built the query each time (issue 24, sign-in profile). The row becomes a managed User
+ * as findOne's would (em.map: the same column mapping and type conversions).
+ */
+const USER_BY_EMAIL = 'select * from users where email = ? limit 1';
+
 export interface PasswordInput {
   email: string;
   password: string;
@@ -96,7 +103,10 @@ export class PasswordMethod implements SignInMethod<PasswordInput, PasswordRefus
     password: string,
     gone?: CallerGone,
   ): Promise<{ user: User | null; accountId: string | null }> {
-    const user = await em.findOne(User, { email });
+    const rows = await em
+      .getConnection()
+      .execute<Array<Record<string, unknown>>>(USER_BY_EMAIL, [email], 'all', em.getTransactionContext());
+    const user = rows[0] ? em.map(User, rows[0]) : null;
     if (!user?.passwordHash) {
       await this.passwords.verifyDummy(password, gone);
       return { user: null, accountId: user?.id ?? null };
