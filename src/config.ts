@@ -66,6 +66,7 @@ const envSchema = z.object({
   BCRYPT_COST: intFromEnv(4, 15).optional(),
   HASH_CONCURRENCY: intFromEnv(1, 64).optional(),
   HASH_QUEUE_LIMIT: intFromEnv(1, 100000).optional(),
+  HASH_THREAD_NICE: intFromEnv(0, 19).optional(),
   GRAPHQL_MAX_IN_FLIGHT: intFromEnv(1, 100000).optional(),
   SIGNUP_MODE: z.enum(['verify-first', 'immediate']).optional(),
   CORS_ORIGINS: z.string().optional(),
@@ -251,7 +252,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // One hash per core: more only queues on the CPU and starves the event loop (the `me` p99 under sign-in load).
     hashConcurrency: e.HASH_CONCURRENCY ?? availableParallelism(),
     hashQueueLimit: e.HASH_QUEUE_LIMIT ?? 256,
-    // GraphQL requests executed at once; the rest wait before their body is read (src/admission-gate.ts).
+    // Hashing threads yield the CPU to the event loop (src/security/hash-thread-priority.ts).
+    hashThreadNice: e.HASH_THREAD_NICE ?? 10,
+    // GraphQL requests executed at once; the rest wait, body read, before execution (src/admission-gate.ts).
     graphqlMaxInFlight: e.GRAPHQL_MAX_IN_FLIGHT ?? 64,
     signupMode: e.SIGNUP_MODE ?? 'verify-first',
     corsOrigins,

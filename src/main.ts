@@ -2,6 +2,7 @@ import { createApp } from './app.js';
 import type { PlintoApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './config.js';
+import { lowerThreadPoolPriority } from './security/hash-thread-priority.js';
 import { createLogger } from './observability/logger.js';
 import { banner } from './startup-banner.js';
 import { listenRefusal, StartupRefusal, unexpectedRefusal } from './startup-refusal.js';
@@ -21,6 +22,11 @@ async function main(): Promise<void> {
   let app: PlintoApp;
   try {
     app = await createApp(config, { logger });
+    const priority = await lowerThreadPoolPriority(config.hashThreadNice);
+    logger.info(
+      { nice: config.hashThreadNice, ...priority },
+      'password-hashing threads yield to the event loop',
+    );
     const port = await app.listen();
     console.log(banner(config, port));
   } catch (error) {

@@ -61,6 +61,8 @@ export interface Config {
   readonly passwordHash: 'bcrypt' | 'argon2id';
   readonly bcryptCost: number;
   readonly hashConcurrency: number;
+  /** Nice value (0–19) of libuv's thread pool, where passwords hash; 0 leaves it alone. */
+  readonly hashThreadNice: number;
   readonly hashQueueLimit: number;
   /** GraphQL requests executed at once (GRAPHQL_MAX_IN_FLIGHT); more wait at the admission gate. */
   readonly graphqlMaxInFlight: number;
