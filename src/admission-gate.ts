@@ -32,7 +32,8 @@ interface Queued {
  * hold `me` behind seconds of hashing. Call `pump()` when `parked` grows.
  *
  * A waiting request whose client has gone is dropped when its turn comes, unanswered (there is
- * nobody to answer). Nothing is refused: the gate only orders.
+ * nobody to answer). Nothing is refused: the gate only orders. A slot is held while the request is
+ * executed, not while its answer waits for a client that does not read it.
  */
 export class AdmissionGate {
   private active = 0;
@@ -90,14 +91,27 @@ export class AdmissionGate {
 
   private admit(res: ServerResponse, next: Next): void {
     this.active += 1;
-    // 'close' follows 'finish' on every answered response, and also comes alone when the client
-    // leaves first: either way the slot is freed exactly once.
-    res.once('close', this.release);
+    // The slot is freed when the answer has been handed to Node (res.end returns), or when the
+    // client leaves first ('close'), whichever comes first, and only once. Not on 'finish' or on
+    // 'close' alone: both wait for the socket, so a client that never reads its answers (a large
+    // answer, or pipelined requests whose answers queue behind it) would hold its slots for as long
+    // as it keeps the connection open, and a few such clients would stall every GraphQL request.
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      res.off('close', release);
+      this.active -= 1;
+      this.pump();
+    };
+    const end = res.end;
+    res.end = function (this: ServerResponse, ...args: Parameters<ServerResponse['end']>) {
+      const result = end.apply(this, args);
+      res.end = end;
+      release();
+      return result;
+    } as ServerResponse['end'];
+    res.once('close', release);
     next();
   }
-
-  private readonly release = (): void => {
-    this.active -= 1;
-    this.pump();
-  };
 }

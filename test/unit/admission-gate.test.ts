@@ -1,6 +1,7 @@
 import { createServer, request } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { connect } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdmissionGate, queuedSince } from '../../src/admission-gate.js';
 
@@ -161,6 +162,85 @@ describe('AdmissionGate', () => {
     await s.answerNext();
     await s.answerNext();
     expect([await first, await second]).toEqual(['first:body-first', 'second:body-second']);
+  });
+
+  describe('with clients that do not read their answers', () => {
+    const sockets: Socket[] = [];
+    afterEach(() => {
+      for (const socket of sockets.splice(0)) socket.destroy();
+    });
+
+    /** A server behind a gate of one that answers /big/N with N MB at once and anything else with "ok". */
+    async function answeringServer() {
+      const gate = new AdmissionGate(1);
+      const s = createServer((req, res) =>
+        gate.handler(req, res, () => {
+          req.resume();
+          req.on('end', () => {
+            const big = /^\/big\/(\d+)$/.exec(req.url!);
+            res.end(big ? Buffer.alloc(Number(big[1]) * 1024 * 1024, 120) : 'ok');
+          });
+        }),
+      );
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      return { gate, server: s, port: (s.address() as AddressInfo).port };
+    }
+
+    /** Opens a connection, writes raw HTTP/1.1 requests on it and never reads from it. */
+    async function nonReader(port: number, paths: string[]) {
+      const socket = connect(port, '127.0.0.1');
+      sockets.push(socket);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.pause();
+      socket.write(
+        paths.map((path) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`).join(''),
+      );
+    }
+
+    /** Resolves with the victim's answer, or with "stalled" if it has not come within 5 s. */
+    async function victim(port: number) {
+      const answer = new Promise<string>((resolve, reject) => {
+        const req = request(
+          { host: '127.0.0.1', port, path: '/victim', method: 'POST', agent: false },
+          (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => resolve(text));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+      let timer: NodeJS.Timeout | undefined;
+      const stalled = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('stalled'), 5000)));
+      try {
+        return await Promise.race([answer, stalled]);
+      } finally {
+        clearTimeout(timer);
+      }
+    }
+
+    it('frees the slot when a large answer is handed over, not when the client has read it', async () => {
+      const t = await answeringServer();
+      server = t.server;
+      // 32 MB is far more than the socket buffers take: the answer sits in Node until read.
+      await nonReader(t.port, ['/big/32']);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await victim(t.port)).toBe('ok');
+      expect(t.gate.inFlight).toBe(0);
+    });
+
+    it('frees the slots of pipelined requests whose answers queue behind an unread one', async () => {
+      const t = await answeringServer();
+      server = t.server;
+      await nonReader(t.port, ['/big/8', '/small', '/small', '/small']);
+      await nonReader(t.port, ['/big/8', '/small']);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(await victim(t.port)).toBe('ok');
+      expect(t.gate.inFlight).toBe(0);
+      expect(t.gate.waiting).toBe(0);
+    });
   });
 
   it('refuses a limit below 1', () => {
