@@ -1,12 +1,8 @@
 import type { EntityManager } from '@mikro-orm/core';
 import { updateUser } from '../storage/user-rows.js';
-import {
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  verifyRegistrationResponse,
-} from '@simplewebauthn/server';
 import type { AuthenticatorTransport, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { WebAuthnConfig } from '../config/webauthn-config.js';
+import { webauthnLib } from './webauthn-lib.js';
 import type { AuthState } from '../context.js';
 import { InvalidInputError } from '../domain-errors.js';
 import type { MailOutbox } from '../mail/mail-outbox.js';
@@ -122,7 +118,9 @@ export class PasskeyService {
       { fields: ['credentialId', 'transports'] },
     );
     const challenge = await this.deps.challenges.issue(em, 'registration', { userId: auth.userId });
-    const options = await generateRegistrationOptions({
+    const options = await (
+      await webauthnLib()
+    ).generateRegistrationOptions({
       rpName: this.deps.webauthn.rpName,
       rpID: this.deps.webauthn.rpId,
       userName: user.email,
@@ -160,6 +158,7 @@ export class PasskeyService {
     if (!response || !challenge) return refuse();
     const binding = await this.deps.challenges.consume(em, challenge, 'registration');
     if (!binding || binding.userId !== auth.userId) return refuse();
+    const { verifyRegistrationResponse } = await webauthnLib(); // a load failure is not a refusal
     let verified;
     try {
       verified = await verifyRegistrationResponse({
@@ -300,7 +299,9 @@ export class PasskeyService {
         passkeys.length > 0 ? passkeys.map((p) => ({ id: p.credentialId })) : this.decoyCredentials(email);
     }
     const challenge = await this.deps.challenges.issue(em, 'sign-in', { emailHash });
-    const options = await generateAuthenticationOptions({
+    const options = await (
+      await webauthnLib()
+    ).generateAuthenticationOptions({
       rpID: this.deps.webauthn.rpId,
       challenge: challenge.bytes,
       timeout: TIMEOUT_MS,

@@ -1,4 +1,5 @@
-import nodemailer from 'nodemailer';
+import type { Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport/index.js';
 import type { Logger } from '../observability/logger.js';
 import type { MailMessage } from './templates.js';
 
@@ -22,35 +23,55 @@ export function describeFailure(error: unknown): string {
   return (parts.length > 0 ? parts.join(' ') : 'delivery failed').slice(0, 255);
 }
 
+/**
+ * SMTP through nodemailer, which is loaded, and the transporter made, at the first send: a replica
+ * that never sends a mail (most of them, most of the time) does not carry its ~200 modules
+ * (issue 24: RSS). The URL is checked at construction, so a bad SMTP_URL still stops start-up.
+ */
 export class SmtpTransport implements MailTransport {
   readonly name = 'smtp';
-  private readonly transporter: nodemailer.Transporter;
+  private readonly options: SMTPTransport.Options;
+  private transporter: Promise<Transporter> | null = null;
 
-  constructor(smtpUrl: string, from: string, timeoutMs: number, requireTls = false) {
+  constructor(
+    smtpUrl: string,
+    private readonly from: string,
+    timeoutMs: number,
+    requireTls = false,
+  ) {
     const url = new URL(smtpUrl);
     const secure = url.protocol === 'smtps:';
-    this.transporter = nodemailer.createTransport(
-      {
-        host: url.hostname,
-        port: url.port ? Number(url.port) : secure ? 465 : 587,
-        secure,
-        // Without TLS the mail (live links) and the SMTP password cross the network in clear:
-        // a server that offers no STARTTLS is refused rather than spoken to in plain text.
-        requireTLS: requireTls && !secure,
-        auth: url.username
-          ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
-          : undefined,
-        // Bounded attempts: a stalled server must not hold the sender (or shutdown) for minutes.
-        connectionTimeout: timeoutMs,
-        greetingTimeout: timeoutMs,
-        socketTimeout: timeoutMs,
+    this.options = {
+      host: url.hostname,
+      port: url.port ? Number(url.port) : secure ? 465 : 587,
+      secure,
+      // Without TLS the mail (live links) and the SMTP password cross the network in clear:
+      // a server that offers no STARTTLS is refused rather than spoken to in plain text.
+      requireTLS: requireTls && !secure,
+      auth: url.username
+        ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) }
+        : undefined,
+      // Bounded attempts: a stalled server must not hold the sender (or shutdown) for minutes.
+      connectionTimeout: timeoutMs,
+      greetingTimeout: timeoutMs,
+      socketTimeout: timeoutMs,
+    };
+  }
+
+  private transport(): Promise<Transporter> {
+    this.transporter ??= import('nodemailer').then(
+      ({ default: nodemailer }) => nodemailer.createTransport(this.options, { from: this.from }),
+      (error: unknown) => {
+        this.transporter = null; // tried again at the next send
+        throw error;
       },
-      { from },
     );
+    return this.transporter;
   }
 
   async send(message: MailMessage): Promise<void> {
-    await this.transporter.sendMail({
+    const transporter = await this.transport();
+    await transporter.sendMail({
       to: message.to,
       subject: message.subject,
       text: message.text,
@@ -59,7 +80,10 @@ export class SmtpTransport implements MailTransport {
   }
 
   close(): void {
-    this.transporter.close();
+    void this.transporter?.then(
+      (transporter) => transporter.close(),
+      () => undefined,
+    );
   }
 }
 

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/core';
-import { verifyAuthenticationResponse } from '@simplewebauthn/server';
+import { webauthnLib } from '../webauthn-lib.js';
 import type { AuthenticationResponseJSON } from '@simplewebauthn/server';
 import type { WebAuthnConfig } from '../../config/webauthn-config.js';
 import type { KeyedHash } from '../../security/crypto.js';
@@ -65,6 +65,7 @@ export class PasskeyMethod implements SignInMethod<string, PasskeyRefusal> {
     const userHandle = response.response.userHandle;
     if (userHandle && userHandle !== Buffer.from(userHandleOf(user.id)).toString('base64url')) return refusal;
 
+    const { verifyAuthenticationResponse } = await webauthnLib(); // a load failure is not a refusal
     let verified;
     try {
       verified = await verifyAuthenticationResponse({
