@@ -519,6 +519,8 @@ async function main(): Promise<void> {
     ...(process.env.HASH_CONCURRENCY ? { HASH_CONCURRENCY: process.env.HASH_CONCURRENCY } : {}),
     // libuv's thread pool (bcrypt, argon2, WebCrypto jobs): node's default 4 unless the run sets it.
     ...(process.env.UV_THREADPOOL_SIZE ? { UV_THREADPOOL_SIZE: process.env.UV_THREADPOOL_SIZE } : {}),
+    // The hashing threads' nice value (default 10); HASH_THREAD_NICE=0 measures without it.
+    ...(process.env.HASH_THREAD_NICE ? { HASH_THREAD_NICE: process.env.HASH_THREAD_NICE } : {}),
     SIGNUP_MODE: 'immediate',
     // The adminUsers scenario authenticates with one API key; its per-key limit would cap the run.
     API_KEY_RATE_LIMIT_PER_MINUTE: '100000',
