@@ -22,6 +22,7 @@ import { API_KEY_PREFIX } from './auth/admin/api-key.service.js';
 import { RateLimitedError } from './errors.js';
 import { errorLoggingPlugin, formatError } from './format-error.js';
 import { AdmissionGate } from './admission-gate.js';
+import { boundPipelining } from './pipelining.js';
 import { listenOn, stopAccepting } from './http-server.js';
 import { graphqlMetricsPlugin } from './observability/graphql-metrics.plugin.js';
 import { probeRoutes } from './observability/health.js';
@@ -398,7 +399,8 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
 
   // Slow clients (slowloris) are dropped on time: Node checks these timeouts only every
   // connectionsCheckingInterval (30 s by default), which made 10 s headers take up to 40 s.
-  const server = createServer({ connectionsCheckingInterval: 1_000 }, app);
+  // A connection with more than MAX_PIPELINED requests outstanding is closed (src/pipelining.ts).
+  const server = createServer({ connectionsCheckingInterval: 1_000 }, boundPipelining(app));
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;

@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AdmissionGate, queuedSince } from '../../src/admission-gate.js';
+import { MAX_PIPELINED, boundPipelining } from '../../src/pipelining.js';
 
 /** A server whose handler holds each admitted request until the test lets it go. */
 async function gatedServer(gate: AdmissionGate) {
@@ -170,20 +171,24 @@ describe('AdmissionGate', () => {
       for (const socket of sockets.splice(0)) socket.destroy();
     });
 
-    /** A server behind a gate of one that answers /big/N with N MB at once and anything else with "ok". */
+    /** A server behind a gate of one that answers /big/N with N MB at once and anything else with "ok" and its path. */
     async function answeringServer() {
       const gate = new AdmissionGate(1);
-      const s = createServer((req, res) =>
-        gate.handler(req, res, () => {
-          req.resume();
-          req.on('end', () => {
-            const big = /^\/big\/(\d+)$/.exec(req.url!);
-            res.end(big ? Buffer.alloc(Number(big[1]) * 1024 * 1024, 120) : 'ok');
-          });
-        }),
+      const executed: string[] = [];
+      const s = createServer(
+        boundPipelining((req, res) =>
+          gate.handler(req, res, () => {
+            executed.push(req.url!);
+            req.resume();
+            req.on('end', () => {
+              const big = /^\/big\/(\d+)$/.exec(req.url!);
+              res.end(big ? Buffer.alloc(Number(big[1]) * 1024 * 1024, 120) : `ok${req.url!}`);
+            });
+          }),
+        ),
       );
       await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-      return { gate, server: s, port: (s.address() as AddressInfo).port };
+      return { gate, executed, server: s, port: (s.address() as AddressInfo).port };
     }
 
     /** Opens a connection, writes raw HTTP/1.1 requests on it and never reads from it. */
@@ -227,8 +232,91 @@ describe('AdmissionGate', () => {
       // 32 MB is far more than the socket buffers take: the answer sits in Node until read.
       await nonReader(t.port, ['/big/32']);
       await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(await victim(t.port)).toBe('ok');
+      expect(await victim(t.port)).toBe('ok/victim');
       expect(t.gate.inFlight).toBe(0);
+    });
+
+    it('executes one request of a client that pipelines and never reads, and closes it past the limit', async () => {
+      const t = await answeringServer();
+      server = t.server;
+      // As many outstanding requests as a connection may have: the unread answer and those behind it.
+      const smalls = Array.from({ length: MAX_PIPELINED - 1 }, (_, i) => `/small${i}`);
+      await nonReader(t.port, ['/big/8', ...smalls]);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(await victim(t.port)).toBe('ok/victim');
+      // Nothing behind the unread answer ran: its requests wait for it to be sent, outside the gate.
+      expect(t.executed).toEqual(['/big/8', '/victim']);
+      expect(t.gate.waiting).toBe(0);
+      // One outstanding request more than the limit: the server closes the connection.
+      const socket = connect(t.port, '127.0.0.1');
+      sockets.push(socket);
+      const closed = new Promise<string>((resolve) => socket.once('close', () => resolve('closed')));
+      socket.on('error', () => undefined);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      socket.pause();
+      socket.write(
+        ['/big/8', ...smalls, '/one-too-many']
+          .map((path) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`)
+          .join(''),
+      );
+      let timer: NodeJS.Timeout | undefined;
+      const still = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still open'), 5000)));
+      expect(await Promise.race([closed, still])).toBe('closed');
+      clearTimeout(timer);
+    });
+
+    it('answers every request of a client that pipelines and reads, in order', async () => {
+      const t = await answeringServer();
+      server = t.server;
+      const paths = ['/a', '/b', '/c', '/d', '/e'];
+      const socket = connect(t.port, '127.0.0.1');
+      sockets.push(socket);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      socket.write(
+        paths.map((path) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`).join(''),
+      );
+      for (let i = 0; i < 400 && !text.includes('ok/e'); i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(text.match(/ok\/[a-e]/g)).toEqual(paths.map((path) => `ok${path}`));
+      expect(t.executed).toEqual(paths);
+    });
+
+    it('serves a pipelining client one request per event-loop turn, so others are polled in between', async () => {
+      const gate = new AdmissionGate(4);
+      const seen: string[] = [];
+      const s = createServer(
+        boundPipelining((req, res) =>
+          gate.handler(req, res, () => {
+            const label = req.url!.slice(1);
+            seen.push(`run ${label}`);
+            setImmediate(() => seen.push(`turn after ${label}`));
+            req.resume();
+            req.on('end', () => res.end(label));
+          }),
+        ),
+      );
+      server = s;
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      const labels = Array.from({ length: 10 }, (_, i) => `p${i}`);
+      const socket = connect((s.address() as AddressInfo).port, '127.0.0.1');
+      sockets.push(socket);
+      await new Promise((resolve) => socket.once('connect', resolve));
+      let text = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (text += chunk));
+      // Requests with a body, as GraphQL ones are.
+      socket.write(
+        labels.map((label) => `POST /${label} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}`).join(''),
+      );
+      for (let i = 0; i < 400 && !seen.includes('turn after p9'); i += 1)
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      expect(seen.filter((entry) => entry.startsWith('run '))).toEqual(labels.map((label) => `run ${label}`));
+      // Between two of its requests the event loop has gone round (the first one's setImmediate ran).
+      for (let i = 1; i < labels.length; i += 1)
+        expect(seen.indexOf(`turn after p${i - 1}`)).toBeLessThan(seen.indexOf(`run p${i}`));
     });
 
     it('frees the slots of pipelined requests whose answers queue behind an unread one', async () => {
@@ -237,7 +325,7 @@ describe('AdmissionGate', () => {
       await nonReader(t.port, ['/big/8', '/small', '/small', '/small']);
       await nonReader(t.port, ['/big/8', '/small']);
       await new Promise((resolve) => setTimeout(resolve, 200));
-      expect(await victim(t.port)).toBe('ok');
+      expect(await victim(t.port)).toBe('ok/victim');
       expect(t.gate.inFlight).toBe(0);
       expect(t.gate.waiting).toBe(0);
     });
