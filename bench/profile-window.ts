@@ -5,18 +5,8 @@
  * (the windows come from X.cpuprofile.windows.json, which bench/run.ts writes beside it).
  */
 import { readFileSync } from 'node:fs';
+import type { CpuProfile } from './profile.js';
 
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-}
 
 const [file, scenario = 'signIn', topText = '40'] = process.argv.slice(2);
 if (!file) throw new Error('usage: tsx bench/profile-window.ts FILE.cpuprofile [scenario] [top]');

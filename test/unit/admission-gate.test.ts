@@ -6,6 +6,27 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { AdmissionGate, queuedSince } from '../../src/admission-gate.js';
 import { MAX_PIPELINED, boundPipelining } from '../../src/pipelining.js';
 
+/** One POST on its own connection; resolves with the answer's body, or rejects when aborted. */
+function post(port: number, path: string, body: string, signal?: AbortSignal) {
+  return new Promise<string>((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent: false, signal }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve(text));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+/** Raw HTTP/1.1 POSTs, one after the other, for writing on one connection (pipelined). */
+function pipelined(paths: string[], body = '') {
+  return paths
+    .map((path) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n\r\n${body}`)
+    .join('');
+}
+
 /** A server whose handler holds each admitted request until the test lets it go. */
 async function gatedServer(gate: AdmissionGate) {
   const held: Array<{ label: string; answer: () => void }> = [];
@@ -40,20 +61,7 @@ async function gatedServer(gate: AdmissionGate) {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
   /** One request on its own connection; resolves with the body, or rejects when aborted. */
-  const send = (label: string, signal?: AbortSignal) =>
-    new Promise<string>((resolve, reject) => {
-      const req = request(
-        { host: '127.0.0.1', port, path: `/${label}`, method: 'POST', agent: false, signal },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (chunk: string) => (text += chunk));
-          res.on('end', () => resolve(text));
-        },
-      );
-      req.on('error', reject);
-      req.end(`body-${label}`);
-    });
+  const send = (label: string, signal?: AbortSignal) => post(port, `/${label}`, `body-${label}`, signal);
   const until = async (check: () => boolean) => {
     for (let i = 0; i < 2000 && !check(); i += 1) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(check()).toBe(true);
@@ -191,32 +199,34 @@ describe('AdmissionGate', () => {
       return { gate, executed, server: s, port: (s.address() as AddressInfo).port };
     }
 
-    /** Opens a connection, writes raw HTTP/1.1 requests on it and never reads from it. */
-    async function nonReader(port: number, paths: string[]) {
+    /** A connection to the server, closed after the test. */
+    async function open(port: number) {
       const socket = connect(port, '127.0.0.1');
       sockets.push(socket);
+      socket.on('error', () => undefined);
       await new Promise((resolve) => socket.once('connect', resolve));
+      return socket;
+    }
+
+    /** A connection that collects everything the server sends on it. */
+    async function readingClient(port: number) {
+      const client = { socket: await open(port), text: '' };
+      client.socket.setEncoding('utf8');
+      client.socket.on('data', (chunk: string) => (client.text += chunk));
+      return client;
+    }
+
+    /** Opens a connection, writes raw HTTP/1.1 requests on it and never reads from it. */
+    async function nonReader(port: number, paths: string[]) {
+      const socket = await open(port);
       socket.pause();
-      socket.write(
-        paths.map((path) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`).join(''),
-      );
+      socket.write(pipelined(paths));
+      return socket;
     }
 
     /** Resolves with the victim's answer, or with "stalled" if it has not come within 5 s. */
     async function victim(port: number) {
-      const answer = new Promise<string>((resolve, reject) => {
-        const req = request(
-          { host: '127.0.0.1', port, path: '/victim', method: 'POST', agent: false },
-          (res) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => (text += chunk));
-            res.on('end', () => resolve(text));
-          },
-        );
-        req.on('error', reject);
-        req.end();
-      });
+      const answer = post(port, '/victim', '');
       let timer: NodeJS.Timeout | undefined;
       const stalled = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('stalled'), 5000)));
       try {
@@ -248,17 +258,8 @@ describe('AdmissionGate', () => {
       expect(t.executed).toEqual(['/big/8', '/victim']);
       expect(t.gate.waiting).toBe(0);
       // One outstanding request more than the limit: the server closes the connection.
-      const socket = connect(t.port, '127.0.0.1');
-      sockets.push(socket);
+      const socket = await nonReader(t.port, ['/big/8', ...smalls, '/one-too-many']);
       const closed = new Promise<string>((resolve) => socket.once('close', () => resolve('closed')));
-      socket.on('error', () => undefined);
-      await new Promise((resolve) => socket.once('connect', resolve));
-      socket.pause();
-      socket.write(
-        ['/big/8', ...smalls, '/one-too-many']
-          .map((path) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`)
-          .join(''),
-      );
       let timer: NodeJS.Timeout | undefined;
       const still = new Promise<string>((resolve) => (timer = setTimeout(() => resolve('still open'), 5000)));
       expect(await Promise.race([closed, still])).toBe('closed');
@@ -269,18 +270,11 @@ describe('AdmissionGate', () => {
       const t = await answeringServer();
       server = t.server;
       const paths = ['/a', '/b', '/c', '/d', '/e'];
-      const socket = connect(t.port, '127.0.0.1');
-      sockets.push(socket);
-      await new Promise((resolve) => socket.once('connect', resolve));
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (text += chunk));
-      socket.write(
-        paths.map((path) => `POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n`).join(''),
-      );
-      for (let i = 0; i < 400 && !text.includes('ok/e'); i += 1)
+      const reader = await readingClient(t.port);
+      reader.socket.write(pipelined(paths));
+      for (let i = 0; i < 400 && !reader.text.includes('ok/e'); i += 1)
         await new Promise((resolve) => setTimeout(resolve, 10));
-      expect(text.match(/ok\/[a-e]/g)).toEqual(paths.map((path) => `ok${path}`));
+      expect(reader.text.match(/ok\/[a-e]/g)).toEqual(paths.map((path) => `ok${path}`));
       expect(t.executed).toEqual(paths);
     });
 
@@ -301,15 +295,13 @@ describe('AdmissionGate', () => {
       server = s;
       await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
       const labels = Array.from({ length: 10 }, (_, i) => `p${i}`);
-      const socket = connect((s.address() as AddressInfo).port, '127.0.0.1');
-      sockets.push(socket);
-      await new Promise((resolve) => socket.once('connect', resolve));
-      let text = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (text += chunk));
+      const reader = await readingClient((s.address() as AddressInfo).port);
       // Requests with a body, as GraphQL ones are.
-      socket.write(
-        labels.map((label) => `POST /${label} HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}`).join(''),
+      reader.socket.write(
+        pipelined(
+          labels.map((label) => `/${label}`),
+          '{}',
+        ),
       );
       for (let i = 0; i < 400 && !seen.includes('turn after p9'); i += 1)
         await new Promise((resolve) => setTimeout(resolve, 10));
