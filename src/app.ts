@@ -400,7 +400,10 @@ export async function createApp(config: Config, options: AppOptions = {}): Promi
   // Slow clients (slowloris) are dropped on time: Node checks these timeouts only every
   // connectionsCheckingInterval (30 s by default), which made 10 s headers take up to 40 s.
   // A connection with more than MAX_PIPELINED requests outstanding is closed (src/pipelining.ts).
-  const server = createServer({ connectionsCheckingInterval: 1_000 }, boundPipelining(app));
+  // Requests Node would answer by itself (no Host, an unknown Expect) are answered by the wrapper, in turn.
+  const listener = boundPipelining(app);
+  const server = createServer({ connectionsCheckingInterval: 1_000, requireHostHeader: false }, listener);
+  server.on('checkExpectation', listener);
   server.headersTimeout = 10_000;
   server.requestTimeout = 30_000;
   server.keepAliveTimeout = 5_000;

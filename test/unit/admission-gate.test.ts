@@ -311,6 +311,65 @@ describe('AdmissionGate', () => {
         expect(seen.indexOf(`turn after p${i - 1}`)).toBeLessThan(seen.indexOf(`run p${i}`));
     });
 
+    it('stops parsing a connection past the limit: a 64 KB read of tiny requests makes no thousands of them', async () => {
+      let calls = 0;
+      const wrapped = boundPipelining((_req, res) => void setTimeout(() => res.end('ok'), 1000));
+      const s = createServer((req, res) => {
+        calls += 1;
+        wrapped(req, res);
+      });
+      server = s;
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      const socket = connect((s.address() as AddressInfo).port, '127.0.0.1');
+      sockets.push(socket);
+      socket.on('error', () => {});
+      await new Promise((resolve) => socket.once('connect', resolve));
+      // 27 bytes a request: Node parses some 2,400 of them from one read before the socket is gone.
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n'.repeat(40_000));
+      await new Promise((resolve) => socket.once('close', resolve));
+      expect(calls).toBe(MAX_PIPELINED + 1);
+    });
+
+    it('answers unknown Expect and missing Host itself, in turn and within the limit (Node would, unbounded)', async () => {
+      let calls = 0;
+      let app = 0;
+      const wrapped = boundPipelining((_req, res) => {
+        app += 1;
+        setTimeout(() => res.end('ok'), 50);
+      });
+      const listener = (req: IncomingMessage, res: ServerResponse) => {
+        calls += 1;
+        wrapped(req, res);
+      };
+      const s = createServer({ requireHostHeader: false }, listener);
+      s.on('checkExpectation', listener);
+      server = s;
+      await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+      const port = (s.address() as AddressInfo).port;
+      const ordered = connect(port, '127.0.0.1');
+      sockets.push(ordered);
+      await new Promise((resolve) => ordered.once('connect', resolve));
+      let text = '';
+      ordered.setEncoding('utf8');
+      ordered.on('data', (chunk: string) => (text += chunk));
+      ordered.write(
+        'GET /a HTTP/1.1\r\nHost: x\r\n\r\nGET /b HTTP/1.1\r\nHost: x\r\nExpect: x\r\n\r\nGET /c HTTP/1.1\r\n\r\n',
+      );
+      await new Promise((resolve) => ordered.once('close', resolve));
+      expect(text.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 200', 'HTTP/1.1 417', 'HTTP/1.1 400']);
+      expect(app).toBe(1);
+      for (const request of ['GET / HTTP/1.1\r\nHost: x\r\nExpect: x\r\n\r\n', 'GET / HTTP/1.1\r\n\r\n']) {
+        calls = 0;
+        const socket = connect(port, '127.0.0.1');
+        sockets.push(socket);
+        socket.on('error', () => {});
+        await new Promise((resolve) => socket.once('connect', resolve));
+        socket.write('GET /held HTTP/1.1\r\nHost: x\r\n\r\n' + request.repeat(20_000));
+        await new Promise((resolve) => socket.once('close', resolve));
+        expect(calls).toBe(MAX_PIPELINED + 1);
+      }
+    });
+
     it('frees the slots of pipelined requests whose answers queue behind an unread one', async () => {
       const t = await answeringServer();
       server = t.server;
