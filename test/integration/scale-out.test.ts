@@ -239,7 +239,11 @@ describe('three replicas behind nginx', () => {
   it('loses no request that a killed replica had not accepted', async () => {
     const user = await signUpUser(balancer.url);
     const victim = replicas[1]!;
-    const total = 150;
+    // 50 requests before the kill, then on until 75 have been sent after the death was seen: on a
+    // loaded machine the exit is noticed late, and a fixed total left too few after it (CI: 70, 74).
+    const killAt = 50;
+    const wantedAfterDeath = 75;
+    const limit = 2_000;
     const concurrency = 6;
     interface Outcome {
       startedAt: number;
@@ -250,17 +254,19 @@ describe('three replicas behind nginx', () => {
     let killedAt = Number.POSITIVE_INFINITY;
     let deadAt = Number.POSITIVE_INFINITY;
     let next = 0;
+    let sentAfterDeath = 0;
 
     const worker = async () => {
-      while (next < total) {
+      while (next < limit && sentAfterDeath < wantedAfterDeath) {
         const index = next++;
-        if (index === Math.floor(total / 3)) {
+        if (index === killAt) {
           // SIGKILL: no drain, no goodbye; whatever it had accepted is lost with it.
           killedAt = performance.now();
           victim.process.kill('SIGKILL');
           void victim.exited.then(() => (deadAt = performance.now()));
         }
         const startedAt = performance.now();
+        if (startedAt > deadAt) sentAfterDeath += 1;
         const response = await gql(balancer.url, ME, {}, bearer(user.accessToken)).catch(() => null);
         outcomes.push({
           startedAt,
@@ -272,9 +278,9 @@ describe('three replicas behind nginx', () => {
     await Promise.all(Array.from({ length: concurrency }, worker));
     await victim.exited;
 
-    expect(outcomes).toHaveLength(total);
+    expect(outcomes).toHaveLength(next);
     const afterDeath = outcomes.filter((o) => o.startedAt > deadAt);
-    expect(afterDeath.length).toBeGreaterThan(total / 2);
+    expect(afterDeath.length).toBeGreaterThanOrEqual(wantedAfterDeath);
     // Every request sent once the replica was gone was answered, by a live replica.
     expect(afterDeath.filter((o) => !o.ok)).toEqual([]);
     // nginx did meet the dead replica (connection refused) and retried the request elsewhere.
