@@ -7,7 +7,6 @@
 import { readFileSync } from 'node:fs';
 import type { CpuProfile } from './profile.js';
 
-
 const [file, scenario = 'signIn', topText = '40'] = process.argv.slice(2);
 if (!file) throw new Error('usage: tsx bench/profile-window.ts FILE.cpuprofile [scenario] [top]');
 const top = Number(topText);
