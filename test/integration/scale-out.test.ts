@@ -246,6 +246,7 @@ describe('three replicas behind nginx', () => {
     const limit = 2_000;
     const concurrency = 6;
     interface Outcome {
+      worker: number;
       startedAt: number;
       ok: boolean;
       upstream: string;
@@ -256,7 +257,7 @@ describe('three replicas behind nginx', () => {
     let next = 0;
     let sentAfterDeath = 0;
 
-    const worker = async () => {
+    const worker = async (id: number) => {
       while (next < limit && sentAfterDeath < wantedAfterDeath) {
         const index = next++;
         if (index === killAt) {
@@ -269,13 +270,14 @@ describe('three replicas behind nginx', () => {
         if (startedAt > deadAt) sentAfterDeath += 1;
         const response = await gql(balancer.url, ME, {}, bearer(user.accessToken)).catch(() => null);
         outcomes.push({
+          worker: id,
           startedAt,
           ok: response?.status === 200 && response.body.data?.me?.email === user.email,
           upstream: response?.headers.get('x-plinto-upstream') ?? '',
         });
       }
     };
-    await Promise.all(Array.from({ length: concurrency }, worker));
+    await Promise.all(Array.from({ length: concurrency }, (_, id) => worker(id)));
     await victim.exited;
 
     expect(outcomes).toHaveLength(next);
@@ -292,7 +294,11 @@ describe('three replicas behind nginx', () => {
       expect(failed.startedAt).toBeLessThan(deadAt);
       expect(failed.upstream).toBe(victim.address);
     }
-    expect(outcomes.filter((o) => !o.ok).length).toBeLessThanOrEqual(concurrency);
+    // Per client, at most two: the request it had in flight on the victim, and one that nginx wrote
+    // on a kept-alive upstream connection whose close it had not yet seen (a POST already written is
+    // not retried, by design: it may have been executed). CI once saw 7 failures from 6 clients.
+    for (let id = 0; id < concurrency; id += 1)
+      expect(outcomes.filter((o) => o.worker === id && !o.ok).length).toBeLessThanOrEqual(2);
     expect(killedAt).toBeLessThan(deadAt);
 
     // Tests run in a random order: the next one gets three replicas again. The victim comes back on
