@@ -37,6 +37,7 @@ describe('sign-in timing, accounts without a password', () => {
     }
     // The dummy verify runs for both: no hash skipped, so no gap of a bcrypt(10) verify (~60 ms).
     expect(median(passwordless)).toBeGreaterThan(20);
-    expect(Math.abs(median(passwordless) - median(unknown))).toBeLessThan(10);
+    // 20 ms, a third of that gap: under a loaded CI a 10 ms bound failed on noise (10.2–13.8 ms).
+    expect(Math.abs(median(passwordless) - median(unknown))).toBeLessThan(20);
   });
 });

@@ -48,7 +48,8 @@ describe('sign-in timing', () => {
     const { known, unknown } = await medians([user.email]);
     // bcrypt(10) costs ~60 ms here: skipping it for unknown users would be a 60 ms gap.
     expect(known[0]).toBeGreaterThan(20);
-    expect(Math.abs(known[0]! - unknown)).toBeLessThan(10);
+    // 20 ms, a third of that gap: under a loaded CI a 10 ms bound failed on noise (11.4 ms).
+    expect(Math.abs(known[0]! - unknown)).toBeLessThan(20);
   });
 
   it('takes the same time for a wrong password on an imported cheap-hash account as for an unknown address', async () => {
