@@ -63,8 +63,10 @@ export function hashScheme(stored: string): HashScheme | null {
 
 /** The bcrypt cost of a bcrypt or wrapped hash (the outer one: what a verification costs). */
 function bcryptCost(stored: string): number {
-  const outer = stored.slice(stored.lastIndexOf('$2') + 4);
-  return Number(outer.slice(0, 2));
+  // The outer hash follows the last ':' of a tagged or wrapped form (bcrypt's alphabet has none).
+  // Not the last '$2': a salt that begins with '2' (one hash in 64) put the cost at the wrong place.
+  const outer = stored.slice(stored.lastIndexOf(':') + 1);
+  return Number(outer.slice(4, 6));
 }
 
 const sha256Of = (normalised: string) => createHash('sha256').update(normalised, 'utf8').digest('hex');

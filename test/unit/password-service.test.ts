@@ -232,6 +232,11 @@ describe('password service', () => {
       needsRehash: false,
     });
 
+    // A salt that begins with '2' (one hash in 64) once made the cost unreadable, and the hash was not wrapped.
+    let salt = await bcrypt.genSalt(4);
+    while (salt[7] !== '2') salt = await bcrypt.genSalt(4);
+    const twoSalted = await bcrypt.hash('correct horse battery', salt);
+    expect(await wrapCheapHash(twoSalted, 5)).toMatch(/^wrapped-bcrypt:\$2b\$04\$2/);
     const cheap = (await bcrypt.hash('correct horse battery', 4)).replace('$2b$', '$2y$');
     const wrapped = await wrapCheapHash(cheap, 5);
     expect(wrapped).toMatch(/^wrapped-bcrypt:\$2b\$04\$[./A-Za-z0-9]{22}:\$2b\$05\$/);
