@@ -61,8 +61,8 @@ function answeredHere(req: IncomingMessage, res: ServerResponse): boolean {
  * without the event loop polling for anybody else. Measured on the built server (development mode,
  * 20 connections each writing 2,000 pipelined introspection queries at once): another client's
  * request waited 5.6–11.5 s when the pipelining clients did not read their answers and more than
- * 20 s when they did; RSS grew by 80 MB in 6 s. With this wrapper: 7–15 ms; the
- * parser stop and Node's own answers below close the ways around it that an attack pass found. HTTP/1.1 answers go
+ * 20 s when they did; RSS grew by 80 MB in 6 s. With this wrapper: 7–15 ms; the parser stop and
+ * Node's own answers above close the ways around it that an attack pass found. HTTP/1.1 answers go
  * out in order anyway, so serving a connection's requests one after another delays nobody who
  * waits for them; a keep-alive client that sends its next request after each answer (every
  * browser and HTTP library) is served at once, as before.

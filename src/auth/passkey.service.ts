@@ -118,9 +118,8 @@ export class PasskeyService {
       { fields: ['credentialId', 'transports'] },
     );
     const challenge = await this.deps.challenges.issue(em, 'registration', { userId: auth.userId });
-    const options = await (
-      await webauthnLib()
-    ).generateRegistrationOptions({
+    const { generateRegistrationOptions } = await webauthnLib();
+    const options = await generateRegistrationOptions({
       rpName: this.deps.webauthn.rpName,
       rpID: this.deps.webauthn.rpId,
       userName: user.email,
@@ -299,9 +298,8 @@ export class PasskeyService {
         passkeys.length > 0 ? passkeys.map((p) => ({ id: p.credentialId })) : this.decoyCredentials(email);
     }
     const challenge = await this.deps.challenges.issue(em, 'sign-in', { emailHash });
-    const options = await (
-      await webauthnLib()
-    ).generateAuthenticationOptions({
+    const { generateAuthenticationOptions } = await webauthnLib();
+    const options = await generateAuthenticationOptions({
       rpID: this.deps.webauthn.rpId,
       challenge: challenge.bytes,
       timeout: TIMEOUT_MS,
