@@ -3,10 +3,12 @@ import {
   createDecipheriv,
   createHash,
   createHmac,
+  createSecretKey,
   hkdfSync,
   randomBytes,
   timingSafeEqual,
 } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 
 /** 256 random bits, base64url: unguessable opaque tokens (refresh, email links, challenges). */
 export function randomToken(bytes = 32): string {
@@ -25,13 +27,16 @@ export function sha256Hex(value: string): string {
  */
 export class KeyedHash {
   readonly key: Buffer;
+  /** The same key as a KeyObject: createHmac converts a Buffer key on every call (half its cost). */
+  private readonly keyObject: KeyObject;
 
   constructor(secret: string, label: string) {
     this.key = Buffer.from(hkdfSync('sha256', secret, 'plinto/keyed-hash/v1', label, 32));
+    this.keyObject = createSecretKey(this.key);
   }
 
   hex(value: string): string {
-    return createHmac('sha256', this.key).update(value, 'utf8').digest('hex');
+    return createHmac('sha256', this.keyObject).update(value, 'utf8').digest('hex');
   }
 }
 
@@ -140,15 +145,21 @@ export class SecretBox {
 
 /** The per-purpose keys derived from one secret. */
 class KeyRing {
-  private readonly keys = new Map<string, Buffer>();
+  /**
+   * KeyObjects, not Buffers: createCipheriv converts a Buffer key on every call, which was half
+   * the cost of a seal (31 against 16 µs; every refresh seals its grace pair).
+   */
+  private readonly keys = new Map<string, KeyObject>();
   private readonly keyedHashes = new Map<string, KeyedHash>();
 
   constructor(private readonly secret: string) {}
 
-  key(purpose: string): Buffer {
+  key(purpose: string): KeyObject {
     let key = this.keys.get(purpose);
     if (!key) {
-      key = Buffer.from(hkdfSync('sha256', this.secret, 'plinto/secret-box/v1', purpose, 32));
+      key = createSecretKey(
+        Buffer.from(hkdfSync('sha256', this.secret, 'plinto/secret-box/v1', purpose, 32)),
+      );
       this.keys.set(purpose, key);
     }
     return key;
