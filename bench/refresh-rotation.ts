@@ -1,11 +1,12 @@
 /**
  * The refresh rotation alone on PostgreSQL, without HTTP or GraphQL: SessionService.refresh on
  * CHAINS concurrent sessions (each presents its latest refresh token), N refreshes after 500 of
- * warm-up. Prints the statements per refresh (MikroORM's query hook), the JS CPU per refresh of
+ * warm-up. Prints the statements per refresh (at the `pg` driver), the JS CPU per refresh of
  * this process and the CPU per refresh of the PostgreSQL backends serving its connections (from
  * /proc: run it on the database's machine). `npx tsx bench/refresh-rotation.ts`; CHAINS=16 N=3000.
  */
 import { readFileSync } from 'node:fs';
+import pg from 'pg';
 import { MemoryLivenessCache } from '../src/auth/liveness-cache.js';
 import { SessionService } from '../src/auth/session.service.js';
 import { insertUser, openSecurityStack } from '../test/helpers/security-stack.js';
@@ -58,11 +59,13 @@ const backends = (
     .getConnection()
     .execute<Array<{ pid: number }>>('select pid from pg_stat_activity where datname = current_database()')
 ).map((r: { pid: number }) => r.pid);
+// Counted at the driver: the rotation goes to `pg` directly (src/storage/pooled-query.ts).
 let statements = 0;
-stack.orm.config.set('onQuery', (sql: string) => {
+const query = pg.Client.prototype.query;
+pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
   statements += 1;
-  return sql;
-});
+  return (query as (...a: unknown[]) => unknown).apply(this, args);
+} as typeof query;
 const pg0 = ticks(backends);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();

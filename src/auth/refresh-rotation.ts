@@ -9,6 +9,7 @@ import { randomToken, sha256Hex } from '../security/crypto.js';
 import { toDate, toDateOrNull, toDbDate } from '../storage/db-values.js';
 import type { DbDate } from '../storage/db-values.js';
 import { Session } from '../storage/entities/index.js';
+import { pooledQuery } from '../storage/pooled-query.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { ClientInfo } from './client-info.js';
 import { parseStoredRoles } from './roles.js';
@@ -57,8 +58,9 @@ const REFRESH_READ = `select rt.session_id, rt.expires_at as token_expires_at, r
  * token is signed after it, from the returned row, and signed again identically for a grace hit
  * (contested()). The row comes back whatever happened: `live` false is an invalid token,
  * `next_expires_at` set means the claim won, otherwise another request rotated the token.
+ * Sent with bound parameters through pooledQuery, not MikroORM's execute (which inlines them).
  */
-const REFRESH_POSTGRES = 'select * from plinto_refresh_session(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
+const REFRESH_POSTGRES = 'select * from plinto_refresh_session($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)';
 
 /** The rotation's writes, as plain SQL (portable to PostgreSQL and SQLite): no query building per refresh. */
 const CLAIM_TOKEN = 'update refresh_tokens set rotated_at = ? where token_hash = ? and rotated_at is null';
@@ -226,9 +228,10 @@ export class RefreshRotation {
     const now = new Date();
     const next = this.prepare(client, now);
     const { settings } = this;
-    const rows = await em
-      .getConnection()
-      .execute<Array<RefreshRow & { live: boolean; next_expires_at: DbDate | null }>>(REFRESH_POSTGRES, [
+    const rows = await pooledQuery<RefreshRow & { live: boolean; next_expires_at: DbDate | null }>(
+      em,
+      REFRESH_POSTGRES,
+      [
         tokenHash,
         now,
         settings.sessionMaxLifetimeSeconds,
@@ -240,7 +243,8 @@ export class RefreshRotation {
         next.grace ? tokenHash : null,
         next.grace?.until ?? null,
         next.grace?.sealed ?? null,
-      ]);
+      ],
+    );
     const row = rows[0];
     if (!row || !row.live) return { kind: 'invalid-token' };
     if (row.next_expires_at !== null) {
