@@ -59,7 +59,9 @@ export function runBuilt(
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(build, entry)], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH ?? '', ...env },
+      // /metrics on any free port unless the test names one: production's 9464 would be taken by
+      // whichever built server of a parallel test started first (SU-5 failed on it in CI).
+      env: { PATH: process.env.PATH ?? '', METRICS_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -89,7 +91,7 @@ export async function startBuilt(build: string, env: Record<string, string>): Pr
   const port = await freePort();
   const child = spawn(process.execPath, [join(build, 'src', 'main.js')], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { PATH: process.env.PATH ?? '', METRICS_PORT: '0', ...env, PORT: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';
