@@ -35,11 +35,20 @@ describe('GraphQL while PostgreSQL is unreachable', () => {
     expect(down.text).not.toMatch(/postgres|plinto_test|allow|terminat|ECONN|select |stack|\.ts:/i);
     expect(down.body.errors?.[0]?.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE' });
 
+    // The refresh rotation goes to `pg` itself (src/storage/pooled-query.ts), not through the ORM:
+    // its errors are masked the same way, and the token is not consumed by the failed attempt.
+    const refreshDown = await gql(ctx.server.url, REFRESH, { refreshToken: user.refreshToken });
+    expect(refreshDown.body.data?.refreshSession ?? null).toBeNull();
+    expect(refreshDown.body.errors?.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+    expect(refreshDown.text).not.toMatch(/postgres|plinto_test|allow|terminat|ECONN|select |stack|\.ts:/i);
+
     await restoreDatabase(ctx.database);
     await eventually(async () => {
       const up = await gql(ctx.server.url, SIGN_IN, { email: user.email, password: user.password });
       return up.body.data?.signIn?.__typename === 'SignInSuccess';
     });
+    const refreshUp = await gql(ctx.server.url, REFRESH, { refreshToken: user.refreshToken });
+    expect(refreshUp.body.data?.refreshSession.__typename).toBe('SignInSuccess');
   });
 });
 
