@@ -75,3 +75,20 @@ export function testEnv(
   };
   return Object.fromEntries(Object.entries(env).filter((e): e is [string, string] => e[1] !== undefined));
 }
+
+/**
+ * Stops a test server's background work on its ORM and Redis (the periodic readiness check, the
+ * live-sessions gauge, the mail and webhook senders, the expired-row sweeper), so that a window in
+ * which a test counts statements or commands holds only the requests' own: on a slow machine their
+ * polls fell into such windows.
+ */
+export async function quietBackgroundWork(server: TestServer): Promise<void> {
+  const { services } = server.app;
+  services.readiness.stopPeriodic();
+  services.liveSessionsGauge.stop();
+  await Promise.all([
+    services.mailSender.stop(),
+    services.webhookDispatcher.stop(),
+    services.expiredRowSweeper.stop(),
+  ]);
+}

@@ -5,7 +5,7 @@ import { createTestDatabase } from '../helpers/database.js';
 import type { Backend, TestDatabase } from '../helpers/database.js';
 import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
 import { BEGIN, CONFIRM, codeAt, withinOneStep } from '../helpers/mfa.js';
-import { startServer } from '../helpers/server.js';
+import { quietBackgroundWork, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 
 const SESSIONS = `query { sessions { id } }`;
@@ -52,17 +52,6 @@ function countStatements(servers: TestServer[]) {
   };
 }
 
-async function quiet(server: TestServer): Promise<void> {
-  const { services } = server.app;
-  services.readiness.stopPeriodic();
-  services.liveSessionsGauge.stop();
-  await services.mailSender.stop();
-  // Their polls (due deliveries, the queue gauge, expired rows) would otherwise fall into a
-  // counted window on a slow machine: seen as { orm: 2, driver: 2 } under load.
-  await services.webhookDispatcher.stop();
-  await services.expiredRowSweeper.stop();
-}
-
 describe('me on two instances sharing PostgreSQL and Redis (issue 24)', () => {
   let database: TestDatabase;
   let a: TestServer;
@@ -79,7 +68,7 @@ describe('me on two instances sharing PostgreSQL and Redis (issue 24)', () => {
     };
     a = await startServer(database, shared);
     b = await startServer(database, shared);
-    await Promise.all([quiet(a), quiet(b)]);
+    await Promise.all([quietBackgroundWork(a), quietBackgroundWork(b)]);
     counter = countStatements([a, b]);
   }, 60_000);
   afterAll(async () => {
@@ -210,7 +199,7 @@ describe.each(['sqlite', 'postgresql'] as Backend[])('me on one instance (%s)', 
   beforeAll(async () => {
     database = await createTestDatabase(backend);
     server = await startServer(database, { SIGNING_KEY_RELOAD_SECONDS: '3600' });
-    await quiet(server);
+    await quietBackgroundWork(server);
     server.app.services.orm.config.set('onQuery', (sql: string) => {
       statements += 1;
       return sql;

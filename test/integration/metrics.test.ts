@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/database.js';
 import type { TestDatabase } from '../helpers/database.js';
 import { gql, SIGN_IN, signUpUser } from '../helpers/graphql.js';
-import { startServer } from '../helpers/server.js';
+import { quietBackgroundWork, startServer } from '../helpers/server.js';
 import type { TestServer } from '../helpers/server.js';
 import { useServer } from '../helpers/use-server.js';
 
@@ -159,10 +159,7 @@ describe('metrics in production', () => {
     // ORM (the outbox and webhook pollers, the periodic readiness check, the gauge's own timer) is
     // stopped first. Run on its own, right after start-up, this test counted their first passes
     // (3 statements in npm run test:ledger); after the file's other test they had already run.
-    const { services } = production.app;
-    await Promise.all([services.mailSender.stop(), services.webhookDispatcher.stop()]);
-    services.readiness.stopPeriodic();
-    services.liveSessionsGauge.stop();
+    await quietBackgroundWork(production);
     let statements = 0;
     production.app.services.orm.config.set('onQuery', (sql: string) => {
       statements += 1;
