@@ -6,9 +6,9 @@
  * /proc: run it on the database's machine). `npx tsx bench/refresh-rotation.ts`; CHAINS=16 N=3000.
  */
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
 import { MemoryLivenessCache } from '../src/auth/liveness-cache.js';
 import { SessionService } from '../src/auth/session.service.js';
+import { recordDriverQueries } from '../test/helpers/driver-queries.js';
 import { insertUser, openSecurityStack } from '../test/helpers/security-stack.js';
 
 const CHAINS = Number(process.env.CHAINS ?? 16);
@@ -60,12 +60,7 @@ const backends = (
     .execute<Array<{ pid: number }>>('select pid from pg_stat_activity where datname = current_database()')
 ).map((r: { pid: number }) => r.pid);
 // Counted at the driver: the rotation goes to `pg` directly (src/storage/pooled-query.ts).
-let statements = 0;
-const query = pg.Client.prototype.query;
-pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-  statements += 1;
-  return (query as (...a: unknown[]) => unknown).apply(this, args);
-} as typeof query;
+const driver = recordDriverQueries();
 const pg0 = ticks(backends);
 const cpu0 = process.cpuUsage();
 const t0 = performance.now();
@@ -75,7 +70,7 @@ const cpu = process.cpuUsage(cpu0);
 console.log({
   refreshes: N,
   chains: CHAINS,
-  statementsPerRefresh: statements / N,
+  statementsPerRefresh: driver.texts.length / N,
   refreshesPerSecond: Math.round(N / seconds),
   jsCpuMicrosPerRefresh: Math.round((cpu.user + cpu.system) / N),
   postgresCpuMicrosPerRefresh: Math.round(((ticks(backends) - pg0) * 10_000) / N),

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../helpers/database.js';
+import { recordDriverQueries } from '../helpers/driver-queries.js';
 import type { Backend, TestDatabase } from '../helpers/database.js';
 import { bearer, gql, ME, REFRESH, signUpUser } from '../helpers/graphql.js';
 import { BEGIN, CONFIRM, codeAt, withinOneStep } from '../helpers/mfa.js';
@@ -18,37 +18,29 @@ const REVOKE = `mutation Revoke($id: ID!) { revokeSession(id: $id) }`;
  * the requests' own.
  */
 function countStatements(servers: TestServer[]) {
-  const counts = { orm: 0, driver: 0 };
+  let orm = 0;
   const statements: string[] = [];
-  /** The text of every statement at the driver (the refresh rotation goes to `pg` directly). */
-  const driverStatements: string[] = [];
   for (const server of servers) {
     server.app.services.orm.config.set('onQuery', (sql: string) => {
-      counts.orm += 1;
+      orm += 1;
       statements.push(sql);
       return sql;
     });
   }
-  const original = pg.Client.prototype.query;
-  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-    counts.driver += 1;
-    const query = args[0] as string | { text?: string };
-    driverStatements.push(typeof query === 'string' ? query : (query.text ?? ''));
-    return (original as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof original;
+  /** The text of every statement at the driver (the refresh rotation goes to `pg` directly). */
+  const driver = recordDriverQueries();
   return {
-    counts,
+    get counts() {
+      return { orm, driver: driver.texts.length };
+    },
     statements,
-    driverStatements,
+    driverStatements: driver.texts,
     reset: () => {
-      counts.orm = 0;
-      counts.driver = 0;
+      orm = 0;
       statements.length = 0;
-      driverStatements.length = 0;
+      driver.texts.length = 0;
     },
-    restore: () => {
-      pg.Client.prototype.query = original;
-    },
+    restore: driver.restore,
   };
 }
 

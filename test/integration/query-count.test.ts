@@ -1,7 +1,7 @@
-import pg from 'pg';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bearer, gql, ME, REFRESH, SIGN_IN, SIGN_UP, STRONG_PASSWORD } from '../helpers/graphql.js';
 import { WebhookDelivery, WebhookEndpoint } from '../../src/storage/entities/index.js';
+import { recordDriverQueries } from '../helpers/driver-queries.js';
 import { quietBackgroundWork } from '../helpers/server.js';
 import { useServer } from '../helpers/use-server.js';
 
@@ -78,25 +78,20 @@ describe('SQL statements per operation', () => {
 
   it('rotates a refresh token in one statement: read, checks and rotation in one function call', async () => {
     // Counted at the driver: the rotation goes to `pg` with bound parameters, not through the ORM.
-    const original = pg.Client.prototype.query;
-    let sent = 0;
-    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
-      sent += 1;
-      return (original as (...a: unknown[]) => unknown).apply(this, args);
-    } as typeof original;
+    const driver = recordDriverQueries();
     const counts: number[] = [];
     try {
       for (let i = 0; i < 2; i += 1) {
-        sent = 0;
+        driver.texts.length = 0;
         const refreshed = await gql(ctx.server.url, REFRESH, { refreshToken });
         expect(refreshed.body.data?.refreshSession.__typename).toBe('SignInSuccess');
         const next = refreshed.body.data?.refreshSession.tokens.refreshToken as string;
         expect(next).not.toBe(refreshToken);
         refreshToken = next;
-        counts.push(sent);
+        counts.push(driver.texts.length);
       }
     } finally {
-      pg.Client.prototype.query = original;
+      driver.restore();
     }
     expect(counts).toEqual([1, 1]);
   });
