@@ -1,4 +1,4 @@
-import commonPasswords from 'fxa-common-password-list';
+import { isCommonPassword } from './common-passwords.js';
 
 export const MAX_PASSWORD_INPUT_BYTES = 1024;
 export const BCRYPT_MAX_BYTES = 72;
@@ -45,7 +45,7 @@ export function checkPasswordPolicy(
     reasons.push('Password must not contain your email address or its name part.');
   }
   if (lower.includes(PRODUCT_NAME)) reasons.push('Password must not contain the name of this service.');
-  if (commonPasswords.test(password) || commonPasswords.test(password.toLowerCase())) {
+  if (isCommonPassword(password) || isCommonPassword(lower)) {
     reasons.push('Password is too common.');
   }
   return reasons.length > 0 ? { ok: false, reasons } : { ok: true, password };
