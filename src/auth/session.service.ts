@@ -5,7 +5,7 @@ import type { SecurityEvents } from '../observability/security-events.js';
 import type { AccessTokenService } from '../security/access-tokens.js';
 import type { SecretBox } from '../security/crypto.js';
 import { randomToken, sha256Hex } from '../security/crypto.js';
-import { RefreshToken, Session, User, WebhookEndpoint } from '../storage/entities/index.js';
+import { RefreshToken, Session, User } from '../storage/entities/index.js';
 import { inTransaction } from '../storage/transaction.js';
 import type { ClientInfo } from './client-info.js';
 import type { CachedProfile, SessionLivenessCache } from './liveness-cache.js';
@@ -15,7 +15,7 @@ import type { SessionView, SignedIn } from './session.types.js';
 import { PROFILE_CACHE_FIELD } from './user.service.js';
 import type { UserProfile } from './user.service.js';
 import type { WebhookEmitter } from '../webhooks/webhook-outbox.js';
-import { NO_WEBHOOKS, WebhookOutbox } from '../webhooks/webhook-outbox.js';
+import { NO_WEBHOOKS } from '../webhooks/webhook-outbox.js';
 
 export type { RefreshOutcome } from './refresh-rotation.js';
 export type { SessionView, SignedIn, TokenPair } from './session.types.js';
@@ -46,32 +46,24 @@ export interface SessionSettings extends SessionLifetimes {
 }
 
 /**
- * PostgreSQL, every sign-in: the session and its refresh token in one statement, written only when
- * no enabled webhook endpoint subscribes to session.created; the statement answers those endpoints
- * (whole rows). No endpoint (the usual case): done, in one autocommitted statement, which is atomic
- * on its own, where it was BEGIN, two inserts, the endpoints' read and COMMIT (issue 24, sign-in
- * profile). Endpoints: nothing was written, and the transaction writes the rows with the event's
- * deliveries, with the endpoints read here (the subscription test is subscribedTo's: the exact
- * type among the comma-separated ones).
+ * PostgreSQL, every sign-in: the session, its refresh token and the session.created deliveries
+ * (InlineDeliveries: none when no enabled endpoint subscribes) in one statement, which is atomic
+ * on its own, where it was BEGIN, the inserts, the endpoints' read and COMMIT (issue 24, sign-in
+ * profile; issue 22, sign-up with an endpoint).
  */
-const CREATE_SESSION_POSTGRES = `with subscribed as (
-  select * from webhook_endpoints where disabled_at is null and ? = any(string_to_array(events, ','))
-), session as (
+const CREATE_SESSION_POSTGRES = `with session as (
   insert into sessions (id, user_id, amr, created_at, last_used_at, authenticated_at, expires_at, ip, user_agent)
-  select ?, ?, ?, ?, ?, ?, ?, ?, ? where not exists (select 1 from subscribed)
+  values (?, ?, ?, ?, ?, ?, ?, ?, ?)
   returning id
 ), token as (
   insert into refresh_tokens (token_hash, session_id, created_at, expires_at) select ?, id, ?, ? from session
-)
-select * from subscribed`;
+)`;
 
 export type ReauthenticatedToken = { accessToken: string; accessTokenExpiresAt: Date; authTime: Date };
 
 /** Sessions, refresh rotation with reuse detection, revocation and the liveness check. */
 export class SessionService {
   private readonly rotation: RefreshRotation;
-  /** The one-statement creation knows where the outbox reads its endpoints: only with the outbox (or none). */
-  private readonly oneStatement: boolean;
 
   constructor(
     private readonly accessTokens: AccessTokenService,
@@ -84,7 +76,6 @@ export class SessionService {
     this.rotation = new RefreshRotation(accessTokens, box, events, settings, (tx, sessionId) =>
       this.revokeWhere(tx, { id: sessionId }, 'refresh-reuse'),
     );
-    this.oneStatement = webhooks === NO_WEBHOOKS || webhooks instanceof WebhookOutbox;
   }
 
   async create(em: EntityManager, user: UserProfile, amr: string[], client: ClientInfo): Promise<SignedIn> {
@@ -113,12 +104,13 @@ export class SessionService {
         userAgent: session.userAgent,
       },
     };
-    // PostgreSQL: [] when the one statement wrote both rows (no endpoint wants the event), else the
-    // endpoints that do; undefined elsewhere (emit reads them in the transaction).
-    const subscribed =
-      this.oneStatement && em.getPlatform() instanceof PostgreSqlPlatform
-        ? await this.insertUnlessSubscribed(em, [
-            event.type,
+    if (this.webhooks.inline && em.getPlatform() instanceof PostgreSqlPlatform) {
+      const deliveries = this.webhooks.inline(em, event, 'session', now);
+      const [row] = await em
+        .getConnection()
+        .execute<Array<{ webhook_deliveries: unknown }>>(
+          `${CREATE_SESSION_POSTGRES}${deliveries.ctes}\nselect ${deliveries.column}`,
+          [
             session.id,
             user.id,
             amrText,
@@ -131,21 +123,24 @@ export class SessionService {
             tokenHash,
             now,
             refreshTokenExpiresAt,
-          ])
-        : undefined;
-    // Two plain inserts and the event's deliveries, together or not at all, and no unit of work.
-    const write = async (tx: EntityManager) => {
-      await tx.insert(Session, { ...session, user: user.id, amr: amrText, authenticatedAt: now });
-      await tx.insert(RefreshToken, {
-        tokenHash,
-        session: session.id,
-        createdAt: now,
-        expiresAt: refreshTokenExpiresAt,
-      });
-      await this.webhooks.emit(tx, event, undefined, subscribed);
-    };
-    // [] : the one statement wrote both rows.
-    if (subscribed?.length !== 0) {
+            ...deliveries.params,
+          ],
+          'all',
+          em.getTransactionContext(),
+        );
+      deliveries.written(row?.webhook_deliveries ?? []);
+    } else {
+      // Two plain inserts and the event's deliveries, together or not at all, and no unit of work.
+      const write = async (tx: EntityManager) => {
+        await tx.insert(Session, { ...session, user: user.id, amr: amrText, authenticatedAt: now });
+        await tx.insert(RefreshToken, {
+          tokenHash,
+          session: session.id,
+          createdAt: now,
+          expiresAt: refreshTokenExpiresAt,
+        });
+        await this.webhooks.emit(tx, event);
+      };
       if (em.isInTransaction()) await write(em);
       else await inTransaction(em, write);
     }
@@ -165,19 +160,6 @@ export class SessionService {
         refreshTokenExpiresAt,
       },
     };
-  }
-
-  /** CREATE_SESSION_POSTGRES: the endpoints subscribed to session.created; none: both rows are written. */
-  private async insertUnlessSubscribed(em: EntityManager, params: unknown[]): Promise<WebhookEndpoint[]> {
-    const rows = await em
-      .getConnection()
-      .execute<Array<Record<string, unknown>>>(
-        CREATE_SESSION_POSTGRES,
-        params,
-        'all',
-        em.getTransactionContext(),
-      );
-    return rows.map((row: Record<string, unknown>) => em.map(WebhookEndpoint, row));
   }
 
   /**

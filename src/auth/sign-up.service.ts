@@ -4,7 +4,12 @@ import { randomUUID } from 'node:crypto';
 import type { MailOutbox } from '../mail/mail-outbox.js';
 import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
+import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { User } from '../storage/entities/index.js';
+import { toDate } from '../storage/db-values.js';
+import type { DbDate } from '../storage/db-values.js';
+import { profileFromRow } from './user.service.js';
+import type { ProfileRow, UserProfile } from './user.service.js';
 import type { ClientInfo } from './client-info.js';
 import { requireEmail } from './email.js';
 import type { SignedIn } from './session.service.js';
@@ -43,8 +48,8 @@ export class SignUpService {
     }
     // Hash before looking anything up: new and taken addresses cost the same time.
     const passwordHash = await this.passwords.hash(check.password, client.gone);
-    const userId = await this.insertUser(em, email, passwordHash);
-    if (!userId) {
+    const created = await this.insertUser(em, email, passwordHash);
+    if (!created) {
       await this.events.record({ kind: 'sign_up', result: 'failure', client });
       // Immediate mode cannot hide a taken address (it signs the new user in at once);
       // verify-first is the mode that reveals nothing.
@@ -54,7 +59,7 @@ export class SignUpService {
       return { kind: 'verification-required', email };
     }
     if (this.mode === 'verify-first') {
-      await this.events.record({ kind: 'sign_up', result: 'success', userId, client });
+      await this.events.record({ kind: 'sign_up', result: 'success', userId: created.id, client });
       // Same work as the taken-address path (one outbox insert): equal answers, equal time.
       await this.outbox.enqueue(em, { kind: 'verify-email', email });
       return { kind: 'verification-required', email };
@@ -64,7 +69,8 @@ export class SignUpService {
     const outcome = await this.completion.complete(
       em,
       'sign_up',
-      { kind: 'proven', userId, amr: ['pwd'] },
+      // The row as the insert returned it (PostgreSQL): not read again.
+      { kind: 'proven', userId: created.id, user: 'email' in created ? created : undefined, amr: ['pwd'] },
       client,
     );
     // Unreachable otherwise: a new account has no second factor, and immediate mode needs no verified address.
@@ -72,23 +78,60 @@ export class SignUpService {
     return outcome;
   }
 
-  /** The unique index on the normalised email decides races: of 20 concurrent sign-ups one row survives. */
-  private async insertUser(em: EntityManager, email: string, passwordHash: string): Promise<string | null> {
+  /**
+   * The unique index on the normalised email decides races: of 20 concurrent sign-ups one row
+   * survives. The account and its user.created deliveries: together or not at all (one statement
+   * on PostgreSQL, which also answers the row the sign-in needs; a transaction elsewhere).
+   */
+  private async insertUser(em: EntityManager, email: string, passwordHash: string): Promise<NewUser | null> {
     const now = new Date();
     const id = randomUUID();
+    const event = {
+      type: 'user.created' as const,
+      data: { userId: id, email, emailVerified: false, createdAt: now.toISOString() },
+    };
     try {
-      // The account and its user.created webhook event: together or not at all.
+      if (this.webhooks.inline && em.getPlatform() instanceof PostgreSqlPlatform) {
+        const deliveries = this.webhooks.inline(em, event, 'account', now);
+        const [row] = await em
+          .getConnection()
+          .execute<Array<ProfileRow & { disabled_at: unknown; webhook_deliveries: unknown }>>(
+            `${INSERT_USER_POSTGRES}${deliveries.ctes}\nselect a.*, ${deliveries.column} from account a`,
+            [id, email, passwordHash, now, now, ...deliveries.params],
+            'all',
+            em.getTransactionContext(),
+          );
+        deliveries.written(row!.webhook_deliveries);
+        return {
+          ...profileFromRow(row!),
+          disabledAt: row!.disabled_at ? toDate(row!.disabled_at as DbDate) : null,
+        };
+      }
       await inTransaction(em, async (tx) => {
         await tx.insert(User, { id, email, passwordHash, createdAt: now, updatedAt: now });
-        await this.webhooks.emit(tx, {
-          type: 'user.created',
-          data: { userId: id, email, emailVerified: false, createdAt: now.toISOString() },
-        });
+        await this.webhooks.emit(tx, event);
       });
     } catch (error) {
-      if (error instanceof UniqueConstraintViolationException) return null;
+      if (isUniqueViolation(em, error)) return null;
       throw error;
     }
-    return id;
+    return { id };
   }
+}
+
+/** The new account, and the columns of it a sign-in reads (PostgreSQL: returned by the insert). */
+type NewUser = { id: string } | (UserProfile & { disabledAt: Date | null });
+
+const INSERT_USER_POSTGRES = `with account as (
+  insert into users (id, email, password_hash, created_at, updated_at) values (?, ?, ?, ?, ?)
+  returning id, email, email_verified_at, totp_enabled_at, created_at, roles, disabled_at
+)`;
+
+/** MikroORM's execute() passes the driver's error as it is; its own methods convert it. */
+function isUniqueViolation(em: EntityManager, error: unknown): boolean {
+  if (error instanceof UniqueConstraintViolationException) return true;
+  return (
+    error instanceof Error &&
+    em.getDriver().convertException(error) instanceof UniqueConstraintViolationException
+  );
 }

@@ -16,13 +16,25 @@ export interface UserProfile {
   roles: string[];
 }
 
-interface ProfileRow {
+export interface ProfileRow {
   id: string;
   email: string;
   email_verified_at: DbDate | null;
   totp_enabled_at: DbDate | null;
   created_at: DbDate;
   roles: string | null;
+}
+
+/** A profile from its row (PROFILE_READ's columns, or the same columns returned by an insert). */
+export function profileFromRow(row: ProfileRow): UserProfile {
+  return {
+    id: row.id,
+    email: row.email,
+    emailVerifiedAt: toDateOrNull(row.email_verified_at),
+    totpEnabledAt: toDateOrNull(row.totp_enabled_at),
+    createdAt: toDate(row.created_at),
+    roles: parseStoredRoles(row.roles),
+  };
 }
 
 const PROFILE_READ =
@@ -94,14 +106,7 @@ export class UserService {
     const rows = await manager.getConnection().execute<ProfileRow[]>(PROFILE_READ, [id]);
     const row = rows[0];
     if (!row) return null;
-    const profile: UserProfile = {
-      id: row.id,
-      email: row.email,
-      emailVerifiedAt: toDateOrNull(row.email_verified_at),
-      totpEnabledAt: toDateOrNull(row.totp_enabled_at),
-      createdAt: toDate(row.created_at),
-      roles: parseStoredRoles(row.roles),
-    };
+    const profile = profileFromRow(row);
     const tag = cached?.kind === 'miss' ? cached.tag : null;
     if (cached?.kind === 'miss' && tag !== null && Date.now() - cached.at < FILL_WITHIN_MS) {
       await this.cache.fillProfile(id, PROFILE_CACHE_FIELD, tag, JSON.stringify(profile), this.cacheSeconds);

@@ -20,7 +20,50 @@ export interface WebhookEmitter {
     now?: Date,
     endpoints?: readonly WebhookEndpoint[],
   ): Promise<number>;
+  /**
+   * PostgreSQL: the event's deliveries written by the statement that makes the change itself
+   * (see InlineDeliveries). `anchor` names that statement's CTE of the change: deliveries are
+   * written only when it produced a row. Absent (an emitter recording events in a test): callers
+   * write the change and emit() in a transaction instead.
+   */
+  inline?(em: EntityManager, event: WebhookEvent, anchor: string, now?: Date): InlineDeliveries;
 }
+
+/**
+ * An event's deliveries as part of the one statement that makes the change (PostgreSQL), instead
+ * of a read of the endpoints and an insert in a transaction around the change: a sign-up was 7
+ * statements, 13 with one endpoint (BEGIN, the user, the endpoints, the deliveries, COMMIT, the
+ * user read again, the session with its own transaction, the audit event), and each costs this VM
+ * a loopback round trip (issue 22, sign-up profile). Atomic as the rest is: the statement commits
+ * the change and its deliveries together, or (inside a transaction) they commit or roll back
+ * with it. The subscription test is subscribedTo's (the exact type among the comma-separated ones).
+ */
+export interface InlineDeliveries {
+  /** Two CTEs (`webhook_subscribed`, `webhook_written`), to follow the statement's own: starts with a comma. */
+  ctes: string;
+  /** Their parameters, after those of the statement's own CTEs (no parameter in `column`). */
+  params: unknown[];
+  /** A column for the statement's final select: the deliveries written, as JSON (`webhook_deliveries`). */
+  column: string;
+  /**
+   * After the statement, with that column's value: hands the deliveries to this replica's
+   * dispatcher once they are committed (or wakes it); returns how many were written.
+   */
+  written(value: unknown): number;
+}
+
+/** What InlineDeliveries.column holds, a row per delivery written. */
+interface WrittenDelivery {
+  id: string;
+  endpoint: Record<string, unknown>;
+}
+
+const NO_INLINE: InlineDeliveries = {
+  ctes: '',
+  params: [],
+  column: `'[]'::jsonb as webhook_deliveries`,
+  written: () => 0,
+};
 
 /**
  * A delivery written already leased to this replica's running dispatcher, handed to it in memory
@@ -49,7 +92,7 @@ export interface HandOffTarget {
 }
 
 /** For code built without webhooks (unit tests, tools): emits nothing. */
-export const NO_WEBHOOKS: WebhookEmitter = { emit: async () => 0 };
+export const NO_WEBHOOKS: WebhookEmitter = { emit: async () => 0, inline: () => NO_INLINE };
 
 export function subscribedTo(endpoint: Pick<WebhookEndpoint, 'events'>, type: string): boolean {
   return endpoint.events.split(',').includes(type);
@@ -97,15 +140,76 @@ export class WebhookOutbox implements WebhookEmitter {
       known ?? (await em.find(WebhookEndpoint, { disabledAt: null }, { disableIdentityMap: true }));
     const targets = endpoints.filter((endpoint) => subscribedTo(endpoint, event.type));
     if (targets.length === 0) return 0;
-    const payload: WebhookPayload = {
-      type: event.type,
-      version: WEBHOOK_EVENT_VERSIONS[event.type],
-      id: randomUUID(),
-      timestamp: now.toISOString(),
-      data: event.data as unknown as Record<string, unknown>,
-    };
-    await this.insert(em, targets, payload, now);
+    await this.insert(em, targets, this.payloadOf(event, now), now);
     return targets.length;
+  }
+
+  inline(em: EntityManager, event: WebhookEvent, anchor: string, now: Date = new Date()): InlineDeliveries {
+    assertNoSecrets(event.data);
+    const payload = this.payloadOf(event, now);
+    const body = JSON.stringify(payload);
+    // Leased before the statement (the rows carry the lease), used only if it writes some.
+    const queue: HandedOffDelivery[] = [];
+    const inTransaction = em.isInTransaction();
+    let lease = this.handOff?.lease(1) ?? null;
+    if (lease && inTransaction && !onCommit(em, () => this.handOver(queue))) lease = null;
+    const leasedAt = performance.now();
+    return {
+      ctes: `, webhook_subscribed as (
+  select * from webhook_endpoints where disabled_at is null and ? = any(string_to_array(events, ','))
+), webhook_written as (
+  insert into webhook_deliveries
+    (id, endpoint_id, event_id, event_type, payload, status, attempts, next_attempt_at, created_at, queued_at, lock_id, locked_until)
+  select gen_random_uuid(), e.id, ?, ?, ?, 'pending', 0, ?, ?, ?, ?, ?
+  from webhook_subscribed e where exists (select 1 from ${anchor})
+  returning id, endpoint_id
+)`,
+      params: [
+        event.type,
+        payload.id,
+        payload.type,
+        this.box.seal(PAYLOAD_PURPOSE, body),
+        now,
+        now,
+        now,
+        lease?.lockId ?? null,
+        // Wall clock, as claims compare it with theirs.
+        lease ? new Date(Date.now() + lease.leaseMs) : null,
+      ],
+      column: `(select coalesce(jsonb_agg(jsonb_build_object('id', w.id, 'endpoint', to_jsonb(e))), '[]'::jsonb)
+  from webhook_written w join webhook_subscribed e on e.id = w.endpoint_id) as webhook_deliveries`,
+      written: (value) => {
+        const rows = (typeof value === 'string' ? JSON.parse(value) : value) as WrittenDelivery[];
+        if (rows.length === 0) return 0;
+        if (!lease) {
+          // Not leased: the dispatcher claims them from the table, woken once they are committed.
+          if (!(inTransaction && onCommit(em, () => Promise.resolve(this.listener?.())))) {
+            this.wakeDispatcher();
+          }
+          return rows.length;
+        }
+        for (const row of rows) {
+          queue.push({
+            id: row.id,
+            lockId: lease.lockId,
+            endpoint: em.map(WebhookEndpoint, row.endpoint),
+            eventId: payload.id,
+            body,
+            queuedAt: now,
+            leasedAt,
+          });
+        }
+        // Autocommitted: the statement was the commit. Otherwise onCommit hands them over.
+        if (!inTransaction) void this.handOver(queue);
+        return rows.length;
+      },
+    };
+  }
+
+  /** After the commit: the leased deliveries to this replica's dispatcher (none: nothing to do). */
+  private handOver(queue: HandedOffDelivery[]): Promise<void> {
+    if (queue.length > 0) this.handOff?.take(queue);
+    return Promise.resolve();
   }
 
   /** The test event of `sendTestWebhook`: one delivery to one endpoint, whatever it subscribes to. */
@@ -119,6 +223,16 @@ export class WebhookOutbox implements WebhookEmitter {
     };
     const [id] = await this.insert(em, [{ id: endpointId }], payload, now, false);
     return id!;
+  }
+
+  private payloadOf(event: WebhookEvent, now: Date): WebhookPayload {
+    return {
+      type: event.type,
+      version: WEBHOOK_EVENT_VERSIONS[event.type],
+      id: randomUUID(),
+      timestamp: now.toISOString(),
+      data: event.data as unknown as Record<string, unknown>,
+    };
   }
 
   openPayload(delivery: Pick<WebhookDelivery, 'payload'>): string {

@@ -150,7 +150,7 @@ describe('SQL statements and Redis commands per password sign-in (issue 24)', ()
     expect(redis).toEqual(['evalsha', 'del', 'set']);
   });
 
-  it('writes the delivery of an endpoint subscribed to session.created in the session’s transaction, and none for one that is not', async () => {
+  it('writes the delivery of an endpoint subscribed to session.created in the session’s own statement, and none for one that is not', async () => {
     const em = ctx.server.app.services.orm.em.fork();
     em.create(WebhookEndpoint, {
       url: 'https://hooks.example.com/other',
@@ -171,13 +171,77 @@ describe('SQL statements and Redis commands per password sign-in (issue 24)', ()
     const delivered = await signIn();
     const deliveries = await deliveriesOf(delivered.sessionId);
     expect(deliveries.map((d) => d.endpointId)).toEqual([subscribed.id]);
-    expect(delivered.statements.some((sql) => /insert into "webhook_deliveries"/.test(sql))).toBe(true);
+    // Still three: the deliveries are written by the session's own statement.
+    expect(delivered.statements).toHaveLength(3);
+    expect(delivered.statements[1]).toMatch(
+      /insert into sessions[\s\S]*insert into refresh_tokens[\s\S]*insert into webhook_deliveries/,
+    );
 
-    // A disabled endpoint gets nothing, and the session is written in the one statement again.
+    // A disabled endpoint gets nothing.
     subscribed.disabledAt = new Date();
     await em.flush();
     const disabled = await signIn();
     expect(disabled.statements).toHaveLength(3);
     expect(await deliveriesOf(disabled.sessionId)).toHaveLength(0);
+  });
+});
+
+describe('SQL statements per sign-up (issue 22)', () => {
+  const ctx = useServer('postgresql');
+  let n = 0;
+
+  const signUp = async () => {
+    const email = `sign-up-queries-${(n += 1)}@example.com`;
+    const recorded = recordDriverQueries();
+    let answer;
+    try {
+      answer = await gql(ctx.server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    } finally {
+      recorded.restore();
+    }
+    expect(answer.body.data?.signUp.__typename).toBe('SignInSuccess');
+    const userId = answer.body.data?.signUp.user.id as string;
+    const deliveries = await ctx.server.app.services.orm.em
+      .fork()
+      .find(WebhookDelivery, {}, { orderBy: { createdAt: 'asc' } });
+    const mine = deliveries.filter((d) => ctx.server.app.services.webhooks.openPayload(d).includes(userId));
+    return { statements: recorded.texts, types: mine.map((d) => d.eventType).sort() };
+  };
+
+  it('writes the account, then the session with its refresh token, then the audit event: three statements, with or without an endpoint', async () => {
+    await quietBackgroundWork(ctx.server);
+    await signUp();
+    const plain = await signUp();
+    expect(plain.statements).toHaveLength(3);
+    expect(plain.statements[0]).toMatch(/insert into users/);
+    expect(plain.statements[1]).toMatch(/insert into sessions[\s\S]*insert into refresh_tokens/);
+    expect(plain.statements[2]).toMatch(/insert into "?audit_events/);
+    expect(plain.types).toEqual([]);
+
+    const em = ctx.server.app.services.orm.em.fork();
+    em.create(WebhookEndpoint, {
+      url: 'https://hooks.example.com/accounts',
+      events: 'user.created,session.created',
+      secret: 'unused',
+    });
+    await em.flush();
+    const hooked = await signUp();
+    expect(hooked.statements).toHaveLength(3);
+    expect(hooked.statements[0]).toMatch(/insert into users[\s\S]*insert into webhook_deliveries/);
+    expect(hooked.types).toEqual(['session.created', 'user.created']);
+  });
+
+  it('answers a taken address as before: the one statement fails on the unique index and writes no delivery', async () => {
+    const email = 'taken-once@example.com';
+    const first = await gql(ctx.server.url, SIGN_UP, { email, password: STRONG_PASSWORD });
+    expect(first.body.data?.signUp.__typename).toBe('SignInSuccess');
+    const before = await ctx.server.app.services.orm.em.fork().count(WebhookDelivery, {});
+    const again = await gql(ctx.server.url, SIGN_UP, {
+      email: 'Taken-Once@example.com',
+      password: STRONG_PASSWORD,
+    });
+    expect(again.body.errors).toBeUndefined();
+    expect(again.body.data?.signUp.__typename).toBe('EmailTaken');
+    expect(await ctx.server.app.services.orm.em.fork().count(WebhookDelivery, {})).toBe(before);
   });
 });
