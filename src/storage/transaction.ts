@@ -11,7 +11,11 @@ export async function inTransaction<T>(
   work: (tx: EntityManager) => Promise<T>,
 ): Promise<T> {
   const tx = em.fork();
-  await tx.begin();
+  // Inside another transaction: a savepoint of it, on its connection. (begin() alone would open a
+  // second, independent transaction on another connection: its writes would outlive the outer
+  // rollback, and wait on the outer's locks. Found by the attack pass of issue 22.)
+  const outerContext = em.isInTransaction() ? em.getTransactionContext() : undefined;
+  await tx.begin(outerContext ? { ctx: outerContext } : {});
   const context = tx.getTransactionContext() as object;
   const committed: Array<() => Promise<unknown>> = [];
   afterCommitQueues.set(context, committed);

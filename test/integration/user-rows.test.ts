@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { EntityManager } from '@mikro-orm/core';
 import { loadConfig } from '../../src/config.js';
 import { User } from '../../src/storage/entities/index.js';
 import { migrate, openOrm } from '../../src/storage/orm.js';
@@ -86,5 +87,50 @@ describe('user-row writes in a nested transaction (postgresql)', () => {
       expect(ctx.told).toEqual([]); // the savepoint is released, the transaction not committed
     });
     expect(ctx.told).toEqual([id]);
+  });
+});
+
+describe('a nested inTransaction is a savepoint of the outer transaction (postgresql)', () => {
+  const { ctx, newUser } = useOrm('postgresql');
+  const transactionOf = async (em: EntityManager) =>
+    (
+      await em
+        .getConnection()
+        .execute<Array<{ id: string; pid: number }>>(
+          'select txid_current()::text as id, pg_backend_pid() as pid',
+          [],
+          'all',
+          em.getTransactionContext(),
+        )
+    )[0]!;
+
+  it('runs on the outer transaction’s connection and transaction', async () => {
+    await inTransaction(ctx.orm.em.fork(), async (outer) => {
+      const outside = await transactionOf(outer);
+      await inTransaction(outer, async (inner) => {
+        expect(await transactionOf(inner)).toEqual(outside);
+      });
+    });
+  });
+
+  it('is undone by the outer rollback, and its own rollback undoes only itself', async () => {
+    const kept = await newUser();
+    const undone = await newUser();
+    const verified = new Date('2026-01-01T00:00:00Z');
+    await inTransaction(ctx.orm.em.fork(), async (outer) => {
+      await inTransaction(outer, (inner) => updateUser(inner, undone, {}, { emailVerifiedAt: verified }));
+      throw new Error('the outer transaction fails');
+    }).catch(() => undefined);
+    await inTransaction(ctx.orm.em.fork(), async (outer) => {
+      await updateUser(outer, kept, {}, { emailVerifiedAt: verified });
+      await inTransaction(outer, async (inner) => {
+        await updateUser(inner, undone, {}, { emailVerifiedAt: verified });
+        throw new Error('the savepoint fails');
+      }).catch(() => undefined);
+    });
+    const read = async (id: string) =>
+      (await ctx.orm.em.fork().findOneOrFail(User, { id }, { disableIdentityMap: true })).emailVerifiedAt;
+    expect(await read(undone)).toBeNull();
+    expect(await read(kept)).toEqual(verified);
   });
 });
