@@ -83,6 +83,9 @@ interface Scenario {
   errors: number;
   non2xx: number;
   note?: string;
+  /** Hashing scenarios: the bcrypt(12) limit measured just before and after it (mean), and req/s against it. */
+  hashLimitPerSecond?: number;
+  shareOfHashLimit?: number;
   /** Where the CPU went during the scenario (2 cores = 200 %). */
   cpu?: CpuShare;
   /** req/s as a share of the floor's req/s at the same connection count (1 = as fast as the floor). */
@@ -605,7 +608,8 @@ async function main(): Promise<void> {
     const hashing = ['signIn', 'signUp', 'webhooks', 'mixed'].some(want);
     const limitSeconds = Math.min(6, Math.max(2, DURATION));
     if (hashing) console.log('measuring the hash limit…');
-    const bcryptLimit = hashing ? await hashesPerSecond(() => bcrypt.hash(PASSWORD, 12), limitSeconds) : NaN;
+    const bcryptPerSecond = () => hashesPerSecond(() => bcrypt.hash(PASSWORD, 12), limitSeconds);
+    const bcryptLimit = hashing ? await bcryptPerSecond() : NaN;
     const argonLimit = hashing
       ? await hashesPerSecond(
           () =>
@@ -656,6 +660,9 @@ async function main(): Promise<void> {
       await new Promise((resolve) => setTimeout(resolve, IDLE_SECONDS * 1000));
       const idleAfter = sampleCpu(server.pid!);
       const idleMsPerSecond = (idleAfter.main - idleBefore.main) / ((idleAfter.at - idleBefore.at) / 1000);
+      // The limit again, just before and just after the scenario (the server idle): this VM's speed
+      // drifts by several per cent within minutes, and the run's first reading is older.
+      const limitBefore = await bcryptPerSecond();
       const before = await hashReadings(base);
       const lookupsBefore = pwned.lookups();
       const started = performance.now();
@@ -664,6 +671,11 @@ async function main(): Promise<void> {
       profileWindows.push({ name, startUs, endUs: monotonicUs(), requests: scenario.requests ?? 0 });
       const after = await hashReadings(base);
       const hashedPerSecond = (after.hashes - before.hashes) / ((performance.now() - started) / 1000);
+      await settle(base);
+      const limitAfter = await bcryptPerSecond();
+      const limit = (limitBefore + limitAfter) / 2;
+      scenario.hashLimitPerSecond = Math.round(limit * 100) / 100;
+      scenario.shareOfHashLimit = Math.round((scenario.requestsPerSecond / limit) * 1000) / 1000;
       const requests = scenario.requests ?? 0;
       if (scenario.cpu) {
         scenario.cpu.serverMainIdleMsPerSecond = Math.round(idleMsPerSecond * 10) / 10;
@@ -673,8 +685,10 @@ async function main(): Promise<void> {
         );
       }
       scenario.note =
-        `${Math.round((scenario.requestsPerSecond / bcryptLimit) * 100)}% of bcrypt(12) limit; ` +
-        `server hashed ${hashedPerSecond.toFixed(1)}/s (${Math.round((hashedPerSecond / bcryptLimit) * 100)}%)` +
+        `${Math.round((scenario.requestsPerSecond / limit) * 100)}% of bcrypt(12) limit ` +
+        `(${limit.toFixed(2)}/s: ${limitBefore.toFixed(2)} just before, ${limitAfter.toFixed(2)} just after; ` +
+        `${Math.round((scenario.requestsPerSecond / bcryptLimit) * 100)}% of the run's first reading); ` +
+        `server hashed ${hashedPerSecond.toFixed(1)}/s (${Math.round((hashedPerSecond / limit) * 100)}%)` +
         (after.abandoned > before.abandoned ? `, ${after.abandoned - before.abandoned} abandoned` : '') +
         (pwned.lookups() > lookupsBefore
           ? `; ${pwned.lookups() - lookupsBefore} breached-password look-ups`
