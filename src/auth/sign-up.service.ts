@@ -6,7 +6,7 @@ import type { SecurityEvents } from '../observability/security-events.js';
 import type { PasswordService } from '../security/password.service.js';
 import { PostgreSqlPlatform } from '@mikro-orm/postgresql';
 import { User } from '../storage/entities/index.js';
-import { toDate } from '../storage/db-values.js';
+import { toDateOrNull } from '../storage/db-values.js';
 import type { DbDate } from '../storage/db-values.js';
 import { profileFromRow } from './user.service.js';
 import type { ProfileRow, UserProfile } from './user.service.js';
@@ -95,7 +95,7 @@ export class SignUpService {
         const deliveries = this.webhooks.inline(em, event, 'account', now);
         const [row] = await em
           .getConnection()
-          .execute<Array<ProfileRow & { disabled_at: unknown; webhook_deliveries: unknown }>>(
+          .execute<Array<ProfileRow & { disabled_at: DbDate | null; webhook_deliveries: unknown }>>(
             `${INSERT_USER_POSTGRES}${deliveries.ctes}\nselect a.*, ${deliveries.column} from account a`,
             [id, email, passwordHash, now, now, ...deliveries.params],
             'all',
@@ -104,7 +104,7 @@ export class SignUpService {
         deliveries.written(row!.webhook_deliveries);
         return {
           ...profileFromRow(row!),
-          disabledAt: row!.disabled_at ? toDate(row!.disabled_at as DbDate) : null,
+          disabledAt: toDateOrNull(row!.disabled_at),
         };
       }
       await inTransaction(em, async (tx) => {

@@ -10,16 +10,8 @@ export const PAYLOAD_PURPOSE = 'webhook-payload';
 
 /** What flows depend on: one call, inside the change's transaction. */
 export interface WebhookEmitter {
-  /**
-   * `endpoints`: the enabled endpoints subscribed to the event, when the caller has just read them
-   * in the same transaction (or the statement before it); otherwise emit reads them.
-   */
-  emit(
-    em: EntityManager,
-    event: WebhookEvent,
-    now?: Date,
-    endpoints?: readonly WebhookEndpoint[],
-  ): Promise<number>;
+  /** Writes the event's deliveries with `em`, the transaction of the change; returns how many. */
+  emit(em: EntityManager, event: WebhookEvent, now?: Date): Promise<number>;
   /**
    * PostgreSQL: the event's deliveries written by the statement that makes the change itself
    * (see InlineDeliveries). `anchor` names that statement's CTE of the change: deliveries are
@@ -127,17 +119,11 @@ export class WebhookOutbox implements WebhookEmitter {
   }
 
   /** Writes the event's deliveries with `em` (the change's transaction); returns how many. */
-  async emit(
-    em: EntityManager,
-    event: WebhookEvent,
-    now: Date = new Date(),
-    known?: readonly WebhookEndpoint[],
-  ): Promise<number> {
+  async emit(em: EntityManager, event: WebhookEvent, now: Date = new Date()): Promise<number> {
     // Refused in the flow's own transaction: a payload that could carry a secret never gets out.
     assertNoSecrets(event.data);
     // Whole rows: a delivery handed off to this replica's dispatcher is sent with what is read here.
-    const endpoints =
-      known ?? (await em.find(WebhookEndpoint, { disabledAt: null }, { disableIdentityMap: true }));
+    const endpoints = await em.find(WebhookEndpoint, { disabledAt: null }, { disableIdentityMap: true });
     const targets = endpoints.filter((endpoint) => subscribedTo(endpoint, event.type));
     if (targets.length === 0) return 0;
     await this.insert(em, targets, this.payloadOf(event, now), now);

@@ -190,6 +190,18 @@ describe('SQL statements per sign-up (issue 22)', () => {
   const ctx = useServer('postgresql');
   let n = 0;
 
+  /** An enabled endpoint subscribed to both events of a sign-up, straight into the table. */
+  const registerEndpoint = async (url: string) => {
+    const em = ctx.server.app.services.orm.em.fork();
+    const endpoint = em.create(WebhookEndpoint, {
+      url,
+      events: 'user.created,session.created',
+      secret: 'unused',
+    });
+    await em.flush();
+    return endpoint;
+  };
+
   const signUp = async () => {
     const email = `sign-up-queries-${(n += 1)}@example.com`;
     const recorded = recordDriverQueries();
@@ -222,13 +234,7 @@ describe('SQL statements per sign-up (issue 22)', () => {
     expect(plain.statements[2]).toMatch(/insert into "?audit_events/);
     expect(plain.types).toEqual([]);
 
-    const em = ctx.server.app.services.orm.em.fork();
-    em.create(WebhookEndpoint, {
-      url: 'https://hooks.example.com/accounts',
-      events: 'user.created,session.created',
-      secret: 'unused',
-    });
-    await em.flush();
+    await registerEndpoint('https://hooks.example.com/accounts');
     const hooked = await signUp();
     expect(hooked.statements).toHaveLength(3);
     expect(hooked.statements[0]).toMatch(/insert into users[\s\S]*insert into webhook_deliveries/);
@@ -236,13 +242,7 @@ describe('SQL statements per sign-up (issue 22)', () => {
   });
 
   it('answers a taken address as before: the one statement fails on the unique index and writes no delivery', async () => {
-    const em = ctx.server.app.services.orm.em.fork();
-    const endpoint = em.create(WebhookEndpoint, {
-      url: 'https://hooks.example.com/taken',
-      events: 'user.created,session.created',
-      secret: 'unused',
-    });
-    await em.flush();
+    const endpoint = await registerEndpoint('https://hooks.example.com/taken');
     // Eight at once, for one address written eight ways: one account, and its deliveries only.
     const variants = ['taken@example.com', 'Taken@example.com', 'TAKEN@example.com', 'taken@Example.com'];
     const answers = await Promise.all(
